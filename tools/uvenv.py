@@ -83,7 +83,9 @@ def check_hardlinked(site_packages: Path, probe: str = "torch/lib") -> None:
 def main(argv: list[str]) -> int:
     uv = TOOLS / "venv" / "bin" / "uv"
     if not uv.exists():
-        raise SystemExit("uv is not installed yet: run `python3 tools/run.py tests` once (bootstrap).")
+        raise SystemExit(
+            "uv is not installed yet: run `python3 tools/run.py tests` once (bootstrap)."
+        )
     return subprocess.call([str(uv), *argv], env=uv_environment())
 
 

@@ -1,0 +1,10 @@
+"""``{{dist}} bench``: this package against its named peer, ``speedup = t_peer / t_ours``."""
+
+from __future__ import annotations
+
+from sciml_core import InputError
+
+
+def bench(*, quick: bool, seed: int, device: str = "cpu") -> list:
+    """Run the benchmark rows and return them (``sciml_core.Comparison`` objects)."""
+    raise InputError("bench: no benchmark is implemented yet in this template stub")
