@@ -1,0 +1,176 @@
+"""Model checkpoints: weights plus JSON config, saved atomically, refused across versions."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from ._errors import InputError, require_extra
+from ._io import atomic_path
+
+__all__ = ["CHECKPOINT_FORMAT", "Checkpoint", "load_checkpoint", "save_checkpoint"]
+
+CHECKPOINT_FORMAT = 1
+"""Version of the checkpoint layout written by :func:`save_checkpoint`."""
+
+_KEYS = {"format", "package", "version", "config_json", "state_dict"}
+
+
+class Checkpoint(NamedTuple):
+    """A loaded checkpoint.
+
+    Attributes:
+        state_dict: The weights (tensors on ``map_location``).
+        config: The JSON config saved with them (decoded).
+        package: Package that wrote the checkpoint.
+        version: That package's version at writing time.
+    """
+
+    state_dict: dict[str, Any]
+    config: Any
+    package: str
+    version: str
+
+
+def _torch() -> Any:
+    return require_extra("torch", extra="torch", package="sciml-core")
+
+
+def _major_minor(version: str, what: str) -> tuple[int, int]:
+    m = re.match(r"^\s*v?(\d+)\.(\d+)", str(version))
+    if m is None:
+        raise InputError(f"{what} must be a version like '0.1.0'; got {version!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    state_dict: Mapping[str, Any],
+    *,
+    config: Any,
+    package: str,
+    version: str,
+    overwrite: bool = False,
+) -> Path:
+    """Save weights and their config to ``path`` atomically with ``torch.save``.
+
+    The file holds ``{"format": 1, "package", "version", "config_json", "state_dict"}``; the
+    config is stored as a JSON string, so loading needs no pickled Python objects
+    (``weights_only=True``).
+
+    Args:
+        path: Destination file (its folder must exist).
+        state_dict: ``model.state_dict()`` (a mapping of names to tensors).
+        config: JSON-serialisable description of the model (sizes, options).
+        package: Distribution name of the writing package.
+        version: Its version (``__version__``).
+        overwrite: Replace an existing file.
+
+    Returns:
+        ``path`` as a ``Path``.
+
+    Raises:
+        MissingExtraError: torch is not installed.
+        InputError: ``path`` exists and ``overwrite`` is False, ``config`` is not JSON, or
+            ``state_dict`` is not a mapping (pass ``model.state_dict()``, not the model).
+
+    Examples:
+        >>> import tempfile, torch
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     p = save_checkpoint(Path(d) / "m.pt", {"w": torch.ones(2)}, config={"width": 2},
+        ...                         package="demo", version="0.1.0")
+        ...     ckpt = load_checkpoint(p, package="demo", version="0.1.3")
+        >>> ckpt.config, ckpt.state_dict["w"].tolist()
+        ({'width': 2}, [1.0, 1.0])
+    """
+    torch = _torch()
+    dest = Path(path)
+    if dest.exists() and not overwrite:
+        raise InputError(f"checkpoint {str(dest)!r} exists; pass overwrite=True to replace it")
+    if not isinstance(state_dict, Mapping):
+        raise InputError(
+            "state_dict must be a mapping of names to tensors (model.state_dict()); "
+            f"got {type(state_dict).__name__}"
+        )
+    _major_minor(version, "version")
+    try:
+        config_json = json.dumps(config, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise InputError(f"config must be JSON-serialisable; {err}") from None
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "package": str(package),
+        "version": str(version),
+        "config_json": config_json,
+        "state_dict": dict(state_dict),
+    }
+    with atomic_path(dest) as tmp:
+        torch.save(payload, tmp)
+    return dest
+
+
+def load_checkpoint(
+    path: str | os.PathLike[str],
+    *,
+    package: str,
+    version: str,
+    map_location: Any = "cpu",
+) -> Checkpoint:
+    """Load a checkpoint written by :func:`save_checkpoint`, refusing a mismatched one.
+
+    Loads with ``torch.load(..., weights_only=True)`` (no arbitrary code runs). The checkpoint is
+    accepted only if it was written by ``package`` with the same major.minor version as
+    ``version`` (patch releases are compatible).
+
+    Args:
+        path: The checkpoint file.
+        package: Distribution name expected.
+        version: Version of the loading package (``__version__``).
+        map_location: Where to put the tensors, as for ``torch.load``.
+
+    Returns:
+        A :class:`Checkpoint`.
+
+    Raises:
+        MissingExtraError: torch is not installed.
+        InputError: the file is missing or not a checkpoint of this format, or package or
+            major.minor differ (the message names both versions).
+    """
+    torch = _torch()
+    src = Path(path)
+    if not src.is_file():
+        raise InputError(f"checkpoint {str(src)!r} does not exist")
+    try:
+        payload = torch.load(src, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputError(f"{str(src)!r} is not a readable checkpoint: {first}") from None
+    if not isinstance(payload, dict) or not set(payload) >= _KEYS:
+        raise InputError(f"{str(src)!r} is not a sciml checkpoint (keys {sorted(_KEYS)} expected)")
+    if payload["format"] != CHECKPOINT_FORMAT:
+        raise InputError(
+            f"{str(src)!r} has checkpoint format {payload['format']!r}; "
+            f"this sciml-core reads format {CHECKPOINT_FORMAT}"
+        )
+    saved_pkg, saved_ver = str(payload["package"]), str(payload["version"])
+    if saved_pkg != package:
+        raise InputError(
+            f"checkpoint {str(src)!r} was written by {saved_pkg} {saved_ver}; "
+            f"it cannot be loaded by {package} {version}"
+        )
+    if _major_minor(saved_ver, "saved version") != _major_minor(version, "version"):
+        raise InputError(
+            f"checkpoint {str(src)!r} was written by {saved_pkg} {saved_ver}, this is "
+            f"{package} {version}: major.minor versions must match"
+        )
+    return Checkpoint(
+        state_dict=dict(payload["state_dict"]),
+        config=json.loads(payload["config_json"]),
+        package=saved_pkg,
+        version=saved_ver,
+    )
