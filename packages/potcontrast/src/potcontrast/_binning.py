@@ -1,0 +1,212 @@
+"""Binning: range resolution and bin indices that agree with ``numpy.histogram`` exactly.
+
+The reference scripts bin each class with ``np.histogram(values, bins=M, range=(lo, hi))``. The
+rules this module reproduces, value for value (spec §1.2):
+
+* ``M`` equal-width bins on ``[lo, hi]`` with edges ``e_j = lo + j (hi - lo) / M``; bins are
+  left-closed ``[e_j, e_{j+1})`` and the last bin is closed, so ``hi`` falls in bin ``M - 1``.
+  A value outside ``[lo, hi]`` (or NaN) belongs to no bin (index ``-1`` here).
+* ``lo == hi`` is widened to ``(lo - 0.5, hi + 0.5)``.
+* The edges are built in numpy's bin dtype: the data's float type for float data (float32 edges
+  for float32 data), float64 for integer data. A float32 value within ~1e-7 (relative) of an edge
+  can therefore fall on the other side of it than in float64; we follow numpy's rule.
+* An explicit array of edges follows numpy's non-uniform rule: ``e_i <= v < e_{i+1}``, the last
+  bin closed, values compared in the common dtype of data and edges.
+
+For unsigned/signed integer data whose bin width is an integer power of two on an integer range
+(8-bit data with 256 bins on (0, 256), 12-bit data with 256 bins on (0, 4096), ...), the bin
+index is ``(v - lo) >> s`` with no float arithmetic; this fast path gives the same indices as the
+general one (the edges are then exact binary numbers), which the tests check.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sciml_core import InputError
+
+__all__ = ["Binning", "check_bins", "dtype_range", "make_binning"]
+
+
+@dataclass(frozen=True, eq=False)
+class Binning:
+    """How the values of one band are binned.
+
+    Attributes:
+        lo: Resolved lower end of the range, before any widening (what PC is scaled by).
+        hi: Resolved upper end of the range, before any widening.
+        edges: ``(M + 1,)`` histogram edges in numpy's bin dtype (after widening ``lo == hi``).
+        uniform: True for ``M`` equal-width bins (the ``bins=int`` form).
+        first: The scalar numpy's histogram compares and subtracts as the first edge.
+        last: The scalar numpy's histogram compares against as the last edge.
+    """
+
+    lo: float
+    hi: float
+    edges: np.ndarray
+    uniform: bool
+    first: Any
+    last: Any
+
+    @property
+    def n_bins(self) -> int:
+        """Number of bins ``M``."""
+        return int(self.edges.size - 1)
+
+    def indices(self, values: np.ndarray) -> np.ndarray:
+        """Bin index of every value, ``-1`` for values outside the range and for NaN.
+
+        Args:
+            values: Real array of any shape and dtype.
+
+        Returns:
+            ``intp`` array of the same shape, entries in ``{-1, 0, ..., M - 1}``.
+        """
+        values = np.asarray(values)
+        if values.dtype == np.bool_:
+            values = values.astype(np.uint8)
+        shift = self._integer_shift(values.dtype)
+        if shift is not None:
+            return self._integer_indices(values, shift)
+        if self.uniform:
+            return self._uniform_indices(values)
+        return self._edge_indices(values)
+
+    # -- the three paths -------------------------------------------------------------------------
+    def _integer_shift(self, dtype: np.dtype) -> int | None:
+        """``s`` such that the bin width is ``2**s`` on an integer range, else None."""
+        if not (self.uniform and np.issubdtype(dtype, np.integer)):
+            return None
+        lo, hi, m = self.first, self.last, self.n_bins
+        if not (isinstance(lo, float) and lo.is_integer() and hi.is_integer()):
+            return None
+        if max(abs(lo), abs(hi)) >= 2.0**52:
+            return None
+        width, rem = divmod(int(hi) - int(lo), m)
+        if rem or width < 1 or width & (width - 1):
+            return None
+        return width.bit_length() - 1
+
+    def _integer_indices(self, values: np.ndarray, shift: int) -> np.ndarray:
+        span = int(self.last) - int(self.first)
+        offset = values.astype(np.int64) - int(self.first)
+        keep = (offset >= 0) & (offset <= span)
+        idx = (offset >> shift).astype(np.intp)
+        idx[offset == span] = self.n_bins - 1
+        idx[~keep] = -1
+        return idx
+
+    def _uniform_indices(self, values: np.ndarray) -> np.ndarray:
+        # The same operations, in the same dtypes, as numpy's uniform-bin histogram: a float
+        # estimate of the index, then a correction by one against the edges in either direction.
+        m = self.n_bins
+        first, last, edges = self.first, self.last, self.edges
+        with np.errstate(invalid="ignore"):
+            keep = (values >= first) & (values <= last)
+        out = np.full(values.shape, -1, dtype=np.intp)
+        v = values[keep].astype(edges.dtype, copy=False)
+        denom = np.subtract(last, first, dtype=np.result_type(last, first))
+        idx = (((v - first) / denom) * m).astype(np.intp)
+        idx[idx == m] -= 1
+        idx[v < edges[idx]] -= 1
+        idx[(v >= edges[idx + 1]) & (idx != m - 1)] += 1
+        out[keep] = idx
+        return out
+
+    def _edge_indices(self, values: np.ndarray) -> np.ndarray:
+        common = np.result_type(values.dtype, self.edges.dtype)
+        v = values.astype(common, copy=False)
+        e = self.edges.astype(common, copy=False)
+        with np.errstate(invalid="ignore"):
+            keep = (v >= e[0]) & (v <= e[-1])
+        idx = np.searchsorted(e, v, side="right").astype(np.intp) - 1
+        idx[v == e[-1]] = self.n_bins - 1
+        idx[~keep] = -1
+        return idx
+
+
+def check_bins(bins: Any) -> int | np.ndarray:
+    """Validate ``bins``: a positive int, or >= 2 strictly increasing finite edges."""
+    if isinstance(bins, str):
+        raise InputError(
+            f"bins must be a positive int or an array of edges; got the string {bins!r}"
+        )
+    if isinstance(bins, numbers.Integral) and not isinstance(bins, bool):
+        if bins < 1:
+            raise InputError(f"bins must be >= 1; got {bins}")
+        return int(bins)
+    if isinstance(bins, bool | float | numbers.Real):
+        raise InputError(f"bins must be a positive int or an array of edges; got {bins!r}")
+    edges = np.asarray(bins)
+    if edges.ndim != 1 or edges.size < 2 or not np.issubdtype(edges.dtype, np.number):
+        raise InputError(
+            f"bins as an array must be 1-D real edges with at least 2 entries; got shape "
+            f"{edges.shape} dtype {edges.dtype}"
+        )
+    if np.iscomplexobj(edges) or not np.all(np.isfinite(edges)):
+        raise InputError("bins as an array of edges must be finite and real")
+    if np.any(edges[1:] <= edges[:-1]):
+        raise InputError("bins as an array of edges must be strictly increasing")
+    return edges
+
+
+def dtype_range(dtype: np.dtype, name: str = "range") -> tuple[float, float]:
+    """The ``range="dtype"`` rule: (0, 2**bits) for unsigned, (min, max + 1) for signed integers.
+
+    Examples:
+        >>> dtype_range(np.dtype(np.uint8))
+        (0.0, 256.0)
+        >>> dtype_range(np.dtype(np.int16))
+        (-32768.0, 32768.0)
+    """
+    if dtype == np.bool_:
+        return (0.0, 2.0)
+    if not np.issubdtype(dtype, np.integer):
+        raise InputError(
+            f'{name}="dtype" needs an integer image; got dtype {dtype} (pass an explicit (lo, hi))'
+        )
+    info = np.iinfo(dtype)
+    return (float(info.min), float(info.max) + 1.0)
+
+
+def make_binning(
+    lo: float, hi: float, bins: int | np.ndarray, data_dtype: np.dtype, *, from_data: bool
+) -> Binning:
+    """Build the :class:`Binning` numpy's histogram would use for one band.
+
+    Args:
+        lo: Lower end of the resolved range.
+        hi: Upper end of the resolved range (``lo <= hi``).
+        bins: Number of equal-width bins, or an explicit array of edges (then ``lo``/``hi`` are
+            the first and last edge).
+        data_dtype: dtype of the values to be binned.
+        from_data: True when the range is the band's own (min, max) (``range=None``): numpy then
+            sees scalars of the data's dtype, which decides the arithmetic of float32 edges.
+
+    Returns:
+        The band's binning.
+    """
+    if not isinstance(bins, int):
+        return Binning(float(bins[0]), float(bins[-1]), bins, False, bins[0], bins[-1])
+    if from_data and np.issubdtype(data_dtype, np.floating):
+        first: Any = data_dtype.type(lo)
+        last: Any = data_dtype.type(hi)
+    else:
+        first, last = float(lo), float(hi)
+    if first == last:
+        first, last = first - 0.5, last + 0.5
+    probe = np.empty(0, dtype=data_dtype if data_dtype != np.bool_ else np.uint8)
+    bin_dtype = np.result_type(first, last, probe)
+    if np.issubdtype(bin_dtype, np.integer):
+        bin_dtype = np.result_type(bin_dtype, float)
+    edges = np.linspace(first, last, bins + 1, endpoint=True, dtype=bin_dtype)
+    if np.any(edges[:-1] >= edges[1:]):
+        raise InputError(
+            f"bins={bins} is too many for the range ({lo}, {hi}) in {bin_dtype}: the edges are not "
+            "distinct"
+        )
+    return Binning(float(lo), float(hi), edges, True, first, last)
