@@ -1,0 +1,229 @@
+r"""Stable-ChebNet: a forward-Euler step of an antisymmetric Chebyshev ODE (§3.3, eqs. 7, 9)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from sciml_core import InputError
+
+from ._cheb_conv import INITS, as_laplacian
+from ._chebyshev import _check_k, cheb_filter
+
+__all__ = ["DAMPINGS", "StableChebConv", "damping_kernel", "damping_weights"]
+
+DAMPINGS = ("per_order", "identity", "fejer")
+PARAMS = ("triu", "full")
+EPSILON_SCALINGS = ("none", "inv_sqrt_K")
+
+
+def _check_damping(damping: Any) -> None:
+    if damping not in DAMPINGS:
+        raise InputError(f"damping: expected one of {DAMPINGS}, got {damping!r}")
+
+
+def damping_weights(K: int, damping: str = "per_order") -> Tensor:
+    """Weights c_k of γ per order: ``per_order`` 1, ``identity`` δ_{k0}, ``fejer`` 1 − k/K."""
+    _check_k(K)
+    _check_damping(damping)
+    k = torch.arange(K, dtype=torch.float64)
+    if damping == "per_order":
+        return torch.ones(K, dtype=torch.float64)
+    if damping == "identity":
+        return (k == 0).to(torch.float64)
+    return 1.0 - k / K
+
+
+def damping_kernel(K: int, mu: Tensor | float, *, damping: str = "per_order") -> Tensor:
+    r"""The damping profile :math:`s_c(\mu) = \sum_{k<K} c_k T_k(\mu)` on the spectrum of L̂.
+
+    The official layer subtracts γ in every order (``'per_order'``), so eigenmode μ of
+    :math:`\hat L` is damped by :math:`\gamma s(\mu)` with the Dirichlet-type kernel
+    :math:`s = \sum_{k<K} T_k`, which is **negative on a quarter of [−1, 1] for every K ≥ 3**: there
+    γ > 0 *amplifies*. Exact values:
+
+    ====  ======================  ==========
+    K     fraction with s < 0     min s
+    ====  ======================  ==========
+    2     0                       0.000
+    3     0.25                    −0.125
+    4     0.25                    −0.316
+    8     0.25                    −1.154
+    10    0.25                    −1.583
+    20    0.25                    −3.745
+    ====  ======================  ==========
+
+    ``'identity'`` (γ on T_0 only) gives s ≡ 1; ``'fejer'`` (c_k = 1 − k/K) gives s ≥ 1/2.
+
+    Args:
+        K: number of terms.
+        mu: points of [−1, 1].
+        damping: ``'per_order'``, ``'identity'`` or ``'fejer'``.
+
+    Returns:
+        :math:`s_c(\mu)`, float64, the shape of ``mu``.
+
+    Examples:
+        >>> mu = torch.linspace(-1, 1, 2001, dtype=torch.float64)
+        >>> round(float(damping_kernel(3, mu).min()), 4)
+        -0.125
+        >>> float(damping_kernel(5, mu, damping="fejer").min()) >= 0.5
+        True
+    """
+    mu = torch.as_tensor(mu, dtype=torch.float64)
+    c = damping_weights(K, damping)
+    t0, t1 = torch.ones_like(mu), mu
+    s = c[0] * t0
+    for k in range(1, K):
+        s = s + c[k] * t1
+        t0, t1 = t1, 2 * mu * t1 - t0
+    return s
+
+
+class StableChebConv(nn.Module):
+    r"""One Stable-ChebNet step: forward Euler on an antisymmetric Chebyshev ODE (eqs. 7, 9).
+
+    .. math::
+        X^{(l+1)} = X^{(l)} + \varepsilon\Big[\sum_{k=0}^{K-1} T_k(\hat L)\,X^{(l)}
+        (A_k - \gamma c_k I) + b\Big],\qquad A_k = V_k - V_k^T,
+
+    with :math:`V_k` strictly upper triangular (``param='triu'``, the official parametrisation) or
+    free (``param='full'``, A-DGN's :math:`W - W^T`). As in the authors' layer the bias sits inside
+    the ε-scaled update and the activation is applied by the model *after* the step.
+
+    At γ = 0 the linear ODE's Jacobian :math:`\sum_k A_k^T \otimes T_k(\hat L)` has purely imaginary
+    eigenvalues (Theorem 3, sym-normalised :math:`\hat L`). Damping per order (``c_k``, see
+    :func:`damping_kernel`) shifts mode μ's eigenvalues by :math:`-\gamma s_c(\mu)`; the default
+    ``'per_order'`` is the paper's and anti-damps where :math:`s_c < 0`. An Euler step multiplies a
+    mode by :math:`|1 + \varepsilon\lambda|`: at γ = 0 that is
+    :math:`\sqrt{1 + \varepsilon^2\omega^2} > 1`, and ω grows like √K, so
+    ``epsilon_scaling='inv_sqrt_K'`` (ε/√K) or ``init='variance_preserving'`` keep deep, large-K
+    stacks bounded (see :func:`euler_step_gain`).
+
+    Args:
+        channels: feature size d (input = output).
+        K: number of Chebyshev terms (K − 1 hops).
+        epsilon: Euler step ε > 0 (the official default 0.1).
+        gamma: dissipation γ ≥ 0.
+        damping: ``'per_order'`` (official), ``'identity'`` (γ once: −εγX), ``'fejer'``.
+        param: ``'triu'`` (official) or ``'full'``.
+        bias: learn a bias (inside the step).
+        init: ``'glorot'`` on V_k (official) or ``'variance_preserving'`` (times √(2/(K+1))).
+        epsilon_scaling: ``'none'`` or ``'inv_sqrt_K'`` (the step is ε/√K).
+        inner_act: optional activation inside the step, ``X + ε·σ(…)`` (A-DGN's form).
+        normalization: Laplacian normalisation (``'sym'``; Theorem 3 needs it).
+        memory_efficient: recompute the recursion in the backward.
+
+    Shapes:
+        x: ``[N, d]`` -> ``[N, d]``.
+
+    Examples:
+        >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+        <torch._C.Generator object at ...>
+        >>> step = StableChebConv(3, K=4, epsilon=0.1)
+        >>> a = step.antisymmetric_weights()
+        >>> bool(torch.equal(a, -a.transpose(1, 2)))
+        True
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        K: int,
+        *,
+        epsilon: float = 0.1,
+        gamma: float = 0.0,
+        damping: str = "per_order",
+        param: str = "triu",
+        bias: bool = True,
+        init: str = "glorot",
+        epsilon_scaling: str = "none",
+        inner_act: Callable[[Tensor], Tensor] | None = None,
+        normalization: str | None = "sym",
+        memory_efficient: bool = False,
+    ) -> None:
+        super().__init__()
+        _check_k(K)
+        if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
+            raise InputError(f"channels: expected an integer >= 1, got {channels!r}")
+        if not (isinstance(epsilon, int | float) and math.isfinite(epsilon) and epsilon > 0):
+            raise InputError(f"epsilon: expected a finite number > 0, got {epsilon!r}")
+        if not (isinstance(gamma, int | float) and math.isfinite(gamma) and gamma >= 0):
+            raise InputError(f"gamma: expected a finite number >= 0, got {gamma!r}")
+        _check_damping(damping)
+        if param not in PARAMS:
+            raise InputError(f"param: expected one of {PARAMS}, got {param!r}")
+        if init not in INITS:
+            raise InputError(f"init: expected one of {INITS}, got {init!r}")
+        if epsilon_scaling not in EPSILON_SCALINGS:
+            raise InputError(
+                f"epsilon_scaling: expected one of {EPSILON_SCALINGS}, got {epsilon_scaling!r}"
+            )
+        self.channels, self.K = channels, K
+        self.epsilon, self.gamma = float(epsilon), float(gamma)
+        self.damping, self.param, self.init = damping, param, init
+        self.epsilon_scaling, self.inner_act = epsilon_scaling, inner_act
+        self.normalization = normalization
+        self.memory_efficient = memory_efficient
+        self.V = nn.Parameter(torch.empty(K, channels, channels))
+        self.bias = nn.Parameter(torch.empty(channels)) if bias else None
+        self.register_buffer("_c", damping_weights(K, damping).to(torch.get_default_dtype()))
+        self.reset_parameters()
+
+    @property
+    def effective_epsilon(self) -> float:
+        """The step used: ε, or ε/√K under ``epsilon_scaling='inv_sqrt_K'``."""
+        if self.epsilon_scaling == "inv_sqrt_K":
+            return self.epsilon / math.sqrt(self.K)
+        return self.epsilon
+
+    def reset_parameters(self) -> None:
+        """Glorot-uniform V_k (the strictly upper part is what the triu form uses), zero bias."""
+        d = self.channels
+        bound = math.sqrt(6.0 / (2 * d))
+        if self.init == "variance_preserving":
+            bound *= math.sqrt(2.0 / (self.K + 1))
+        with torch.no_grad():
+            self.V.uniform_(-bound, bound)
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+
+    def antisymmetric_weights(self) -> Tensor:
+        """:math:`A_k = V_k - V_k^T` (``[K, d, d]``)."""
+        v = self.V.triu(1) if self.param == "triu" else self.V
+        return v - v.transpose(1, 2)
+
+    def weights(self) -> Tensor:
+        """The matrices the filter applies, :math:`A_k - \\gamma c_k I` (``[K, d, d]``)."""
+        a = self.antisymmetric_weights()
+        if self.gamma == 0:
+            return a
+        eye = torch.eye(self.channels, dtype=a.dtype, device=a.device)
+        return a - self.gamma * self._c.to(a.dtype)[:, None, None] * eye
+
+    def forward(
+        self, x: Tensor, graph: Any, *, batch: Tensor | None = None, lambda_max: Any = None
+    ) -> Tensor:
+        """One Euler step ``x + ε·[Σ_k T_k(L̂) x W_k + b]`` (see the class docstring)."""
+        if x.dim() != 2 or x.shape[1] != self.channels:
+            raise InputError(
+                f"x: expected [N, {self.channels}], got {tuple(getattr(x, 'shape', ()))}"
+            )
+        lap = as_laplacian(
+            graph, x, normalization=self.normalization, batch=batch, lambda_max=lambda_max
+        )
+        h = cheb_filter(lap, x, self.weights(), self.bias, memory_efficient=self.memory_efficient)
+        if self.inner_act is not None:
+            h = self.inner_act(h)
+        return x + self.effective_epsilon * h
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.channels}, K={self.K}, epsilon={self.epsilon}, gamma={self.gamma}, "
+            f"damping={self.damping!r}, param={self.param!r}, "
+            f"epsilon_scaling={self.epsilon_scaling!r}"
+        )
