@@ -6,6 +6,8 @@ reference scripts wherever they are right, clear errors where they are not.
 """
 
 from .__about__ import __version__ as __version__
+from ._continuous import npc_from_densities as npc_from_densities
+from ._continuous import npc_gaussian as npc_gaussian
 from ._npc import NPCResult as NPCResult
 from ._npc import analyze as analyze
 from ._npc import npc as npc
@@ -14,15 +16,23 @@ from ._npc import npc_from_samples as npc_from_samples
 from ._npc import pc as pc
 from ._sparsity import SparseBinsWarning as SparseBinsWarning
 from ._sparsity import sparsity_floor as sparsity_floor
+from ._stats import NullResult as NullResult
+from ._stats import bootstrap_ci as bootstrap_ci
+from ._stats import permutation_null as permutation_null
 
 __all__ = [
     "NPCResult",
+    "NullResult",
     "SparseBinsWarning",
     "__version__",
     "analyze",
+    "bootstrap_ci",
     "npc",
+    "npc_from_densities",
     "npc_from_histograms",
     "npc_from_samples",
+    "npc_gaussian",
     "pc",
+    "permutation_null",
     "sparsity_floor",
 ]

@@ -599,8 +599,10 @@ def pc(image: Any, classes: Any, *, scale: Any = None, **npc_kwargs: Any) -> flo
         >>> import numpy as np
         >>> img = np.repeat(np.array([[10, 200]], dtype=np.uint8), 400, axis=0)
         >>> masks = np.stack([img == 10, img == 200])
-        >>> pc(img, masks, bins=2, range=(0, 256)), pc(img, masks, bins=2, range=(0, 256), scale=255)
-        (256.0, 255.0)
+        >>> pc(img, masks, bins=2, range=(0, 256))
+        256.0
+        >>> pc(img, masks, bins=2, range=(0, 256), scale=255)
+        255.0
     """
     res = analyze(image, classes, **npc_kwargs)
     if scale is None:

@@ -1,0 +1,143 @@
+"""Bin assignment equals np.histogram exactly (spec §1.2), and the range rules (spec §1.6)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import potcontrast
+from potcontrast._binning import make_binning
+from potcontrast._npc import _bin_image, _result
+
+pytestmark = pytest.mark.filterwarnings("ignore::potcontrast.SparseBinsWarning")
+
+
+def _counts(values, lo, hi, m, *, from_data=False):
+    bn = make_binning(lo, hi, m, values.dtype, from_data=from_data)
+    idx = bn.indices(values)
+    return np.bincount(idx[idx >= 0], minlength=m), bn
+
+
+@st.composite
+def float_case(draw):
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    m = draw(st.integers(1, 300))
+    lo = float(np.float32(draw(st.floats(-1e3, 1e3))))
+    hi = float(np.float32(lo + draw(st.floats(1e-3, 1e3))))
+    edges = np.linspace(lo, hi, m + 1).astype(dtype)
+    # values on edges, just beside them, at lo/hi, outside, and random inside
+    near = np.concatenate([edges, np.nextafter(edges, np.inf), np.nextafter(edges, -np.inf)])
+    u = np.array(draw(st.lists(st.floats(0, 1), max_size=50)))
+    values = np.concatenate([near, lo - 1 + u * (hi - lo + 2)]).astype(dtype)
+    return values, float(lo), hi, m
+
+
+@given(float_case())
+def test_binning_matches_numpy_histogram_float32_and_float64(case):
+    values, lo, hi, m = case
+    got, _ = _counts(values, lo, hi, m)
+    np.testing.assert_array_equal(got, np.histogram(values, bins=m, range=(lo, hi))[0])
+
+
+@given(float_case())
+def test_binning_matches_numpy_histogram_with_data_range(case):
+    values, _, _, m = case
+    lo, hi = values.min(), values.max()  # numpy scalars of the data's dtype, as range=None
+    got, bn = _counts(values, float(lo), float(hi), m, from_data=True)
+    ref, ref_edges = np.histogram(values, bins=m, range=(lo, hi))
+    np.testing.assert_array_equal(got, ref)
+    np.testing.assert_array_equal(bn.edges, ref_edges)
+    assert bn.edges.dtype == ref_edges.dtype
+
+
+@given(
+    st.sampled_from([np.uint8, np.uint16, np.int16, np.int32]),
+    st.sampled_from([(0, 256, 256), (0, 256, 64), (0, 4096, 256), (-512, 512, 16), (0, 255, 16)]),
+    st.integers(0, 2**32 - 1),
+)
+def test_integer_fast_path_matches_general_path_and_numpy(dtype, rng_args, seed):
+    lo, hi, m = rng_args
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(seed)
+    values = rng.integers(max(info.min, lo - 3), min(info.max, hi + 3), 500, endpoint=True)
+    values = values.astype(dtype)
+    bn = make_binning(lo, hi, m, values.dtype, from_data=False)
+    fast = bn.indices(values)
+    general = bn._uniform_indices(values)
+    np.testing.assert_array_equal(fast, general)
+    got = np.bincount(fast[fast >= 0], minlength=m)
+    np.testing.assert_array_equal(got, np.histogram(values, bins=m, range=(lo, hi))[0])
+    if (hi - lo) % m == 0 and ((hi - lo) // m) & ((hi - lo) // m - 1) == 0:
+        assert bn._integer_shift(values.dtype) is not None
+
+
+@given(
+    st.lists(st.floats(-10, 10, width=32), min_size=2, max_size=12, unique=True),
+    st.sampled_from([np.float32, np.float64, np.int16]),
+)
+def test_explicit_edges_match_numpy_histogram(edges, dtype):
+    edges = np.sort(np.array(edges))
+    values = np.concatenate([edges, np.linspace(-11, 11, 97)]).astype(dtype)
+    m = edges.size - 1
+    bn = make_binning(0, 0, edges, values.dtype, from_data=False)
+    idx = bn.indices(values)
+    got = np.bincount(idx[idx >= 0], minlength=m)
+    np.testing.assert_array_equal(got, np.histogram(values, bins=edges)[0])
+
+
+def test_range_none_uses_whole_band_not_samples():
+    rng = np.random.default_rng(0)
+    img = rng.integers(50, 200, (20, 30, 2)).astype(np.uint8)
+    img[0, 0, 0], img[-1, -1, 0] = 3, 250  # extremes only at unlabelled pixels
+    img[0, 0, 1], img[-1, -1, 1] = 40, 222
+    labels = np.zeros((20, 30), int)
+    labels[5:10, 5:10], labels[12:16, 20:25] = 1, 2
+    res = _result(_bin_image(img, labels, bins=16))
+    np.testing.assert_array_equal(res.range, [[3, 250], [40, 222]])
+    samples = [img[labels == 1], img[labels == 2]]
+    from_samples = potcontrast.npc_from_samples(samples, bins=16)
+    own = np.array([[s[:, b].min() for s in samples] for b in range(2)]).min(axis=1)
+    assert not np.all(own == [3, 40])
+    for b in range(2):
+        lo = min(s[:, b].min() for s in samples)
+        hi = max(s[:, b].max() for s in samples)
+        assert from_samples[b] == potcontrast.npc_from_samples(
+            [s[:, b] for s in samples], bins=16, range=(float(lo), float(hi))
+        )
+
+
+def test_range_dtype_rule():
+    img = np.array([[0, 1], [2, 3]], dtype=np.uint16)
+    masks = np.array([[[1, 1], [0, 0]], [[0, 0], [1, 1]]], bool)
+    assert np.array_equal(
+        _result(_bin_image(img, masks, bins=4, range="dtype")).range, [[0, 65536]]
+    )
+    res8 = _result(_bin_image(img.astype(np.uint8), masks, bins=4, range="dtype"))
+    assert np.array_equal(res8.range, [[0, 256]])
+    res_i = _result(_bin_image(img.astype(np.int8), masks, bins=4, range="dtype"))
+    assert np.array_equal(res_i.range, [[-128, 128]])
+    with pytest.raises(ValueError, match="range"):
+        potcontrast.npc(img.astype(np.float32), masks, range="dtype")
+
+
+def test_degenerate_range_gives_zero():
+    img = np.full((10, 10), 1234, dtype=np.uint16)
+    labels = np.repeat([1, 2], 50).reshape(10, 10)
+    res = _result(_bin_image(img, labels, bins=16))
+    assert res.npc[0] == 0.0 and res.pc[0] == 0.0
+    np.testing.assert_array_equal(res.range, [[1234, 1234]])
+    np.testing.assert_array_equal(res.bin_edges[0, [0, -1]], [1233.5, 1234.5])
+    img7 = np.full((10, 10), 7, dtype=np.uint16)
+    assert potcontrast.npc(img7, labels, bins=16, range=(7, 7)) == 0.0
+
+
+def test_per_band_ranges():
+    rng = np.random.default_rng(5)
+    img = rng.uniform(0, 1, (10, 12, 3))
+    labels = rng.integers(0, 3, (10, 12))
+    per_band = np.array([[0, 1], [-1, 2], [0, 4]])
+    got = potcontrast.npc(img, labels, bins=8, range=per_band)
+    for b in range(3):
+        assert got[b] == potcontrast.npc(img[..., b], labels, bins=8, range=tuple(per_band[b]))

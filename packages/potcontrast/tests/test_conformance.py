@@ -1,0 +1,133 @@
+"""Conformance with our re-derivation of the authors' per-band scripts (potcontrast._reference) on
+cases we generate: 8/12/16-bit and float data, K = 2, 3, 5, stacks, range=None and explicit ranges,
+degenerate images, and the reference's silent drop/omit behaviour."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import potcontrast
+from potcontrast._npc import _bin_image, _result
+from potcontrast._reference import reference_class_map, reference_npc
+
+pytestmark = pytest.mark.filterwarnings("ignore::potcontrast.SparseBinsWarning")
+
+FORMATS = {
+    "u8": (np.uint8, 256, (0, 256)),
+    "u12": (np.uint16, 4096, (0, 4096)),
+    "u16": (np.uint16, 65536, (0, 65536)),
+    "f32": (np.float32, None, (-1.0, 3.0)),
+    "f64": (np.float64, None, (0.0, 1.0)),
+}
+
+
+def _case(fmt, k, bands, seed):
+    dtype, levels, (lo, hi) = FORMATS[fmt]
+    rng = np.random.default_rng(seed)
+    shape = (37, 41)
+    owner = rng.integers(0, k + 2, shape)  # classes 0..K-1, the rest unlabelled
+    centre = rng.uniform(0.2, 0.8, (k + 2, bands))
+    u = np.clip(centre[owner] + rng.normal(0, 0.15, (*shape, bands)), 0, 1)
+    if levels is None:
+        img = (lo + u * (hi - lo)).astype(dtype)
+    else:
+        img = np.minimum(np.floor(u * levels), levels - 1).astype(dtype)
+    masks = [(owner == c) & (rng.random(shape) < 0.6) for c in range(k)]
+    return img, masks, (lo, hi)
+
+
+CASES = [
+    (fmt, k, bands, rng_kind, m)
+    for fmt in FORMATS
+    for k, bands, rng_kind, m in [
+        (2, 1, "explicit", 256),
+        (3, 3, "none", 64),
+        (5, 2, "explicit", 16),
+    ]
+]
+
+
+@pytest.mark.parametrize(("fmt", "k", "bands", "rng_kind", "m"), CASES)
+def test_matches_reference_workflow(fmt, k, bands, rng_kind, m):
+    img, masks, (lo, hi) = _case(fmt, k, bands, seed=CASES.index((fmt, k, bands, rng_kind, m)))
+    rng_arg = (lo, hi) if rng_kind == "explicit" else None
+    stack = img if bands > 1 else img[..., 0]
+    res = _result(_bin_image(stack, masks, bins=m, range=rng_arg))
+    cmap = res.class_map(stack)
+    cmap = cmap if bands > 1 else cmap[..., None]
+    for b in range(bands):
+        band = np.ascontiguousarray(img[..., b])
+        ref = reference_npc(band, masks, m, rng_arg)
+        assert abs(res.npc[b] - ref.npc) <= 1e-12
+        assert abs(res.pc[b] - ref.pc) <= 1e-12 * max(
+            1.0, float(ref.data_range[1] - ref.data_range[0])
+        )
+        assert res.range[b].tolist() == [float(ref.data_range[0]), float(ref.data_range[1])]
+        np.testing.assert_array_equal(res.histograms[b], np.stack(ref.counts))
+        p = res.histograms[b] / res.histograms[b].sum(-1, keepdims=True)
+        np.testing.assert_allclose(p, np.stack(ref.distributions), rtol=0, atol=1e-12)
+        ref_map = reference_class_map(band, ref)
+        np.testing.assert_array_equal(cmap[..., b], ref_map.astype(int))
+
+
+def test_matches_reference_on_a_16_band_stack_with_labels():
+    img, masks, (lo, hi) = _case("u12", 3, 16, seed=7)
+    labels = np.zeros(img.shape[:2], int)
+    for c, mk in enumerate(masks):
+        labels[mk] = c + 1
+    got = potcontrast.npc(img, labels, bins=256, range=(lo, hi))
+    ref = [
+        reference_npc(
+            np.ascontiguousarray(img[..., b]), [labels == c + 1 for c in range(3)], 256, (lo, hi)
+        ).npc
+        for b in range(16)
+    ]
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+
+
+def test_drop_and_omit_reproduce_the_reference_silent_behaviour():
+    img, masks, _ = _case("f64", 3, 1, seed=11)
+    img = img[..., 0].copy()
+    img[masks[0] & (np.arange(img.shape[1])[None, :] < 5)] = 1.7  # above hi = 1.0
+    img[masks[1] & (np.arange(img.shape[1])[None, :] < 3)] = np.nan
+    ref = reference_npc(img, masks, 64, (0.0, 1.0))
+    with pytest.warns(RuntimeWarning, match="left out"):
+        res = _result(
+            _bin_image(img, masks, bins=64, range=(0, 1), out_of_range="drop", nan_policy="omit")
+        )
+    assert abs(res.npc[0] - ref.npc) <= 1e-12
+    assert res.n_dropped[0, 0] > 0 and res.n_dropped[0, 1] > 0 and res.n_dropped[0, 2] == 0
+    np.testing.assert_array_equal(res.histograms[0], np.stack(ref.counts))
+
+
+def test_clip_counts_clamped_samples_at_the_ends():
+    img, masks, _ = _case("f64", 2, 1, seed=12)
+    img = img[..., 0].copy()
+    img[masks[0] & (np.arange(img.shape[1])[None, :] < 4)] = 5.0
+    with pytest.warns(RuntimeWarning, match="clamped"):
+        res = _result(_bin_image(img, masks, bins=8, range=(0, 1), out_of_range="clip"))
+    clamped = np.clip(img, 0, 1)
+    ref = reference_npc(clamped, masks, 8, (0.0, 1.0))
+    np.testing.assert_array_equal(res.histograms[0], np.stack(ref.counts))
+
+
+def test_reference_failures_become_clear_errors():
+    img, masks, _ = _case("u8", 3, 1, seed=13)
+    img = img[..., 0]
+    empty = np.zeros_like(masks[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref_first = reference_npc(img, [empty, masks[1], masks[2]], 16, (0, 256)).npc
+        ref_last = reference_npc(img, [masks[1], masks[2], empty], 16, (0, 256)).npc
+    # the reference's answer depends on where the empty class sits: NaN first, a number last
+    assert np.isnan(ref_first) and np.isfinite(ref_last)
+    for order in ([empty, masks[1], masks[2]], [masks[1], masks[2], empty]):
+        with pytest.raises(ValueError, match=r"classes: class .* has no valid sample in band 0"):
+            potcontrast.npc(img, order, bins=16, range=(0, 256))
+    with pytest.raises(AssertionError):
+        reference_npc(img, [masks[0]], 16, (0, 256))
+    with pytest.raises(ValueError, match="K >= 2"):
+        potcontrast.npc(img, [masks[0]], bins=16, range=(0, 256))
