@@ -114,6 +114,11 @@ def class_index(classes: Any, shape: tuple[int, ...], *, background: Any = 0) ->
             ci = ClassIndex(flat.astype(np.intp), kk.astype(np.intp), np.arange(classes.shape[0]))
         elif np.issubdtype(classes.dtype, np.integer) and classes.ndim == 2:
             ci = _from_labels(classes, shape, background)
+        elif classes.dtype == np.bool_ and classes.ndim == 2:
+            raise InputError(
+                f"classes: one bool mask of shape {classes.shape} is K = 1 class; need K >= 2 "
+                "(pass a list of masks or a (K, H, W) stack)"
+            )
         else:
             raise InputError(
                 "classes must be an integer label image (H, W), bool masks (K, H, W) or a list of "

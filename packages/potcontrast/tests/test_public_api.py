@@ -1,0 +1,41 @@
+"""The public API is pinned, and importing or running the package never loads heavy modules."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import potcontrast
+
+EXPECTED = {
+    "NPCResult",
+    "NullResult",
+    "SparseBinsWarning",
+    "__version__",
+    "analyze",
+    "bootstrap_ci",
+    "npc",
+    "npc_from_densities",
+    "npc_from_histograms",
+    "npc_from_samples",
+    "npc_gaussian",
+    "pc",
+    "permutation_null",
+    "sparsity_floor",
+}
+
+
+def test_public_api_is_pinned():
+    assert set(potcontrast.__all__) == EXPECTED
+    for name in potcontrast.__all__:
+        assert getattr(potcontrast, name) is not None
+    assert potcontrast.__version__ == "0.1.0"
+
+
+def test_no_heavy_imports():
+    code = (
+        "import sys, potcontrast\n"
+        "heavy = [m for m in ('torch', 'PIL', 'tifffile', 'matplotlib') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
