@@ -1,0 +1,162 @@
+"""FNO guarantees: modes convention, resolution consistency, float64 end to end, determinism."""
+
+import math
+
+import pytest
+import torch
+from sciml_core import InputError
+
+from fno_conserve import FNO, FNO1d, FNO2d, SpectralConv
+
+
+def _band_limited_1d(n, k_max=4, amp=2.0, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    coef = torch.randn(2, k_max + 1, generator=g, dtype=torch.float64)
+    x = torch.arange(n, dtype=torch.float64) / n
+    f = sum(
+        amp * (coef[0, k] * torch.cos(2 * math.pi * k * x) + coef[1, k] * torch.sin(2 * math.pi * k * x))
+        / (1 + k)
+        for k in range(k_max + 1)
+    )
+    return f.reshape(1, 1, n)
+
+
+def _band_limited_2d(n, k_max=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.arange(n, dtype=torch.float64) / n
+    X, Y = torch.meshgrid(x, x, indexing="ij")
+    f = torch.zeros(n, n, dtype=torch.float64)
+    for kx in range(-k_max, k_max + 1):
+        for ky in range(-k_max, k_max + 1):
+            a, b = torch.randn(2, generator=g, dtype=torch.float64)
+            f += a * torch.cos(2 * math.pi * (kx * X + ky * Y)) + b * torch.sin(2 * math.pi * (kx * X + ky * Y))
+    return f.reshape(1, 1, n, n).expand(2, 3, n, n).clone()
+
+
+def test_weight_shapes_pin_the_modes_convention():
+    assert tuple(SpectralConv(1, 3, 5, modes=6).weight.shape) == (3, 5, 6, 2)
+    assert tuple(SpectralConv(2, 3, 5, modes=6).weight.shape) == (3, 5, 12, 6, 2)
+
+
+def test_spectral_conv_keeps_exactly_the_documented_frequencies():
+    conv = SpectralConv(2, 1, 1, modes=3).double().requires_grad_(False)
+    with torch.no_grad():
+        conv.weight.zero_()
+        conv.weight[..., 0] = 1.0  # identity on every kept mode
+    n = 16
+    x = torch.arange(n, dtype=torch.float64) / n
+    X, Y = torch.meshgrid(x, x, indexing="ij")
+    for (kx, ky), kept in {(2, 2): True, (-3, 2): True, (3, 2): False, (0, 3): False}.items():
+        f = torch.cos(2 * math.pi * (kx * X + ky * Y)).reshape(1, 1, n, n)
+        out = conv(f)
+        expected = f if kept else torch.zeros_like(f)
+        torch.testing.assert_close(out, expected, atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("dim", [1, 2])
+def test_spectral_conv_is_resolution_consistent(dim):
+    torch.manual_seed(0)
+    conv = SpectralConv(dim, 3, 2, modes=6).double().requires_grad_(False)
+    if dim == 1:
+        f = {n: _band_limited_1d(n).expand(2, 3, n).clone() for n in (32, 64)}
+        coarse, fine = conv(f[32]), conv(f[64])[..., ::2]
+    else:
+        f = {n: _band_limited_2d(n) for n in (16, 32)}
+        coarse, fine = conv(f[16]), conv(f[32])[..., ::2, ::2]
+    assert float((coarse - fine).abs().max() / fine.abs().max()) < 1e-12
+
+
+def test_fno_is_discretisation_convergent():
+    torch.manual_seed(0)
+    model = FNO1d(1, 1, modes=8, width=16).double()
+    raw = FNO1d(1, 1, modes=8, width=16, grid="nodes").double()
+    raw.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("lift")},
+                        strict=False)
+    diffs, raw_diffs = [], []
+    with torch.no_grad():
+        for n in (32, 64, 128, 256):
+            a, b = _band_limited_1d(n, amp=3.0), _band_limited_1d(2 * n, amp=3.0)
+            ya, yb = model(a), model(b)[..., ::2]
+            diffs.append(float((ya - yb).norm() / yb.norm()))
+            ra, rb = raw(a), raw(b)[..., ::2]
+            raw_diffs.append(float((ra - rb).norm() / rb.norm()))
+    for prev, cur in zip(diffs, diffs[1:]):
+        assert cur < prev or cur < 1e-13, diffs  # decreases until the float floor
+    assert diffs[-1] <= 1e-6
+    # the pitfall: a raw coordinate jumps across the periodic boundary -> first order only
+    assert raw_diffs[-1] > 1e-6 and 1.5 < raw_diffs[-2] / raw_diffs[-1] < 2.5, raw_diffs
+
+
+def test_float64_runs_end_to_end_with_float64_gradients():
+    model = FNO2d(2, 1, modes=4, width=8, aux_channels=1).double()
+    x = torch.randn(2, 2, 12, 12, dtype=torch.float64)
+    out = model(x)
+    assert out.dtype == torch.float64 and out.shape == (2, 2, 12, 12)
+    out.square().mean().backward()
+    for p in model.parameters():
+        assert p.grad is not None and p.grad.dtype == torch.float64
+        assert bool(torch.isfinite(p.grad).all())
+
+
+def test_strict_modes_raises_on_a_too_coarse_grid():
+    model = FNO1d(1, 1, modes=8, width=4, strict_modes=True)
+    model(torch.randn(1, 1, 15))  # 0..7 all below 15/2
+    with pytest.raises(InputError, match="strict_modes"):
+        model(torch.randn(1, 1, 14))
+    lax = FNO1d(1, 1, modes=8, width=4)
+    assert lax(torch.randn(1, 1, 6)).shape == (1, 1, 6)  # restriction to the coarse grid
+
+
+def test_padding_is_a_fraction_and_keeps_consistency():
+    torch.manual_seed(1)
+    model = FNO1d(1, 1, modes=4, width=8, padding=0.25).double()
+    assert model(torch.randn(2, 1, 40, dtype=torch.float64)).shape == (2, 1, 40)
+
+
+def test_per_sample_gradients_with_vmap_equal_a_loop():
+    from torch.func import functional_call, grad, vmap
+
+    torch.manual_seed(2)
+    for dtype, tol in ((torch.float32, 1e-5), (torch.float64, 1e-12)):
+        model = FNO1d(1, 1, modes=4, width=8).to(dtype)
+        params = {k: v.detach() for k, v in model.named_parameters()}
+        x = torch.randn(3, 1, 16, dtype=dtype)
+        y = torch.randn(3, 1, 16, dtype=dtype)
+
+        def loss(p, xi, yi):
+            out = functional_call(model, p, (xi.unsqueeze(0),))
+            return ((out - yi.unsqueeze(0)) ** 2).mean()
+
+        batched = vmap(grad(loss), in_dims=(None, 0, 0))(params, x, y)
+        for i in range(3):
+            single = grad(loss)(params, x[i], y[i])
+            for k in params:
+                scale = single[k].abs().max().clamp_min(1e-30)
+                assert float((batched[k][i] - single[k]).abs().max() / scale) < tol, k
+
+
+def test_forward_is_deterministic_and_sample_independent_in_train_mode():
+    torch.manual_seed(3)
+    model = FNO1d(2, 1, modes=4, width=8).train()
+    x = torch.randn(4, 2, 32)
+    a, b = model(x), model(x)
+    assert torch.equal(a, b)
+    torch.testing.assert_close(model(x[1:2]), a[1:2], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "kwargs,name",
+    [({"dim": 3}, "dim"), ({"modes": 0}, "modes"), ({"width": 0}, "width"), ({"grid": "raw"}, "grid"),
+     ({"padding": 1.5}, "padding"), ({"activation": "nope"}, "activation")],
+)
+def test_bad_fno_arguments_raise_input_error_naming_them(kwargs, name):
+    args = {"dim": 1, "in_channels": 1, "out_channels": 1, "modes": 4} | kwargs
+    with pytest.raises(InputError, match=name):
+        FNO(**args)
+
+
+def test_wrong_input_shape_is_refused():
+    with pytest.raises(InputError, match="x"):
+        FNO1d(2, 1, modes=4)(torch.randn(3, 1, 16))
+    with pytest.raises(InputError, match="x"):
+        FNO1d(1, 1, modes=4)(torch.randn(3, 1, 16, 16))

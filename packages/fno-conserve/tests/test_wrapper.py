@@ -1,0 +1,140 @@
+"""ConservedOperator: exact for any base model, direction resolution, adaptivity that learns."""
+
+import importlib.util
+
+import pytest
+import torch
+from sciml_core import InputError
+from torch import nn
+
+from fno_conserve import (
+    ConservationCorrection,
+    ConservedOperator,
+    FNO1d,
+    LinearConstraint,
+    QuadraticConstraint,
+    conservation_error,
+)
+
+EPS32 = torch.finfo(torch.float32).eps
+
+
+class TinyCNN(nn.Module):
+    """A foreign model with no aux channels and no FNO attributes."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv1d(1, 8, 5, padding=2, padding_mode="circular"), nn.GELU(),
+            nn.Conv1d(8, 1, 5, padding=2, padding_mode="circular"),
+        )
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def _exact(model, x, laws, k=10.0):
+    out = model(x)
+    err = conservation_error(out, x, laws)
+    return err["max_rel"] <= k * torch.finfo(out.dtype).eps, err
+
+
+def test_wrapper_accepts_any_model():
+    torch.manual_seed(0)
+    law = LinearConstraint.moments(1)
+    x = torch.randn(4, 1, 64) + 1.0
+    cnn = ConservedOperator(TinyCNN(), ConservationCorrection(law), in_channels=1, out_channels=1, dim=1)
+    assert cnn.direction == "net"
+    fno_head = ConservedOperator(FNO1d(1, 1, modes=8, width=8, aux_channels=1), ConservationCorrection(law))
+    assert fno_head.direction == "head"
+    fno_net = ConservedOperator(FNO1d(1, 1, modes=8, width=8), ConservationCorrection(law))
+    assert fno_net.direction == "net"
+    for model in (cnn, fno_head, fno_net):
+        ok, err = _exact(model, x, law)
+        assert ok, err
+        assert conservation_error(model.uncorrected(x), x, law)["max_rel"] > 1e-4  # base violates
+
+
+def test_wrapper_accepts_neuraloperator_fno():
+    if importlib.util.find_spec("neuralop") is None:
+        pytest.skip("neuraloperator ([bench] extra) not installed")
+    from neuralop.models import FNO as NOFNO
+
+    torch.manual_seed(1)
+    law = LinearConstraint.mass()
+    base = NOFNO(n_modes=(8,), in_channels=1, out_channels=1, hidden_channels=8, n_layers=2)
+    model = ConservedOperator(base, ConservationCorrection(law))
+    assert model.direction == "net"
+    ok, err = _exact(model, torch.randn(3, 1, 32), law)
+    assert ok, err
+
+
+@pytest.mark.parametrize("direction", ["head", "net", "field", "lowrank", "dense"])
+def test_adaptive_direction_changes_output_and_learns(direction):
+    torch.manual_seed(2)
+    law = LinearConstraint.mass()
+    aux = 1 if direction == "head" else 0
+    base = FNO1d(1, 1, modes=6, width=8, aux_channels=aux).double()
+    kwargs = {"grid_shape": (32,)} if direction == "dense" else {}
+    model = ConservedOperator(base, ConservationCorrection(law, direction=direction), **kwargs).double()
+    assert model.direction == direction
+    # make the direction clearly non-constant so the test checks that it is used
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if not name.startswith("base.") or (direction == "head" and "proj2" in name):
+                p.add_(torch.randn_like(p) * 0.5)
+    x = torch.randn(4, 1, 32, dtype=torch.float64)
+    u = model.uncorrected(x)
+    u = u + (x.mean(-1, keepdim=True) - u.mean(-1, keepdim=True)) + 1.0  # residual of order 1
+    proj = ConservationCorrection(law, mode="projection")(u, x)[0]
+    terms = model.direction_terms(x, u, base(x)[:, 1:] if aux else None)
+    adaptive = model.correction(u, x, **terms)[0]
+    rel = float(((adaptive - proj).norm() / (proj - u).norm()).detach())
+    assert rel >= 1e-3, rel
+    # a loss on u* sends finite, non-zero gradients to the parameters that produce the direction
+    model.zero_grad()
+    y = torch.randn(4, 1, 32, dtype=torch.float64)
+    ((model(x) - y) ** 2).mean().backward()
+    if direction == "head":
+        grads = [model.base.proj2.weight.grad[1]]  # the aux output channel's weights
+    else:
+        grads = [p.grad for n, p in model.named_parameters() if not n.startswith("base.")]
+    assert grads and all(g is not None and bool(torch.isfinite(g).all()) for g in grads)
+    assert any(float(g.abs().max()) > 0 for g in grads)
+
+
+def test_quadratic_law_through_the_wrapper_is_exact():
+    torch.manual_seed(3)
+    law = QuadraticConstraint((0, 1), mode="adaptive", lengths=6.283185307179586)
+    model = ConservedOperator(FNO1d(2, 2, modes=6, width=8), ConservationCorrection(law))
+    x = torch.randn(3, 2, 64)
+    out, info = model(x, return_info=True)
+    err = conservation_error(out, x, law)
+    assert err["max_rel"] <= 10 * EPS32
+
+
+def test_encoder_decoder_correct_in_physical_units():
+    torch.manual_seed(4)
+    law = LinearConstraint.mass()
+    mu, sigma = 3.0, 2.0
+    model = ConservedOperator(
+        FNO1d(1, 1, modes=4, width=8), ConservationCorrection(law, mode="projection"),
+        encoder=lambda x: (x - mu) / sigma, decoder=lambda z: z * sigma + mu,
+    )
+    x = torch.randn(2, 1, 32) * sigma + mu
+    assert _exact(model, x, law)[0]
+
+
+def test_wrapper_errors_name_the_argument():
+    law = LinearConstraint.mass()
+    with pytest.raises(InputError, match="head"):
+        ConservedOperator(TinyCNN(), ConservationCorrection(law, direction="head"))
+    with pytest.raises(InputError, match="in_channels"):
+        ConservedOperator(TinyCNN(), ConservationCorrection(law))  # net needs channel counts
+    with pytest.raises(InputError, match="grid_shape"):
+        ConservedOperator(FNO1d(1, 1, modes=4), ConservationCorrection(law, direction="dense"))
+    dense = ConservedOperator(
+        FNO1d(1, 1, modes=4), ConservationCorrection(law, direction="dense"), grid_shape=(16,)
+    )
+    with pytest.raises(InputError, match="dense"):
+        dense(torch.randn(1, 1, 32))
