@@ -78,12 +78,12 @@ def adjoint_test(
         True
     """
     ax = forward(x)
-    aty = adjoint(y)
     if tuple(ax.shape) != tuple(y.shape):
         raise InputError(
             f"y must have the shape of forward(x); got y {tuple(y.shape)} and forward(x) "
             f"{tuple(ax.shape)}"
         )
+    aty = adjoint(y)
     if tuple(aty.shape) != tuple(x.shape):
         raise InputError(
             f"adjoint(y) must have the shape of x; got adjoint(y) {tuple(aty.shape)} and x "

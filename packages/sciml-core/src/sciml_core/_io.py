@@ -50,7 +50,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     dest = Path(path)
     folder = dest.parent
     if not folder.is_dir():
-        raise InputError(f"folder of {str(dest)!r} must exist; {str(folder)!r} does not")
+        raise InputError(f"cannot write {str(dest)!r}: folder {str(folder)!r} does not exist")
     fd, name = tempfile.mkstemp(dir=folder, prefix=f".{dest.name}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(name)

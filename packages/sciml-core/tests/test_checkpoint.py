@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+from sciml_core import InputError, load_checkpoint, save_checkpoint
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture
+def model() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+
+
+def save(path: Path, model: torch.nn.Module, version: str = "0.1.0", **kw: object) -> Path:
+    return save_checkpoint(
+        path,
+        model.state_dict(),
+        config={"width": 4, "act": "relu"},
+        package="demo",
+        version=version,
+        **kw,
+    )
+
+
+def test_round_trip_restores_weights_and_config(tmp_path: Path, model: torch.nn.Module) -> None:
+    path = save(tmp_path / "m.pt", model)
+    ckpt = load_checkpoint(path, package="demo", version="0.1.7")
+    assert ckpt.config == {"width": 4, "act": "relu"}
+    assert (ckpt.package, ckpt.version) == ("demo", "0.1.0")
+    fresh = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    fresh.load_state_dict(ckpt.state_dict)
+    x = torch.randn(5, 3)
+    assert torch.equal(fresh(x), model(x))
+    assert os.listdir(tmp_path) == ["m.pt"]
+
+
+def test_file_layout_is_the_documented_one(tmp_path: Path, model: torch.nn.Module) -> None:
+    payload = torch.load(save(tmp_path / "m.pt", model), weights_only=True)
+    assert set(payload) == {"format", "package", "version", "config_json", "state_dict"}
+    assert payload["format"] == 1
+    assert payload["config_json"] == '{"act": "relu", "width": 4}'
+
+
+def test_existing_file_is_refused_without_overwrite(tmp_path: Path, model: torch.nn.Module) -> None:
+    path = save(tmp_path / "m.pt", model)
+    before = path.read_bytes()
+    with pytest.raises(InputError, match="exists; pass overwrite=True"):
+        save(path, model, version="0.1.1")
+    assert path.read_bytes() == before
+    save(path, model, version="0.1.1", overwrite=True)
+    assert load_checkpoint(path, package="demo", version="0.1.0").version == "0.1.1"
+
+
+@pytest.mark.parametrize("other", ["0.2.0", "1.1.0", "0.0.9"])
+def test_major_minor_mismatch_is_refused_naming_both_versions(
+    tmp_path: Path, model: torch.nn.Module, other: str
+) -> None:
+    path = save(tmp_path / "m.pt", model, version="0.1.3")
+    with pytest.raises(InputError) as info:
+        load_checkpoint(path, package="demo", version=other)
+    assert "0.1.3" in str(info.value) and other in str(info.value)
+    assert "major.minor" in str(info.value)
+
+
+def test_other_package_is_refused(tmp_path: Path, model: torch.nn.Module) -> None:
+    path = save(tmp_path / "m.pt", model)
+    with pytest.raises(
+        InputError, match=r"written by demo 0\.1\.0; it cannot be loaded by other 0\.1\.0"
+    ):
+        load_checkpoint(path, package="other", version="0.1.0")
+
+
+def test_pickled_objects_are_not_loaded(tmp_path: Path) -> None:
+    evil = tmp_path / "evil.pt"
+
+    with open(evil, "wb") as fh:  # a global reference: arbitrary code on a full unpickle
+        pickle.dump({"format": 1, "fn": os.getcwd}, fh, protocol=2)
+    with pytest.raises(InputError, match="not a readable checkpoint"):
+        load_checkpoint(evil, package="demo", version="0.1.0")
+
+
+def test_foreign_files_are_input_errors(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"definitely not a checkpoint")
+    with pytest.raises(InputError, match="not a readable checkpoint"):
+        load_checkpoint(junk, package="demo", version="0.1.0")
+    plain = tmp_path / "plain.pt"
+    torch.save({"w": torch.ones(1)}, plain)
+    with pytest.raises(InputError, match="not a sciml checkpoint"):
+        load_checkpoint(plain, package="demo", version="0.1.0")
+    with pytest.raises(InputError, match="does not exist"):
+        load_checkpoint(tmp_path / "missing.pt", package="demo", version="0.1.0")
+
+
+def test_bad_save_arguments(tmp_path: Path, model: torch.nn.Module) -> None:
+    with pytest.raises(InputError, match="config must be JSON-serialisable"):
+        save_checkpoint(tmp_path / "a.pt", {}, config={"f": object()}, package="d", version="0.1.0")
+    with pytest.raises(InputError, match=r"model.state_dict\(\)"):
+        save_checkpoint(tmp_path / "a.pt", model, config={}, package="d", version="0.1.0")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="version must be a version like"):
+        save_checkpoint(tmp_path / "a.pt", {}, config={}, package="d", version="latest")
+    assert os.listdir(tmp_path) == []
+
+
+def test_failed_save_leaves_no_file(
+    tmp_path: Path, model: torch.nn.Module, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_save(obj: object, f: object) -> None:
+        Path(f).write_bytes(b"partial")  # type: ignore[arg-type]
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        save(tmp_path / "m.pt", model)
+    assert os.listdir(tmp_path) == []
+
+
+def test_map_location(tmp_path: Path, model: torch.nn.Module) -> None:
+    path = save(tmp_path / "m.pt", model)
+    ckpt = load_checkpoint(path, package="demo", version="0.1.0", map_location="meta")
+    assert all(t.device.type == "meta" for t in ckpt.state_dict.values())

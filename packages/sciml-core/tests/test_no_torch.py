@@ -1,0 +1,99 @@
+"""The core never imports torch: importing it and running the CLI end to end leaves torch out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    import numpy as np
+    import sciml_core
+    from sciml_core import InputError, Result, psnr, ssim, relative_l2, estimate_operator_norm
+    from sciml_core.cli import App, progress
+
+    def bad(args):
+        raise InputError("level must be >= 0; got -1")
+
+    def bug(args):
+        raise ZeroDivisionError("a real bug")
+
+    def write(args):
+        for _ in progress(range(3), desc="writing"):
+            pass
+        args.output.write_text("written")
+
+    def reproduce(args):
+        res = Result("demo", "0.1.0", seed=args.seed, device=args.device, quick=args.quick)
+        x = np.random.default_rng(args.seed).random((16, 16))
+        res.add_table("m", "Metrics", ["psnr", "ssim", "rel"],
+                      [[psnr(x + 0.01, x), ssim(x + 0.01, x), relative_l2(x + 0.01, x)]])
+        A = np.diag([2.0, 1.0])
+        res.add_claim("norm", 2.0, estimate_operator_norm(A, None, np.zeros(2)).lower, True)
+        res.save(args.out)
+
+    app = App("demo", version="0.1.0")
+    app.add_command("bad", bad, help="raises InputError")
+    app.add_command("bug", bug, help="raises a bug")
+    app.add_output_argument(app.add_command("write", write, help="writes a file"))
+    app.add_reproduce(reproduce)
+    codes = {}
+    for name, argv in json.loads(sys.argv[1]).items():
+        codes[name] = app.run(argv)
+    print(json.dumps({"codes": codes, "torch": "torch" in sys.modules}))
+    """
+)
+
+
+def test_cli_end_to_end_never_imports_torch(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    runs = {
+        "bad": ["bad"],
+        "bug": ["bug"],
+        "write": ["write", "-o", str(target), "--quiet"],
+        "again": ["write", "-o", str(target)],
+        "overwrite": ["write", "-o", str(target), "--overwrite"],
+        "reproduce": ["reproduce", "--quick", "--out", str(tmp_path / "rep"), "--device", "cpu"],
+        "usage": ["write", "--no-such-flag"],
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, json.dumps(runs)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["torch"] is False
+    assert report["codes"] == {
+        "bad": 2,
+        "bug": 1,
+        "write": 0,
+        "again": 2,
+        "overwrite": 0,
+        "reproduce": 0,
+        "usage": 2,
+    }
+    err = proc.stderr
+    assert "demo bad: error: level must be >= 0; got -1\n" in err
+    assert "Traceback (most recent call last)" in err
+    assert "ZeroDivisionError: a real bug" in err
+    assert "exists; pass --overwrite" in err
+    assert target.read_text() == "written"
+    result = json.loads((tmp_path / "rep" / "result.json").read_text())
+    assert result["meta"]["quick"] is True
+    assert result["meta"]["device"] == "cpu"
+
+
+def test_import_alone_leaves_torch_out() -> None:
+    code = "import sys, sciml_core, sciml_core.cli; print('torch' in sys.modules)"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert proc.stdout.strip() == "False"

@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sciml_core import RESULT_SCHEMA_VERSION, InputError, Result, load_result, validate_result
+
+
+def make_result() -> Result:
+    res = Result("demo", "0.1.0", seed=3, device="cpu", quick=True, command="demo reproduce")
+    res.add_table(
+        "psnr",
+        "PSNR [dB]",
+        ["method", "psnr", "ok"],
+        [["ours", np.float32(31.5), np.bool_(True)], ["baseline", 28, False]],
+    )
+    res.add_claim("ours beats baseline", "psnr(ours) > psnr(baseline)", np.float64(3.5), True)
+    return res
+
+
+@pytest.fixture
+def valid() -> dict[str, Any]:
+    return make_result().to_dict()
+
+
+def test_schema_layout(valid: dict[str, Any]) -> None:
+    assert list(valid) == ["schema", "package", "version", "meta", "tables", "figures", "claims"]
+    assert valid["schema"] == RESULT_SCHEMA_VERSION == 1
+    assert set(valid["meta"]) == {
+        "seed",
+        "device",
+        "threads",
+        "torch",
+        "python",
+        "command",
+        "wall_s",
+        "quick",
+    }
+    assert valid["meta"]["seed"] == 3 and valid["meta"]["quick"] is True
+    assert valid["meta"]["command"] == "demo reproduce"
+    assert valid["meta"]["wall_s"] >= 0
+    assert valid["tables"][0]["rows"][0] == ["ours", 31.5, True]
+    assert validate_result(valid) == []
+
+
+def test_values_are_plain_json(valid: dict[str, Any]) -> None:
+    row = valid["tables"][0]["rows"][0]
+    assert type(row[1]) is float and type(row[2]) is bool
+    assert type(valid["claims"][0]["observed"]) is float
+    json.dumps(valid, allow_nan=False)
+
+
+def test_non_finite_values_are_written_as_null(tmp_path: Path) -> None:
+    res = Result("demo", "0.1.0", seed=0, device="cpu", quick=False)
+    res.add_table("t", "T", ["a", "b", "c"], [[np.nan, float("inf"), np.array([1.0, np.nan])]])
+    res.add_claim("c", "x", float("nan"), False)
+    data = load_result(res.save(tmp_path))
+    assert data["tables"][0]["rows"] == [[None, None, [1.0, None]]]
+    assert data["claims"][0]["observed"] is None
+
+
+def test_torch_version_is_read_without_importing_torch(valid: dict[str, Any]) -> None:
+    import importlib.metadata
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        assert valid["meta"]["torch"] == torch.__version__
+    else:
+        try:
+            expected = importlib.metadata.version("torch")
+        except importlib.metadata.PackageNotFoundError:
+            expected = None
+        assert valid["meta"]["torch"] == expected
+
+
+def test_save_is_atomic_and_round_trips(tmp_path: Path) -> None:
+    res = make_result()
+    out = tmp_path / "new" / "dir"
+    path = res.save(out)
+    assert path == out / "result.json"
+    assert sorted(os.listdir(out)) == ["result.json"]  # no temporary file left behind
+    data = load_result(out)
+    assert data["tables"] == res.to_dict()["tables"]
+    assert data == load_result(path)
+
+
+def test_figures_must_exist_and_be_relative(tmp_path: Path) -> None:
+    res = make_result()
+    res.add_figure("plots/curve.png", "Convergence")
+    with pytest.raises(InputError, match="figure file\\(s\\) missing"):
+        res.save(tmp_path)
+    (tmp_path / "plots").mkdir()
+    (tmp_path / "plots" / "curve.png").write_bytes(b"png")
+    assert load_result(res.save(tmp_path))["figures"] == [
+        {"file": "plots/curve.png", "caption": "Convergence"}
+    ]
+    for bad in ("/abs/fig.png", "../fig.png", ""):
+        with pytest.raises(InputError, match="relative to the output folder"):
+            res.add_figure(bad, "x")
+
+
+def test_builder_rejects_bad_tables_and_claims() -> None:
+    res = make_result()
+    with pytest.raises(InputError, match="row 1 of table 'u' must have 2 values"):
+        res.add_table("u", "U", ["a", "b"], [[1, 2], [3]])
+    with pytest.raises(InputError, match="already used"):
+        res.add_table("psnr", "again", ["a"], [[1]])
+    with pytest.raises(InputError, match="columns"):
+        res.add_table("v", "V", ["a", 2], [[1, 2]])  # type: ignore[list-item]
+    with pytest.raises(InputError, match="holds of claim 'c' must be a bool"):
+        res.add_claim("c", 1, 2, "yes")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="must be a number, string"):
+        res.add_table("w", "W", ["a"], [[object()]])
+    with pytest.raises(InputError, match="package must be a non-empty string"):
+        Result("", "0.1.0", seed=0, device="cpu", quick=True)
+
+
+def broken(valid: dict[str, Any], edit) -> list[str]:  # type: ignore[no-untyped-def]
+    data = copy.deepcopy(valid)
+    edit(data)
+    return validate_result(data)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda d: d.update(schema=2), "schema must be 1; got 2"),
+        (lambda d: d.pop("claims"), "result is missing key(s) ['claims']"),
+        (lambda d: d.update(extra=1), "result has unknown key(s) ['extra']"),
+        (lambda d: d.update(package=""), "package must be a non-empty string"),
+        (lambda d: d["meta"].pop("wall_s"), "meta is missing key(s) ['wall_s']"),
+        (lambda d: d["meta"].update(seed=-1), "meta.seed must be a non-negative int"),
+        (lambda d: d["meta"].update(quick="yes"), "meta.quick must be a bool"),
+        (lambda d: d["meta"].update(threads=1.5), "meta.threads must be an int"),
+        (lambda d: d["meta"].update(torch=2), "meta.torch must be a string or null"),
+        (lambda d: d["meta"].update(wall_s=-1.0), "meta.wall_s must be a number >= 0"),
+        (lambda d: d.update(meta=[]), "meta must be an object"),
+        (lambda d: d.update(tables={}), "tables must be a list"),
+        (lambda d: d["tables"][0]["rows"][0].pop(), "tables[0].rows[0] has 2 values for 3 columns"),
+        (lambda d: d["tables"][0].pop("title"), "tables[0] is missing key(s) ['title']"),
+        (lambda d: d["tables"][0].update(columns="abc"), "tables[0].columns must be a list"),
+        (lambda d: d["tables"].append(dict(d["tables"][0])), "tables[1].id 'psnr' is used twice"),
+        (
+            lambda d: d["tables"][0]["rows"][0].__setitem__(1, float("nan")),
+            "tables[0].rows[0][1] is a non-finite float",
+        ),
+        (lambda d: d["claims"][0].update(holds="true"), "claims[0].holds must be true or false"),
+        (lambda d: d["claims"][0].pop("observed"), "claims[0] is missing key(s) ['observed']"),
+        (lambda d: d["figures"].append({"file": 3, "caption": "c"}), "figures[0].file must be"),
+        (
+            lambda d: d["figures"].append({"file": "/tmp/a.png", "caption": "c"}),
+            "figures[0].file must be relative",
+        ),
+        (lambda d: d["figures"].append({"file": "a.png"}), "figures[0] is missing key(s)"),
+    ],
+)
+def test_validator_catches_each_invalid_case(valid: dict[str, Any], edit, expected: str) -> None:  # type: ignore[no-untyped-def]
+    problems = broken(valid, edit)
+    assert any(expected in p for p in problems), problems
+
+
+def test_validator_rejects_non_objects() -> None:
+    assert validate_result([]) == ["result must be a JSON object; got list"]
+
+
+def test_load_result_reports_every_problem(tmp_path: Path, valid: dict[str, Any]) -> None:
+    bad = copy.deepcopy(valid)
+    bad["claims"][0]["holds"] = 1
+    bad["meta"]["quick"] = None
+    (tmp_path / "result.json").write_text(json.dumps(bad))
+    with pytest.raises(InputError) as info:
+        load_result(tmp_path)
+    assert "claims[0].holds" in str(info.value) and "meta.quick" in str(info.value)
+    (tmp_path / "result.json").write_text("{not json")
+    with pytest.raises(InputError, match="not valid JSON"):
+        load_result(tmp_path / "result.json")
+    with pytest.raises(InputError, match="does not exist"):
+        load_result(tmp_path / "missing.json")
