@@ -7,8 +7,11 @@ import importlib.util
 import pytest
 from _pytest.doctest import DoctestItem
 
-# Each optional module and a marker of doctests that use it.
-_OPTIONAL = {"torch": ("import torch",), "matplotlib": ("get_pyplot(",)}
+# Each optional module, and text that marks a doctest needing it.
+_OPTIONAL = {
+    "torch": ("torch", "resolve_device(", "resolve_dtype("),
+    "matplotlib": ("get_pyplot(",),
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
