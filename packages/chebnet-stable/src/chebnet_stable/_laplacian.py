@@ -56,6 +56,7 @@ class Laplacian(NamedTuple):
     val: Tensor  # float64
     diag: Tensor  # float64 [N]
     sym_val: Tensor  # float64
+    weight: Tensor  # float64, the coalesced adjacency weight of each off-diagonal entry
     num_nodes: int
     batch: Tensor | None
     num_graphs: int
@@ -134,7 +135,7 @@ def build_laplacian(
             val = -w * dinv[src]
         diag = torch.ones(n, dtype=torch.float64, device=ei.device)
     return Laplacian(
-        dst, src, val, diag, sym_val, n, edges.batch, edges.num_graphs, symmetric, normalization
+        dst, src, val, diag, sym_val, w, n, edges.batch, edges.num_graphs, symmetric, normalization
     )
 
 
@@ -328,6 +329,8 @@ class ScaledLaplacian:
                 dst=self.laplacian.dst.to(dev),
                 src=self.laplacian.src.to(dev),
                 val=self.laplacian.val.to(dev),
+                weight=self.laplacian.weight.to(dev),
+                sym_val=self.laplacian.sym_val.to(dev),
                 diag=self.laplacian.diag.to(dev),
                 batch=None if self.batch is None else self.batch.to(dev),
             ),
