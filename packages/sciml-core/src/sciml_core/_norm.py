@@ -59,7 +59,7 @@ def _coo_parts(matrix: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[i
         vals = coo.values()
         if not vals.is_complex():
             vals = vals.double()
-        return idx[0], idx[1], vals.numpy(), tuple(coo.shape)  # type: ignore[return-value]
+        return idx[0], idx[1], vals.numpy(), tuple(coo.shape)
     return None
 
 

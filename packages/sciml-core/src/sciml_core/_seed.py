@@ -83,7 +83,8 @@ def root_seed(seed: SeedLike) -> int:
         torch = loaded_torch()
         assert torch is not None
         # torch.randint's bound must fit int64; 62 random bits are plenty for a seed.
-        draw = torch.randint(0, 2**62, (1,), generator=seed, device=seed.device)
+        gen: Any = seed
+        draw = torch.randint(0, 2**62, (1,), generator=gen, device=gen.device)
         return int(draw.item())
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise InputError(
