@@ -321,7 +321,8 @@ def _bin_samples(
                     clipped = np.where(values[bad, i] < lo_edge, lo_edge, hi_edge)
                     idx[i, bad] = bn.indices(clipped)
     flat = idx + (class_id * m)[None, :] + (np.arange(n_bands) * (k * m))[:, None]
-    counts = np.bincount(flat[idx >= 0], minlength=n_bands * k * m).reshape(n_bands, k, m)
+    counted = flat.reshape(-1) if not (nan.any() or outside.any()) else flat[idx >= 0]
+    counts = np.bincount(counted, minlength=n_bands * k * m).reshape(n_bands, k, m)
     n_valid = counts.sum(axis=-1)
     if np.any(n_valid == 0):
         band, kk = (int(x) for x in np.argwhere(n_valid == 0)[0])
@@ -329,6 +330,20 @@ def _bin_samples(
             f"classes: class {labels[kk].item()!r} (index {kk}) has no valid sample in band {band}"
         )
     return _Binned(idx, class_id, counts.astype(np.int64), binnings, labels, dropped, single)
+
+
+def _gather(
+    img: np.ndarray, band_axis: int | None, moved: np.ndarray, flat: np.ndarray
+) -> np.ndarray:
+    """Values ``(n, B)`` of the pixels ``flat`` (flat indices into ``H x W``) in every band."""
+    if img.ndim == 3 and img.flags.c_contiguous:
+        axis = (2 if band_axis is None else int(band_axis)) % 3
+        if axis == 0:  # (B, H, W), e.g. a multi-page TIFF: a take along the pixel axis
+            return img.reshape(img.shape[0], -1).take(flat, axis=1).T
+        if axis == 2:  # (H, W, B)
+            return img.reshape(-1, img.shape[2]).take(flat, axis=0)
+    rows, cols = np.unravel_index(flat, moved.shape[:2])
+    return moved[rows, cols]
 
 
 def _bin_image(
@@ -349,8 +364,9 @@ def _bin_image(
     bins = check_bins(bins)
     shape = moved.shape[:2]
     ci = class_index(classes, shape, background=background)
-    rows, cols = np.unravel_index(ci.flat, shape)
-    values = moved[rows, cols]  # (n, B): one gather for all bands
+    img = np.asarray(image)
+    img = img.astype(np.uint8) if img.dtype == np.bool_ else img
+    values = _gather(img, band_axis, moved, ci.flat)  # (n, B): one gather for all bands
     n_bands = moved.shape[2]
     if not isinstance(bins, int):
         if range is not None:
@@ -615,6 +631,21 @@ def pc(image: Any, classes: Any, *, scale: Any = None, **npc_kwargs: Any) -> flo
     return float(value[0]) if res.single else value
 
 
+_LOOKUP_CHUNK = 1 << 16  # pixels per np.take: its intp index buffer then stays in cache
+
+
+def _lookup(table: np.ndarray, band: np.ndarray, out: np.ndarray) -> None:
+    """``out[...] = table[band]`` for an integer band, in cache-sized chunks."""
+    if band.flags.c_contiguous and out.flags.c_contiguous:
+        src, dst = band.reshape(-1), out.reshape(-1)
+        for s in range(0, src.size, _LOOKUP_CHUNK):
+            np.take(table, src[s : s + _LOOKUP_CHUNK], out=dst[s : s + _LOOKUP_CHUNK])
+        return
+    rows = max(1, _LOOKUP_CHUNK // max(band.shape[1], 1))
+    for r in range(0, band.shape[0], rows):
+        out[r : r + rows] = table.take(band[r : r + rows])
+
+
 # -- the result object ----------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class NPCResult:
@@ -675,22 +706,23 @@ class NPCResult:
         dtype = np.int8 if k <= 127 else np.int16
         img = np.asarray(image)
         out = np.empty(img.shape, dtype=dtype)
-        out_moved = (
-            out[..., None]
-            if img.ndim == 2
-            else np.moveaxis(out, 2 if band_axis is None else band_axis, -1)
-        )
-        table_size = 1 << (8 * moved.dtype.itemsize)
+        axis = 2 if band_axis is None else band_axis
+        out_moved = out[..., None] if img.ndim == 2 else np.moveaxis(out, axis, -1)
         lookup = moved.dtype in (np.uint8, np.uint16)
+        levels: dict[tuple[Any, ...], np.ndarray] = {}  # level -> bin, shared by equal binnings
         for b, bn in enumerate(self.binnings):
             cob = self.class_of_bin[b].astype(dtype)
-            band = moved[..., b]
             if lookup:
-                lvl = bn.indices(np.arange(table_size, dtype=moved.dtype))
+                key = (bn.first, bn.last, bn.edges.tobytes())
+                if key not in levels:
+                    levels[key] = bn.indices(
+                        np.arange(1 << (8 * moved.dtype.itemsize), dtype=moved.dtype)
+                    )
+                lvl = levels[key]
                 table = np.where(lvl >= 0, cob[lvl], -1).astype(dtype)
-                out_moved[..., b] = table.take(band)
+                _lookup(table, moved[..., b], out_moved[..., b])
             else:
-                idx = bn.indices(band)
+                idx = bn.indices(moved[..., b])
                 out_moved[..., b] = np.where(idx >= 0, cob[idx], -1)
         return out
 

@@ -1,0 +1,227 @@
+"""Command line: ``potcontrast npc``, ``potcontrast reproduce``, ``potcontrast bench``."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sciml_core import InputError, atomic_write_bytes, atomic_write_text, require_extra
+from sciml_core.cli import App
+
+from .__about__ import __version__
+from ._io import read_image, read_labels, read_masks
+from ._npc import _bin_image, _result, _warn_sparse
+from ._stats import _null_values
+
+__all__ = ["app", "main"]
+
+app = App(
+    "potcontrast",
+    version=__version__,
+    description="Multi-class normalized potential contrast (NPC) of labelled pixels, per band.",
+)
+
+
+def _parse_range(text: str) -> Any:
+    if text == "auto":
+        return None
+    if text == "dtype":
+        return "dtype"
+    parts = text.split(",")
+    try:
+        lo, hi = (float(x) for x in parts)
+    except ValueError:
+        raise InputError(f"--range must be LO,HI, 'dtype' or 'auto'; got {text!r}") from None
+    return (lo, hi)
+
+
+def _parse_bins(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(f"--bins must be a positive integer; got {text!r}") from None
+
+
+def _load_stack(paths: Sequence[str], gray: str | None) -> np.ndarray:
+    arrays = [read_image(p, gray=gray) for p in paths]
+    if len(arrays) == 1:
+        return arrays[0]
+    if any(a.ndim != 2 for a in arrays):
+        shapes = [a.shape for a in arrays]
+        raise InputError(
+            f"several IMAGE files are the bands of one stack: each must be 2-D; got {shapes}"
+        )
+    if len({a.shape for a in arrays}) != 1 or len({a.dtype for a in arrays}) != 1:
+        desc = [(a.shape, str(a.dtype)) for a in arrays]
+        raise InputError(f"IMAGE files must share shape and dtype to form a stack; got {desc}")
+    return np.stack(arrays, axis=-1)
+
+
+def _rows(res: Any, null: np.ndarray | None) -> tuple[list[str], list[list[Any]]]:
+    labels = [str(x) for x in res.class_labels.tolist()]
+    columns = ["band", "npc", "pc", *(f"n[{lab}]" for lab in labels)]
+    if null is not None:
+        columns += ["null_mean", "p_value"]
+    rows = []
+    for b in range(res.npc.size):
+        row: list[Any] = [b, float(res.npc[b]), float(res.pc[b]), *res.n_samples[b].tolist()]
+        if null is not None:
+            p = (1 + np.sum(null[:, b] >= res.npc[b] - 1e-12)) / (1 + null.shape[0])
+            row += [float(null[:, b].mean()), float(p)]
+        rows.append(row)
+    return columns, rows
+
+
+def _write_class_map(path: Path, cmap: np.ndarray, n_classes: int, overwrite: bool) -> None:
+    if path.exists() and not overwrite:
+        raise InputError(f"--class-map file {str(path)!r} exists; pass --overwrite to replace it")
+    if path.suffix.lower() == ".npy":
+        buf = io.BytesIO()
+        np.save(buf, cmap)
+        atomic_write_bytes(path, buf.getvalue())
+        return
+    if path.suffix.lower() != ".png":
+        raise InputError(f"--class-map must end in .npy or .png; got {str(path)!r}")
+    if cmap.ndim != 2:
+        raise InputError("--class-map .png shows one band; use .npy for a stack")
+    pil = require_extra("PIL.Image", extra="io", package="potcontrast")
+    grey = np.round(255.0 * np.maximum(cmap, 0) / max(n_classes - 1, 1)).astype(np.uint8)
+    alpha = np.where(cmap >= 0, 255, 0).astype(np.uint8)
+    buf = io.BytesIO()
+    pil.fromarray(np.stack([grey, alpha], axis=-1), mode="LA").save(buf, format="PNG")
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def run_npc(args: argparse.Namespace) -> int:
+    """``potcontrast npc``: NPC per band of an image or stack from label or mask files."""
+    image = _load_stack(args.image, args.gray)
+    if (args.labels is None) == (args.masks is None):
+        raise InputError("give exactly one of --labels FILE or --masks FILE [FILE ...]")
+    classes = (
+        read_labels(args.labels)
+        if args.labels
+        else read_masks(args.masks, invert=args.invert_masks)
+    )
+    kwargs = dict(
+        bins=_parse_bins(args.bins),
+        range=_parse_range(args.range),
+        band_axis=args.band_axis,
+        background=args.background,
+        out_of_range=args.out_of_range,
+        nan_policy=args.nan,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        binned = _bin_image(image, classes, **kwargs)
+        _warn_sparse(binned, stacklevel=2)
+    res = _result(binned)
+    null = None
+    if args.null == "permutation":
+        if args.n_perm < 1:
+            raise InputError(f"--n-perm must be >= 1; got {args.n_perm}")
+        null = _null_values(binned, args.n_perm, np.random.default_rng(args.seed))
+    columns, rows = _rows(res, null)
+    payload = res.to_dict()
+    if null is not None:
+        payload["null"] = {
+            "n_perm": int(null.shape[0]),
+            "null_mean": null.mean(0).tolist(),
+            "p_value": [r[-1] for r in rows],
+        }
+    if args.pairwise:
+        payload["pairwise"] = res.pairwise.tolist()
+    if args.json:
+        print(json.dumps(payload))
+    else:
+        print("\t".join(columns))
+        for row in rows:
+            print("\t".join(f"{v:.6f}" if isinstance(v, float) else str(v) for v in row))
+        best = int(res.rank_bands()[0])
+        print(f"best band: {best} (NPC {res.npc[best]:.6f})")
+        if args.pairwise:
+            for b in range(res.npc.size):
+                print(f"pairwise band {b}: {np.round(res.pairwise[b], 6).tolist()}")
+    if args.output is not None:
+        if args.output.suffix.lower() == ".csv":
+            buf = io.StringIO()
+            writer = csv.writer(buf, lineterminator="\n")
+            writer.writerow(columns)
+            writer.writerows(rows)
+            atomic_write_text(args.output, buf.getvalue())
+        else:
+            atomic_write_text(args.output, json.dumps(payload, indent=1) + "\n")
+    if args.class_map is not None:
+        cmap = res.class_map(image, band_axis=args.band_axis)
+        _write_class_map(args.class_map, cmap, res.class_labels.size, args.overwrite)
+    return 0
+
+
+def run_reproduce(args: argparse.Namespace) -> int:
+    """``potcontrast reproduce``."""
+    from ._reproduce import reproduce
+
+    if args.device not in ("auto", "cpu"):
+        raise InputError(
+            f"--device: potcontrast is numpy-only and runs on cpu; got {args.device!r}"
+        )
+    path = reproduce(args.out, quick=args.quick, seed=args.seed, device="cpu")
+    print(f"wrote {path}")
+    return 0
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    """``potcontrast bench``."""
+    from ._bench import bench
+
+    if args.device not in ("auto", "cpu"):
+        raise InputError(
+            f"--device: potcontrast is numpy-only and runs on cpu; got {args.device!r}"
+        )
+    bench(args.out, quick=args.quick, seed=args.seed, full_size=args.full_size)
+    return 0
+
+
+_p = app.add_command(
+    "npc", run_npc, help="NPC per band of an image or stack", common=("seed", "quiet")
+)
+_p.add_argument("image", nargs="+", help="image file(s); several files are the bands of one stack")
+_p.add_argument("--labels", help="integer label image (0 = unlabelled unless --background)")
+_p.add_argument("--background", type=int, default=0, help="label of unlabelled pixels (default 0)")
+_p.add_argument("--masks", nargs="+", help="one mask file per class (non-zero = selected)")
+_p.add_argument("--invert-masks", action="store_true", help="select the zero pixels of each mask")
+_p.add_argument("--bins", default="256", help="number of bins (default 256)")
+_p.add_argument(
+    "--range", default="auto", help="LO,HI | dtype | auto (whole-band min,max; default)"
+)
+_p.add_argument(
+    "--band-axis", type=int, default=None, help="band axis of a 3-D stack (default last)"
+)
+_p.add_argument(
+    "--gray", choices=("pil",), default=None, help="Pillow 8-bit luma, as the reference"
+)
+_p.add_argument("--out-of-range", choices=("raise", "drop", "clip"), default="raise")
+_p.add_argument("--nan", choices=("raise", "omit"), default="raise")
+_p.add_argument("--pairwise", action="store_true", help="also print the K x K pairwise NPC")
+_p.add_argument("--null", choices=("permutation",), default=None, help="permutation null")
+_p.add_argument("--n-perm", type=int, default=200, help="permutations for --null (default 200)")
+_p.add_argument("--class-map", type=Path, default=None, help="write the class map (.npy or .png)")
+_p.add_argument("--json", action="store_true", help="print the full result as JSON")
+app.add_output_argument(_p, required=False)
+app.add_reproduce(run_reproduce)
+_b = app.add_bench(run_bench)
+_b.add_argument(
+    "--full-size", action="store_true", help="the issue's 16 x 2000 x 2000 headline case"
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``potcontrast`` console script."""
+    return app.run(argv)

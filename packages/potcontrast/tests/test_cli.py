@@ -1,0 +1,136 @@
+"""The command line end to end (in a subprocess: torch is never imported) and the file readers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import potcontrast
+from potcontrast._io import read_image, read_labels, read_masks
+
+RUN = (
+    "import sys\n"
+    "from potcontrast.cli import main\n"
+    "rc = main(sys.argv[1:])\n"
+    "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    "sys.exit(rc)\n"
+)
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-c", RUN, *map(str, args)], capture_output=True, text=True, cwd=cwd
+    )
+
+
+def _scene(seed=0):
+    rng = np.random.default_rng(seed)
+    labels = np.zeros((40, 50), dtype=np.uint8)
+    labels[5:15, 5:20], labels[20:30, 10:40], labels[32:38, 2:48] = 1, 2, 3
+    img = rng.integers(0, 1000, (40, 50, 3)).astype(np.uint16)
+    img[labels == 2] += np.array([300, 2000, 20000], dtype=np.uint16)
+    return img, labels
+
+
+def test_cli_npc_end_to_end(tmp_path):
+    img, labels = _scene()
+    np.save(tmp_path / "stack.npy", img)
+    np.save(tmp_path / "labels.npy", labels)
+    expected = potcontrast.npc(img, labels, bins=16, range=(0, 65536))
+    base = ["npc", tmp_path / "stack.npy", "--labels", tmp_path / "labels.npy", "--bins", "16"]
+    done = _cli(*base, "--range", "0,65536")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[0].split("\t")[:3] == ["band", "npc", "pc"]
+    assert len(lines) == 1 + 3 + 1 and lines[-1].startswith("best band: 2")
+    got = [float(line.split("\t")[1]) for line in lines[1:4]]
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    js = _cli(*base, "--range", "0,65536", "--json")
+    assert json.loads(js.stdout)["npc"] == pytest.approx(expected.tolist(), abs=1e-15)
+    out = tmp_path / "res.json"
+    assert _cli(*base, "--range", "0,65536", "-o", out).returncode == 0
+    assert json.loads(out.read_text())["npc"] == pytest.approx(expected.tolist(), abs=1e-15)
+    again = _cli(*base, "-o", out)
+    assert again.returncode == 2 and "--overwrite" in again.stderr
+    csv_out = tmp_path / "res.csv"
+    assert _cli(*base, "-o", csv_out, "--null", "permutation", "--n-perm", "20").returncode == 0
+    assert csv_out.read_text().splitlines()[0].endswith("null_mean,p_value")
+    cmap = tmp_path / "cmap.npy"
+    assert _cli(*base, "--range", "0,65536", "--class-map", cmap).returncode == 0
+    res = potcontrast.analyze(img, labels, bins=16, range=(0, 65536))
+    np.testing.assert_array_equal(np.load(cmap), res.class_map(img))
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--range", "0,10"], "outside the range"),
+        (["--range", "a,b"], "--range must be"),
+        (["--bins", "x"], "--bins must be"),
+        (["--bins", "0"], "bins must be >= 1"),
+    ],
+)
+def test_cli_bad_input_exits_2_with_one_line(tmp_path, args, needle):
+    img, labels = _scene(1)
+    np.save(tmp_path / "stack.npy", img)
+    np.save(tmp_path / "labels.npy", labels)
+    done = _cli("npc", tmp_path / "stack.npy", "--labels", tmp_path / "labels.npy", *args)
+    assert done.returncode == 2
+    assert needle in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    missing = _cli("npc", tmp_path / "nope.npy", "--labels", tmp_path / "labels.npy")
+    assert missing.returncode == 2 and "nope.npy" in missing.stderr
+
+
+def test_sixteen_bit_files_are_not_saturated(tmp_path):
+    pil = pytest.importorskip("PIL.Image")
+    tifffile = pytest.importorskip("tifffile")
+    img, labels = _scene(2)
+    band = img[..., 2]
+    assert band.max() > 255
+    pil.fromarray(band).save(tmp_path / "band.png")
+    tifffile.imwrite(tmp_path / "band.tif", band)
+    tifffile.imwrite(tmp_path / "stack.tif", np.moveaxis(img, 2, 0), photometric="minisblack")
+    pil.fromarray(labels).save(tmp_path / "labels.png")
+    for name in ("band.png", "band.tif"):
+        back = read_image(tmp_path / name)
+        assert back.dtype == np.uint16
+        np.testing.assert_array_equal(back, band)
+    np.testing.assert_array_equal(read_image(tmp_path / "stack.tif"), img)
+    np.testing.assert_array_equal(read_labels(tmp_path / "labels.png"), labels)
+    expected = potcontrast.npc(band, labels, bins=16, range=(0, 65536))
+    done = _cli(
+        "npc",
+        tmp_path / "band.png",
+        "--labels",
+        tmp_path / "labels.png",
+        "--bins",
+        "16",
+        "--range",
+        "0,65536",
+    )
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout.splitlines()[1].split("\t")[1]) == pytest.approx(expected, abs=1e-6)
+    # three single-band files are the bands of one stack
+    for b in range(3):
+        pil.fromarray(img[..., b]).save(tmp_path / f"b{b}.png")
+    files = [tmp_path / f"b{b}.png" for b in range(3)]
+    done = _cli("npc", *files, "--labels", tmp_path / "labels.png", "--bins", "16", "--json")
+    assert json.loads(done.stdout)["npc"] == pytest.approx(
+        potcontrast.npc(img, labels, bins=16).tolist(), abs=1e-15
+    )
+
+
+def test_mask_files_and_inversion(tmp_path):
+    pil = pytest.importorskip("PIL.Image")
+    img, labels = _scene(3)
+    for k in (1, 2):
+        pil.fromarray(np.where(labels == k, 255, 0).astype(np.uint8)).save(tmp_path / f"m{k}.png")
+        pil.fromarray(np.where(labels == k, 0, 255).astype(np.uint8)).save(tmp_path / f"i{k}.png")
+    masks = read_masks([tmp_path / "m1.png", tmp_path / "m2.png"])
+    np.testing.assert_array_equal(masks, np.stack([labels == 1, labels == 2]))
+    inverted = read_masks([tmp_path / "i1.png", tmp_path / "i2.png"], invert=True)
+    np.testing.assert_array_equal(inverted, masks)
