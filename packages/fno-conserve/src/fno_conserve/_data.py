@@ -1,0 +1,287 @@
+"""Seeded PDE datasets: per-sample seeding, several resolutions of the same samples, npz caching."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from sciml_core import InputError, atomic_path, root_seed, sample_seed_sequence
+from sciml_core.cli import progress
+
+from .__about__ import __version__
+from ._grf import evaluate_fourier, grf_coefficients, matern_spectrum
+from ._grid import grid, quadrature_weights
+from ._pdes.burgers import burgers_solve
+from ._pdes.darcy import (
+    darcy_coefficient,
+    darcy_solve,
+    evaluate_cosine_series,
+    neumann_grf_coefficients,
+)
+from ._pdes.heat_advection import advection_solve, heat_solve
+from ._pdes.navier_stokes import navier_stokes_solve
+from ._pdes.nls import nls_solve
+from ._restrict import restrict
+
+DEFAULTS: dict[str, dict] = {
+    "burgers": {"nu": 0.01, "t_final": 1.0, "dt": 1e-3, "sigma": 25.0, "tau": 5.0, "alpha": 2.0},
+    "heat": {"nu": 0.01, "t_final": 1.0, "sigma": 25.0, "tau": 5.0, "alpha": 2.0},
+    "advection": {"t_final": 1.0, "sigma": 25.0, "tau": 5.0, "alpha": 2.0, "c_max": 1.0},
+    "nls": {"t_final": 1.0, "dt": 1e-3, "length": 2 * math.pi, "k_scale": 4.0, "amplitude": 1.3},
+    "navier-stokes": {"nu": 1e-3, "t_final": 2.0, "dt": 1e-2, "sigma": 7.0**1.5, "tau": 7.0,
+                      "alpha": 2.5},
+    "darcy": {"high": 12.0, "low": 3.0, "tau": 3.0, "alpha": 2.0, "k_max": 32},
+}
+"""Default parameters of each PDE (``t_final`` is the time of one map ``x -> y``)."""
+
+DEFAULT_LAW = {"burgers": "mass", "heat": "mass", "advection": "mass", "nls": "norm",
+               "navier-stokes": "mean-zero", "darcy": None}
+DIMS = {"burgers": 1, "heat": 1, "advection": 1, "nls": 1, "navier-stokes": 2, "darcy": 2}
+RULES = {"darcy": "cells"}
+PDES = tuple(DEFAULTS)
+_CHUNK = 64
+
+
+def _check_args(pde, n_samples, resolution, resolutions, hierarchy, rollout_steps, params):
+    if pde not in DEFAULTS:
+        raise InputError(f"pde: expected one of {PDES}, got {pde!r}")
+    if not isinstance(n_samples, int) or n_samples < 1:
+        raise InputError(f"n_samples: expected a positive integer, got {n_samples!r}")
+    levels = [resolution] if resolutions is None else list(resolutions)
+    if not levels or any(not isinstance(n, int) or n < 4 for n in levels):
+        raise InputError(f"resolutions: expected integers >= 4, got {levels!r}")
+    if resolutions is not None and resolution != max(levels):
+        raise InputError(f"resolution: expected the finest level {max(levels)}, got {resolution}")
+    fine = max(levels)
+    if hierarchy not in ("restrict", "resolve"):
+        raise InputError(f"hierarchy: expected 'restrict' or 'resolve', got {hierarchy!r}")
+    if hierarchy == "restrict" and any(fine % n for n in levels):
+        raise InputError(f"resolutions: every level must divide the finest ({fine}), got {levels}")
+    if not isinstance(rollout_steps, int) or rollout_steps < 1:
+        raise InputError(f"rollout_steps: expected a positive integer, got {rollout_steps!r}")
+    if pde == "darcy" and rollout_steps != 1:
+        raise InputError("rollout_steps: Darcy is stationary, expected 1")
+    unknown = set(params) - set(DEFAULTS[pde])
+    if unknown:
+        raise InputError(f"params: unknown parameters {sorted(unknown)} for {pde!r}; "
+                         f"known: {sorted(DEFAULTS[pde])}")
+    return levels
+
+
+def _sample_inputs(pde: str, seed: int, i: int, k_draw: int, p: dict):
+    """Random input of sample ``i``: Fourier coefficients (periodic) and extra parameters."""
+    ic_seq, par_seq = sample_seed_sequence(seed, i).spawn(2)
+    rng, prng = np.random.default_rng(ic_seq), np.random.default_rng(par_seq)
+    if pde in ("burgers", "heat", "advection"):
+        ks, c = grf_coefficients(rng, 1, k_draw, matern_spectrum(p["sigma"], p["tau"], p["alpha"]))
+        extra = {"c": prng.uniform(-p["c_max"], p["c_max"])} if pde == "advection" else {}
+        return ks, c, extra
+    if pde == "nls":
+        ks, z = grf_coefficients(rng, 1, 32, lambda k: np.exp(-2 * (k[:, 0] / p["k_scale"]) ** 2))
+        ref = evaluate_fourier(ks, z, (256,), real=False)
+        return ks, z * (p["amplitude"] / np.abs(ref).max()), {}
+    if pde == "navier-stokes":
+        ks, c = grf_coefficients(rng, 2, k_draw, matern_spectrum(p["sigma"], p["tau"], p["alpha"]))
+        return ks, np.where(np.all(ks == 0, axis=1), 0.0, c), {}
+    return None, neumann_grf_coefficients(rng, p["k_max"], p["tau"], p["alpha"]), {}
+
+
+def _evaluate_inputs(pde: str, draws, n: int, p: dict) -> np.ndarray:
+    """Inputs ``(B, C_in, *spatial)`` at resolution ``n``."""
+    dim = DIMS[pde]
+    if pde == "darcy":
+        return np.stack([darcy_coefficient(evaluate_cosine_series(c, n), p["high"], p["low"])
+                         for _, c, _ in draws])[:, None]
+    if pde == "nls":
+        psi = np.stack([evaluate_fourier(ks, c, (n,), real=False) for ks, c, _ in draws])
+        return np.stack([psi.real, psi.imag], axis=1)
+    u0 = np.stack([evaluate_fourier(ks, c, (n,) * dim) for ks, c, _ in draws])[:, None]
+    if pde == "advection":
+        speeds = np.array([e["c"] for _, _, e in draws])
+        return np.concatenate([u0, np.broadcast_to(speeds[:, None, None], u0.shape)], axis=1)
+    return u0
+
+
+def _solve(pde: str, x: np.ndarray, p: dict, steps: int) -> np.ndarray:
+    """Outputs ``(B, steps, C_out, *spatial)`` at ``t_final, 2 t_final, ...``."""
+    t = p.get("t_final", 1.0)
+    if pde == "burgers":
+        return burgers_solve(x[:, 0], nu=p["nu"], t_final=steps * t, dt=p["dt"],
+                             snapshots=steps)[:, :, None]
+    if pde == "heat":
+        return np.stack([heat_solve(x[:, 0], nu=p["nu"], t=(s + 1) * t) for s in range(steps)],
+                        1)[:, :, None]
+    if pde == "advection":
+        return np.stack([advection_solve(x[:, 0], x[:, 1, 0], t=(s + 1) * t) for s in range(steps)],
+                        1)[:, :, None]
+    if pde == "nls":
+        psi = nls_solve(x[:, 0] + 1j * x[:, 1], t_final=steps * t, dt=p["dt"], length=p["length"],
+                        snapshots=steps)
+        return np.stack([psi.real, psi.imag], axis=2)
+    if pde == "navier-stokes":
+        return navier_stokes_solve(x[:, 0], nu=p["nu"], t_final=steps * t, dt=p["dt"],
+                                   snapshots=steps)[:, :, None]
+    return np.stack([darcy_solve(a[0]) for a in x])[:, None, None]
+
+
+def _level_dict(pde, x, y, n, meta) -> dict:
+    dim = DIMS[pde]
+    rule = RULES.get(pde, "periodic")
+    lengths = DEFAULTS["nls"]["length"] if pde == "nls" else 1.0
+    if pde == "nls":
+        lengths = meta["params"]["length"]
+    kind = {"periodic": "periodic", "cells": "cells"}[rule]
+    return {
+        "x": torch.from_numpy(np.ascontiguousarray(x)),
+        "y": torch.from_numpy(np.ascontiguousarray(y)),
+        "grid": grid((n,) * dim, kind, lengths),
+        "weights": quadrature_weights((n,) * dim, lengths, rule),
+        "meta": dict(meta, resolution=n, rule=rule, lengths=lengths),
+    }
+
+
+def _cache_key(args: dict) -> str:
+    return hashlib.sha256(json.dumps(args, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def generate(
+    pde: str,
+    n_samples: int,
+    resolution: int,
+    *,
+    seed=0,
+    resolutions: Sequence[int] | None = None,
+    hierarchy: str = "restrict",
+    rollout_steps: int = 1,
+    cache_dir: str | Path | None = None,
+    show_progress: bool = True,
+    **params,
+):
+    """Generate a seeded PDE dataset ``x -> y`` (float64 tensors ``(B, C, *spatial)``).
+
+    PDEs (defaults in ``DEFAULTS``): ``"burgers"`` (1-D viscous Burgers, ETDRK4, map
+    ``u0 -> u(T)``), ``"heat"``, ``"advection"`` (speed as a second input channel), ``"nls"``
+    (focusing NLS on ``[0, 2 pi)``, channels ``(Re, Im)``), ``"navier-stokes"`` (2-D vorticity,
+    ``w0 -> w(T)``), ``"darcy"`` (``a -> u``, cell-centred). Sample ``i`` depends only on
+    ``(seed, i)`` (``SeedSequence(seed, spawn_key=(i,))``): the first samples are the same whatever
+    ``n_samples`` is, and the random input is band-limited and drawn independently of the grid, so
+    the same sample exists at every resolution.
+
+    Args:
+        pde: PDE name.
+        n_samples: number of samples ``B``.
+        resolution: grid points per axis (the finest level when ``resolutions`` is given).
+        seed: int, generator or ``None`` (normalised by ``sciml_core.root_seed``).
+        resolutions: several levels of the same samples; then a list of dicts is returned, one per
+            level in the given order.
+        hierarchy: ``"restrict"`` (solve on the finest grid, restrict: spectral truncation for
+            periodic data, block averages for Darcy) or ``"resolve"`` (solve again on each grid from
+            the same random input; Darcy uses the block-averaged fine coefficient).
+        rollout_steps: ``k > 1`` stores the states at ``T, 2T, ..., kT`` in ``y`` on an extra axis
+            after the batch axis (``(B, k, C, *spatial)``).
+        cache_dir: folder for an ``.npz`` cache keyed by every argument (written atomically).
+        show_progress: progress bar on stderr (silenced by the CLI's ``--quiet``).
+        **params: PDE parameters overriding ``DEFAULTS[pde]``.
+
+    Returns:
+        dict with ``x``, ``y``, ``grid``, ``weights``, ``meta`` (or a list of such dicts).
+
+    Examples:
+        >>> data = generate("heat", 4, 32, seed=0, show_progress=False)
+        >>> tuple(data["x"].shape), tuple(data["y"].shape), data["meta"]["law"]
+        ((4, 1, 32), (4, 1, 32), 'mass')
+    """
+    levels = _check_args(pde, n_samples, resolution, resolutions, hierarchy, rollout_steps, params)
+    p = dict(DEFAULTS[pde], **params)
+    seed_int = root_seed(seed)
+    fine = max(levels)
+    meta = {"pde": pde, "params": p, "seed": seed_int, "n_samples": n_samples,
+            "hierarchy": hierarchy, "rollout_steps": rollout_steps, "law": DEFAULT_LAW[pde],
+            "version": __version__, "levels": levels}
+    path = None
+    if cache_dir is not None:
+        key = _cache_key({k: v for k, v in meta.items() if k != "law"} | {"resolution": resolution})
+        path = Path(cache_dir) / f"{pde}-{key}.npz"
+        if path.exists():
+            out = load_dataset(path)
+            return out if resolutions is not None else out[0]
+    k_draw = (fine + 1) // 2
+    draws = [_sample_inputs(pde, seed_int, i, k_draw, p) for i in range(n_samples)]
+    solve_levels = levels if hierarchy == "resolve" else [fine]
+    solved = {}
+    bar = progress(total=n_samples * len(solve_levels), desc=f"generate {pde}",
+                   disable=not show_progress)
+    with bar:
+        for n in solve_levels:
+            xs, ys = [], []
+            for start in range(0, n_samples, _CHUNK):
+                chunk = draws[start : start + _CHUNK]
+                if pde == "darcy" and n != fine:  # (S): block-average the fine coefficient
+                    a = torch.from_numpy(_evaluate_inputs(pde, chunk, fine, p))
+                    x = restrict(a, fine // n, "average").numpy()
+                else:
+                    x = _evaluate_inputs(pde, chunk, n, p)
+                xs.append(x)
+                ys.append(_solve(pde, x, p, rollout_steps))
+                bar.update(len(chunk))
+            solved[n] = (np.concatenate(xs), np.concatenate(ys))
+    out = []
+    for n in levels:
+        if n in solved:
+            x, y = solved[n]
+        else:
+            xf, yf = solved[fine]
+            method = "average" if pde == "darcy" else "spectral"
+            x = restrict(torch.from_numpy(xf), fine // n, method).numpy()
+            b, k = yf.shape[:2]
+            yr = restrict(torch.from_numpy(yf.reshape(b * k, *yf.shape[2:])), fine // n, method)
+            y = yr.numpy().reshape(b, k, *yr.shape[1:])
+        if rollout_steps == 1:
+            y = y[:, 0]
+        out.append(_level_dict(pde, x, y, n, meta))
+    if path is not None:
+        save_dataset(path, out)
+    return out if resolutions is not None else out[0]
+
+
+def save_dataset(path: str | Path, levels: dict | list[dict]) -> Path:
+    """Write one or several levels (``generate``'s output) to ``.npz`` atomically, with metadata."""
+    levels = [levels] if isinstance(levels, dict) else list(levels)
+    arrays = {}
+    for j, lev in enumerate(levels):
+        arrays[f"x_{j}"] = lev["x"].numpy()
+        arrays[f"y_{j}"] = lev["y"].numpy()
+    arrays["meta"] = np.array(json.dumps([lev["meta"] for lev in levels]))
+    path = Path(path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+    return path
+
+
+def load_dataset(path: str | Path) -> list[dict]:
+    """Read a file written by :func:`save_dataset` (or ``generate-data``): a list of level dicts."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            metas = json.loads(str(z["meta"]))
+            out = []
+            for j, meta in enumerate(metas):
+                n = meta["resolution"]
+                dim = DIMS[meta["pde"]]
+                kind = {"periodic": "periodic", "cells": "cells"}[meta["rule"]]
+                out.append({
+                    "x": torch.from_numpy(z[f"x_{j}"]), "y": torch.from_numpy(z[f"y_{j}"]),
+                    "grid": grid((n,) * dim, kind, meta["lengths"]),
+                    "weights": quadrature_weights((n,) * dim, meta["lengths"], meta["rule"]),
+                    "meta": meta,
+                })
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
+        raise InputError(
+            f"path: {path} is not a dataset written by fno-conserve generate-data ({err})"
+        ) from None
+    return out

@@ -1,0 +1,1 @@
+"""Seeded PDE solvers (numpy/scipy) used by :func:`fno_conserve.generate`."""

@@ -1,0 +1,201 @@
+"""Generators: seeded, prefix-stable, conserve what the PDE conserves, agree with exact solutions."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sciml_core import InputError
+
+from fno_conserve import RelLpLoss, generate, prolong, quadrature_weights, restrict
+from fno_conserve._pdes.burgers import burgers_solve, cole_hopf_solution
+from fno_conserve._pdes.darcy import darcy_solve
+from fno_conserve._pdes.heat_advection import advection_solve, heat_solve
+from fno_conserve._pdes.navier_stokes import navier_stokes_solve
+from fno_conserve._pdes.nls import nls_solve, soliton
+
+SMALL = {"burgers": 32, "heat": 32, "advection": 32, "nls": 64, "navier-stokes": 16, "darcy": 16}
+FAST = {"burgers": {"t_final": 0.1}, "nls": {"t_final": 0.1}, "navier-stokes": {"t_final": 0.2}}
+
+
+@pytest.mark.parametrize("pde", sorted(SMALL))
+def test_same_seed_is_bitwise_identical_and_prefix_stable(pde):
+    n = SMALL[pde]
+    kw = FAST.get(pde, {})
+    a = generate(pde, 5, n, seed=3, show_progress=False, **kw)
+    b = generate(pde, 5, n, seed=3, show_progress=False, **kw)
+    c = generate(pde, 2, n, seed=3, show_progress=False, **kw)
+    d = generate(pde, 2, n, seed=4, show_progress=False, **kw)
+    assert torch.equal(a["x"], b["x"]) and torch.equal(a["y"], b["y"])
+    assert torch.equal(a["x"][:2], c["x"]) and torch.equal(a["y"][:2], c["y"])
+    assert not torch.equal(a["x"][:2], d["x"])
+    assert a["x"].dtype == torch.float64 and a["x"].shape[0] == 5
+
+
+def _rel_drift(q_in, q_out):
+    return float(((q_out - q_in).abs() / q_in.abs().clamp_min(1e-300)).max())
+
+
+def test_generators_conserve_what_the_pde_conserves():
+    burg = generate("burgers", 4, 64, seed=0, show_progress=False)
+    w = quadrature_weights(64)
+    mass_in, mass_out = (burg["x"][:, 0] * w).sum(-1), (burg["y"][:, 0] * w).sum(-1)
+    scale = (burg["x"][:, 0].abs() * w).sum(-1)
+    assert float(((mass_out - mass_in).abs() / scale).max()) < 1e-13
+    adv = generate("advection", 4, 64, seed=0, show_progress=False)
+    for p in (1, 2):
+        q_in = (adv["x"][:, 0].abs() ** p * w).sum(-1)
+        q_out = (adv["y"][:, 0].abs() ** p * w).sum(-1)
+        assert _rel_drift(q_in, q_out) < 1e-13 if p == 2 else True
+    assert float(((adv["y"][:, 0] * w).sum(-1) - (adv["x"][:, 0] * w).sum(-1)).abs().max()) < 1e-14
+    nls = generate("nls", 4, 128, seed=0, show_progress=False, t_final=0.5)
+    wn = quadrature_weights(128, 2 * math.pi)
+    n_in = ((nls["x"] ** 2).sum(1) * wn).sum(-1)
+    n_out = ((nls["y"] ** 2).sum(1) * wn).sum(-1)
+    assert _rel_drift(n_in, n_out) < 1e-11
+    ns = generate("navier-stokes", 3, 32, seed=0, show_progress=False, t_final=0.5)
+    w2 = quadrature_weights((32, 32))
+    mean_out = (ns["y"][:, 0] * w2).sum((-1, -2))
+    scale = (ns["y"][:, 0].abs() * w2).sum((-1, -2))
+    assert float((mean_out.abs() / scale).max()) < 1e-13
+
+
+def test_heat_and_advection_equal_their_closed_forms():
+    n = 64
+    x = np.arange(n) / n
+    u0 = np.sin(2 * np.pi * 3 * x) + 0.5 * np.cos(2 * np.pi * 5 * x + 0.3)
+    nu, t = 0.02, 0.7
+    exact = np.exp(-nu * (2 * np.pi * 3) ** 2 * t) * np.sin(2 * np.pi * 3 * x) + 0.5 * np.exp(
+        -nu * (2 * np.pi * 5) ** 2 * t
+    ) * np.cos(2 * np.pi * 5 * x + 0.3)
+    np.testing.assert_allclose(heat_solve(u0[None], nu=nu, t=t)[0], exact, atol=1e-13)
+    c = 0.37
+    shifted = np.sin(2 * np.pi * 3 * (x - c * t)) + 0.5 * np.cos(2 * np.pi * 5 * (x - c * t) + 0.3)
+    np.testing.assert_allclose(advection_solve(u0[None], c, t=t)[0], shifted, atol=1e-13)
+
+
+def test_burgers_agrees_with_cole_hopf_and_converges_in_time():
+    n, nu = 128, 0.05
+    x = np.arange(n) / n
+    u0 = 0.5 * np.sin(2 * np.pi * x) + 0.3 * np.cos(4 * np.pi * x + 1)  # zero mean
+
+    def antiderivative(s):
+        return -0.5 * np.cos(2 * np.pi * s) / (2 * np.pi) + 0.3 * np.sin(4 * np.pi * s + 1) / (4 * np.pi)
+
+    u = burgers_solve(u0[None], nu=nu, t_final=1.0, dt=1e-3)[0, 0]
+    exact = cole_hopf_solution(antiderivative, nu, 1.0, n)
+    assert np.linalg.norm(u - exact) / np.linalg.norm(exact) < 1e-8
+    half = burgers_solve(u0[None], nu=nu, t_final=1.0, dt=5e-4)[0, 0]
+    assert np.linalg.norm(u - half) / np.linalg.norm(half) < 1e-8
+
+
+def test_nls_matches_the_travelling_soliton_at_second_order():
+    n, length = 256, 2 * math.pi
+    x = np.arange(n) * length / n
+    psi0 = soliton(x, 0.0, a=5.0, c=1.0, x0=math.pi)
+    exact = soliton(x, 0.5, a=5.0, c=1.0, x0=math.pi)
+    errs = [
+        np.linalg.norm(nls_solve(psi0[None], t_final=0.5, dt=dt)[0, 0] - exact) / np.linalg.norm(exact)
+        for dt in (2e-3, 1e-3)
+    ]
+    assert errs[1] < 1e-3
+    assert 3.0 <= errs[0] / errs[1] <= 5.0, errs
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_navier_stokes_reproduces_taylor_green_decay(k):
+    n, nu, t = 32, 1e-3, 0.5
+    x = np.arange(n) / n
+    X, Y = np.meshgrid(x, x, indexing="ij")
+    w0 = np.sin(2 * np.pi * k * X) * np.sin(2 * np.pi * k * Y)
+    w = navier_stokes_solve(w0[None], nu=nu, t_final=t, dt=5e-3, forcing=None)[0, 0]
+    exact = w0 * np.exp(-8 * np.pi**2 * k**2 * nu * t)
+    assert np.linalg.norm(w - exact) / np.linalg.norm(exact) < 1e-7
+
+
+def _manufactured_error(n):
+    x = (np.arange(n) + 0.5) / n
+    X, Y = np.meshgrid(x, x, indexing="ij")
+    s, c = np.sin, np.cos
+    a = 1 + 0.5 * s(np.pi * X) * c(np.pi * Y)
+    ax, ay = 0.5 * np.pi * c(np.pi * X) * c(np.pi * Y), -0.5 * np.pi * s(np.pi * X) * s(np.pi * Y)
+    ux, uy = np.pi * c(np.pi * X) * s(np.pi * Y), np.pi * s(np.pi * X) * c(np.pi * Y)
+    f = -(ax * ux + ay * uy - 2 * np.pi**2 * a * s(np.pi * X) * s(np.pi * Y))
+    return np.sqrt(np.mean((darcy_solve(a, f) - s(np.pi * X) * s(np.pi * Y)) ** 2))
+
+
+def test_darcy_matches_a_manufactured_solution_at_second_order():
+    ratio = _manufactured_error(32) / _manufactured_error(64)
+    assert 3.0 <= ratio <= 5.0, ratio
+
+
+def test_darcy_separate_solves_converge_at_first_order():
+    levels = generate("darcy", 3, 128, resolutions=[32, 64, 128], hierarchy="resolve",
+                      show_progress=False)
+    mismatch = []
+    for lev in levels[:2]:
+        ref = restrict(levels[2]["y"], 128 // lev["y"].shape[-1], "average")
+        mismatch.append(float((lev["y"] - ref).norm() / ref.norm()))
+    assert 1.6 <= mismatch[0] / mismatch[1] <= 2.5, mismatch
+
+
+def test_levels_are_the_same_samples():
+    levels = generate("burgers", 3, 64, resolutions=[16, 32, 64], show_progress=False, t_final=0.1)
+    for lev in levels[:2]:
+        f = 64 // lev["x"].shape[-1]
+        # the coarse input is the fine one truncated to the frequencies the coarse grid holds
+        torch.testing.assert_close(lev["x"], restrict(levels[2]["x"], f), rtol=0, atol=1e-12)
+    alone = generate("burgers", 3, 32, seed=0, show_progress=False, t_final=0.1)
+    torch.testing.assert_close(alone["x"], levels[1]["x"], rtol=0, atol=1e-12)
+
+
+def test_restriction_laws():
+    g = torch.Generator().manual_seed(0)
+    n = 64
+    x = torch.arange(n, dtype=torch.float64) / n
+    band = sum(torch.randn(1, generator=g, dtype=torch.float64) * torch.cos(2 * math.pi * k * x + k)
+               for k in range(8)).reshape(1, 1, n)
+    torch.testing.assert_close(restrict(band, 4, "spectral"), band[..., ::4], rtol=0, atol=1e-13)
+    coarse = torch.randn(2, 3, 16, 16, generator=g, dtype=torch.float64)
+    coarse = restrict(prolong(coarse, 2), 2)  # drop the Nyquist frequencies once
+    torch.testing.assert_close(restrict(prolong(coarse, 4), 4), coarse, rtol=0, atol=1e-13)
+    cells = torch.randn(2, 1, 32, 32, generator=g, dtype=torch.float64)
+    fine_int = (cells * quadrature_weights((32, 32), rule="cells")).sum()
+    coarse_int = (restrict(cells, 4, "average") * quadrature_weights((8, 8), rule="cells")).sum()
+    assert abs(float(fine_int - coarse_int)) < 1e-14
+    nodes = torch.randn(1, 1, 33, generator=g, dtype=torch.float64)
+    assert torch.equal(restrict(nodes, 4, "inject"), nodes[..., ::4])
+
+
+def test_rel_lp_loss_is_the_quadrature_formula_and_resolution_independent():
+    g = torch.Generator().manual_seed(1)
+    u, y = torch.randn(3, 2, 20, generator=g, dtype=torch.float64), torch.randn(3, 2, 20, generator=g, dtype=torch.float64)
+    w = quadrature_weights(20, rule="trapezoid")
+    expected = (((u - y) ** 2 * w).sum((1, 2)).sqrt() / (y**2 * w).sum((1, 2)).sqrt()).mean()
+    torch.testing.assert_close(RelLpLoss(rule="trapezoid")(u, y), expected, rtol=1e-14, atol=0)
+    coarse_u, coarse_y = restrict(prolong(u, 1), 1), restrict(prolong(y, 1), 1)
+    fine_u, fine_y = prolong(coarse_u, 4), prolong(coarse_y, 4)
+    torch.testing.assert_close(RelLpLoss()(fine_u, fine_y), RelLpLoss()(coarse_u, coarse_y),
+                               rtol=1e-12, atol=0)
+
+
+def test_cache_is_written_once_and_read_back(tmp_path):
+    a = generate("heat", 3, 32, seed=1, cache_dir=tmp_path, show_progress=False)
+    files = list(tmp_path.iterdir())
+    assert len(files) == 1 and files[0].suffix == ".npz"
+    b = generate("heat", 3, 32, seed=1, cache_dir=tmp_path, show_progress=False)
+    assert torch.equal(a["x"], b["x"]) and torch.equal(a["y"], b["y"]) and a["meta"] == b["meta"]
+    generate("heat", 3, 32, seed=2, cache_dir=tmp_path, show_progress=False)
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+@pytest.mark.parametrize(
+    "kwargs,name",
+    [({"pde": "kdv2"}, "pde"), ({"n_samples": 0}, "n_samples"), ({"hierarchy": "x"}, "hierarchy"),
+     ({"rollout_steps": 0}, "rollout_steps"), ({"viscosity": 1.0}, "params"),
+     ({"resolutions": [24, 64]}, "resolutions")],
+)
+def test_bad_generator_arguments_raise(kwargs, name):
+    args = {"pde": "heat", "n_samples": 2, "resolution": 64} | kwargs
+    with pytest.raises(InputError, match=name):
+        generate(show_progress=False, **args)
