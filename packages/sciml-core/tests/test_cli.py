@@ -106,7 +106,7 @@ def test_input_error_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> N
     app.add_command("bad", bad, help="")
     assert app.run(["bad"]) == 2
     err = capsys.readouterr().err
-    assert err == "demo bad: error: threshold must be in (0, 1); got 2.0\n"
+    assert err == "demo: error: threshold must be in (0, 1); got 2.0\n"
 
 
 def test_missing_extra_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -81,7 +81,7 @@ def test_cli_end_to_end_never_imports_torch(tmp_path: Path) -> None:
         "usage": 2,
     }
     err = proc.stderr
-    assert "demo bad: error: level must be >= 0; got -1\n" in err
+    assert "demo: error: level must be >= 0; got -1\n" in err
     assert "Traceback (most recent call last)" in err
     assert "ZeroDivisionError: a real bug" in err
     assert "exists; pass --overwrite" in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -241,7 +242,7 @@ def estimate_operator_norm(
         raise InputError("adjoint must be callable (it may be None only for an explicit matrix)")
 
     torch = loaded_torch()
-    no_grad = torch.no_grad() if (torch is not None and is_tensor(example)) else _nullcontext()
+    no_grad = torch.no_grad() if (torch is not None and is_tensor(example)) else nullcontext()
     with no_grad:
         lower, iterations, remaining = _power_iteration(forward, adjoint, example, iters, tol, seed)
     if proven is not None:
@@ -253,14 +254,6 @@ def estimate_operator_norm(
         return NormEstimate(lower, proven, True, iterations)
     margin = max(10.0 * tol, 10.0 * remaining)
     return NormEstimate(lower, lower * (1.0 + margin), False, iterations)
-
-
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _matrix_maps(matrix: Any) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:

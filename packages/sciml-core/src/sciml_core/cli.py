@@ -14,8 +14,8 @@ A package builds its console script from an :class:`App`::
 
 Command functions take the parsed ``argparse.Namespace`` and return an exit code (None means 0).
 :meth:`App.run` turns :class:`~sciml_core.InputError` (and a missing extra) into one line
-``prog: error: ...`` with exit status 2, keeps the traceback of any other exception (exit 1), and
-exits 130 on Ctrl-C. :func:`progress` bars go to stderr and ``--quiet`` silences them.
+``<name>: error: ...`` on stderr with exit status 2, keeps the traceback of any other exception
+(exit 1), and exits 130 on Ctrl-C. :func:`progress` bars go to stderr and ``--quiet`` silences them.
 """
 
 from __future__ import annotations
@@ -55,7 +55,6 @@ def is_quiet() -> bool:
 
 def progress(
     iterable: Iterable[Any] | None = None,
-    *,
     desc: str | None = None,
     total: int | None = None,
     **kwargs: Any,
@@ -260,8 +259,10 @@ class App:
         """Parse ``argv`` (default ``sys.argv[1:]``), run the command, return the exit status.
 
         Returns:
-            0 on success (or the command's own code), 2 for bad input (one line on stderr), 1
-            with a traceback for any other exception, 130 on Ctrl-C.
+            0 on success (or the command's own code); 2 for bad input, printed as one line
+            ``<name>: error: <message>`` on stderr (``InputError``, ``MissingExtraError``;
+            argparse usage errors also exit 2); 1 with the traceback for any other exception;
+            130 on Ctrl-C.
         """
         try:
             args = self.parser.parse_args(argv)
@@ -272,7 +273,6 @@ class App:
         if name is None:
             self.parser.print_help(sys.stderr)
             return 2
-        prog = f"{self.name} {name}"
         previous = is_quiet()
         set_quiet(getattr(args, "quiet", False))
         try:
@@ -281,10 +281,10 @@ class App:
             code = self._commands[name](args)
         except (InputError, MissingExtraError) as err:
             message = " ".join(str(err).split())
-            print(f"{prog}: error: {message}", file=sys.stderr)
+            print(f"{self.name}: error: {message}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
-            print(f"\n{prog}: interrupted", file=sys.stderr)
+            print(f"\n{self.name}: interrupted", file=sys.stderr)
             return 130
         except Exception:
             traceback.print_exc()
