@@ -126,7 +126,7 @@ def test_sixteen_bit_files_are_not_saturated(tmp_path):
 
 def test_mask_files_and_inversion(tmp_path):
     pil = pytest.importorskip("PIL.Image")
-    img, labels = _scene(3)
+    _, labels = _scene(3)
     for k in (1, 2):
         pil.fromarray(np.where(labels == k, 255, 0).astype(np.uint8)).save(tmp_path / f"m{k}.png")
         pil.fromarray(np.where(labels == k, 0, 255).astype(np.uint8)).save(tmp_path / f"i{k}.png")

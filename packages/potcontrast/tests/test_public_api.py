@@ -13,7 +13,12 @@ EXPECTED = {
     "SparseBinsWarning",
     "__version__",
     "analyze",
+    "auc",
+    "bhattacharyya",
     "bootstrap_ci",
+    "fisher_ratio",
+    "jeffries_matusita",
+    "ks_statistic",
     "npc",
     "npc_from_densities",
     "npc_from_histograms",
@@ -21,6 +26,9 @@ EXPECTED = {
     "npc_gaussian",
     "pc",
     "permutation_null",
+    "read_image",
+    "read_labels",
+    "read_masks",
     "sparsity_floor",
 }
 

@@ -8,6 +8,14 @@ reference scripts wherever they are right, clear errors where they are not.
 from .__about__ import __version__ as __version__
 from ._continuous import npc_from_densities as npc_from_densities
 from ._continuous import npc_gaussian as npc_gaussian
+from ._io import read_image as read_image
+from ._io import read_labels as read_labels
+from ._io import read_masks as read_masks
+from ._measures import auc as auc
+from ._measures import bhattacharyya as bhattacharyya
+from ._measures import fisher_ratio as fisher_ratio
+from ._measures import jeffries_matusita as jeffries_matusita
+from ._measures import ks_statistic as ks_statistic
 from ._npc import NPCResult as NPCResult
 from ._npc import analyze as analyze
 from ._npc import npc as npc
@@ -26,7 +34,12 @@ __all__ = [
     "SparseBinsWarning",
     "__version__",
     "analyze",
+    "auc",
+    "bhattacharyya",
     "bootstrap_ci",
+    "fisher_ratio",
+    "jeffries_matusita",
+    "ks_statistic",
     "npc",
     "npc_from_densities",
     "npc_from_histograms",
@@ -34,5 +47,8 @@ __all__ = [
     "npc_gaussian",
     "pc",
     "permutation_null",
+    "read_image",
+    "read_labels",
+    "read_masks",
     "sparsity_floor",
 ]

@@ -222,6 +222,7 @@ class _Binned:
     labels: np.ndarray  # (K,)
     n_dropped: np.ndarray  # (B, K) int64
     single: bool
+    values: np.ndarray  # (n, B) sample values (clamped under out_of_range="clip")
 
     @property
     def n_valid(self) -> np.ndarray:
@@ -314,12 +315,14 @@ def _bin_samples(
                 RuntimeWarning,
                 stacklevel=stacklevel,
             )
+            values = values.astype(np.result_type(values.dtype, binnings[0].edges.dtype))
             for i, bn in enumerate(binnings):
                 bad = outside[i]
                 if bad.any():
                     lo_edge, hi_edge = bn.edges[0], bn.edges[-1]
                     clipped = np.where(values[bad, i] < lo_edge, lo_edge, hi_edge)
                     idx[i, bad] = bn.indices(clipped)
+                    values[bad, i] = clipped
     flat = idx + (class_id * m)[None, :] + (np.arange(n_bands) * (k * m))[:, None]
     counted = flat.reshape(-1) if not (nan.any() or outside.any()) else flat[idx >= 0]
     counts = np.bincount(counted, minlength=n_bands * k * m).reshape(n_bands, k, m)
@@ -329,7 +332,9 @@ def _bin_samples(
         raise InputError(
             f"classes: class {labels[kk].item()!r} (index {kk}) has no valid sample in band {band}"
         )
-    return _Binned(idx, class_id, counts.astype(np.int64), binnings, labels, dropped, single)
+    return _Binned(
+        idx, class_id, counts.astype(np.int64), binnings, labels, dropped, single, values
+    )
 
 
 def _gather(
