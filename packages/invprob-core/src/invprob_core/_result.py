@@ -1,0 +1,138 @@
+"""Solver result record, shared argument checks and a (preconditioned) conjugate-gradient core."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from sciml_core import InputError, check_finite
+
+from ._operator import LinearOperator, check_tensor
+
+
+@dataclass
+class SolverResult:
+    """Output of every solver.
+
+    Attributes:
+        x: the reconstruction (input dtype and device).
+        iterations: iterations performed.
+        converged: whether the stopping rule (tolerance or discrepancy) was met.
+        history: per-iteration lists, e.g. ``"objective"``, ``"residual"`` (and ``"psnr"`` only
+            when a reference image was passed).
+    """
+
+    x: torch.Tensor
+    iterations: int
+    converged: bool
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+
+def check_operator(A: object, name: str = "A") -> LinearOperator:
+    if not isinstance(A, LinearOperator):
+        raise InputError(f"{name}: expected a LinearOperator, got {type(A).__name__}")
+    return A
+
+
+def check_data(A: LinearOperator, y: object, name: str = "y") -> torch.Tensor:
+    check_tensor(y, name, allow_complex=A.complex_range)
+    check_finite(y, name)
+    if A.out_shape is not None:
+        k = len(A.out_shape)
+        if y.ndim < k or tuple(y.shape[y.ndim - k :]) != A.out_shape:
+            raise InputError(
+                f"{name}: expected trailing shape {A.out_shape}, got shape {tuple(y.shape)}"
+            )
+    return y
+
+
+def check_like(x0: torch.Tensor | None, ref: torch.Tensor, name: str = "x0") -> None:
+    if x0 is None:
+        return
+    check_tensor(x0, name)
+    check_finite(x0, name)
+    if x0.shape != ref.shape:
+        raise InputError(f"{name}: expected shape {tuple(ref.shape)}, got {tuple(x0.shape)}")
+    if x0.device != ref.device:
+        raise InputError(f"{name}: expected device {ref.device}, got {x0.device}")
+    if x0.dtype != ref.dtype:
+        raise InputError(f"{name}: expected dtype {ref.dtype}, got {x0.dtype}")
+
+
+def check_positive(value: object, name: str, *, allow_zero: bool = False) -> float:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise InputError(f"{name}: expected a finite number {bound}, got {value!r}")
+    return float(value)
+
+
+def check_iterate(x: torch.Tensor, k: int, solver: str) -> None:
+    if not bool(torch.isfinite(x).all()):
+        raise FloatingPointError(f"{solver}: iterate became NaN/inf at iteration {k}")
+
+
+def image_shape(A: LinearOperator, y: torch.Tensor) -> tuple[int, ...]:
+    """Trailing input shape of ``A`` (from ``A.in_shape`` or from ``A* y``)."""
+    if A.in_shape is not None:
+        return A.in_shape
+    return tuple(A._adj(y).shape[-2:])
+
+
+def sqnorm_upper(A: LinearOperator, y: torch.Tensor) -> float:
+    """Upper value of ``A.sqnorm()`` (certified where the operator knows a bound)."""
+    shape = None if A.in_shape is not None else image_shape(A, y)
+    return float(A.sqnorm(shape=shape).upper)
+
+
+def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return torch.sum(a * b)
+
+
+def conjugate_gradient(
+    apply: Callable[[torch.Tensor], torch.Tensor],
+    b: torch.Tensor,
+    x0: torch.Tensor | None = None,
+    *,
+    max_iter: int = 500,
+    tol: float = 1e-10,
+    precond: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> SolverResult:
+    """(Preconditioned) CG for ``apply(x) = b`` with ``apply`` symmetric positive (semi)definite.
+
+    Stops when the residual norm falls below ``tol * ||b||``; history holds the residual norms.
+    """
+    x = torch.zeros_like(b) if x0 is None else x0.clone()
+    r = b - apply(x) if x0 is not None else b.clone()
+    z = precond(r) if precond is not None else r
+    p = z.clone()
+    rz = _dot(r, z)
+    bnorm = float(torch.linalg.vector_norm(b))
+    hist: list[float] = []
+    if bnorm == 0.0:
+        return SolverResult(torch.zeros_like(b), 0, True, {"residual": [0.0]})
+    converged = False
+    k = 0
+    for k in range(1, max_iter + 1):
+        ap = apply(p)
+        pap = _dot(p, ap)
+        if float(pap) <= 0:
+            converged = float(torch.linalg.vector_norm(r)) <= tol * bnorm
+            break
+        a = rz / pap
+        x = x + a * p
+        r = r - a * ap
+        rn = float(torch.linalg.vector_norm(r))
+        hist.append(rn)
+        if rn <= tol * bnorm:
+            converged = True
+            break
+        z = precond(r) if precond is not None else r
+        rz_new = _dot(r, z)
+        p = z + (rz_new / rz) * p
+        rz = rz_new
+    check_iterate(x, k, "conjugate_gradient")
+    return SolverResult(x, k, converged, {"residual": hist})
