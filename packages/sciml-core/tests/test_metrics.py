@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -281,3 +281,34 @@ def test_relative_l2_torch_keeps_device_dtype_and_gradient() -> None:
     assert isinstance(total, float)
     expected = relative_l2(x.detach().numpy(), ref.numpy())
     assert total == pytest.approx(expected, rel=1e-12)
+
+
+@settings(max_examples=25)
+@given(
+    h=st.integers(11, 24),
+    w=st.integers(11, 24),
+    seed=st.integers(0, 2**32 - 1),
+    noise=st.floats(0.0, 0.5),
+)
+def test_ssim_matches_skimage_on_random_images(h: int, w: int, seed: int, noise: float) -> None:
+    rng = np.random.default_rng(seed)
+    ref = rng.random((h, w))
+    x = ref + noise * rng.standard_normal((h, w))
+    ours = ssim(x, ref, data_range=1.0)
+    assert ours == pytest.approx(sk_ssim(x, ref, 1.0), abs=1e-6)
+    assert ours <= 1.0 + 1e-12
+    assert ours == pytest.approx(ssim(ref, x, data_range=1.0), abs=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.int16, np.uint8])
+def test_integer_default_range_is_the_dtype_range(dtype: type) -> None:
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(11)
+    ref = rng.integers(info.min // 2, info.max // 2, (20, 20)).astype(dtype)
+    x = (ref.astype(np.int64) + rng.integers(-50, 50, (20, 20))).astype(dtype)
+    span = float(info.max) - float(info.min)
+    assert psnr(x, ref) == pytest.approx(psnr(x, ref, data_range=span))
+    assert psnr(x, ref) == pytest.approx(
+        skmetrics.peak_signal_noise_ratio(ref, x, data_range=span), abs=1e-10
+    )
+    assert ssim(x, ref) == pytest.approx(sk_ssim(x, ref, span), abs=1e-6)

@@ -164,6 +164,17 @@ def test_matrix_bound_brackets_the_norm(m: int, n: int, seed: int, cplx: bool) -
     assert est.lower <= true <= est.upper
 
 
+@settings(max_examples=25)
+@given(m=st.integers(1, 8), n=st.integers(1, 8), seed=st.integers(0, 2**32 - 1))
+def test_certified_estimate_brackets_the_norm(m: int, n: int, seed: int) -> None:
+    A = np.random.default_rng(seed).standard_normal((m, n))
+    true = np.linalg.norm(A, 2)
+    est = estimate_operator_norm(A, None, np.zeros(n), seed=seed)
+    assert est.certified
+    assert est.lower <= true <= est.upper
+    assert est.lower >= matrix_norm_bound(A).lower * (1 - 1e-12)  # iteration only improves it
+
+
 def test_matrix_bound_is_exact_for_diagonal_and_rank_one() -> None:
     est = matrix_norm_bound(np.diag([4.0, -1.0, 0.5]))
     assert est.upper == pytest.approx(4.0, rel=1e-12)  # sqrt(||A||_1 ||A||_inf) = 4

@@ -46,6 +46,11 @@ def test_as_generator_int_matches_default_rng() -> None:
     assert np.array_equal(as_generator(11).random(5), np.random.default_rng(11).random(5))
 
 
+def test_numpy_integer_seeds_are_ints() -> None:
+    assert np.array_equal(as_generator(np.int64(11)).random(3), as_generator(11).random(3))
+    assert sample_seed_sequence(np.uint32(5), np.int8(2)).spawn_key == (2,)
+
+
 def test_as_generator_passes_a_generator_through() -> None:
     rng = np.random.default_rng(0)
     assert as_generator(rng) is rng

@@ -192,8 +192,9 @@ def estimate_operator_norm(
 
     ``upper`` is proven (``certified=True``) only if it comes from ``upper_bound`` or from
     :func:`matrix_norm_bound` when ``forward`` is an explicit matrix; then it is the smaller of
-    the two. Otherwise ``upper = lower * (1 + max(10 * tol, 10 * predicted remaining error))`` is
-    a heuristic and ``certified=False``: callers that need safety (step sizes) must not rely on it.
+    the two (and ``lower`` is at least the matrix bound's ``lower``). Otherwise
+    ``upper = lower * (1 + max(10 * tol, 10 * predicted remaining error))`` is a heuristic and
+    ``certified=False``: callers that need safety (step sizes) must not rely on it.
 
     Args:
         forward: :math:`x \mapsto Ax`, or an explicit matrix (numpy, scipy sparse, torch), in
@@ -227,14 +228,16 @@ def estimate_operator_norm(
     if not (isinstance(tol, int | float) and tol > 0):
         raise InputError(f"tol must be > 0; got {tol!r}")
     proven: float | None = None
+    matrix_lower = 0.0
     if upper_bound is not None:
         proven = float(upper_bound)
         if not (proven >= 0 and math.isfinite(proven)):
             raise InputError(f"upper_bound must be a finite number >= 0; got {upper_bound!r}")
     if _is_matrix(forward):
         matrix = forward
-        bound = matrix_norm_bound(matrix).upper
-        proven = bound if proven is None else min(proven, bound)
+        bounds = matrix_norm_bound(matrix)
+        proven = bounds.upper if proven is None else min(proven, bounds.upper)
+        matrix_lower = bounds.lower
         forward, adjoint = _matrix_maps(matrix)
     elif not callable(forward):
         raise InputError(f"forward must be callable or a 2-d matrix; got {type(forward).__name__}")
@@ -245,6 +248,7 @@ def estimate_operator_norm(
     no_grad = torch.no_grad() if (torch is not None and is_tensor(example)) else nullcontext()
     with no_grad:
         lower, iterations, remaining = _power_iteration(forward, adjoint, example, iters, tol, seed)
+    lower = max(lower, matrix_lower)
     if proven is not None:
         if proven < lower:
             raise InputError(
