@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ._backend import is_tensor, loaded_torch
 from ._errors import InputError, check_finite
@@ -117,10 +116,20 @@ def _gaussian_window() -> np.ndarray:
 
 
 def _filter_valid(img: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Separable correlation with ``w`` over the last two axes, 'valid' part only."""
+    """Separable correlation with ``w`` over the last two axes, 'valid' part only.
+
+    One shifted multiply-add per tap keeps memory at the size of the image (a windowed view times
+    ``w`` would copy every window).
+    """
     k = w.size
-    rows = sliding_window_view(img, k, axis=-1) @ w  # (..., H, W - k + 1)
-    return sliding_window_view(rows, k, axis=-2) @ w  # (..., H - k + 1, W - k + 1)
+    h_out, w_out = img.shape[-2] - k + 1, img.shape[-1] - k + 1
+    rows = np.zeros((*img.shape[:-1], w_out))  # (..., H, W - k + 1)
+    for j in range(k):
+        rows += w[j] * img[..., j : j + w_out]
+    out = np.zeros((*img.shape[:-2], h_out, w_out))  # (..., H - k + 1, W - k + 1)
+    for i in range(k):
+        out += w[i] * rows[..., i : i + h_out, :]
+    return out
 
 
 def ssim(x: Any, ref: Any, *, data_range: float | None = None) -> float:
