@@ -166,6 +166,20 @@ def test_output_is_checked_before_the_command_runs(
     assert "-o/--output" in capsys.readouterr().err
 
 
+def test_out_that_is_a_file_is_refused_before_the_command_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: dict[str, argparse.Namespace] = {}
+    app = make_app(seen)
+    blocker = tmp_path / "results"
+    blocker.write_text("a user's file")
+    assert app.run(["reproduce", "--quick", "--out", str(blocker)]) == 2
+    assert "reproduce" not in seen
+    assert "is a file; --out takes a folder" in capsys.readouterr().err
+    assert blocker.read_text() == "a user's file"
+    assert app.run(["reproduce", "--out", str(tmp_path / "new-folder")]) == 0
+
+
 def test_check_output(tmp_path: Path) -> None:
     new = tmp_path / "new.png"
     assert check_output(new, overwrite=False) == new

@@ -278,6 +278,9 @@ class App:
         try:
             if getattr(args, "output", None) is not None:
                 check_output(args.output, getattr(args, "overwrite", False))
+            out = getattr(args, "out", None)
+            if out is not None and Path(out).exists() and not Path(out).is_dir():
+                raise InputError(f"--out {str(out)!r} is a file; --out takes a folder")
             code = self._commands[name](args)
         except (InputError, MissingExtraError) as err:
             message = " ".join(str(err).split())
