@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -180,3 +182,17 @@ def test_admits_reads_ranges_like_pip():
 
 def test_the_repository_itself_passes():
     assert meta.check(pk.ROOT) == []
+
+
+def test_a_template_package_passes_its_own_tests(repo):
+    """The template's tests (public API, CLI, stub result) pass on a freshly created package."""
+    pytest.importorskip("sciml_core")
+    pytest.importorskip("hypothesis")
+    package = repo / "packages" / "demo-method"
+    env = dict(os.environ, PYTHONPATH=str(package / "src"))
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=package, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert " passed" in run.stdout and "failed" not in run.stdout

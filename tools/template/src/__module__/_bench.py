@@ -7,4 +7,4 @@ from sciml_core import InputError
 
 def bench(*, quick: bool, seed: int, device: str = "cpu") -> list:
     """Run the benchmark rows and return them (``sciml_core.Comparison`` objects)."""
-    raise InputError("bench: no benchmark is implemented yet in this template stub")
+    raise InputError("bench: not implemented yet (this package is a template stub)")
