@@ -11,6 +11,7 @@ import pytest
 
 import potcontrast
 from potcontrast._io import read_image, read_labels, read_masks
+from potcontrast.cli import main
 
 RUN = (
     "import sys\n"
@@ -74,15 +75,16 @@ def test_cli_npc_end_to_end(tmp_path):
         (["--bins", "0"], "bins must be >= 1"),
     ],
 )
-def test_cli_bad_input_exits_2_with_one_line(tmp_path, args, needle):
+def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys, args, needle):
     img, labels = _scene(1)
     np.save(tmp_path / "stack.npy", img)
     np.save(tmp_path / "labels.npy", labels)
-    done = _cli("npc", tmp_path / "stack.npy", "--labels", tmp_path / "labels.npy", *args)
-    assert done.returncode == 2
-    assert needle in done.stderr and len(done.stderr.strip().splitlines()) == 1
-    missing = _cli("npc", tmp_path / "nope.npy", "--labels", tmp_path / "labels.npy")
-    assert missing.returncode == 2 and "nope.npy" in missing.stderr
+    rc = main(["npc", str(tmp_path / "stack.npy"), "--labels", str(tmp_path / "labels.npy"), *args])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert needle in err and len(err.strip().splitlines()) == 1
+    rc = main(["npc", str(tmp_path / "nope.npy"), "--labels", str(tmp_path / "labels.npy")])
+    assert rc == 2 and "nope.npy" in capsys.readouterr().err
 
 
 def test_sixteen_bit_files_are_not_saturated(tmp_path):

@@ -47,3 +47,15 @@ def test_no_heavy_imports():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_readme_example_runs_and_prints_npc_per_band():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, check=True
+    )
+    first = done.stdout.splitlines()[0].strip("[]").split()
+    assert len(first) == 4 and all(0.0 <= float(v) <= 1.0 for v in first)

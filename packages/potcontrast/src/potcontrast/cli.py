@@ -185,7 +185,7 @@ def run_bench(args: argparse.Namespace) -> int:
         raise InputError(
             f"--device: potcontrast is numpy-only and runs on cpu; got {args.device!r}"
         )
-    bench(args.out, quick=args.quick, seed=args.seed, full_size=args.full_size)
+    bench(args.out, quick=args.quick, seed=args.seed, extended=args.extended)
     return 0
 
 
@@ -217,9 +217,7 @@ _p.add_argument("--json", action="store_true", help="print the full result as JS
 app.add_output_argument(_p, required=False)
 app.add_reproduce(run_reproduce)
 _b = app.add_bench(run_bench)
-_b.add_argument(
-    "--full-size", action="store_true", help="the issue's 16 x 2000 x 2000 headline case"
-)
+_b.add_argument("--extended", action="store_true", help="add rows for 4096/65536 bins, 64 bands")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
