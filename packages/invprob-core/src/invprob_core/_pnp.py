@@ -265,21 +265,72 @@ def _fourier_apply(spec: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     return torch.fft.ifft2(spec * torch.fft.fft2(v)).real
 
 
+SOLVE_METHODS = ("auto", "cg", "dense", "fourier")
+_DENSE_MAX = 4096
+
+
+def _circulant_symbol(A: LinearOperator, h: int, w: int, ref: torch.Tensor) -> torch.Tensor | None:
+    """Full-grid DFT symbol of a circular blur or identity, else ``None``."""
+    from ._blur import Blur
+    from ._operator import Identity
+
+    if isinstance(A, Identity):
+        return torch.ones(h, w, dtype=_cdtype(ref), device=ref.device)
+    if isinstance(A, Blur) and A.boundary == "circular":
+        kh, kw = A.kernel.shape
+        full = torch.zeros(h, w, dtype=torch.float64)
+        full[:kh, :kw] = A.kernel
+        full = torch.roll(full, shifts=(-(kh // 2), -(kw // 2)), dims=(0, 1))
+        return torch.fft.fft2(full).to(ref.device, _cdtype(ref))
+    return None
+
+
+def _cdtype(ref: torch.Tensor) -> torch.dtype:
+    return torch.complex128 if ref.dtype == torch.float64 else torch.complex64
+
+
+def _pick(method: str, A: LinearOperator, shape: tuple[int, ...], ref: torch.Tensor) -> str:
+    if method not in SOLVE_METHODS:
+        raise InputError(f"method: expected one of {SOLVE_METHODS}, got {method!r}")
+    circ = _circulant_symbol(A, shape[-2], shape[-1], ref) is not None
+    if method == "fourier" and not circ:
+        raise InputError("method: 'fourier' needs A to be a circular Blur or the Identity")
+    if method != "auto":
+        return method
+    if circ:
+        return "fourier"
+    return "dense" if math.prod(shape) <= _DENSE_MAX else "cg"
+
+
+def _dense_matrix(A: LinearOperator, shape: tuple[int, ...]) -> torch.Tensor:
+    n = math.prod(shape)
+    eye = torch.eye(n, dtype=torch.float64).reshape(n, *shape)
+    return A._fwd(eye).reshape(n, -1).T  # (m, n)
+
+
+def _fourier_matrix(spec: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    n = math.prod(shape)
+    eye = torch.eye(n, dtype=torch.float64).reshape(n, *shape)
+    return _fourier_apply(spec.to(torch.float64), eye).reshape(n, n).T
+
+
 def pnp_fixed_point(
     A: LinearOperator,
     y: torch.Tensor,
     denoiser: CirculantDenoiser,
     step: float | None = None,
     *,
+    method: str = "auto",
     max_iter: int = 2000,
     tol: float | None = None,
 ) -> SolverResult:
-    r"""The limit of :func:`pnp_pgd`: :math:`(A^*A + \tfrac1\eta(D^{-1} - I))\,x = A^*y`, by PCG.
+    r"""The limit of :func:`pnp_pgd`: :math:`(A^*A + \tfrac1\eta(D^{-1} - I))\,x = A^*y`.
 
     The fixed point of :math:`x = D(x - \eta A^*(Ax - y))` satisfies exactly this generalised
-    Tikhonov system. It is solved by conjugate gradients preconditioned with the Fourier
-    multiplier :math:`(\tfrac1\eta(1/\hat d - 1) + \|A\|^2)^{-1}`, which tames the large
-    eigenvalues of :math:`D^{-1}` (a CirculantDenoiser with :math:`\hat d > 0` is required).
+    Tikhonov system. ``method``: ``"fourier"`` (closed form, ``A`` a circular blur or the
+    identity), ``"dense"`` (Cholesky in float64, images up to 4096 pixels), ``"cg"`` (conjugate
+    gradients preconditioned by the Fourier multiplier :math:`(\tfrac1\eta(1/\hat d - 1) +
+    \|A\|^2)^{-1}`); ``"auto"`` picks in that order. Requires :math:`\hat d > 0`.
     """
     A = check_operator(A)
     y = check_data(A, y)
@@ -288,8 +339,24 @@ def pnp_fixed_point(
     if float(denoiser.spectrum.min()) <= 0.0:
         raise InputError("denoiser: spectrum must be > 0 (D invertible) for the fixed-point system")
     eta = _step(A, y, step)
-    d = denoiser._d(y if not y.is_complex() else y.real)
+    shape = tuple(denoiser.spectrum.shape)
+    how = _pick(method, A, shape, y)
+    d = denoiser._d(y)
     lmat = (1.0 / d - 1.0) / eta
+    b = A._adj(y)
+    if how == "fourier":
+        k = _circulant_symbol(A, shape[0], shape[1], y)
+        assert k is not None
+        x = torch.fft.ifft2(torch.fft.fft2(b) / (k.abs() ** 2 + lmat)).real
+        return SolverResult(x, 1, True, {"residual": []})
+    if how == "dense":
+        m = _dense_matrix(A, shape)
+        lm = _fourier_matrix(lmat, shape)
+        system = m.T @ m + 0.5 * (lm + lm.T)
+        chol = torch.linalg.cholesky(system)
+        rhs = b.reshape(-1, math.prod(shape)).to(torch.float64).T
+        x = torch.cholesky_solve(rhs, chol).T.reshape(b.shape).to(y.dtype)
+        return SolverResult(x, 1, True, {"residual": []})
     c = sqnorm_upper(A, y)
     tol = (1e-12 if y.dtype == torch.float64 else 1e-6) if tol is None else tol
 
@@ -298,7 +365,7 @@ def pnp_fixed_point(
 
     pre = 1.0 / (lmat + c)
     return conjugate_gradient(
-        normal, A._adj(y), max_iter=max_iter, tol=tol, precond=lambda r: _fourier_apply(pre, r)
+        normal, b, max_iter=max_iter, tol=tol, precond=lambda r: _fourier_apply(pre, r)
     )
 
 
@@ -307,14 +374,19 @@ def r_minimizing_solution(
     y0: torch.Tensor,
     denoiser: CirculantDenoiser,
     *,
+    method: str = "auto",
     max_iter: int = 5000,
     tol: float | None = None,
+    rcond: float = 1e-12,
 ) -> SolverResult:
     r"""The :math:`R`-minimising solution :math:`x^\dagger_R = \arg\min\{R(x) : Ax = y^0\}`.
 
-    With :math:`L = D^{-1} - I`: :math:`x = L^{-1}A^*z` where :math:`AL^{-1}A^*z = y^0` (CG from 0;
-    float64 advised). This is the limit of the convergent parameter choice
-    :math:`\tau(\delta) \to 0`, :math:`\delta^2/\tau(\delta) \to 0`.
+    With :math:`L = D^{-1} - I`: :math:`x = L^{-1}A^*z` where :math:`AL^{-1}A^*z = y^0`. This is
+    the limit of the convergent parameter choice :math:`\tau(\delta) \to 0`,
+    :math:`\delta^2/\tau(\delta) \to 0`. ``method``: ``"fourier"`` (circular blur or identity:
+    :math:`\hat x = \hat y/\hat k` where :math:`\hat k \ne 0`), ``"dense"`` (pseudo-inverse of
+    the float64 Gram matrix :math:`AL^{-1}A^*`, eigenvalues below ``rcond`` times the largest
+    dropped; images up to 4096 pixels), ``"cg"`` (CG from 0; slow when ill-conditioned).
     """
     A = check_operator(A)
     y0 = check_data(A, y0, "y0")
@@ -324,6 +396,27 @@ def r_minimizing_solution(
     if float(d.max()) >= 1.0 or float(d.min()) <= 0.0:
         raise InputError("denoiser: spectrum must lie in (0, 1) for L = D^-1 - I to be invertible")
     linv = d / (1.0 - d)
+    shape = tuple(denoiser.spectrum.shape)
+    how = _pick(method, A, shape, y0)
+    if how == "fourier":
+        k = _circulant_symbol(A, shape[0], shape[1], y0)
+        assert k is not None
+        keep = k.abs() > rcond * float(k.abs().max())
+        safe = torch.where(keep, k, torch.ones_like(k))
+        xf = torch.where(keep, torch.fft.fft2(y0) / safe, torch.zeros_like(k))
+        return SolverResult(torch.fft.ifft2(xf).real, 1, True, {"residual": []})
+    if how == "dense":
+        m = _dense_matrix(A, shape)  # (m, n)
+        li = _fourier_matrix(linv, shape)
+        li = 0.5 * (li + li.T)
+        gram = m @ li @ m.T
+        evals, evecs = torch.linalg.eigh(0.5 * (gram + gram.T))
+        keep = evals > rcond * float(evals.max())
+        inv = torch.where(keep, 1.0 / torch.where(keep, evals, torch.ones_like(evals)), 0.0)
+        rhs = y0.reshape(-1, m.shape[0]).to(torch.float64).T
+        z = evecs @ (inv[:, None] * (evecs.T @ rhs))
+        x = (li @ (m.T @ z)).T.reshape(*y0.shape[: y0.ndim - len(A.out_shape or ())], *shape)
+        return SolverResult(x.to(y0.dtype), 1, True, {"residual": []})
     tol = (1e-12 if y0.dtype == torch.float64 else 1e-6) if tol is None else tol
 
     def op(z: torch.Tensor) -> torch.Tensor:
