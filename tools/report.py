@@ -32,7 +32,8 @@ th{background:#eef1f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .holds{color:#0b6b2b;font-weight:600}.fails{color:#b3261e;font-weight:600}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12.5px;font-weight:600}
 .ok{background:#dff3e4;color:#0b6b2b}.bad{background:#fbe3e1;color:#b3261e}
-.scroll{overflow-x:auto}.meta{color:#5b6475;font-size:12.5px}figure{margin:10px 0}figure img{max-width:100%;
+.scroll{overflow-x:auto}.meta{color:#5b6475;font-size:12.5px}figure{margin:10px 0}
+figure img{max-width:100%;
 border:1px solid #dde1e8}figcaption{color:#5b6475;font-size:13px}
 """
 

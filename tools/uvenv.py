@@ -64,18 +64,19 @@ def uv_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def check_hardlinked(site_packages: Path, probe: str = "torch/lib") -> None:
-    """Fail loudly if uv copied a large package instead of hard-linking it from the cache.
+def check_hardlinked(site_packages: Path) -> None:
+    """Fail loudly if uv copied a large binary instead of hard-linking it from the cache.
 
-    Every copy of torch costs gigabytes; uv only warns when it falls back to copying.
+    Every copy of torch costs gigabytes; uv only warns when it falls back to copying. The largest
+    shared library of the environment is looked at (torch's, where torch is installed).
     """
-    folder = site_packages / probe
-    if not folder.is_dir():
+    libraries = [p for p in site_packages.rglob("*.so*") if p.is_file()]
+    if not libraries:
         return
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.stat().st_size > 1 << 20)
-    if files and files[0].stat().st_nlink < 2:
+    largest = max(libraries, key=lambda p: p.stat().st_size)
+    if largest.stat().st_nlink < 2:
         raise SystemExit(
-            f"uv copied {files[0]} instead of hard-linking it from {CACHE}: the cache and the "
+            f"uv copied {largest} instead of hard-linking it from {CACHE}: the cache and the "
             "environments must be on one file system (UV_LINK_MODE=hardlink)."
         )
 

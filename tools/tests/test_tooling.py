@@ -153,9 +153,9 @@ def test_copied_torch_is_refused(tmp_path):
     lib = tmp_path / "torch" / "lib"
     lib.mkdir(parents=True)
     (lib / "libbig.so").write_bytes(b"\0" * (2 << 20))
+    (lib / "libsmall.so.1").write_bytes(b"\0" * 10)
+    (tmp_path / "small-linked.so").hardlink_to(lib / "libsmall.so.1")
     with pytest.raises(SystemExit, match="instead of hard-linking"):
         uvenv.check_hardlinked(tmp_path)
-    linked = tmp_path / "other"
-    linked.mkdir()
-    (linked / "copy").hardlink_to(lib / "libbig.so")
-    uvenv.check_hardlinked(tmp_path)  # now two links: accepted
+    (tmp_path / "cache-entry").hardlink_to(lib / "libbig.so")
+    uvenv.check_hardlinked(tmp_path)  # the largest library now has two links: accepted
