@@ -60,6 +60,12 @@ def test_cli_npc_end_to_end(tmp_path):
     csv_out = tmp_path / "res.csv"
     assert _cli(*base, "-o", csv_out, "--null", "permutation", "--n-perm", "20").returncode == 0
     assert csv_out.read_text().splitlines()[0].endswith("null_mean,p_value")
+    meas = _cli(*base, "--range", "0,65536", "--measures", "npc,fisher,jm", "--json")
+    payload = json.loads(meas.stdout)
+    assert payload["fisher"] == pytest.approx(
+        potcontrast.fisher_ratio(img, labels, bins=16, range=(0, 65536)).tolist(), rel=1e-12
+    )
+    assert len(payload["jm"]) == 3
     cmap = tmp_path / "cmap.npy"
     assert _cli(*base, "--range", "0,65536", "--class-map", cmap).returncode == 0
     res = potcontrast.analyze(img, labels, bins=16, range=(0, 65536))

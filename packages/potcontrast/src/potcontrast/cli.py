@@ -18,6 +18,7 @@ from sciml_core.cli import App
 
 from .__about__ import __version__
 from ._io import read_image, read_labels, read_masks
+from ._measures import auc, bhattacharyya, fisher_ratio, jeffries_matusita, ks_statistic
 from ._npc import _bin_image, _result, _warn_sparse
 from ._stats import _null_values
 
@@ -63,6 +64,29 @@ def _load_stack(paths: Sequence[str], gray: str | None) -> np.ndarray:
         desc = [(a.shape, str(a.dtype)) for a in arrays]
         raise InputError(f"IMAGE files must share shape and dtype to form a stack; got {desc}")
     return np.stack(arrays, axis=-1)
+
+
+_MEASURES = {
+    "fisher": fisher_ratio,
+    "bhattacharyya": bhattacharyya,
+    "jm": jeffries_matusita,
+    "ks": ks_statistic,
+    "auc": auc,
+}
+
+
+def _measures(
+    text: str | None, image: np.ndarray, classes: Any, kwargs: dict[str, Any]
+) -> dict[str, np.ndarray]:
+    if not text:
+        return {}
+    names = [n.strip() for n in text.split(",") if n.strip() and n.strip() not in ("npc", "pc")]
+    unknown = [n for n in names if n not in _MEASURES]
+    if unknown:
+        raise InputError(f"--measures: unknown {unknown}; choose from npc,pc,{','.join(_MEASURES)}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # already reported once for the NPC computation
+        return {n: np.atleast_1d(_MEASURES[n](image, classes, **kwargs)) for n in names}
 
 
 def _rows(res: Any, null: np.ndarray | None) -> tuple[list[str], list[list[Any]]]:
@@ -129,12 +153,18 @@ def run_npc(args: argparse.Namespace) -> int:
             raise InputError(f"--n-perm must be >= 1; got {args.n_perm}")
         null = _null_values(binned, args.n_perm, np.random.default_rng(args.seed))
     columns, rows = _rows(res, null)
+    p_values = [r[-1] for r in rows] if null is not None else []
+    extra = _measures(args.measures, image, classes, kwargs)
+    columns += list(extra)
+    for b, row in enumerate(rows):
+        row += [float(v[b]) for v in extra.values()]
     payload = res.to_dict()
+    payload.update({name: v.tolist() for name, v in extra.items()})
     if null is not None:
         payload["null"] = {
             "n_perm": int(null.shape[0]),
             "null_mean": null.mean(0).tolist(),
-            "p_value": [r[-1] for r in rows],
+            "p_value": p_values,
         }
     if args.pairwise:
         payload["pairwise"] = res.pairwise.tolist()
@@ -210,6 +240,9 @@ _p.add_argument(
 _p.add_argument("--out-of-range", choices=("raise", "drop", "clip"), default="raise")
 _p.add_argument("--nan", choices=("raise", "omit"), default="raise")
 _p.add_argument("--pairwise", action="store_true", help="also print the K x K pairwise NPC")
+_p.add_argument(
+    "--measures", default=None, help="extra columns: fisher,bhattacharyya,jm,ks,auc (ks/auc: K=2)"
+)
 _p.add_argument("--null", choices=("permutation",), default=None, help="permutation null")
 _p.add_argument("--n-perm", type=int, default=200, help="permutations for --null (default 200)")
 _p.add_argument("--class-map", type=Path, default=None, help="write the class map (.npy or .png)")
