@@ -255,6 +255,7 @@ def _bin_samples(
     nan_policy: str,
     single: bool,
     stacklevel: int,
+    name: str = "image",
 ) -> _Binned:
     """Bin ``(n, B)`` sample values of ``K`` classes, applying the NaN and out-of-range policies."""
     n_bands = values.shape[1]
@@ -279,8 +280,8 @@ def _bin_samples(
         band, lab, cnt = _first_bad(per, labels)
         if nan_policy == "raise":
             raise InputError(
-                f"image: {int(per.sum())} labelled samples are NaN (e.g. {cnt} of class {lab!r} in "
-                f"band {band}); pass nan_policy='omit' to leave them out"
+                f"{name}: {int(per.sum())} labelled samples are NaN (e.g. {cnt} of class {lab!r} "
+                f"in band {band}); pass nan_policy='omit' to leave them out"
             )
         warnings.warn(
             f"nan_policy='omit': left out {int(per.sum())} NaN samples (per band and class: "
@@ -296,7 +297,7 @@ def _bin_samples(
         bn = binnings[band]
         if out_of_range == "raise":
             raise InputError(
-                f"image: {int(per.sum())} labelled samples lie outside the range (e.g. {cnt} of "
+                f"{name}: {int(per.sum())} labelled samples lie outside the range (e.g. {cnt} of "
                 f"class {lab!r} in band {band}, range ({bn.lo}, {bn.hi})); widen range, or pass "
                 "out_of_range='drop' (the reference's silent behaviour) or 'clip'"
             )
@@ -562,6 +563,7 @@ def _bin_from_samples(
         nan_policy=nan_policy,
         single=single,
         stacklevel=stacklevel,
+        name="samples",
     )
 
 
