@@ -30,6 +30,16 @@ class Monomial:
         return coords[self.axis] ** self.order
 
 
+def _cached(owner, key, make):
+    """Small per-object cache of grid-dependent constants (weights, test functions)."""
+    cache = owner.__dict__.setdefault("_cache", {})
+    if key not in cache:
+        if len(cache) > 64:
+            cache.clear()
+        cache[key] = make()
+    return cache[key]
+
+
 def _channels(channels: int | Sequence[int], name: str) -> tuple[int, ...]:
     if isinstance(channels, int):
         channels = (channels,)
@@ -158,14 +168,17 @@ class LinearConstraint:
         )
 
     def weights(self, spatial: Sequence[int], *, dtype, device) -> torch.Tensor:
-        """Quadrature weights on the grid ``spatial``."""
-        return quadrature_weights(
-            tuple(spatial), self.lengths, self.rule, dtype=dtype, device=device
-        )
+        """Quadrature weights on the grid ``spatial`` (cached per grid, dtype and device)."""
+        return _cached(self, ("w", tuple(spatial), dtype, str(device)), lambda: quadrature_weights(
+            tuple(spatial), self.lengths, self.rule, dtype=dtype, device=device))
 
     def test_values(self, spatial: Sequence[int], *, dtype, device) -> torch.Tensor:
-        """Test functions on the grid: ``(n_test, *spatial)``."""
+        """Test functions on the grid: ``(n_test, *spatial)`` (cached per grid, dtype, device)."""
         spatial = tuple(spatial)
+        return _cached(self, ("phi", spatial, dtype, str(device)),
+                       lambda: self._test_values(spatial, dtype=dtype, device=device))
+
+    def _test_values(self, spatial: tuple[int, ...], *, dtype, device) -> torch.Tensor:
         lengths = _as_lengths(self.lengths, len(spatial))
         coords = grid(spatial, rule_grid_kind(self.rule), lengths, dtype=dtype, device=device)
         vals = []
@@ -285,9 +298,9 @@ class QuadraticConstraint:
         )
 
     def weights(self, spatial: Sequence[int], *, dtype, device) -> torch.Tensor:
-        return quadrature_weights(
-            tuple(spatial), self.lengths, self.rule, dtype=dtype, device=device
-        )
+        """Quadrature weights on the grid ``spatial`` (cached per grid, dtype and device)."""
+        return _cached(self, ("w", tuple(spatial), dtype, str(device)), lambda: quadrature_weights(
+            tuple(spatial), self.lengths, self.rule, dtype=dtype, device=device))
 
     def value(self, u: torch.Tensor, channels: Sequence[int] | None = None) -> torch.Tensor:
         """``Q(u)`` per sample, shape ``(B,)``."""

@@ -155,11 +155,18 @@ class ConservationCorrection(nn.Module):
                 raise InputError(
                     f"u: the law acts on channel {max(law.channels)}, but u has {n_channels} channels"
                 )
-        phi = torch.cat(
-            [c.rows(spatial, n_channels, dtype=dtype, device=device) for c in self.linear]
-        )
-        w = self.linear[0].weights(spatial, dtype=dtype, device=device)
-        return phi, w
+        key = (tuple(spatial), n_channels, dtype, str(device))
+        cache = self.__dict__.setdefault("_rows_cache", {})
+        if key not in cache:
+            phi = torch.cat(
+                [c.rows(spatial, n_channels, dtype=dtype, device=device) for c in self.linear]
+            )
+            w = self.linear[0].weights(spatial, dtype=dtype, device=device)
+            self._gram_check(phi, w)
+            if len(cache) > 64:
+                cache.clear()
+            cache[key] = (phi, w)
+        return cache[key]
 
     def _gram_check(self, phi: torch.Tensor, w: torch.Tensor) -> None:
         """Raise if the test functions are linearly dependent on this grid (singular ``C D``)."""
@@ -255,8 +262,7 @@ class ConservationCorrection(nn.Module):
     def _linear(self, u, x, s, V, D):
         B, C = u.shape[:2]
         spatial = tuple(u.shape[2:])
-        phi, w = self.rows(spatial, C, dtype=u.dtype, device=u.device)
-        self._gram_check(phi, w)
+        phi, w = self.rows(spatial, C, dtype=u.dtype, device=u.device)  # checked once per grid
         phi_f = _flat(phi, 2)  # (m, C, N)
         rows_f = phi_f * _flat(w, 0)  # rows of C
         u_f = _flat(u, 2)  # (B, C, N)

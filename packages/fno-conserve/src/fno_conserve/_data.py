@@ -160,6 +160,7 @@ def generate(
     rollout_steps: int = 1,
     cache_dir: str | Path | None = None,
     show_progress: bool = True,
+    offset: int = 0,
     **params,
 ):
     """Generate a seeded PDE dataset ``x -> y`` (float64 tensors ``(B, C, *spatial)``).
@@ -186,6 +187,8 @@ def generate(
             after the batch axis (``(B, k, C, *spatial)``).
         cache_dir: folder for an ``.npz`` cache keyed by every argument (written atomically).
         show_progress: progress bar on stderr (silenced by the CLI's ``--quiet``).
+        offset: index of the first sample (disjoint index ranges give independent sets, e.g. a
+            test set at ``offset = n_train``).
         **params: PDE parameters overriding ``DEFAULTS[pde]``.
 
     Returns:
@@ -197,12 +200,14 @@ def generate(
         ((4, 1, 32), (4, 1, 32), 'mass')
     """
     levels = _check_args(pde, n_samples, resolution, resolutions, hierarchy, rollout_steps, params)
+    if not isinstance(offset, int) or offset < 0:
+        raise InputError(f"offset: expected a non-negative integer, got {offset!r}")
     p = dict(DEFAULTS[pde], **params)
     seed_int = root_seed(seed)
     fine = max(levels)
     meta = {"pde": pde, "params": p, "seed": seed_int, "n_samples": n_samples,
             "hierarchy": hierarchy, "rollout_steps": rollout_steps, "law": DEFAULT_LAW[pde],
-            "version": __version__, "levels": levels}
+            "version": __version__, "levels": levels, "offset": offset}
     path = None
     if cache_dir is not None:
         key = _cache_key({k: v for k, v in meta.items() if k != "law"} | {"resolution": resolution})
@@ -211,7 +216,7 @@ def generate(
             out = load_dataset(path)
             return out if resolutions is not None else out[0]
     k_draw = (fine + 1) // 2
-    draws = [_sample_inputs(pde, seed_int, i, k_draw, p) for i in range(n_samples)]
+    draws = [_sample_inputs(pde, seed_int, offset + i, k_draw, p) for i in range(n_samples)]
     solve_levels = levels if hierarchy == "resolve" else [fine]
     solved = {}
     bar = progress(total=n_samples * len(solve_levels), desc=f"generate {pde}",

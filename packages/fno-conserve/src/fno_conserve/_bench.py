@@ -1,0 +1,207 @@
+"""``fno-conserve bench``: training step vs neuraloperator's FNO, correction overhead, data speed."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import warnings
+from pathlib import Path
+
+import torch
+from sciml_core import (
+    MissingExtraError,
+    atomic_write_text,
+    compare_timing,
+    format_comparisons,
+    resolve_device,
+    root_seed,
+)
+
+from ._constraints import LinearConstraint, QuadraticConstraint
+from ._correction import ConservationCorrection
+from ._data import generate
+from ._fno import FNO
+from ._loss import RelLpLoss
+from ._wrapper import ConservedOperator
+
+
+def _n_params(model: torch.nn.Module) -> int:
+    return sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters())
+
+
+def _peer_fno(dim: int, modes: int, target_params: int):
+    """neuraloperator's FNO with ``n_modes = 2 m`` and the hidden width matching our parameters."""
+    try:
+        from neuralop.models import FNO as PeerFNO
+    except ImportError as err:
+        raise MissingExtraError(
+            "neuraloperator is needed for the peer rows: pip install 'fno-conserve[bench]'"
+        ) from err
+    best = None
+    for hidden in range(4, 129):
+        model = PeerFNO(n_modes=(2 * modes,) * dim, in_channels=1, out_channels=1,
+                        hidden_channels=hidden, n_layers=4)
+        gap = abs(_n_params(model) - target_params) / target_params
+        if best is None or gap < best[0]:
+            best = (gap, hidden, model)
+        if _n_params(model) > target_params:
+            break
+    return best[2], best[1]
+
+
+def _step(model, x, y, loss_fn, opt):
+    def run():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    return run
+
+
+def _smooth_input(shape, dtype=torch.float64):
+    coords = [torch.arange(n, dtype=dtype) / n for n in shape]
+    grids = torch.meshgrid(*coords, indexing="ij")
+    f = sum(torch.sin(2 * math.pi * (k + 1) * g + k) / (k + 1) for k, g in enumerate(grids))
+    f = f + sum(0.5 * torch.cos(4 * math.pi * g) for g in grids)
+    return f.reshape(1, 1, *shape)
+
+
+def _consistency(model, dim, dtype):
+    """Relative N-vs-2N output difference at N = 64, 128, 256 (1-D) or 16, 32, 64 (2-D)."""
+    sizes = (64, 128, 256) if dim == 1 else (16, 32, 64)
+    out = []
+    with torch.no_grad():
+        for n in sizes:
+            a = model(_smooth_input((n,) * dim, dtype))
+            b = model(_smooth_input((2 * n,) * dim, dtype))[(..., *[slice(None, None, 2)] * dim)]
+            out.append(float((a - b).norm() / b.norm()))
+    return dict(zip(sizes, out, strict=True))
+
+
+def bench(out_dir, *, quick: bool = False, seed=0, device="auto", peer: str = "neuraloperator",
+          threads: int = 2) -> dict:
+    """Run the benchmark rows, print them with ``speedup = t_peer / t_ours``, write ``bench.json``.
+
+    Rows: the FNO training step (forward + backward + AdamW) against neuraloperator's FNO at equal
+    parameter count (1-D N = 128, batch 20, width 32, modes 16; 2-D 64x64, batch 8, width 24,
+    modes 8) in float32, a float64 row (ours; the peer's exception is recorded), the N-vs-2N
+    consistency of both models, the correction overhead ``t_corrected / t_plain - 1`` of a training
+    step, and data-generation throughput. ``quick`` uses fewer repeats and rows.
+    """
+    dev = resolve_device(device)
+    torch.manual_seed(root_seed(seed))
+    torch.set_num_threads(threads)
+    repeats, warmup = (5, 2) if quick else (30, 5)
+    rows, report = [], {"device": str(dev), "threads": threads, "peer": {}, "overhead": [],
+                        "consistency": {}, "data": {}}
+    loss_fn = RelLpLoss()
+    configs = [(1, 128, 20, 32, 16)] + ([] if quick else [(2, 64, 8, 24, 8)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # loaded machine: recorded in each row
+        warnings.simplefilter("ignore", UserWarning)
+        for dim, n, batch, width, modes in configs:
+            ours = FNO(dim, 1, 1, modes, width=width).to(dev)
+            try:
+                theirs, hidden = _peer_fno(dim, modes, _n_params(ours))
+            except MissingExtraError as err:
+                print(f"peer rows skipped: {err}")
+                theirs = None
+            x = torch.randn(batch, 1, *(n,) * dim, device=dev)
+            y = torch.randn(batch, 1, *(n,) * dim, device=dev)
+            label = f"train step {dim}-D N={n} batch={batch} float32"
+            if theirs is not None:
+                theirs = theirs.to(dev)
+                c = compare_timing(
+                    _step(ours, x, y, loss_fn, torch.optim.AdamW(ours.parameters(), 1e-3)),
+                    _step(theirs, x, y, loss_fn, torch.optim.AdamW(theirs.parameters(), 1e-3)),
+                    repeats=repeats, warmup=warmup, device=dev, label=label)
+                rows.append(c)
+                spec_w = next(p for nm, p in theirs.named_parameters() if "convs.0.weight" in nm)
+                report["peer"][label] = c.row() | {
+                    "params_ours": _n_params(ours), "params_peer": _n_params(theirs),
+                    "peer_hidden_channels": hidden,
+                    "spectral_weight_ours": list(ours.spectral[0].weight.shape),
+                    "spectral_weight_peer": list(spec_w.shape),
+                }
+                try:
+                    theirs.double()(x.double())
+                    report["peer"][f"{dim}-D float64"] = "ran"
+                except Exception as err:  # the peer's failure is the measurement
+                    report["peer"][f"{dim}-D float64"] = f"{type(err).__name__}: {str(err)[:120]}"
+                report["consistency"][f"peer {dim}-D"] = _consistency(
+                    theirs.double() if report["peer"][f"{dim}-D float64"] == "ran"
+                    else theirs.float(), dim, torch.float64
+                    if report["peer"][f"{dim}-D float64"] == "ran" else torch.float32)
+            ours64 = FNO(dim, 1, 1, modes, width=width).to(dev).double()
+            report["consistency"][f"ours {dim}-D"] = _consistency(ours64, dim, torch.float64)
+            c64 = compare_timing(
+                _step(ours64, x.double(), y.double(), loss_fn,
+                      torch.optim.AdamW(ours64.parameters(), 1e-3)),
+                _step(ours, x, y, loss_fn, torch.optim.AdamW(ours.parameters(), 1e-3)),
+                repeats=repeats, warmup=warmup, device=dev,
+                label=f"ours float64 vs ours float32, {dim}-D (speedup = t32/t64)")
+            rows.append(c64)
+        # correction overhead: (t_corrected - t_plain) / t_plain of a training step
+        cases = [(1, 128, 20, 32, 16)] if quick else [(1, 128, 20, 32, 16), (1, 1024, 20, 32, 16),
+                                                      (2, 64, 8, 24, 8)]
+        laws = {"mass": [LinearConstraint.mass()], "3 moments": [LinearConstraint.moments(2)],
+                "Q2": [QuadraticConstraint((0,), mode="adaptive")]}
+        for dim, n, batch, width, modes in cases:
+            x = torch.randn(batch, 1, *(n,) * dim, device=dev)
+            y = torch.randn(batch, 1, *(n,) * dim, device=dev)
+            for law_name, law in laws.items():
+                if dim == 2 and law_name == "3 moments":
+                    continue
+                for direction in ("head", "net"):
+                    for cd in (torch.float64,) if quick else (torch.float64, torch.float32):
+                        if quick and (law_name != "mass" and direction == "net"):
+                            continue
+                        torch.manual_seed(0)
+                        aux = 1 if direction == "head" else 0
+                        plain = FNO(dim, 1, 1, modes, width=width, aux_channels=aux).to(dev)
+                        wrapped = ConservedOperator(
+                            FNO(dim, 1, 1, modes, width=width, aux_channels=aux),
+                            ConservationCorrection(law, direction=direction, compute_dtype=cd),
+                        ).to(dev)
+
+                        def plain_loss(out, yy):
+                            return loss_fn(out[:, :1], yy)
+
+                        label = (f"overhead {dim}-D N={n} {law_name} {direction} "
+                                 f"{str(cd).replace('torch.', '')}")
+                        c = compare_timing(
+                            _step(wrapped, x, y, loss_fn,
+                                  torch.optim.AdamW(wrapped.parameters(), 1e-3)),
+                            _step(plain, x, y, plain_loss,
+                                  torch.optim.AdamW(plain.parameters(), 1e-3)),
+                            repeats=repeats, warmup=warmup, device=dev, label=label)
+                        rows.append(c)
+                        report["overhead"].append(c.row() | {"overhead": c.t_ours / c.t_peer - 1})
+        for pde, n, k in (("burgers", 128, 16), ("nls", 256, 8), ("darcy", 64, 8)):
+            if quick and pde != "burgers":
+                continue
+            t0 = time.perf_counter()
+            generate(pde, k, n, seed=0, show_progress=False)
+            report["data"][f"{pde} N={n}"] = k / (time.perf_counter() - t0)
+    print(format_comparisons(rows))
+    for label, info in report["peer"].items():
+        if isinstance(info, dict):
+            print(f"{label}: params ours {info['params_ours']}, peer {info['params_peer']} "
+                  f"(hidden {info['peer_hidden_channels']}); spectral weight ours "
+                  f"{info['spectral_weight_ours']}, peer {info['spectral_weight_peer']}")
+        else:
+            print(f"peer {label}: {info}")
+    for label, diffs in report["consistency"].items():
+        print(f"N-vs-2N relative difference, {label}: "
+              + ", ".join(f"N={k}: {v:.2e}" for k, v in diffs.items()))
+    for row in report["overhead"]:
+        print(f"{row['label']}: overhead {100 * row['overhead']:+.1f}% of a training step")
+    for label, rate in report["data"].items():
+        print(f"data generation {label}: {rate:.1f} samples/s")
+    report["rows"] = [c.row() for c in rows]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "bench.json", json.dumps(report, indent=2, default=str))
+    return report

@@ -1,0 +1,248 @@
+"""The training loop and evaluation shared by ``train`` and ``reproduce``: one API for every variant."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+from sciml_core import InputError, as_torch_generator, root_seed
+from sciml_core.cli import progress
+from torch import nn
+
+from ._constraints import LinearConstraint, QuadraticConstraint
+from ._correction import ConservationCorrection
+from ._fno import FNO
+from ._loss import RelLpLoss
+from ._metrics import conservation_error
+from ._penalty import ConservationPenalty
+from ._wrapper import ConservedOperator, posthoc_projection
+
+LINEAR_VARIANTS = ("plain", "penalty", "posthoc", "projection", "adaptive")
+QUADRATIC_VARIANTS = ("plain", "posthoc", "rescale", "adaptive-rescale")
+VARIANTS = ("plain", "penalty", "posthoc", "projection", "adaptive", "rescale", "adaptive-rescale")
+LAWS = ("mass", "moments", "norm", "mean-zero")
+
+
+def make_laws(law: str, *, rule: str = "periodic", lengths=1.0, mode: str = "rescale") -> list:
+    """The constraints of a named law (``mass``, ``moments``, ``norm``, ``mean-zero``).
+
+    ``mass``: ``int u_out = int u_in`` on channel 0; ``moments``: ``int x^k u`` for ``k = 0, 1, 2``;
+    ``norm``: ``int (Re^2 + Im^2)`` of channels (0, 1) from the input (NLS);
+    ``mean-zero``: ``int u = 0``. ``mode`` is the quadratic scheme for ``norm``.
+    """
+    if law == "mass":
+        return [LinearConstraint.mass(0, rule=rule, lengths=lengths)]
+    if law == "moments":
+        return [LinearConstraint.moments(2, rule=rule, lengths=lengths)]
+    if law == "norm":
+        return [QuadraticConstraint((0, 1), mode=mode, rule=rule, lengths=lengths)]
+    if law == "mean-zero":
+        return [LinearConstraint.mass(0, target=0.0, rule=rule, lengths=lengths)]
+    raise InputError(f"law: expected one of {LAWS}, got {law!r}")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines one training run (stored in checkpoints and results)."""
+
+    variant: str = "adaptive"
+    law: str | None = "mass"
+    direction: str | None = None
+    penalty_weight: float = 1.0
+    width: int = 32
+    modes: int = 16
+    layers: int = 4
+    projection_width: int = 128
+    epochs: int = 40
+    batch: int = 20
+    lr: float = 1e-3
+    rule: str = "periodic"
+    lengths: float = 1.0
+
+    def check(self) -> TrainConfig:
+        if self.variant not in VARIANTS:
+            raise InputError(f"variant: expected one of {VARIANTS}, got {self.variant!r}")
+        if self.law is None:
+            if self.variant != "plain":
+                raise InputError(f"variant: without a conservation law only 'plain' applies, got "
+                                 f"{self.variant!r}")
+            return self
+        if self.law not in LAWS:
+            raise InputError(f"law: expected one of {LAWS}, got {self.law!r}")
+        quad = self.law == "norm"
+        allowed = QUADRATIC_VARIANTS if quad else LINEAR_VARIANTS
+        if self.variant not in allowed:
+            raise InputError(f"variant: {self.variant!r} does not apply to the {self.law!r} law; "
+                             f"expected one of {allowed}")
+        for name in ("width", "modes", "layers", "projection_width", "epochs", "batch"):
+            if int(getattr(self, name)) < 1:
+                raise InputError(f"{name}: expected a positive integer, got {getattr(self, name)!r}")
+        if not self.lr > 0:
+            raise InputError(f"lr: expected a positive learning rate, got {self.lr!r}")
+        if self.penalty_weight < 0:
+            raise InputError(f"penalty_weight: expected >= 0, got {self.penalty_weight!r}")
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def laws_of(cfg: TrainConfig) -> list:
+    if cfg.law is None:
+        return []
+    mode = "adaptive" if cfg.variant == "adaptive-rescale" else "rescale"
+    return make_laws(cfg.law, rule=cfg.rule, lengths=cfg.lengths, mode=mode)
+
+
+def build_model(cfg: TrainConfig, dim: int, in_channels: int, out_channels: int) -> nn.Module:
+    """The model of a variant: a plain FNO, or an FNO wrapped in a :class:`ConservedOperator`."""
+    cfg.check()
+    adaptive = cfg.variant in ("adaptive", "adaptive-rescale")
+    direction = cfg.direction
+    aux = 1 if adaptive and direction in (None, "head") else 0
+    base = FNO(dim, in_channels, out_channels, cfg.modes, width=cfg.width, n_layers=cfg.layers,
+               projection_width=cfg.projection_width, aux_channels=aux)
+    if cfg.variant in ("plain", "penalty", "posthoc"):
+        return base
+    mode = "adaptive" if cfg.variant == "adaptive" else "projection"
+    corr = ConservationCorrection(laws_of(cfg), mode=mode, direction=direction if adaptive else None)
+    return ConservedOperator(base, corr)
+
+
+def predict(model: nn.Module, x: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
+    """Model output as the variant defines it (``posthoc`` projects the plain output)."""
+    out = model(x)
+    if cfg.variant == "posthoc":
+        out = posthoc_projection(out, x, laws_of(cfg))
+    return out
+
+
+def train_model(
+    model: nn.Module,
+    cfg: TrainConfig,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    seed=0,
+    show_progress: bool = True,
+) -> dict:
+    """Adam + cosine schedule on ``RelLpLoss`` (plus the penalty for ``penalty``); returns history.
+
+    ``posthoc`` trains the plain model (the projection is applied only at evaluation).
+    """
+    cfg.check()
+    if x.shape[0] != y.shape[0] or x.shape[0] < 1:
+        raise InputError(f"x, y: expected the same positive number of samples, got {x.shape[0]}, "
+                         f"{y.shape[0]}")
+    dtype = next(model.parameters()).dtype
+    x, y = x.to(dtype), y.to(dtype)
+    gen = as_torch_generator(root_seed(seed))
+    loss_fn = RelLpLoss(rule=cfg.rule, lengths=cfg.lengths)
+    penalty = (ConservationPenalty(laws_of(cfg), cfg.penalty_weight)
+               if cfg.variant == "penalty" else None)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    steps_per_epoch = math.ceil(x.shape[0] / cfg.batch)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs * steps_per_epoch)
+    history = []
+    start = time.perf_counter()
+    model.train()
+    for _ in progress(range(cfg.epochs), desc=f"train {cfg.variant}", disable=not show_progress):
+        perm = torch.randperm(x.shape[0], generator=gen)
+        total = 0.0
+        for i in range(steps_per_epoch):
+            idx = perm[i * cfg.batch : (i + 1) * cfg.batch]
+            xb, yb = x[idx], y[idx]
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            if penalty is not None:
+                loss = loss + penalty(out, xb, yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(idx)
+        history.append(total / x.shape[0])
+    model.eval()
+    return {"loss": history, "train_seconds": time.perf_counter() - start}
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor,
+             *, dtype=torch.float32) -> dict:
+    """Test metrics of a trained variant in ``dtype``: per-sample rel-L2 and conservation errors."""
+    model = model.to(dtype)
+    x, y = x.to(dtype), y.to(dtype)
+    out = predict(model, x, cfg)
+    rel = RelLpLoss(rule=cfg.rule, lengths=cfg.lengths, reduction="none")(out.double(), y.double())
+    laws = laws_of(cfg)
+    if not laws:
+        return {"rel_l2": float(rel.mean()), "rel_l2_per_sample": rel.tolist(), "prediction": out}
+    err = conservation_error(out, x, laws)
+    return {
+        "rel_l2": float(rel.mean()),
+        "rel_l2_per_sample": rel.tolist(),
+        "cons_max_abs": err["max_abs"],
+        "cons_mean_abs": err["mean_abs"],
+        "cons_max_rel": err["max_rel"],
+        "cons_mean_rel": err["mean_rel"],
+        "cons_per_sample_rel": err["relative"].max(dim=1).values.tolist(),
+        "crmse": err["crmse"],
+        "prediction": out,
+    }
+
+
+@torch.no_grad()
+def rollout(model: nn.Module, cfg: TrainConfig, x0: torch.Tensor, ys: torch.Tensor,
+            *, dtype=torch.float32) -> dict:
+    """Apply the model to its own output ``k`` times; compare with ``ys`` ``(B, k, C, *spatial)``.
+
+    Returns per step the mean rel-L2 error and the max conservation drift relative to the initial
+    input's conserved quantity (``|C u_k - b_0|`` over the §2.5 scale of ``u_k``).
+    """
+    model = model.to(dtype)
+    laws = laws_of(cfg)
+    x0 = x0.to(dtype)
+    u = x0
+    errors, drifts = [], []
+    for k in range(ys.shape[1]):
+        u = predict(model, u, cfg)
+        if u.shape[1] != x0.shape[1]:  # models whose input has extra channels cannot roll out
+            raise InputError("x0: rollout needs a model whose output is its next input")
+        ref = ys[:, k].to(dtype)
+        errors.append(float(RelLpLoss(rule=cfg.rule, lengths=cfg.lengths)(u.double(), ref.double())))
+        drifts.append(conservation_error(u, x0, laws)["max_rel"])
+    return {"rel_l2": errors, "drift": drifts}
+
+
+def save_trained(path, model: nn.Module, cfg: TrainConfig, *, dim: int, in_channels: int,
+                 out_channels: int, overwrite: bool = False):
+    """Checkpoint a trained variant (atomic; records package version and the full config)."""
+    from sciml_core import save_checkpoint
+
+    from .__about__ import __version__
+
+    config = {"train": cfg.to_dict(), "dim": dim, "in_channels": in_channels,
+              "out_channels": out_channels}
+    return save_checkpoint(path, model.state_dict(), config=config, package="fno-conserve",
+                           version=__version__, overwrite=overwrite)
+
+
+def load_trained(path, *, map_location="cpu") -> tuple[nn.Module, TrainConfig]:
+    """Rebuild a variant from :func:`save_trained`'s checkpoint (``weights_only=True`` loading).
+
+    Refused with an ``InputError`` naming both versions when the checkpoint was written by another
+    major.minor version of this package.
+    """
+    from sciml_core import load_checkpoint
+
+    from .__about__ import __version__
+
+    ckpt = load_checkpoint(path, package="fno-conserve", version=__version__,
+                           map_location=map_location)
+    conf = ckpt.config
+    cfg = TrainConfig(**conf["train"]).check()
+    model = build_model(cfg, conf["dim"], conf["in_channels"], conf["out_channels"])
+    model.load_state_dict(ckpt.state_dict)
+    return model.eval(), cfg
