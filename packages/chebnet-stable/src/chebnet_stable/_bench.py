@@ -1,0 +1,168 @@
+"""``chebnet-stable bench``: ChebConv against PyG's ``ChebConv``, ``speedup = t_PyG / t_ours``.
+
+Same weights (:meth:`ChebConv.to_pyg_state_dict`), same inputs, same process, forward + backward.
+"Warm" rows use our cached :class:`ScaledLaplacian` (built once per graph, as a training loop
+would); "cold" rows rebuild it on every call, as PyG always does. The memory cells run in a fresh
+subprocess each and report the peak RSS growth of one forward + backward (CPU).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from sciml_core import Comparison, InputError, compare_timing, require_extra
+
+from ._cheb_conv import ChebConv
+from ._laplacian import ScaledLaplacian
+
+__all__ = ["bench", "bench_memory", "er_graph"]
+
+
+def er_graph(n: int, avg_degree: float, seed: int) -> torch.Tensor:
+    """Undirected Erdős–Rényi edge index with about ``avg_degree`` neighbours per node, O(E)."""
+    rng = np.random.default_rng(seed)
+    m = int(n * avg_degree / 2)
+    src = rng.integers(0, n, m)
+    dst = rng.integers(0, n, m)
+    keep = src != dst
+    key = np.unique(np.minimum(src[keep], dst[keep]) * n + np.maximum(src[keep], dst[keep]))
+    e = torch.tensor(np.vstack([key // n, key % n]), dtype=torch.long)
+    return torch.cat([e, e.flip(0)], dim=1)
+
+
+def ring_graph(n: int) -> torch.Tensor:
+    i = torch.arange(n)
+    e = torch.stack([i, (i + 1) % n])
+    return torch.cat([e, e.flip(0)], dim=1)
+
+
+def _fwd_bwd(fn: Any, x: torch.Tensor, probe: torch.Tensor) -> Any:
+    def run() -> None:
+        x.grad = None
+        (fn(x) * probe).sum().backward()
+
+    return run
+
+
+def bench(
+    *,
+    quick: bool,
+    seed: int,
+    device: str = "cpu",
+    Ks: Sequence[int] | None = None,
+    nodes: Sequence[int] | None = None,
+    features: Sequence[int] | None = None,
+    graph: str = "er",
+    repeats: int | None = None,
+    cold: bool = True,
+) -> list[Comparison]:
+    """Time forward + backward of our ChebConv and PyG's on the same inputs.
+
+    Defaults: quick N = 10⁴, F = 32, K ∈ {2, 8, 32}; full N ∈ {10³, 10⁴}, F = 32,
+    K ∈ {2, 4, 8, 16, 32, 64, 128} (a few minutes on one core).
+
+    Returns:
+        One :class:`sciml_core.Comparison` per cell; labels carry N, F, K, warm/cold and the
+        largest output difference to PyG.
+    """
+    pyg_nn = require_extra("torch_geometric.nn", extra="pyg", package="chebnet-stable")
+    if graph not in ("er", "ring"):
+        raise InputError(f"graph: expected 'er' or 'ring', got {graph!r}")
+    dev = torch.device(
+        "cuda"
+        if device == "auto" and torch.cuda.is_available()
+        else ("cpu" if device == "auto" else device)
+    )
+    Ks = list(Ks) if Ks is not None else ([2, 8, 32] if quick else [2, 4, 8, 16, 32, 64, 128])
+    nodes = list(nodes) if nodes is not None else ([10_000] if quick else [1_000, 10_000])
+    features = list(features) if features is not None else [32]
+    repeats = repeats if repeats is not None else (5 if quick else 10)
+    rows: list[Comparison] = []
+    gen = torch.Generator().manual_seed(seed)
+    for n in nodes:
+        ei = (er_graph(n, 8, seed) if graph == "er" else ring_graph(n)).to(dev)
+        lap = ScaledLaplacian.from_graph((ei, None, n), device=dev)
+        for f in features:
+            x = torch.randn(n, f, generator=gen).to(dev).requires_grad_(True)
+            probe = torch.randn(n, f, generator=gen).to(dev)
+            for K in Ks:
+                torch.manual_seed(seed)
+                ours = ChebConv(f, f, K).to(dev)
+                peer = pyg_nn.ChebConv(f, f, K).to(dev)
+                peer.load_state_dict(ours.to_pyg_state_dict())
+                with torch.no_grad():
+                    diff = float((ours(x, lap) - peer(x, ei)).abs().max())
+                tag = f"{graph} N={n} F={f} K={K}"
+                peer_fn = _fwd_bwd(lambda z, p=peer, e=ei: p(z, e), x, probe)
+                rows.append(
+                    compare_timing(
+                        _fwd_bwd(lambda z, o=ours, g=lap: o(z, g), x, probe),
+                        peer_fn,
+                        repeats=repeats,
+                        warmup=2,
+                        device=dev,
+                        label=f"{tag} warm |Δ|={diff:.1e}",
+                    )
+                )
+                if cold:
+                    rows.append(
+                        compare_timing(
+                            _fwd_bwd(lambda z, o=ours, g=(ei, None, n): o(z, g), x, probe),
+                            peer_fn,
+                            repeats=repeats,
+                            warmup=2,
+                            device=dev,
+                            label=f"{tag} cold",
+                        )
+                    )
+    return rows
+
+
+def _memory_cell(n: int, f: int, K: int, lean: bool, seed: int) -> dict[str, float]:
+    """Peak RSS growth (MiB) of one forward + backward, measured in this (fresh) process."""
+    torch.set_num_threads(1)
+    ei = er_graph(n, 8, seed)
+    lap = ScaledLaplacian.from_graph((ei, None, n))
+    conv = ChebConv(f, f, K, memory_efficient=lean)
+    x = torch.randn(n, f, requires_grad=True)
+    with open("/proc/self/statm") as fh:
+        rss_setup = int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+    (conv(x, lap) ** 2).sum().backward()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {"n": n, "f": f, "K": K, "lean": lean, "peak_growth_mib": peak - rss_setup}
+
+
+def bench_memory(
+    *, n: int = 100_000, f: int = 32, Ks: Sequence[int] = (8, 64, 256), seed: int = 0
+) -> list[dict[str, Any]]:
+    """Peak memory of one forward + backward against K, plain autograd vs the lean backward.
+
+    Each cell runs in a fresh Python process (``ru_maxrss`` is a process-lifetime peak). Linux only.
+    """
+    if not sys.platform.startswith("linux"):
+        raise InputError("memory: the RSS measurement reads /proc and runs on Linux only")
+    out = []
+    for K in Ks:
+        for lean in (False, True):
+            code = (
+                "import json, chebnet_stable._bench as b; "
+                f"print(json.dumps(b._memory_cell({n}, {f}, {K}, {lean}, {seed})))"
+            )
+            proc = subprocess.run(
+                [sys.executable, "-c", code],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "OMP_NUM_THREADS": "1"},
+            )
+            out.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return out
