@@ -30,6 +30,10 @@ LABELS = np.repeat([1, 2, 0], 20).reshape(6, 10)
         (lambda: potcontrast.npc(IMG, LABELS, range="auto"), r"range must be"),
         (lambda: potcontrast.npc(IMG.astype(float), LABELS, range="dtype"), r'range="dtype"'),
         (lambda: potcontrast.npc(IMG, LABELS, bins=0), r"bins must be >= 1"),
+        (
+            lambda: potcontrast.npc(IMG.astype(np.float32), LABELS, bins=5000, range=(256, 256.01)),
+            r"bins=5000 is too many for the range",
+        ),
         (lambda: potcontrast.npc(IMG, LABELS, bins=2.5), r"bins must be"),
         (lambda: potcontrast.npc(IMG, LABELS, bins=[0, 5, 5, 9]), r"bins.*strictly increasing"),
         (lambda: potcontrast.npc(IMG, LABELS, bins=[0, 9], range=(0, 9)), r"range must be None"),
