@@ -1,4 +1,5 @@
-"""The correction's guarantees: exact laws, feasible outputs fixed, projection optimality, gradients."""
+"""The correction's guarantees: exact laws, feasible outputs fixed, projection optimality,
+gradients."""
 
 import numpy as np
 import pytest
@@ -170,7 +171,8 @@ def test_correction_leaves_feasible_outputs_unchanged(dtype):
 
 
 def test_translation_invariant_direction_equals_projection():
-    """Pitfall: a Fourier multiplier maps the constant 1 to phi_hat(0) * 1, so D is the projection's."""
+    """Pitfall: a Fourier multiplier maps the constant 1 to phi_hat(0) * 1, so D is the
+    projection's."""
     g = torch.Generator().manual_seed(5)
     n = 64
     law = LinearConstraint.mass()

@@ -1,11 +1,11 @@
-"""Generators: seeded, prefix-stable, conserve what the PDE conserves, agree with exact solutions."""
+"""Generators: seeded, prefix-stable, conserve what the PDE conserves, agree with exact
+solutions."""
 
 import math
 
 import numpy as np
 import pytest
 import torch
-from sciml_core import InputError
 
 from fno_conserve import RelLpLoss, generate, prolong, quadrature_weights, restrict
 from fno_conserve._pdes.burgers import burgers_solve, cole_hopf_solution
@@ -13,6 +13,7 @@ from fno_conserve._pdes.darcy import darcy_solve
 from fno_conserve._pdes.heat_advection import advection_solve, heat_solve
 from fno_conserve._pdes.navier_stokes import navier_stokes_solve
 from fno_conserve._pdes.nls import nls_solve, soliton
+from sciml_core import InputError
 
 SMALL = {"burgers": 32, "heat": 32, "advection": 32, "nls": 64, "navier-stokes": 16, "darcy": 16}
 FAST = {"burgers": {"t_final": 0.1}, "nls": {"t_final": 0.1}, "navier-stokes": {"t_final": 0.2}}
@@ -80,7 +81,9 @@ def test_burgers_agrees_with_cole_hopf_and_converges_in_time():
     u0 = 0.5 * np.sin(2 * np.pi * x) + 0.3 * np.cos(4 * np.pi * x + 1)  # zero mean
 
     def antiderivative(s):
-        return -0.5 * np.cos(2 * np.pi * s) / (2 * np.pi) + 0.3 * np.sin(4 * np.pi * s + 1) / (4 * np.pi)
+        return -0.5 * np.cos(2 * np.pi * s) / (2 * np.pi) + 0.3 * np.sin(4 * np.pi * s + 1) / (
+            4 * np.pi
+        )
 
     u = burgers_solve(u0[None], nu=nu, t_final=1.0, dt=1e-3)[0, 0]
     exact = cole_hopf_solution(antiderivative, nu, 1.0, n)
@@ -95,7 +98,8 @@ def test_nls_matches_the_travelling_soliton_at_second_order():
     psi0 = soliton(x, 0.0, a=5.0, c=1.0, x0=math.pi)
     exact = soliton(x, 0.5, a=5.0, c=1.0, x0=math.pi)
     errs = [
-        np.linalg.norm(nls_solve(psi0[None], t_final=0.5, dt=dt)[0, 0] - exact) / np.linalg.norm(exact)
+        np.linalg.norm(nls_solve(psi0[None], t_final=0.5, dt=dt)[0, 0] - exact)
+        / np.linalg.norm(exact)
         for dt in (2e-3, 1e-3)
     ]
     assert errs[1] < 1e-3
@@ -130,8 +134,9 @@ def test_darcy_matches_a_manufactured_solution_at_second_order():
 
 
 def test_darcy_separate_solves_converge_at_first_order():
-    levels = generate("darcy", 3, 128, resolutions=[32, 64, 128], hierarchy="resolve",
-                      show_progress=False)
+    levels = generate(
+        "darcy", 3, 128, resolutions=[32, 64, 128], hierarchy="resolve", show_progress=False
+    )
     mismatch = []
     for lev in levels[:2]:
         ref = restrict(levels[2]["y"], 128 // lev["y"].shape[-1], "average")
@@ -153,8 +158,10 @@ def test_restriction_laws():
     g = torch.Generator().manual_seed(0)
     n = 64
     x = torch.arange(n, dtype=torch.float64) / n
-    band = sum(torch.randn(1, generator=g, dtype=torch.float64) * torch.cos(2 * math.pi * k * x + k)
-               for k in range(8)).reshape(1, 1, n)
+    band = sum(
+        torch.randn(1, generator=g, dtype=torch.float64) * torch.cos(2 * math.pi * k * x + k)
+        for k in range(8)
+    ).reshape(1, 1, n)
     torch.testing.assert_close(restrict(band, 4, "spectral"), band[..., ::4], rtol=0, atol=1e-13)
     coarse = torch.randn(2, 3, 16, 16, generator=g, dtype=torch.float64)
     coarse = restrict(prolong(coarse, 2), 2)  # drop the Nyquist frequencies once
@@ -169,14 +176,18 @@ def test_restriction_laws():
 
 def test_rel_lp_loss_is_the_quadrature_formula_and_resolution_independent():
     g = torch.Generator().manual_seed(1)
-    u, y = torch.randn(3, 2, 20, generator=g, dtype=torch.float64), torch.randn(3, 2, 20, generator=g, dtype=torch.float64)
+    u, y = (
+        torch.randn(3, 2, 20, generator=g, dtype=torch.float64),
+        torch.randn(3, 2, 20, generator=g, dtype=torch.float64),
+    )
     w = quadrature_weights(20, rule="trapezoid")
     expected = (((u - y) ** 2 * w).sum((1, 2)).sqrt() / (y**2 * w).sum((1, 2)).sqrt()).mean()
     torch.testing.assert_close(RelLpLoss(rule="trapezoid")(u, y), expected, rtol=1e-14, atol=0)
     coarse_u, coarse_y = restrict(prolong(u, 1), 1), restrict(prolong(y, 1), 1)
     fine_u, fine_y = prolong(coarse_u, 4), prolong(coarse_y, 4)
-    torch.testing.assert_close(RelLpLoss()(fine_u, fine_y), RelLpLoss()(coarse_u, coarse_y),
-                               rtol=1e-12, atol=0)
+    torch.testing.assert_close(
+        RelLpLoss()(fine_u, fine_y), RelLpLoss()(coarse_u, coarse_y), rtol=1e-12, atol=0
+    )
 
 
 def test_cache_is_written_once_and_read_back(tmp_path):
@@ -191,9 +202,14 @@ def test_cache_is_written_once_and_read_back(tmp_path):
 
 @pytest.mark.parametrize(
     "kwargs,name",
-    [({"pde": "kdv2"}, "pde"), ({"n_samples": 0}, "n_samples"), ({"hierarchy": "x"}, "hierarchy"),
-     ({"rollout_steps": 0}, "rollout_steps"), ({"viscosity": 1.0}, "params"),
-     ({"resolutions": [24, 64]}, "resolutions")],
+    [
+        ({"pde": "kdv2"}, "pde"),
+        ({"n_samples": 0}, "n_samples"),
+        ({"hierarchy": "x"}, "hierarchy"),
+        ({"rollout_steps": 0}, "rollout_steps"),
+        ({"viscosity": 1.0}, "params"),
+        ({"resolutions": [24, 64]}, "resolutions"),
+    ],
 )
 def test_bad_generator_arguments_raise(kwargs, name):
     args = {"pde": "heat", "n_samples": 2, "resolution": 64} | kwargs

@@ -1,12 +1,13 @@
 """FNO guarantees: modes convention, resolution consistency, float64 end to end, determinism."""
 
+import itertools
 import math
 
 import pytest
 import torch
-from sciml_core import InputError
 
 from fno_conserve import FNO, FNO1d, FNO2d, SpectralConv
+from sciml_core import InputError
 
 
 def _band_limited_1d(n, k_max=4, amp=2.0, seed=0):
@@ -14,7 +15,11 @@ def _band_limited_1d(n, k_max=4, amp=2.0, seed=0):
     coef = torch.randn(2, k_max + 1, generator=g, dtype=torch.float64)
     x = torch.arange(n, dtype=torch.float64) / n
     f = sum(
-        amp * (coef[0, k] * torch.cos(2 * math.pi * k * x) + coef[1, k] * torch.sin(2 * math.pi * k * x))
+        amp
+        * (
+            coef[0, k] * torch.cos(2 * math.pi * k * x)
+            + coef[1, k] * torch.sin(2 * math.pi * k * x)
+        )
         / (1 + k)
         for k in range(k_max + 1)
     )
@@ -29,7 +34,9 @@ def _band_limited_2d(n, k_max=3, seed=0):
     for kx in range(-k_max, k_max + 1):
         for ky in range(-k_max, k_max + 1):
             a, b = torch.randn(2, generator=g, dtype=torch.float64)
-            f += a * torch.cos(2 * math.pi * (kx * X + ky * Y)) + b * torch.sin(2 * math.pi * (kx * X + ky * Y))
+            f += a * torch.cos(2 * math.pi * (kx * X + ky * Y)) + b * torch.sin(
+                2 * math.pi * (kx * X + ky * Y)
+            )
     return f.reshape(1, 1, n, n).expand(2, 3, n, n).clone()
 
 
@@ -70,8 +77,9 @@ def test_fno_is_discretisation_convergent():
     torch.manual_seed(0)
     model = FNO1d(1, 1, modes=8, width=16).double()
     raw = FNO1d(1, 1, modes=8, width=16, grid="nodes").double()
-    raw.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("lift")},
-                        strict=False)
+    raw.load_state_dict(
+        {k: v for k, v in model.state_dict().items() if not k.startswith("lift")}, strict=False
+    )
     diffs, raw_diffs = [], []
     with torch.no_grad():
         for n in (32, 64, 128, 256):
@@ -80,7 +88,7 @@ def test_fno_is_discretisation_convergent():
             diffs.append(float((ya - yb).norm() / yb.norm()))
             ra, rb = raw(a), raw(b)[..., ::2]
             raw_diffs.append(float((ra - rb).norm() / rb.norm()))
-    for prev, cur in zip(diffs, diffs[1:]):
+    for prev, cur in itertools.pairwise(diffs):
         assert cur < prev or cur < 1e-13, diffs  # decreases until the float floor
     assert diffs[-1] <= 1e-6
     # the pitfall: a raw coordinate jumps across the periodic boundary -> first order only
@@ -123,7 +131,7 @@ def test_per_sample_gradients_with_vmap_equal_a_loop():
         x = torch.randn(3, 1, 16, dtype=dtype)
         y = torch.randn(3, 1, 16, dtype=dtype)
 
-        def loss(p, xi, yi):
+        def loss(p, xi, yi, model=model):
             out = functional_call(model, p, (xi.unsqueeze(0),))
             return ((out - yi.unsqueeze(0)) ** 2).mean()
 
@@ -146,8 +154,14 @@ def test_forward_is_deterministic_and_sample_independent_in_train_mode():
 
 @pytest.mark.parametrize(
     "kwargs,name",
-    [({"dim": 3}, "dim"), ({"modes": 0}, "modes"), ({"width": 0}, "width"), ({"grid": "raw"}, "grid"),
-     ({"padding": 1.5}, "padding"), ({"activation": "nope"}, "activation")],
+    [
+        ({"dim": 3}, "dim"),
+        ({"modes": 0}, "modes"),
+        ({"width": 0}, "width"),
+        ({"grid": "raw"}, "grid"),
+        ({"padding": 1.5}, "padding"),
+        ({"activation": "nope"}, "activation"),
+    ],
 )
 def test_bad_fno_arguments_raise_input_error_naming_them(kwargs, name):
     args = {"dim": 1, "in_channels": 1, "out_channels": 1, "modes": 4} | kwargs

@@ -4,7 +4,6 @@ import importlib.util
 
 import pytest
 import torch
-from sciml_core import InputError
 from torch import nn
 
 from fno_conserve import (
@@ -15,6 +14,7 @@ from fno_conserve import (
     QuadraticConstraint,
     conservation_error,
 )
+from sciml_core import InputError
 
 EPS32 = torch.finfo(torch.float32).eps
 
@@ -25,7 +25,8 @@ class TinyCNN(nn.Module):
     def __init__(self):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Conv1d(1, 8, 5, padding=2, padding_mode="circular"), nn.GELU(),
+            nn.Conv1d(1, 8, 5, padding=2, padding_mode="circular"),
+            nn.GELU(),
             nn.Conv1d(8, 1, 5, padding=2, padding_mode="circular"),
         )
 
@@ -43,9 +44,13 @@ def test_wrapper_accepts_any_model():
     torch.manual_seed(0)
     law = LinearConstraint.moments(1)
     x = torch.randn(4, 1, 64) + 1.0
-    cnn = ConservedOperator(TinyCNN(), ConservationCorrection(law), in_channels=1, out_channels=1, dim=1)
+    cnn = ConservedOperator(
+        TinyCNN(), ConservationCorrection(law), in_channels=1, out_channels=1, dim=1
+    )
     assert cnn.direction == "net"
-    fno_head = ConservedOperator(FNO1d(1, 1, modes=8, width=8, aux_channels=1), ConservationCorrection(law))
+    fno_head = ConservedOperator(
+        FNO1d(1, 1, modes=8, width=8, aux_channels=1), ConservationCorrection(law)
+    )
     assert fno_head.direction == "head"
     fno_net = ConservedOperator(FNO1d(1, 1, modes=8, width=8), ConservationCorrection(law))
     assert fno_net.direction == "net"
@@ -76,7 +81,9 @@ def test_adaptive_direction_changes_output_and_learns(direction):
     aux = 1 if direction == "head" else 0
     base = FNO1d(1, 1, modes=6, width=8, aux_channels=aux).double()
     kwargs = {"grid_shape": (32,)} if direction == "dense" else {}
-    model = ConservedOperator(base, ConservationCorrection(law, direction=direction), **kwargs).double()
+    model = ConservedOperator(
+        base, ConservationCorrection(law, direction=direction), **kwargs
+    ).double()
     assert model.direction == direction
     # make the direction clearly non-constant so the test checks that it is used
     with torch.no_grad():
@@ -108,7 +115,7 @@ def test_quadratic_law_through_the_wrapper_is_exact():
     law = QuadraticConstraint((0, 1), mode="adaptive", lengths=6.283185307179586)
     model = ConservedOperator(FNO1d(2, 2, modes=6, width=8), ConservationCorrection(law))
     x = torch.randn(3, 2, 64)
-    out, info = model(x, return_info=True)
+    out, _ = model(x, return_info=True)
     err = conservation_error(out, x, law)
     assert err["max_rel"] <= 10 * EPS32
 
@@ -118,8 +125,10 @@ def test_encoder_decoder_correct_in_physical_units():
     law = LinearConstraint.mass()
     mu, sigma = 3.0, 2.0
     model = ConservedOperator(
-        FNO1d(1, 1, modes=4, width=8), ConservationCorrection(law, mode="projection"),
-        encoder=lambda x: (x - mu) / sigma, decoder=lambda z: z * sigma + mu,
+        FNO1d(1, 1, modes=4, width=8),
+        ConservationCorrection(law, mode="projection"),
+        encoder=lambda x: (x - mu) / sigma,
+        decoder=lambda z: z * sigma + mu,
     )
     x = torch.randn(2, 1, 32) * sigma + mu
     assert _exact(model, x, law)[0]

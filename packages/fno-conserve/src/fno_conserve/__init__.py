@@ -1,4 +1,5 @@
-"""fno-conserve: Fourier Neural Operators whose outputs conserve linear and quadratic laws exactly."""
+"""fno-conserve: Fourier Neural Operators whose outputs conserve linear and quadratic laws
+exactly."""
 
 from .__about__ import __version__ as __version__
 from ._constraints import LinearConstraint as LinearConstraint
@@ -14,11 +15,19 @@ from ._fno import FNO2d as FNO2d
 from ._fno import SpectralConv as SpectralConv
 from ._grid import grid as grid
 from ._grid import quadrature_weights as quadrature_weights
+from ._io import load_fno_mat as load_fno_mat
+from ._io import load_pdebench as load_pdebench
 from ._loss import RelLpLoss as RelLpLoss
 from ._metrics import conservation_error as conservation_error
 from ._penalty import ConservationPenalty as ConservationPenalty
 from ._restrict import prolong as prolong
 from ._restrict import restrict as restrict
+from ._train import TrainConfig as TrainConfig
+from ._train import build_model as build_model
+from ._train import evaluate as evaluate
+from ._train import load_trained as load_trained
+from ._train import save_trained as save_trained
+from ._train import train_model as train_model
 from ._wrapper import ConservedOperator as ConservedOperator
 from ._wrapper import PointwiseMLP as PointwiseMLP
 from ._wrapper import posthoc_projection as posthoc_projection
@@ -36,14 +45,22 @@ __all__ = [
     "QuadraticConstraint",
     "RelLpLoss",
     "SpectralConv",
+    "TrainConfig",
     "__version__",
+    "build_model",
     "conservation_error",
+    "evaluate",
     "generate",
+    "grid",
     "load_dataset",
+    "load_fno_mat",
+    "load_pdebench",
+    "load_trained",
+    "posthoc_projection",
     "prolong",
+    "quadrature_weights",
     "restrict",
     "save_dataset",
-    "grid",
-    "posthoc_projection",
-    "quadrature_weights",
+    "save_trained",
+    "train_model",
 ]

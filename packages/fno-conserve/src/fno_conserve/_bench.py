@@ -1,4 +1,5 @@
-"""``fno-conserve bench``: training step vs neuraloperator's FNO, correction overhead, data speed."""
+"""``fno-conserve bench``: training step vs neuraloperator's FNO, correction overhead, data
+speed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import warnings
 from pathlib import Path
 
 import torch
+
 from sciml_core import (
     MissingExtraError,
     atomic_write_text,
@@ -40,8 +42,13 @@ def _peer_fno(dim: int, modes: int, target_params: int):
         ) from err
     best = None
     for hidden in range(4, 129):
-        model = PeerFNO(n_modes=(2 * modes,) * dim, in_channels=1, out_channels=1,
-                        hidden_channels=hidden, n_layers=4)
+        model = PeerFNO(
+            n_modes=(2 * modes,) * dim,
+            in_channels=1,
+            out_channels=1,
+            hidden_channels=hidden,
+            n_layers=4,
+        )
         gap = abs(_n_params(model) - target_params) / target_params
         if best is None or gap < best[0]:
             best = (gap, hidden, model)
@@ -80,8 +87,15 @@ def _consistency(model, dim, dtype):
     return dict(zip(sizes, out, strict=True))
 
 
-def bench(out_dir, *, quick: bool = False, seed=0, device="auto", peer: str = "neuraloperator",
-          threads: int = 2) -> dict:
+def bench(
+    out_dir,
+    *,
+    quick: bool = False,
+    seed=0,
+    device="auto",
+    peer: str = "neuraloperator",
+    threads: int = 2,
+) -> dict:
     """Run the benchmark rows, print them with ``speedup = t_peer / t_ours``, write ``bench.json``.
 
     Rows: the FNO training step (forward + backward + AdamW) against neuraloperator's FNO at equal
@@ -94,8 +108,17 @@ def bench(out_dir, *, quick: bool = False, seed=0, device="auto", peer: str = "n
     torch.manual_seed(root_seed(seed))
     torch.set_num_threads(threads)
     repeats, warmup = (5, 2) if quick else (30, 5)
-    rows, report = [], {"device": str(dev), "threads": threads, "peer": {}, "overhead": [],
-                        "consistency": {}, "data": {}}
+    rows, report = (
+        [],
+        {
+            "device": str(dev),
+            "threads": threads,
+            "peer": {},
+            "overhead": [],
+            "consistency": {},
+            "data": {},
+        },
+    )
     loss_fn = RelLpLoss()
     configs = [(1, 128, 20, 32, 16)] + ([] if quick else [(2, 64, 8, 24, 8)])
     with warnings.catch_warnings():
@@ -116,11 +139,16 @@ def bench(out_dir, *, quick: bool = False, seed=0, device="auto", peer: str = "n
                 c = compare_timing(
                     _step(ours, x, y, loss_fn, torch.optim.AdamW(ours.parameters(), 1e-3)),
                     _step(theirs, x, y, loss_fn, torch.optim.AdamW(theirs.parameters(), 1e-3)),
-                    repeats=repeats, warmup=warmup, device=dev, label=label)
+                    repeats=repeats,
+                    warmup=warmup,
+                    device=dev,
+                    label=label,
+                )
                 rows.append(c)
                 spec_w = next(p for nm, p in theirs.named_parameters() if "convs.0.weight" in nm)
                 report["peer"][label] = c.row() | {
-                    "params_ours": _n_params(ours), "params_peer": _n_params(theirs),
+                    "params_ours": _n_params(ours),
+                    "params_peer": _n_params(theirs),
                     "peer_hidden_channels": hidden,
                     "spectral_weight_ours": list(ours.spectral[0].weight.shape),
                     "spectral_weight_peer": list(spec_w.shape),
@@ -131,23 +159,40 @@ def bench(out_dir, *, quick: bool = False, seed=0, device="auto", peer: str = "n
                 except Exception as err:  # the peer's failure is the measurement
                     report["peer"][f"{dim}-D float64"] = f"{type(err).__name__}: {str(err)[:120]}"
                 report["consistency"][f"peer {dim}-D"] = _consistency(
-                    theirs.double() if report["peer"][f"{dim}-D float64"] == "ran"
-                    else theirs.float(), dim, torch.float64
-                    if report["peer"][f"{dim}-D float64"] == "ran" else torch.float32)
+                    theirs.double()
+                    if report["peer"][f"{dim}-D float64"] == "ran"
+                    else theirs.float(),
+                    dim,
+                    torch.float64 if report["peer"][f"{dim}-D float64"] == "ran" else torch.float32,
+                )
             ours64 = FNO(dim, 1, 1, modes, width=width).to(dev).double()
             report["consistency"][f"ours {dim}-D"] = _consistency(ours64, dim, torch.float64)
             c64 = compare_timing(
-                _step(ours64, x.double(), y.double(), loss_fn,
-                      torch.optim.AdamW(ours64.parameters(), 1e-3)),
+                _step(
+                    ours64,
+                    x.double(),
+                    y.double(),
+                    loss_fn,
+                    torch.optim.AdamW(ours64.parameters(), 1e-3),
+                ),
                 _step(ours, x, y, loss_fn, torch.optim.AdamW(ours.parameters(), 1e-3)),
-                repeats=repeats, warmup=warmup, device=dev,
-                label=f"ours float64 vs ours float32, {dim}-D (speedup = t32/t64)")
+                repeats=repeats,
+                warmup=warmup,
+                device=dev,
+                label=f"ours float64 vs ours float32, {dim}-D (speedup = t32/t64)",
+            )
             rows.append(c64)
         # correction overhead: (t_corrected - t_plain) / t_plain of a training step
-        cases = [(1, 128, 20, 32, 16)] if quick else [(1, 128, 20, 32, 16), (1, 1024, 20, 32, 16),
-                                                      (2, 64, 8, 24, 8)]
-        laws = {"mass": [LinearConstraint.mass()], "3 moments": [LinearConstraint.moments(2)],
-                "Q2": [QuadraticConstraint((0,), mode="adaptive")]}
+        cases = (
+            [(1, 128, 20, 32, 16)]
+            if quick
+            else [(1, 128, 20, 32, 16), (1, 1024, 20, 32, 16), (2, 64, 8, 24, 8)]
+        )
+        laws = {
+            "mass": [LinearConstraint.mass()],
+            "3 moments": [LinearConstraint.moments(2)],
+            "Q2": [QuadraticConstraint((0,), mode="adaptive")],
+        }
         for dim, n, batch, width, modes in cases:
             x = torch.randn(batch, 1, *(n,) * dim, device=dev)
             y = torch.randn(batch, 1, *(n,) * dim, device=dev)
@@ -169,14 +214,26 @@ def bench(out_dir, *, quick: bool = False, seed=0, device="auto", peer: str = "n
                         def plain_loss(out, yy):
                             return loss_fn(out[:, :1], yy)
 
-                        label = (f"overhead {dim}-D N={n} {law_name} {direction} "
-                                 f"{str(cd).replace('torch.', '')}")
+                        label = (
+                            f"overhead {dim}-D N={n} {law_name} {direction} "
+                            f"{str(cd).replace('torch.', '')}"
+                        )
                         c = compare_timing(
-                            _step(wrapped, x, y, loss_fn,
-                                  torch.optim.AdamW(wrapped.parameters(), 1e-3)),
-                            _step(plain, x, y, plain_loss,
-                                  torch.optim.AdamW(plain.parameters(), 1e-3)),
-                            repeats=repeats, warmup=warmup, device=dev, label=label)
+                            _step(
+                                wrapped,
+                                x,
+                                y,
+                                loss_fn,
+                                torch.optim.AdamW(wrapped.parameters(), 1e-3),
+                            ),
+                            _step(
+                                plain, x, y, plain_loss, torch.optim.AdamW(plain.parameters(), 1e-3)
+                            ),
+                            repeats=repeats,
+                            warmup=warmup,
+                            device=dev,
+                            label=label,
+                        )
                         rows.append(c)
                         report["overhead"].append(c.row() | {"overhead": c.t_ours / c.t_peer - 1})
         for pde, n, k in (("burgers", 128, 16), ("nls", 256, 8), ("darcy", 64, 8)):
@@ -188,14 +245,18 @@ def bench(out_dir, *, quick: bool = False, seed=0, device="auto", peer: str = "n
     print(format_comparisons(rows))
     for label, info in report["peer"].items():
         if isinstance(info, dict):
-            print(f"{label}: params ours {info['params_ours']}, peer {info['params_peer']} "
-                  f"(hidden {info['peer_hidden_channels']}); spectral weight ours "
-                  f"{info['spectral_weight_ours']}, peer {info['spectral_weight_peer']}")
+            print(
+                f"{label}: params ours {info['params_ours']}, peer {info['params_peer']} "
+                f"(hidden {info['peer_hidden_channels']}); spectral weight ours "
+                f"{info['spectral_weight_ours']}, peer {info['spectral_weight_peer']}"
+            )
         else:
             print(f"peer {label}: {info}")
     for label, diffs in report["consistency"].items():
-        print(f"N-vs-2N relative difference, {label}: "
-              + ", ".join(f"N={k}: {v:.2e}" for k, v in diffs.items()))
+        print(
+            f"N-vs-2N relative difference, {label}: "
+            + ", ".join(f"N={k}: {v:.2e}" for k, v in diffs.items())
+        )
     for row in report["overhead"]:
         print(f"{row['label']}: overhead {100 * row['overhead']:+.1f}% of a training step")
     for label, rate in report["data"].items():

@@ -169,14 +169,22 @@ class LinearConstraint:
 
     def weights(self, spatial: Sequence[int], *, dtype, device) -> torch.Tensor:
         """Quadrature weights on the grid ``spatial`` (cached per grid, dtype and device)."""
-        return _cached(self, ("w", tuple(spatial), dtype, str(device)), lambda: quadrature_weights(
-            tuple(spatial), self.lengths, self.rule, dtype=dtype, device=device))
+        return _cached(
+            self,
+            ("w", tuple(spatial), dtype, str(device)),
+            lambda: quadrature_weights(
+                tuple(spatial), self.lengths, self.rule, dtype=dtype, device=device
+            ),
+        )
 
     def test_values(self, spatial: Sequence[int], *, dtype, device) -> torch.Tensor:
         """Test functions on the grid: ``(n_test, *spatial)`` (cached per grid, dtype, device)."""
         spatial = tuple(spatial)
-        return _cached(self, ("phi", spatial, dtype, str(device)),
-                       lambda: self._test_values(spatial, dtype=dtype, device=device))
+        return _cached(
+            self,
+            ("phi", spatial, dtype, str(device)),
+            lambda: self._test_values(spatial, dtype=dtype, device=device),
+        )
 
     def _test_values(self, spatial: tuple[int, ...], *, dtype, device) -> torch.Tensor:
         lengths = _as_lengths(self.lengths, len(spatial))
@@ -237,7 +245,8 @@ class LinearConstraint:
         return self.apply(u) - b
 
     def scale(self, u: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
-        """``sum_i |w_i phi_j u_{c_j,i}| + |b_j|``: the magnitude exactness is relative to (B, m)."""
+        """``sum_i |w_i phi_j u_{c_j,i}| + |b_j|``: the magnitude exactness is relative to (B,
+        m)."""
         b = self.target_values(x, u.shape[0], dtype=u.dtype, device=u.device)
         spatial = tuple(u.shape[2:])
         w = self.weights(spatial, dtype=u.dtype, device=u.device)
@@ -286,9 +295,9 @@ class QuadraticConstraint:
             self.channels if input_channels is None else _channels(input_channels, "input_channels")
         )
         self.target = _check_target(target)
-        if isinstance(self.target, int | float) and not isinstance(self.target, bool):
-            if not float(self.target) > 0:
-                raise InputError(f"target: a quadratic target must be > 0, got {self.target!r}")
+        is_number = isinstance(self.target, int | float) and not isinstance(self.target, bool)
+        if is_number and not float(self.target) > 0:
+            raise InputError(f"target: a quadratic target must be > 0, got {self.target!r}")
         self.mode, self.rule, self.lengths = mode, rule, lengths
 
     def __repr__(self) -> str:
@@ -299,8 +308,13 @@ class QuadraticConstraint:
 
     def weights(self, spatial: Sequence[int], *, dtype, device) -> torch.Tensor:
         """Quadrature weights on the grid ``spatial`` (cached per grid, dtype and device)."""
-        return _cached(self, ("w", tuple(spatial), dtype, str(device)), lambda: quadrature_weights(
-            tuple(spatial), self.lengths, self.rule, dtype=dtype, device=device))
+        return _cached(
+            self,
+            ("w", tuple(spatial), dtype, str(device)),
+            lambda: quadrature_weights(
+                tuple(spatial), self.lengths, self.rule, dtype=dtype, device=device
+            ),
+        )
 
     def value(self, u: torch.Tensor, channels: Sequence[int] | None = None) -> torch.Tensor:
         """``Q(u)`` per sample, shape ``(B,)``."""

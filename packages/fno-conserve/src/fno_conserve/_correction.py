@@ -1,4 +1,5 @@
-"""The exact conservation correction: oblique projection for linear laws, rescalings for quadratic."""
+"""The exact conservation correction: oblique projection for linear laws, rescalings for
+quadratic."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ def _flat(t: torch.Tensor, lead: int) -> torch.Tensor:
 
 
 class ConservationCorrection(nn.Module):
-    r"""Differentiable map :math:`u \mapsto u^*` with :math:`C u^* = b` (and :math:`Q(u^*) = c`) exactly.
+    r"""Differentiable map :math:`u \mapsto u^*` with :math:`C u^* = b` (and :math:`Q(u^*) = c`)
+    exactly.
 
     **Linear laws** (oblique projection). For a direction :math:`D \in \mathbb R^{N \times m}` with
     :math:`C D` invertible,
@@ -30,7 +32,8 @@ class ConservationCorrection(nn.Module):
     for *any* such ``D``. ``mode="projection"`` uses :math:`D = W^{-1} C^T` (the orthogonal
     projection in the quadrature inner product; for mass on a uniform grid it subtracts the mean
     residual). ``mode="adaptive"`` uses :math:`D = A C^T` with the learnable, input-dependent SPD
-    :math:`A = \mathrm{diag}(s) W^{-1}`, :math:`s > 0`: column ``j`` of ``D`` is :math:`s \odot \phi_j`,
+    :math:`A = \mathrm{diag}(s) W^{-1}`, :math:`s > 0`: column ``j`` of ``D`` is
+    :math:`s \odot \phi_j`,
     :math:`(C D)_{jk} = \sum_i w_i s_i \phi_j \phi_k` is an ``s``-weighted Gram matrix (SPD for
     independent test functions, and a quadrature of :math:`\int s \phi_j \phi_k`, hence
     resolution-invariant); for mass :math:`u^* = u - s (\sum_i w_i u_i - b) / \sum_i w_i s_i`.
@@ -43,8 +46,10 @@ class ConservationCorrection(nn.Module):
     **Quadratic law** :math:`Q(u) = \sum_i w_i |u_i|^2 = c` (our schemes; the paper's exact scheme
     was not available to us):
 
-    * Q1 (``QuadraticConstraint(mode="rescale")``): :math:`u^* = u \sqrt{c / Q(u)}`; needs ``Q(u) > 0``.
-    * Q2 (``mode="adaptive"``): :math:`u^*_i = u_i (1 + \lambda s_i)`, with :math:`\lambda` the root of
+    * Q1 (``QuadraticConstraint(mode="rescale")``): :math:`u^* = u \sqrt{c / Q(u)}`; needs
+    ``Q(u) > 0``.
+    * Q2 (``mode="adaptive"``): :math:`u^*_i = u_i (1 + \lambda s_i)`, with :math:`\lambda` the
+    root of
       smallest modulus of :math:`a\lambda^2 + 2\beta\lambda + (e - c) = 0`,
       :math:`a = \sum w s^2 u^2`, :math:`\beta = \sum w s u^2`, :math:`e = Q(u)`; when no real root
       exists the sample falls back to Q1 and is counted in ``info["fallbacks"]``.
@@ -153,7 +158,8 @@ class ConservationCorrection(nn.Module):
         for law in self.linear:
             if max(law.channels) >= n_channels:
                 raise InputError(
-                    f"u: the law acts on channel {max(law.channels)}, but u has {n_channels} channels"
+                    f"u: the law acts on channel {max(law.channels)}, but u has {n_channels} "
+                    "channels"
                 )
         key = (tuple(spatial), n_channels, dtype, str(device))
         cache = self.__dict__.setdefault("_rows_cache", {})
@@ -191,16 +197,15 @@ class ConservationCorrection(nn.Module):
             raise InputError(
                 "compute_dtype: float64 is not available on MPS; pass compute_dtype=torch.float32"
             )
-        if x is not None:
-            if (
-                not isinstance(x, torch.Tensor)
-                or x.shape[0] != u.shape[0]
-                or x.shape[2:] != u.shape[2:]
-            ):
-                raise InputError(
-                    f"x: expected shape (B, C_in, *spatial) matching u {tuple(u.shape)}, got "
-                    f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}"
-                )
+        if x is not None and (
+            not isinstance(x, torch.Tensor)
+            or x.shape[0] != u.shape[0]
+            or x.shape[2:] != u.shape[2:]
+        ):
+            raise InputError(
+                f"x: expected shape (B, C_in, *spatial) matching u {tuple(u.shape)}, got "
+                f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}"
+            )
         if self.needs_direction and s is None and V is None and D is None:
             if self.mode == "adaptive" and self.linear:
                 raise InputError("s: mode='adaptive' needs a direction (s, V or D), got none")
@@ -232,7 +237,8 @@ class ConservationCorrection(nn.Module):
     ) -> tuple[torch.Tensor, dict]:
         """Correct ``u`` so that every law holds; returns ``(u_star, info)``.
 
-        ``info`` holds ``residual_before`` and ``residual_after`` (``(B, rows)``, absolute, linear rows
+        ``info`` holds ``residual_before`` and ``residual_after`` (``(B, rows)``, absolute, linear
+        rows
         first then the quadratic one) and ``fallbacks`` (Q2 samples that fell back to Q1).
         """
         self._check(u, x, s, V, D)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from sciml_core import InputError, atomic_path, root_seed, sample_seed_sequence
 from sciml_core.cli import progress
 
@@ -33,14 +34,26 @@ DEFAULTS: dict[str, dict] = {
     "heat": {"nu": 0.01, "t_final": 1.0, "sigma": 25.0, "tau": 5.0, "alpha": 2.0},
     "advection": {"t_final": 1.0, "sigma": 25.0, "tau": 5.0, "alpha": 2.0, "c_max": 1.0},
     "nls": {"t_final": 1.0, "dt": 1e-3, "length": 2 * math.pi, "k_scale": 4.0, "amplitude": 1.3},
-    "navier-stokes": {"nu": 1e-3, "t_final": 2.0, "dt": 1e-2, "sigma": 7.0**1.5, "tau": 7.0,
-                      "alpha": 2.5},
+    "navier-stokes": {
+        "nu": 1e-3,
+        "t_final": 2.0,
+        "dt": 1e-2,
+        "sigma": 7.0**1.5,
+        "tau": 7.0,
+        "alpha": 2.5,
+    },
     "darcy": {"high": 12.0, "low": 3.0, "tau": 3.0, "alpha": 2.0, "k_max": 32},
 }
 """Default parameters of each PDE (``t_final`` is the time of one map ``x -> y``)."""
 
-DEFAULT_LAW = {"burgers": "mass", "heat": "mass", "advection": "mass", "nls": "norm",
-               "navier-stokes": "mean-zero", "darcy": None}
+DEFAULT_LAW = {
+    "burgers": "mass",
+    "heat": "mass",
+    "advection": "mass",
+    "nls": "norm",
+    "navier-stokes": "mean-zero",
+    "darcy": None,
+}
 DIMS = {"burgers": 1, "heat": 1, "advection": 1, "nls": 1, "navier-stokes": 2, "darcy": 2}
 RULES = {"darcy": "cells"}
 PDES = tuple(DEFAULTS)
@@ -68,8 +81,10 @@ def _check_args(pde, n_samples, resolution, resolutions, hierarchy, rollout_step
         raise InputError("rollout_steps: Darcy is stationary, expected 1")
     unknown = set(params) - set(DEFAULTS[pde])
     if unknown:
-        raise InputError(f"params: unknown parameters {sorted(unknown)} for {pde!r}; "
-                         f"known: {sorted(DEFAULTS[pde])}")
+        raise InputError(
+            f"params: unknown parameters {sorted(unknown)} for {pde!r}; "
+            f"known: {sorted(DEFAULTS[pde])}"
+        )
     return levels
 
 
@@ -95,8 +110,12 @@ def _evaluate_inputs(pde: str, draws, n: int, p: dict) -> np.ndarray:
     """Inputs ``(B, C_in, *spatial)`` at resolution ``n``."""
     dim = DIMS[pde]
     if pde == "darcy":
-        return np.stack([darcy_coefficient(evaluate_cosine_series(c, n), p["high"], p["low"])
-                         for _, c, _ in draws])[:, None]
+        return np.stack(
+            [
+                darcy_coefficient(evaluate_cosine_series(c, n), p["high"], p["low"])
+                for _, c, _ in draws
+            ]
+        )[:, None]
     if pde == "nls":
         psi = np.stack([evaluate_fourier(ks, c, (n,), real=False) for ks, c, _ in draws])
         return np.stack([psi.real, psi.imag], axis=1)
@@ -111,21 +130,30 @@ def _solve(pde: str, x: np.ndarray, p: dict, steps: int) -> np.ndarray:
     """Outputs ``(B, steps, C_out, *spatial)`` at ``t_final, 2 t_final, ...``."""
     t = p.get("t_final", 1.0)
     if pde == "burgers":
-        return burgers_solve(x[:, 0], nu=p["nu"], t_final=steps * t, dt=p["dt"],
-                             snapshots=steps)[:, :, None]
+        return burgers_solve(x[:, 0], nu=p["nu"], t_final=steps * t, dt=p["dt"], snapshots=steps)[
+            :, :, None
+        ]
     if pde == "heat":
-        return np.stack([heat_solve(x[:, 0], nu=p["nu"], t=(s + 1) * t) for s in range(steps)],
-                        1)[:, :, None]
+        return np.stack([heat_solve(x[:, 0], nu=p["nu"], t=(s + 1) * t) for s in range(steps)], 1)[
+            :, :, None
+        ]
     if pde == "advection":
-        return np.stack([advection_solve(x[:, 0], x[:, 1, 0], t=(s + 1) * t) for s in range(steps)],
-                        1)[:, :, None]
+        return np.stack(
+            [advection_solve(x[:, 0], x[:, 1, 0], t=(s + 1) * t) for s in range(steps)], 1
+        )[:, :, None]
     if pde == "nls":
-        psi = nls_solve(x[:, 0] + 1j * x[:, 1], t_final=steps * t, dt=p["dt"], length=p["length"],
-                        snapshots=steps)
+        psi = nls_solve(
+            x[:, 0] + 1j * x[:, 1],
+            t_final=steps * t,
+            dt=p["dt"],
+            length=p["length"],
+            snapshots=steps,
+        )
         return np.stack([psi.real, psi.imag], axis=2)
     if pde == "navier-stokes":
-        return navier_stokes_solve(x[:, 0], nu=p["nu"], t_final=steps * t, dt=p["dt"],
-                                   snapshots=steps)[:, :, None]
+        return navier_stokes_solve(
+            x[:, 0], nu=p["nu"], t_final=steps * t, dt=p["dt"], snapshots=steps
+        )[:, :, None]
     return np.stack([darcy_solve(a[0]) for a in x])[:, None, None]
 
 
@@ -205,9 +233,18 @@ def generate(
     p = dict(DEFAULTS[pde], **params)
     seed_int = root_seed(seed)
     fine = max(levels)
-    meta = {"pde": pde, "params": p, "seed": seed_int, "n_samples": n_samples,
-            "hierarchy": hierarchy, "rollout_steps": rollout_steps, "law": DEFAULT_LAW[pde],
-            "version": __version__, "levels": levels, "offset": offset}
+    meta = {
+        "pde": pde,
+        "params": p,
+        "seed": seed_int,
+        "n_samples": n_samples,
+        "hierarchy": hierarchy,
+        "rollout_steps": rollout_steps,
+        "law": DEFAULT_LAW[pde],
+        "version": __version__,
+        "levels": levels,
+        "offset": offset,
+    }
     path = None
     if cache_dir is not None:
         key = _cache_key({k: v for k, v in meta.items() if k != "law"} | {"resolution": resolution})
@@ -219,8 +256,9 @@ def generate(
     draws = [_sample_inputs(pde, seed_int, offset + i, k_draw, p) for i in range(n_samples)]
     solve_levels = levels if hierarchy == "resolve" else [fine]
     solved = {}
-    bar = progress(total=n_samples * len(solve_levels), desc=f"generate {pde}",
-                   disable=not show_progress)
+    bar = progress(
+        total=n_samples * len(solve_levels), desc=f"generate {pde}", disable=not show_progress
+    )
     with bar:
         for n in solve_levels:
             xs, ys = [], []
@@ -279,12 +317,15 @@ def load_dataset(path: str | Path) -> list[dict]:
                 n = meta["resolution"]
                 dim = DIMS[meta["pde"]]
                 kind = {"periodic": "periodic", "cells": "cells"}[meta["rule"]]
-                out.append({
-                    "x": torch.from_numpy(z[f"x_{j}"]), "y": torch.from_numpy(z[f"y_{j}"]),
-                    "grid": grid((n,) * dim, kind, meta["lengths"]),
-                    "weights": quadrature_weights((n,) * dim, meta["lengths"], meta["rule"]),
-                    "meta": meta,
-                })
+                out.append(
+                    {
+                        "x": torch.from_numpy(z[f"x_{j}"]),
+                        "y": torch.from_numpy(z[f"y_{j}"]),
+                        "grid": grid((n,) * dim, kind, meta["lengths"]),
+                        "weights": quadrature_weights((n,) * dim, meta["lengths"], meta["rule"]),
+                        "meta": meta,
+                    }
+                )
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
         raise InputError(
             f"path: {path} is not a dataset written by fno-conserve generate-data ({err})"

@@ -1,4 +1,5 @@
-"""Fourier Neural Operator (Li et al. 2021) in 1-D and 2-D, resolution-consistent, any float dtype."""
+"""Fourier Neural Operator (Li et al. 2021) in 1-D and 2-D, resolution-consistent, any float
+dtype."""
 
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ class SpectralConv(nn.Module):
 
     **Resolution rule:** on a grid of ``N`` points per axis only kept frequencies with
     ``|k| < N/2`` are used (never a Nyquist frequency). On a grid too coarse for all kept modes the
-    layer is therefore the operator's restriction to that grid; ``strict_modes=True`` raises instead.
+    layer is therefore the operator's restriction to that grid; ``strict_modes=True`` raises
+    instead.
     For band-limited input the output at ``N`` and ``2N`` agrees at the common points.
 
     Args:
@@ -247,7 +249,8 @@ class FNO(nn.Module):
         self.act = _ACTIVATIONS[activation]()
 
     def reset_parameters(self) -> None:
-        """Re-draw every weight (PyTorch's default init; spectral weights as in the original FNO)."""
+        """Re-draw every weight (PyTorch's default init; spectral weights as in the original
+        FNO)."""
         for module in self.modules():
             if module is not self and hasattr(module, "reset_parameters"):
                 module.reset_parameters()

@@ -6,6 +6,7 @@ import math
 from functools import lru_cache
 
 import numpy as np
+
 from sciml_core import InputError
 
 
@@ -26,7 +27,8 @@ def _draw_order(dim: int, k_max: int) -> np.ndarray:
 def grf_coefficients(
     rng: np.random.Generator, dim: int, k_max: int, spectrum
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Complex coefficients ``c_k = sqrt(lambda_k) (a + i b)``, ``a, b ~ N(0, 1)``, ``|k_a| < k_max``.
+    """Complex coefficients ``c_k = sqrt(lambda_k) (a + i b)``, ``a, b ~ N(0, 1)``,
+    ``|k_a| < k_max``.
 
     Returns ``(ks (n, dim) int, c (n,) complex)``.
     """
@@ -39,7 +41,8 @@ def grf_coefficients(
 def evaluate_fourier(ks: np.ndarray, c: np.ndarray, shape: tuple[int, ...], *, real: bool = True):
     r"""``f(x) = sum_k c_k e^{2 pi i k.x}`` on the periodic grid ``shape`` (real part if ``real``).
 
-    Only frequencies with ``|k_a| < N_a / 2`` are used (no Nyquist), so the same coefficients give the
+    Only frequencies with ``|k_a| < N_a / 2`` are used (no Nyquist), so the same coefficients give
+    the
     same band-limited function at every resolution.
     """
     dim = len(shape)
@@ -52,7 +55,8 @@ def evaluate_fourier(ks: np.ndarray, c: np.ndarray, shape: tuple[int, ...], *, r
 
 
 def matern_spectrum(sigma: float, tau: float, alpha: float):
-    r"""``lambda_k = sigma^2 (4 pi^2 |k|^2 + tau^2)^{-alpha}`` (covariance ``sigma^2 (-Delta + tau^2)^{-alpha}``).
+    r"""``lambda_k = sigma^2 (4 pi^2 |k|^2 + tau^2)^{-alpha}`` (covariance
+    ``sigma^2 (-Delta + tau^2)^{-alpha}``).
 
     With ``c_k = sqrt(lambda_k)(a + i b)`` and ``f = Re sum_k c_k e^{2 pi i k x}`` the field has
     covariance ``sum_k lambda_k cos(2 pi k (x - y))``: pointwise variance ``sum_k lambda_k``.

@@ -15,7 +15,8 @@ from ._grid import RULES, quadrature_weights
 class RelLpLoss(nn.Module):
     r"""Relative Lp error :math:`\|u - y\|_{L^p_W} / \|y\|_{L^p_W}` per sample, mean over the batch.
 
-    :math:`\|f\|_{L^p_W}^p = \sum_c \sum_i w_i |f_{c,i}|^p` with quadrature weights ``w`` of ``rule``,
+    :math:`\|f\|_{L^p_W}^p = \sum_c \sum_i w_i |f_{c,i}|^p` with quadrature weights ``w`` of
+    ``rule``,
     so the value approximates the continuous relative error and does not depend on the grid
     (for ``p = 2`` and band-limited periodic fields it is exactly the same at every resolution).
 

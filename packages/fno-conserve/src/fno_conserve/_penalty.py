@@ -11,7 +11,8 @@ from ._constraints import as_constraint_list
 
 
 class ConservationPenalty(nn.Module):
-    r"""Penalty :math:`\lambda \, \mathrm{mean}_b \sum_j \big((C_j u - b_j) / (s_j(y) + \epsilon)\big)^2`.
+    r"""Penalty
+    :math:`\lambda \, \mathrm{mean}_b \sum_j \big((C_j u - b_j) / (s_j(y) + \epsilon)\big)^2`.
 
     The scale :math:`s_j(y) = \sum_i |w_i \phi_j y_i|` (or :math:`Q(y)` for a quadratic law) comes
     from the target, so the weight :math:`\lambda` is dimensionless. It reduces the residual as

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
 from sciml_core import InputError
 
 RESTRICT_METHODS = ("spectral", "subsample", "average", "inject")
@@ -21,7 +22,8 @@ def _check(u: torch.Tensor, factor: int) -> tuple[int, ...]:
 
 
 def _spectral_resample(u: torch.Tensor, new_shape: tuple[int, ...]) -> torch.Tensor:
-    """Keep the frequencies with ``|k_a| < min(N_a, M_a)/2`` and evaluate on the new periodic grid."""
+    """Keep the frequencies with ``|k_a| < min(N_a, M_a)/2`` and evaluate on the new periodic
+    grid."""
     dims = tuple(range(2, u.ndim))
     uh = torch.fft.rfftn(u, dim=dims, norm="forward")
     out = uh.new_zeros((*u.shape[:2], *new_shape[:-1], new_shape[-1] // 2 + 1))

@@ -1,4 +1,5 @@
-"""The training loop and evaluation shared by ``train`` and ``reproduce``: one API for every variant."""
+"""The training loop and evaluation shared by ``train`` and ``reproduce``: one API for every
+variant."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import time
 from dataclasses import asdict, dataclass
 
 import torch
+from torch import nn
+
 from sciml_core import InputError, as_torch_generator, root_seed
 from sciml_core.cli import progress
-from torch import nn
 
 from ._constraints import LinearConstraint, QuadraticConstraint
 from ._correction import ConservationCorrection
@@ -66,19 +68,25 @@ class TrainConfig:
             raise InputError(f"variant: expected one of {VARIANTS}, got {self.variant!r}")
         if self.law is None:
             if self.variant != "plain":
-                raise InputError(f"variant: without a conservation law only 'plain' applies, got "
-                                 f"{self.variant!r}")
+                raise InputError(
+                    f"variant: without a conservation law only 'plain' applies, got "
+                    f"{self.variant!r}"
+                )
             return self
         if self.law not in LAWS:
             raise InputError(f"law: expected one of {LAWS}, got {self.law!r}")
         quad = self.law == "norm"
         allowed = QUADRATIC_VARIANTS if quad else LINEAR_VARIANTS
         if self.variant not in allowed:
-            raise InputError(f"variant: {self.variant!r} does not apply to the {self.law!r} law; "
-                             f"expected one of {allowed}")
+            raise InputError(
+                f"variant: {self.variant!r} does not apply to the {self.law!r} law; "
+                f"expected one of {allowed}"
+            )
         for name in ("width", "modes", "layers", "projection_width", "epochs", "batch"):
             if int(getattr(self, name)) < 1:
-                raise InputError(f"{name}: expected a positive integer, got {getattr(self, name)!r}")
+                raise InputError(
+                    f"{name}: expected a positive integer, got {getattr(self, name)!r}"
+                )
         if not self.lr > 0:
             raise InputError(f"lr: expected a positive learning rate, got {self.lr!r}")
         if self.penalty_weight < 0:
@@ -102,12 +110,22 @@ def build_model(cfg: TrainConfig, dim: int, in_channels: int, out_channels: int)
     adaptive = cfg.variant in ("adaptive", "adaptive-rescale")
     direction = cfg.direction
     aux = 1 if adaptive and direction in (None, "head") else 0
-    base = FNO(dim, in_channels, out_channels, cfg.modes, width=cfg.width, n_layers=cfg.layers,
-               projection_width=cfg.projection_width, aux_channels=aux)
+    base = FNO(
+        dim,
+        in_channels,
+        out_channels,
+        cfg.modes,
+        width=cfg.width,
+        n_layers=cfg.layers,
+        projection_width=cfg.projection_width,
+        aux_channels=aux,
+    )
     if cfg.variant in ("plain", "penalty", "posthoc"):
         return base
     mode = "adaptive" if cfg.variant == "adaptive" else "projection"
-    corr = ConservationCorrection(laws_of(cfg), mode=mode, direction=direction if adaptive else None)
+    corr = ConservationCorrection(
+        laws_of(cfg), mode=mode, direction=direction if adaptive else None
+    )
     return ConservedOperator(base, corr)
 
 
@@ -134,14 +152,16 @@ def train_model(
     """
     cfg.check()
     if x.shape[0] != y.shape[0] or x.shape[0] < 1:
-        raise InputError(f"x, y: expected the same positive number of samples, got {x.shape[0]}, "
-                         f"{y.shape[0]}")
+        raise InputError(
+            f"x, y: expected the same positive number of samples, got {x.shape[0]}, {y.shape[0]}"
+        )
     dtype = next(model.parameters()).dtype
     x, y = x.to(dtype), y.to(dtype)
     gen = as_torch_generator(root_seed(seed))
     loss_fn = RelLpLoss(rule=cfg.rule, lengths=cfg.lengths)
-    penalty = (ConservationPenalty(laws_of(cfg), cfg.penalty_weight)
-               if cfg.variant == "penalty" else None)
+    penalty = (
+        ConservationPenalty(laws_of(cfg), cfg.penalty_weight) if cfg.variant == "penalty" else None
+    )
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     steps_per_epoch = math.ceil(x.shape[0] / cfg.batch)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs * steps_per_epoch)
@@ -169,8 +189,9 @@ def train_model(
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor,
-             *, dtype=torch.float32) -> dict:
+def evaluate(
+    model: nn.Module, cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, *, dtype=torch.float32
+) -> dict:
     """Test metrics of a trained variant in ``dtype``: per-sample rel-L2 and conservation errors."""
     model = model.to(dtype)
     x, y = x.to(dtype), y.to(dtype)
@@ -194,8 +215,9 @@ def evaluate(model: nn.Module, cfg: TrainConfig, x: torch.Tensor, y: torch.Tenso
 
 
 @torch.no_grad()
-def rollout(model: nn.Module, cfg: TrainConfig, x0: torch.Tensor, ys: torch.Tensor,
-            *, dtype=torch.float32) -> dict:
+def rollout(
+    model: nn.Module, cfg: TrainConfig, x0: torch.Tensor, ys: torch.Tensor, *, dtype=torch.float32
+) -> dict:
     """Apply the model to its own output ``k`` times; compare with ``ys`` ``(B, k, C, *spatial)``.
 
     Returns per step the mean rel-L2 error and the max conservation drift relative to the initial
@@ -211,22 +233,42 @@ def rollout(model: nn.Module, cfg: TrainConfig, x0: torch.Tensor, ys: torch.Tens
         if u.shape[1] != x0.shape[1]:  # models whose input has extra channels cannot roll out
             raise InputError("x0: rollout needs a model whose output is its next input")
         ref = ys[:, k].to(dtype)
-        errors.append(float(RelLpLoss(rule=cfg.rule, lengths=cfg.lengths)(u.double(), ref.double())))
+        errors.append(
+            float(RelLpLoss(rule=cfg.rule, lengths=cfg.lengths)(u.double(), ref.double()))
+        )
         drifts.append(conservation_error(u, x0, laws)["max_rel"])
     return {"rel_l2": errors, "drift": drifts}
 
 
-def save_trained(path, model: nn.Module, cfg: TrainConfig, *, dim: int, in_channels: int,
-                 out_channels: int, overwrite: bool = False):
+def save_trained(
+    path,
+    model: nn.Module,
+    cfg: TrainConfig,
+    *,
+    dim: int,
+    in_channels: int,
+    out_channels: int,
+    overwrite: bool = False,
+):
     """Checkpoint a trained variant (atomic; records package version and the full config)."""
     from sciml_core import save_checkpoint
 
     from .__about__ import __version__
 
-    config = {"train": cfg.to_dict(), "dim": dim, "in_channels": in_channels,
-              "out_channels": out_channels}
-    return save_checkpoint(path, model.state_dict(), config=config, package="fno-conserve",
-                           version=__version__, overwrite=overwrite)
+    config = {
+        "train": cfg.to_dict(),
+        "dim": dim,
+        "in_channels": in_channels,
+        "out_channels": out_channels,
+    }
+    return save_checkpoint(
+        path,
+        model.state_dict(),
+        config=config,
+        package="fno-conserve",
+        version=__version__,
+        overwrite=overwrite,
+    )
 
 
 def load_trained(path, *, map_location="cpu") -> tuple[nn.Module, TrainConfig]:
@@ -239,8 +281,9 @@ def load_trained(path, *, map_location="cpu") -> tuple[nn.Module, TrainConfig]:
 
     from .__about__ import __version__
 
-    ckpt = load_checkpoint(path, package="fno-conserve", version=__version__,
-                           map_location=map_location)
+    ckpt = load_checkpoint(
+        path, package="fno-conserve", version=__version__, map_location=map_location
+    )
     conf = ckpt.config
     cfg = TrainConfig(**conf["train"]).check()
     model = build_model(cfg, conf["dim"], conf["in_channels"], conf["out_channels"])

@@ -59,13 +59,15 @@ class ConservedOperator(nn.Module):
     optional ``decoder`` (pitfall: correcting normalised outputs breaks the law in physical units).
     The adaptive direction comes from (``direction`` of the correction; ``None`` resolves here):
 
-    * ``"head"``: the base model's ``aux_channels`` extra output channels, ``s = softplus(aux) + eps``
+    * ``"head"``: the base model's ``aux_channels`` extra output channels,
+    ``s = softplus(aux) + eps``
       (input-dependent, O(N)); the default for this package's :class:`FNO` built with aux channels.
     * ``"net"``: a small pointwise network on ``(x, u, periodic grid embedding)`` (``s_net``
       replaces it: a module ``(x, u) -> raw s``); needs nothing from the base, so it is the default
       for every other model (a CNN, neuraloperator's FNO, ...).
     * ``"field"``: a learned positive field of the coordinates only (not input-adaptive).
-    * ``"lowrank"``: ``A = W^{-1} + V V^T`` with ``rank`` pointwise features ``V`` of ``(x, u, grid)``.
+    * ``"lowrank"``: ``A = W^{-1} + V V^T`` with ``rank`` pointwise features ``V`` of
+    ``(x, u, grid)``.
     * ``"dense"``: ``A = W^{-1} + M M^T`` with a dense ``(C N) x (C N)`` matrix ``M``: the literal
       learnable matrix, O(N^2) and tied to the grid ``grid_shape`` (refused at any other grid).
 
@@ -206,7 +208,8 @@ class ConservedOperator(nn.Module):
         if self.direction == "dense":
             if tuple(u.shape[2:]) != self.grid_shape:
                 raise InputError(
-                    f"x: direction='dense' is tied to the grid {self.grid_shape}, got {tuple(u.shape[2:])}"
+                    f"x: direction='dense' is tied to the grid {self.grid_shape}, got "
+                    f"{tuple(u.shape[2:])}"
                 )
             n = self.dense.shape[0]
             v = self.dense.T.reshape(1, n, *u.shape[1:]).to(u.dtype)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import torch
+
 from sciml_core import InputError, atomic_write_text, resolve_device
 from sciml_core.cli import App, check_output, is_quiet
 
@@ -17,7 +18,8 @@ from ._data import DEFAULT_LAW, DIMS, PDES, generate, load_dataset, save_dataset
 app = App(
     "fno-conserve",
     version=__version__,
-    description="Fourier Neural Operators whose outputs conserve linear and quadratic laws exactly.",
+    description="Fourier Neural Operators whose outputs conserve linear and quadratic laws "
+    "exactly.",
 )
 
 
@@ -25,7 +27,9 @@ def _int_list(text: str) -> list[int]:
     try:
         return [int(v) for v in text.split(",") if v]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected integers separated by commas, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected integers separated by commas, got {text!r}"
+        ) from None
 
 
 def run_generate(args: argparse.Namespace) -> int:
@@ -33,9 +37,16 @@ def run_generate(args: argparse.Namespace) -> int:
     resolution = max(args.resolutions) if args.resolutions else args.resolution
     if resolution is None:
         raise InputError("--resolution: expected a grid size (or --resolutions), got none")
-    data = generate(args.pde, args.n_samples, resolution, seed=args.seed,
-                    resolutions=args.resolutions, hierarchy=args.hierarchy,
-                    rollout_steps=args.rollout_steps, show_progress=not is_quiet())
+    data = generate(
+        args.pde,
+        args.n_samples,
+        resolution,
+        seed=args.seed,
+        resolutions=args.resolutions,
+        hierarchy=args.hierarchy,
+        rollout_steps=args.rollout_steps,
+        show_progress=not is_quiet(),
+    )
     save_dataset(path, data)
     print(f"wrote {path}")
     return 0
@@ -52,36 +63,69 @@ def run_train(args: argparse.Namespace) -> int:
     law = args.law if args.law is not None else DEFAULT_LAW[meta["pde"]]
     for name in ("val_fraction", "test_fraction"):
         if not 0 <= getattr(args, name) < 1:
-            raise InputError(f"--{name.replace('_', '-')}: expected a fraction in [0, 1), got "
-                             f"{getattr(args, name)}")
-    cfg = TrainConfig(variant=args.variant, law=law, direction=args.direction,
-                      penalty_weight=args.penalty_weight, width=args.width, modes=args.modes,
-                      layers=args.layers, epochs=args.epochs, batch=args.batch, lr=args.lr,
-                      rule=meta["rule"], lengths=meta["lengths"]).check()
+            raise InputError(
+                f"--{name.replace('_', '-')}: expected a fraction in [0, 1), got "
+                f"{getattr(args, name)}"
+            )
+    cfg = TrainConfig(
+        variant=args.variant,
+        law=law,
+        direction=args.direction,
+        penalty_weight=args.penalty_weight,
+        width=args.width,
+        modes=args.modes,
+        layers=args.layers,
+        epochs=args.epochs,
+        batch=args.batch,
+        lr=args.lr,
+        rule=meta["rule"],
+        lengths=meta["lengths"],
+    ).check()
     n = data["x"].shape[0]
     n_test = max(1, round(args.test_fraction * n))
     n_val = round(args.val_fraction * n)
     n_train = n - n_test - n_val
     if n_train < 1:
-        raise InputError(f"data: {n} samples leave no training set after the validation and "
-                         "test fractions")
+        raise InputError(
+            f"data: {n} samples leave no training set after the validation and test fractions"
+        )
     device = resolve_device(args.device)
     torch.manual_seed(args.seed)
     dim, cin, cout = DIMS[meta["pde"]], data["x"].shape[1], data["y"].shape[1]
     model = build_model(cfg, dim, cin, cout).to(device)
     x, y = data["x"].float().to(device), data["y"].float().to(device)
-    hist = train_model(model, cfg, x[:n_train], y[:n_train], seed=args.seed,
-                       show_progress=not is_quiet())
+    hist = train_model(
+        model, cfg, x[:n_train], y[:n_train], seed=args.seed, show_progress=not is_quiet()
+    )
     ev = evaluate(model, cfg, x[n - n_test :], y[n - n_test :])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    save_trained(out / "model.pt", model.cpu(), cfg, dim=dim, in_channels=cin, out_channels=cout,
-                 overwrite=True)
-    metrics = {k: v for k, v in ev.items() if k not in ("prediction", "rel_l2_per_sample",
-                                                         "cons_per_sample_rel")}
-    metrics |= {"train_seconds": hist["train_seconds"], "final_train_loss": hist["loss"][-1],
-                "seed": args.seed, "device": str(device), "n_train": n_train, "n_val": n_val,
-                "n_test": n_test, "config": cfg.to_dict(), "data": meta, "version": __version__}
+    save_trained(
+        out / "model.pt",
+        model.cpu(),
+        cfg,
+        dim=dim,
+        in_channels=cin,
+        out_channels=cout,
+        overwrite=True,
+    )
+    metrics = {
+        k: v
+        for k, v in ev.items()
+        if k not in ("prediction", "rel_l2_per_sample", "cons_per_sample_rel")
+    }
+    metrics |= {
+        "train_seconds": hist["train_seconds"],
+        "final_train_loss": hist["loss"][-1],
+        "seed": args.seed,
+        "device": str(device),
+        "n_train": n_train,
+        "n_val": n_val,
+        "n_test": n_test,
+        "config": cfg.to_dict(),
+        "data": meta,
+        "version": __version__,
+    }
     atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
     print(f"test rel-L2 {ev['rel_l2']:.4g}; wrote {out / 'model.pt'} and {out / 'metrics.json'}")
     return 0
@@ -91,8 +135,14 @@ def run_reproduce(args: argparse.Namespace) -> int:
     from ._reproduce import reproduce
 
     start = time.perf_counter()
-    path = reproduce(args.out, quick=args.quick, seed=args.seed, device=args.device,
-                     case=args.case, show_progress=not args.quiet)
+    path = reproduce(
+        args.out,
+        quick=args.quick,
+        seed=args.seed,
+        device=args.device,
+        case=args.case,
+        show_progress=not args.quiet,
+    )
     print(f"wrote {path} in {time.perf_counter() - start:.1f} s")
     return 0
 
@@ -104,8 +154,12 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-p = app.add_command("generate-data", run_generate, help="generate a seeded PDE dataset (.npz)",
-                    common=("seed", "quiet"))
+p = app.add_command(
+    "generate-data",
+    run_generate,
+    help="generate a seeded PDE dataset (.npz)",
+    common=("seed", "quiet"),
+)
 p.add_argument("pde", choices=PDES)
 p.add_argument("--n-samples", type=int, required=True)
 p.add_argument("--resolution", type=int, default=None)
@@ -114,12 +168,26 @@ p.add_argument("--hierarchy", choices=("restrict", "resolve"), default="restrict
 p.add_argument("--rollout-steps", type=int, default=1)
 app.add_output_argument(p)
 
-p = app.add_command("train", run_train, help="train one variant on generate-data's output",
-                    common=("seed", "device", "out", "quiet"))
+p = app.add_command(
+    "train",
+    run_train,
+    help="train one variant on generate-data's output",
+    common=("seed", "device", "out", "quiet"),
+)
 p.add_argument("data", type=Path)
-p.add_argument("--variant", default="adaptive",
-               choices=("plain", "penalty", "posthoc", "projection", "adaptive", "rescale",
-                        "adaptive-rescale"))
+p.add_argument(
+    "--variant",
+    default="adaptive",
+    choices=(
+        "plain",
+        "penalty",
+        "posthoc",
+        "projection",
+        "adaptive",
+        "rescale",
+        "adaptive-rescale",
+    ),
+)
 p.add_argument("--law", default=None, choices=("mass", "moments", "norm", "mean-zero"))
 p.add_argument("--direction", default=None, choices=("head", "net", "field", "lowrank"))
 p.add_argument("--penalty-weight", type=float, default=1.0)

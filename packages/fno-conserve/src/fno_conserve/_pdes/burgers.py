@@ -1,17 +1,21 @@
-"""1-D viscous Burgers on the periodic unit interval, pseudo-spectral ETDRK4 (Kassam & Trefethen 2005)."""
+"""1-D viscous Burgers on the periodic unit interval, pseudo-spectral ETDRK4 (Kassam & Trefethen
+2005)."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+
 from sciml_core import InputError
 
 
 def etdrk4_coefficients(lin: np.ndarray, dt: float, contour_points: int = 32):
-    r"""ETDRK4 coefficients for ``v' = L v + N(v)`` with diagonal ``L`` (contour integrals, M points).
+    r"""ETDRK4 coefficients for ``v' = L v + N(v)`` with diagonal ``L`` (contour integrals, M
+    points).
 
-    Returns ``E = e^{hL}``, ``E2 = e^{hL/2}``, ``Q``, ``f1``, ``f2``, ``f3`` (Kassam & Trefethen 2005,
+    Returns ``E = e^{hL}``, ``E2 = e^{hL/2}``, ``Q``, ``f1``, ``f2``, ``f3`` (Kassam & Trefethen
+    2005,
     eq. 2.5 and section 5), each evaluated by the mean over ``M`` points on a circle of radius 1
     around ``hL`` so that the removable singularities at ``hL = 0`` cause no cancellation.
     """

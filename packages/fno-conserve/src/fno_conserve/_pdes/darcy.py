@@ -7,11 +7,13 @@ import math
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+
 from sciml_core import InputError
 
 
 def darcy_solve(a: np.ndarray, f: np.ndarray | float = 1.0) -> np.ndarray:
-    r"""Cell-centred finite volumes for :math:`-\nabla\cdot(a\nabla u) = f`, :math:`u|_{\partial\Omega} = 0`.
+    r"""Cell-centred finite volumes for :math:`-\nabla\cdot(a\nabla u) = f`,
+    :math:`u|_{\partial\Omega} = 0`.
 
     ``n x n`` cells of size ``h = 1/n``, values at cell centres; interior faces use the harmonic
     mean of the two cell coefficients, boundary faces impose ``u = 0`` at half a cell's distance
@@ -59,11 +61,13 @@ def darcy_solve(a: np.ndarray, f: np.ndarray | float = 1.0) -> np.ndarray:
     return spla.spsolve(mat, f.ravel()).reshape(n, n)
 
 
-def neumann_grf_coefficients(rng: np.random.Generator, k_max: int = 32, tau: float = 3.0,
-                             alpha: float = 2.0) -> np.ndarray:
+def neumann_grf_coefficients(
+    rng: np.random.Generator, k_max: int = 32, tau: float = 3.0, alpha: float = 2.0
+) -> np.ndarray:
     r"""Coefficients of a cosine-series GRF with covariance :math:`(-\Delta + \tau^2 I)^{-\alpha}`.
 
-    ``c_{k1 k2} = sqrt(lambda_k) xi``, :math:`\lambda_k = (\pi^2 |k|^2 + \tau^2)^{-\alpha}`; the draw
+    ``c_{k1 k2} = sqrt(lambda_k) xi``, :math:`\lambda_k = (\pi^2 |k|^2 + \tau^2)^{-\alpha}`; the
+    draw
     does not depend on the grid, so every resolution sees the same random field.
     """
     k = np.arange(k_max)

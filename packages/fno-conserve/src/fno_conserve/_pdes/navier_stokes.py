@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from sciml_core import InputError
 
 from .burgers import _n_steps
 
 
 def default_forcing(n: int) -> np.ndarray:
-    """The FNO paper's forcing ``0.1 (sin 2 pi (x + y) + cos 2 pi (x + y))`` on an ``n x n`` grid."""
+    """The FNO paper's forcing ``0.1 (sin 2 pi (x + y) + cos 2 pi (x + y))`` on an ``n x n``
+    grid."""
     x = np.arange(n) / n
     X, Y = np.meshgrid(x, x, indexing="ij")
     return 0.1 * (np.sin(2 * math.pi * (X + Y)) + np.cos(2 * math.pi * (X + Y)))
@@ -23,13 +25,15 @@ def navier_stokes_solve(
     nu: float = 1e-3,
     t_final: float = 2.0,
     dt: float = 1e-2,
-    forcing: np.ndarray | None | str = "default",
+    forcing: np.ndarray | str | None = "default",
     snapshots: int = 1,
 ) -> np.ndarray:
-    r"""Solve :math:`\omega_t + u\cdot\nabla\omega = \nu\Delta\omega + f`, :math:`-\Delta\psi = \omega`,
+    r"""Solve :math:`\omega_t + u\cdot\nabla\omega = \nu\Delta\omega + f`,
+    :math:`-\Delta\psi = \omega`,
     :math:`u = (\psi_y, -\psi_x)`, from ``w0`` (``(B, N, N)``, axis 1 is ``x``, axis 2 is ``y``).
 
-    Pseudo-spectral (rfft2, 2/3-rule dealiasing of ``u . grad omega``), Crank-Nicolson for the viscous
+    Pseudo-spectral (rfft2, 2/3-rule dealiasing of ``u . grad omega``), Crank-Nicolson for the
+    viscous
     term and Heun (explicit trapezoid) for advection and forcing. The ``k = 0`` mode of the
     right-hand side is set to zero (``u . grad omega = div(u omega)`` has zero mean), so the mean
     vorticity is conserved to rounding.
@@ -46,7 +50,9 @@ def navier_stokes_solve(
     kx = np.fft.fftfreq(n, d=1.0 / n)[:, None] * np.ones((1, n // 2 + 1))
     ky = np.fft.rfftfreq(n, d=1.0 / n)[None, :] * np.ones((n, 1))
     lap = -4 * math.pi**2 * (kx**2 + ky**2)
-    inv_lap = np.where(lap == 0, 0.0, -1.0 / np.where(lap == 0, 1.0, lap))  # psi_hat = w_hat / |k|^2
+    inv_lap = np.where(
+        lap == 0, 0.0, -1.0 / np.where(lap == 0, 1.0, lap)
+    )  # psi_hat = w_hat / |k|^2
     mask = (np.abs(kx) < n / 3) & (ky < n / 3)
     band = (np.abs(kx) < n / 2) & (ky < n / 2)
     if isinstance(forcing, str):

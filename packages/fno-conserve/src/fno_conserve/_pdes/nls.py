@@ -1,10 +1,12 @@
-"""Focusing cubic NLS on ``[0, L)`` periodic, Strang split-step Fourier (conserves ``int |psi|^2``)."""
+"""Focusing cubic NLS on ``[0, L)`` periodic, Strang split-step Fourier (conserves
+``int |psi|^2``)."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+
 from sciml_core import InputError
 
 from .burgers import _n_steps
@@ -18,10 +20,12 @@ def nls_solve(
     length: float = 2 * math.pi,
     snapshots: int = 1,
 ) -> np.ndarray:
-    r"""Solve :math:`i\psi_t + \tfrac12 \psi_{xx} + |\psi|^2 \psi = 0` from ``psi0`` (complex ``(B, N)``).
+    r"""Solve :math:`i\psi_t + \tfrac12 \psi_{xx} + |\psi|^2 \psi = 0` from ``psi0`` (complex
+    ``(B, N)``).
 
     Strang splitting: half a linear step :math:`\hat\psi \leftarrow e^{-i\kappa^2 h/4}\hat\psi`
-    (``kappa = 2 pi k / L``), a full nonlinear step :math:`\psi \leftarrow e^{i|\psi|^2 h}\psi` (exact,
+    (``kappa = 2 pi k / L``), a full nonlinear step :math:`\psi \leftarrow e^{i|\psi|^2 h}\psi`
+    (exact,
     ``|psi|`` is constant in it), half a linear step. Both sub-steps are unitary, so
     :math:`\int|\psi|^2` is conserved to rounding; the splitting is second order in ``dt``.
 
@@ -48,5 +52,6 @@ def nls_solve(
 
 
 def soliton(x: np.ndarray, t: float, *, a: float, c: float, x0: float) -> np.ndarray:
-    r"""Travelling soliton :math:`a\,\mathrm{sech}(a(x - x_0 - ct))\, e^{i(cx + (a^2 - c^2)t/2)}`."""
+    r"""Travelling soliton
+    :math:`a\,\mathrm{sech}(a(x - x_0 - ct))\, e^{i(cx + (a^2 - c^2)t/2)}`."""
     return a / np.cosh(a * (x - x0 - c * t)) * np.exp(1j * (c * x + (a**2 - c**2) * t / 2))
