@@ -56,7 +56,7 @@ def _bench(args: argparse.Namespace) -> int:
     out: dict[str, Any] = {"timing": [r.row() for r in rows]}
     if args.memory:
         mem = bench_memory(Ks=args.K or (8, 64, 256), seed=args.seed)
-        print("\npeak RSS growth of one forward + backward (MiB), ER N=1e5, F=32:")
+        print("\npeak RSS growth of one forward + backward (MiB), ER N=2e4 (degree 8), F=32:")
         print(f"{'K':>5} {'plain':>10} {'lean':>10}")
         for K in sorted({m["K"] for m in mem}):
             plain = next(m for m in mem if m["K"] == K and not m["lean"])["peak_growth_mib"]
