@@ -92,12 +92,13 @@ class Binning:
         return width.bit_length() - 1
 
     def _integer_indices(self, values: np.ndarray, shift: int) -> np.ndarray:
-        span = int(self.last) - int(self.first)
-        offset = values.astype(np.int64) - int(self.first)
-        keep = (offset >= 0) & (offset <= span)
-        idx = (offset >> shift).astype(np.intp)
-        idx[offset == span] = self.n_bins - 1
-        idx[~keep] = -1
+        lo, hi = int(self.first), int(self.last)
+        offset = np.subtract(values, lo, dtype=np.intp)
+        idx = np.right_shift(offset, shift, out=offset)  # bin (v - lo) >> s, in place
+        if values.size and values.min() >= lo and values.max() <= hi:
+            return np.minimum(idx, self.n_bins - 1, out=idx)  # hi itself is in the last bin
+        idx[(values < lo) | (values > hi)] = -1
+        idx[values == hi] = self.n_bins - 1
         return idx
 
     def _uniform_indices(self, values: np.ndarray) -> np.ndarray:

@@ -262,18 +262,23 @@ def _bin_samples(
     k = labels.size
     if isinstance(bins, int):
         assert ranges is not None
-        binnings = tuple(
-            make_binning(r[0], r[1], bins, values.dtype, from_data=from_data) for r in ranges
-        )
+        built: dict[tuple[float, float], Binning] = {}  # bands with equal ranges share one
+        for lo, hi in ranges.tolist():
+            if (lo, hi) not in built:
+                built[(lo, hi)] = make_binning(lo, hi, bins, values.dtype, from_data=from_data)
+        binnings = tuple(built[(lo, hi)] for lo, hi in ranges.tolist())
     else:
         binnings = (make_binning(0.0, 0.0, bins, values.dtype, from_data=False),) * n_bands
     m = binnings[0].n_bins
-    idx = np.stack([bn.indices(values[:, i]) for i, bn in enumerate(binnings)])  # (B, n)
+    if all(bn is binnings[0] for bn in binnings):
+        idx = binnings[0].indices(values).T  # (B, n): one call for every band
+    else:
+        idx = np.stack([bn.indices(values[:, i]) for i, bn in enumerate(binnings)])
 
     if np.issubdtype(values.dtype, np.floating):
         nan = np.isnan(values).T
     else:
-        nan = np.zeros(idx.shape, dtype=bool)
+        nan = np.zeros((1, 1), dtype=bool)  # broadcasts: integer data has no NaN
     dropped = np.zeros((n_bands, k), dtype=np.int64)
     if nan.any():
         per = _count_per(nan, class_id, k)
@@ -324,7 +329,8 @@ def _bin_samples(
                     clipped = np.where(values[bad, i] < lo_edge, lo_edge, hi_edge)
                     idx[i, bad] = bn.indices(clipped)
                     values[bad, i] = clipped
-    flat = idx + (class_id * m)[None, :] + (np.arange(n_bands) * (k * m))[:, None]
+    flat = (np.arange(n_bands) * (k * m))[:, None] + idx
+    flat += class_id * m
     counted = flat.reshape(-1) if not (nan.any() or outside.any()) else flat[idx >= 0]
     counts = np.bincount(counted, minlength=n_bands * k * m).reshape(n_bands, k, m)
     n_valid = counts.sum(axis=-1)
