@@ -4,7 +4,8 @@ Same weights (:meth:`ChebConv.to_pyg_state_dict`), same inputs, same process, fo
 "Warm" rows use our cached :class:`ScaledLaplacian` (built once per graph, as a training loop
 would); "cold" rows rebuild it on every call, as PyG always does; "lean" rows use the
 memory-efficient backward (memory flat in K, about 3(K−1) instead of 2(K−1) SpMMs). The
-memory cells run in a fresh subprocess each and report the peak RSS growth of one forward + backward (CPU).
+memory cells run in a fresh subprocess each and report the peak RSS growth of one forward +
+backward (CPU).
 """
 
 from __future__ import annotations
