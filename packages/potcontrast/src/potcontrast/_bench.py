@@ -98,7 +98,7 @@ def _run_case(
         labels[masks[k]] = k + 1
     samples = [img[:, m].T for m in masks]
     ref = np.array(_peer(img, mask_list, case.bins, with_map=False))
-    kw = dict(bins=case.bins, range=(0, 4096))
+    kw: dict[str, Any] = dict(bins=case.bins, range=(0, 4096))
     rows = []
     diff = float(np.max(np.abs(_ours_end_to_end(img, masks, case.bins) - ref)))
     rows.append(

@@ -65,7 +65,7 @@ def _row_image(samples: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]
 
 
 def _equalities(res: Result, n_cases: int, seed: int) -> None:
-    worst = {
+    worst: dict[str, float] = {
         "reference script": 0.0,
         "npc_from_histograms": 0.0,
         "(K BA* - 1)/(K - 1)": 0.0,
@@ -89,7 +89,7 @@ def _equalities(res: Result, n_cases: int, seed: int) -> None:
                 np.clip(rng.normal(rng.uniform(0.2, 0.8), 0.15, n) * hi, 0, hi - 1).astype(dtype)
                 for n in sizes
             ]
-        value = npc_from_samples(samples, bins=m, range=(lo, hi))
+        value = float(npc_from_samples(samples, bins=m, range=(lo, hi)))
         img, masks = _row_image(samples)
         ref = reference_npc(img, masks, m, (lo, hi))
         counts = np.stack(ref.counts)
@@ -98,9 +98,9 @@ def _equalities(res: Result, n_cases: int, seed: int) -> None:
         idx = np.clip(((np.concatenate(samples) - lo) / (hi - lo) * m).astype(int), 0, m - 1)
         owner = np.repeat(np.arange(k), sizes)
         ba = np.mean([np.mean(best[idx[owner == j]] == j) for j in range(k)])
-        worst["reference script"] = max(worst["reference script"], abs(value - ref.npc))
+        worst["reference script"] = max(worst["reference script"], abs(value - float(ref.npc)))
         worst["npc_from_histograms"] = max(
-            worst["npc_from_histograms"], abs(value - npc_from_histograms(counts))
+            worst["npc_from_histograms"], abs(value - float(npc_from_histograms(counts)))
         )
         worst["(K BA* - 1)/(K - 1)"] = max(
             worst["(K BA* - 1)/(K - 1)"], abs(value - (k * ba - 1) / (k - 1))
@@ -112,7 +112,7 @@ def _equalities(res: Result, n_cases: int, seed: int) -> None:
             )
             npc_orig = reference_pc_original(img, masks, m, (lo, hi))[0]
             key = "PC_Original / (hi - lo) (K = 2)"
-            worst[key] = max(worst[key], abs(value - npc_orig))
+            worst[key] = max(worst[key], abs(value - float(npc_orig)))
     res.add_table(
         "equalities",
         f"Max |NPC - other form| over {n_cases} seeded cases (K = 2..5, M in {{8, 64, 256}}, "
@@ -179,17 +179,17 @@ def _manuscript(
     ms = manuscript(size, bands, per_class=per_class, seed=seed)
     stack, labels, truth = ms.stack, ms.labels, ms.truth.astype(np.int32) + 1
     bins, rng_arg = 64, (0, 4096)
-    kw = dict(bins=bins, range=rng_arg)
+    kw: dict[str, Any] = dict(bins=bins, range=rng_arg)
     two = [labels == 1, labels == 2]  # parchment, ink
     r2 = _result(_bin_image(stack, two, **kw))
     r3 = _result(_bin_image(stack, labels, **kw))
-    p2 = npc(stack, [truth == 1, truth == 2], **kw)
-    p3 = npc(stack, truth, **kw)
+    p2 = np.asarray(npc(stack, [truth == 1, truth == 2], **kw))
+    p3 = np.asarray(npc(stack, truth, **kw))
     null3 = _null_values(_bin_image(stack, labels, **kw), n_perm, np.random.default_rng(seed))
     pvals = (1 + (null3 >= r3.npc - 1e-12).sum(0)) / (1 + n_perm)
-    fisher = fisher_ratio(stack, two, **kw)
-    jm = jeffries_matusita(stack, two, **kw)
-    ks = ks_statistic(stack, two, **kw)
+    fisher = np.asarray(fisher_ratio(stack, two, **kw))
+    jm = np.asarray(jeffries_matusita(stack, two, **kw))
+    ks = np.asarray(ks_statistic(stack, two, **kw))
     floor = sparsity_floor(3, bins, int(r3.n_samples.min()))
     rows = [
         [
@@ -286,7 +286,7 @@ def _manuscript(
     drows = []
     for name, img in derived:
         drows.append([name, float(npc(img, held, bins=bins))])
-    band_held = npc(stack, held, **kw)
+    band_held = np.asarray(npc(stack, held, **kw))
     drows.append(
         [
             f"best single band ({ms.wavelengths[int(np.argmax(band_held))]:.0f} nm)",
@@ -335,8 +335,8 @@ def _manuscript(
 def _invariance(res: Result, stack: np.ndarray, labels: np.ndarray, seed: int) -> None:
     band = stack[..., stack.shape[-1] // 2]
     perm = sample_generator(seed, 4000).permutation(4096).astype(np.uint16)
-    kw = dict(bins=4096, range=(0, 4096))
-    rows = []
+    kw: dict[str, Any] = dict(bins=4096, range=(0, 4096))
+    rows: list[list[Any]] = []
     for name, img in (("original", band), ("levels permuted", perm[band])):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SparseBinsWarning)
@@ -373,7 +373,7 @@ def _bias(res: Result, quick: bool, seed: int, plt: Any, out: Path) -> None:
     grid = np.full((len(cells), len(bins_list)), np.nan)
     for ci, (k, n) in enumerate(progress(cells, desc="bias")):
         for mi, m in enumerate(bins_list):
-            vals = []
+            vals: list[float] = []
             for r in range(reps):
                 g = sample_generator(seed, 5000 + 1000 * ci + 10 * mi + r)
                 with warnings.catch_warnings():
@@ -381,11 +381,13 @@ def _bias(res: Result, quick: bool, seed: int, plt: Any, out: Path) -> None:
                     warnings.simplefilter("ignore", SparseBinsWarning)
                     warnings.simplefilter("ignore", RuntimeWarning)
                     vals.append(
-                        npc_from_samples(
-                            [g.normal(0, 1, n) for _ in range(k)],
-                            bins=m,
-                            range=(-5, 5),
-                            out_of_range="drop",
+                        float(
+                            npc_from_samples(
+                                [g.normal(0, 1, n) for _ in range(k)],
+                                bins=m,
+                                range=(-5, 5),
+                                out_of_range="drop",
+                            )
                         )
                     )
             mean, se = float(np.mean(vals)), float(np.std(vals, ddof=1) / np.sqrt(reps))
@@ -425,11 +427,13 @@ def _bias(res: Result, quick: bool, seed: int, plt: Any, out: Path) -> None:
                     warnings.simplefilter("ignore", SparseBinsWarning)
                     warnings.simplefilter("ignore", RuntimeWarning)
                     vals.append(
-                        npc_from_samples(
-                            [g.normal(0, 1, n), g.normal(1, 1, n)],
-                            bins=m,
-                            range=(-5, 6),
-                            out_of_range="drop",
+                        float(
+                            npc_from_samples(
+                                [g.normal(0, 1, n), g.normal(1, 1, n)],
+                                bins=m,
+                                range=(-5, 6),
+                                out_of_range="drop",
+                            )
                         )
                     )
             mean, se = float(np.mean(vals)), float(np.std(vals, ddof=1) / np.sqrt(creps))
