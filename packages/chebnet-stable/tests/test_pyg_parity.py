@@ -164,3 +164,21 @@ def test_stable_layer_matches_official_formula(damping):
     g = _graphs(6)[1]
     x = torch.randn(g.num_nodes, d)
     assert torch.allclose(ours(x, g.edge_index), official(x, g.edge_index), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("normalization", ["sym", "rw", None])
+def test_directed_graphs_with_symmetrize_false_match_pyg(normalization):
+    """symmetrize=False keeps PyG's directed operator (degrees over sources, messages to targets)."""
+    gen = torch.Generator().manual_seed(11)
+    ei = torch.randint(0, 15, (2, 40), generator=gen)
+    ei = ei[:, ei[0] != ei[1]]
+    w = torch.rand(ei.shape[1], generator=gen) + 0.1
+    x = torch.randn(15, 5, generator=gen)
+    torch.manual_seed(5)
+    peer = pyg_nn.ChebConv(5, 4, 4, normalization=normalization)
+    ours = ChebConv.from_pyg(peer, symmetrize=False)
+    lam = 2.0 if normalization else 40.0
+    yp, gp = _run(peer, x, ei, w, lambda_max=lam)
+    yo, go = _run(ours, x, (ei, w, 15), lambda_max=lam)
+    assert torch.allclose(yo, yp, atol=1e-5, rtol=1e-5)
+    assert torch.allclose(go, gp, atol=1e-5, rtol=1e-5)
