@@ -142,3 +142,52 @@ def test_mask_files_and_inversion(tmp_path):
     np.testing.assert_array_equal(masks, np.stack([labels == 1, labels == 2]))
     inverted = read_masks([tmp_path / "i1.png", tmp_path / "i2.png"], invert=True)
     np.testing.assert_array_equal(inverted, masks)
+
+
+def test_rgb_files_are_three_bands_and_gray_pil_matches_pillow(tmp_path):
+    pil = pytest.importorskip("PIL.Image")
+    rng = np.random.default_rng(4)
+    rgba = rng.integers(0, 256, (20, 30, 4)).astype(np.uint8)
+    pil.fromarray(rgba).save(tmp_path / "rgba.png")
+    with pytest.warns(UserWarning, match="alpha channel dropped"):
+        back = read_image(tmp_path / "rgba.png")
+    np.testing.assert_array_equal(back, rgba[..., :3])
+    pil.fromarray(rgba[..., :3]).save(tmp_path / "rgb.png")
+    gray = read_image(tmp_path / "rgb.png", gray="pil")
+    with pil.open(tmp_path / "rgb.png") as im:
+        np.testing.assert_array_equal(gray, np.asarray(im.convert("L")))
+    with pytest.raises(ValueError, match="gray must be"):
+        read_image(tmp_path / "rgb.png", gray="luma")
+
+
+def test_class_map_png_is_grey_rescaled_with_transparent_out_of_range(tmp_path):
+    pil = pytest.importorskip("PIL.Image")
+    img, labels = _scene(5)
+    band = img[..., 0]
+    np.save(tmp_path / "band.npy", band)
+    np.save(tmp_path / "labels.npy", labels)
+    out = tmp_path / "map.png"
+    args = ["npc", str(tmp_path / "band.npy"), "--labels", str(tmp_path / "labels.npy")]
+    assert (
+        main(
+            [
+                *args,
+                "--bins",
+                "8",
+                "--range",
+                "0,1000",
+                "--out-of-range",
+                "drop",
+                "--class-map",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    with pil.open(out) as im:
+        assert im.mode == "LA"
+        grey, alpha = np.asarray(im)[..., 0], np.asarray(im)[..., 1]
+    inside = band <= 1000
+    assert not inside.all()
+    np.testing.assert_array_equal(alpha, np.where(inside, 255, 0))
+    assert set(np.unique(grey[inside]).tolist()) <= {0, 128, 255}  # 3 classes: 0, 127.5, 255

@@ -131,3 +131,18 @@ def test_reference_failures_become_clear_errors():
         reference_npc(img, [masks[0]], 16, (0, 256))
     with pytest.raises(ValueError, match="K >= 2"):
         potcontrast.npc(img, [masks[0]], bins=16, range=(0, 256))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
+def test_degenerate_bands_match_reference(dtype):
+    img, masks, _ = _case("u8", 3, 3, seed=14)
+    img = img.astype(dtype)
+    img[..., 1] = 77  # a constant band: range (77, 77) widened by numpy to (76.5, 77.5)
+    res = _result(_bin_image(img, masks, bins=16))
+    for b in range(3):
+        band = np.ascontiguousarray(img[..., b])
+        ref = reference_npc(band, masks, 16, None)
+        assert abs(res.npc[b] - ref.npc) <= 1e-12
+        np.testing.assert_array_equal(res.histograms[b], np.stack(ref.counts))
+        assert res.range[b].tolist() == [float(ref.data_range[0]), float(ref.data_range[1])]
+    assert res.npc[1] == 0.0 and res.pc[1] == 0.0

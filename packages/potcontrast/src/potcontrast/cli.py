@@ -120,7 +120,7 @@ def _write_class_map(path: Path, cmap: np.ndarray, n_classes: int, overwrite: bo
     grey = np.round(255.0 * np.maximum(cmap, 0) / max(n_classes - 1, 1)).astype(np.uint8)
     alpha = np.where(cmap >= 0, 255, 0).astype(np.uint8)
     buf = io.BytesIO()
-    pil.fromarray(np.stack([grey, alpha], axis=-1), mode="LA").save(buf, format="PNG")
+    pil.fromarray(np.stack([grey, alpha], axis=-1)).save(buf, format="PNG")  # LA
     atomic_write_bytes(path, buf.getvalue())
 
 
