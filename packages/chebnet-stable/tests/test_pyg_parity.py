@@ -168,7 +168,7 @@ def test_stable_layer_matches_official_formula(damping):
 
 @pytest.mark.parametrize("normalization", ["sym", "rw", None])
 def test_directed_graphs_with_symmetrize_false_match_pyg(normalization):
-    """symmetrize=False keeps PyG's directed operator (degrees over sources, messages to targets)."""
+    """symmetrize=False keeps PyG's directed operator (source degrees, messages to targets)."""
     gen = torch.Generator().manual_seed(11)
     ei = torch.randint(0, 15, (2, 40), generator=gen)
     ei = ei[:, ei[0] != ei[1]]
