@@ -102,7 +102,7 @@ def test_reproduce_writes_a_valid_result_with_honest_claims(tmp_path, monkeypatc
         "burgers": {
             "n": 32,
             "train": 24,
-            "val": 0,
+            "val": 8,
             "test": 8,
             "width": 8,
             "modes": 4,
@@ -110,7 +110,7 @@ def test_reproduce_writes_a_valid_result_with_honest_claims(tmp_path, monkeypatc
             "lr": 3e-3,
             "seeds": 2,
             "rollout": 2,
-            "penalty": [1.0],
+            "penalty": [0.1, 1.0],
         },
         "nls": {
             "n": 64,
@@ -123,7 +123,17 @@ def test_reproduce_writes_a_valid_result_with_honest_claims(tmp_path, monkeypatc
             "seeds": 1,
             "rollout": 2,
         },
-        "ns": None,
+        "ns": {
+            "n": 16,
+            "train": 8,
+            "test": 4,
+            "width": 8,
+            "modes": 4,
+            "epochs": 1,
+            "lr": 3e-3,
+            "seeds": 1,
+            "rollout": 2,
+        },
     }
     monkeypatch.setattr(rep, "settings", lambda quick: tiny)
     path = rep.reproduce(
@@ -132,7 +142,11 @@ def test_reproduce_writes_a_valid_result_with_honest_claims(tmp_path, monkeypatc
         seed=0,
         device="cpu",
         show_progress=False,
-        dt_override={"burgers": {"t_final": 0.1}, "nls": {"t_final": 0.1}},
+        dt_override={
+            "burgers": {"t_final": 0.1},
+            "nls": {"t_final": 0.1},
+            "navier-stokes": {"t_final": 0.1},
+        },
     )
     result = json.loads(path.read_text())
     assert validate_result(result) == []
@@ -140,10 +154,17 @@ def test_reproduce_writes_a_valid_result_with_honest_claims(tmp_path, monkeypatc
     exact = claims["burgers_mass: corrected variants conserve exactly in float32"]
     assert exact["holds"] is True
     assert claims["nls_norm: adaptive-rescale conserves int |psi|^2 exactly in float32"]["holds"]
+    assert claims["ns_mean: corrected variants keep the mean vorticity at zero (float32)"]["holds"]
+    # one epoch cannot beat the conserved-mean predictor: the claim must say so, not pass
+    learn = claims["burgers_mass: the trained models learn more than the conserved mean"]
+    assert learn["holds"] is False
     for fig in result["figures"]:
         assert (tmp_path / fig["file"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    ids = {t["id"] for t in result["tables"]}
-    assert {"burgers_mass", "burgers_mass_rollout", "nls_norm", "settings", "timings"} <= ids
+    tables = {t["id"]: t for t in result["tables"]}
+    timings = {row[0]: row[2] for row in tables["timings"]["rows"]}
+    assert timings["burgers-mass"] in ("penalty weight 0.1", "penalty weight 1.0")  # chosen on val
+    ids = set(tables)
+    assert {"burgers_mass", "burgers_mass_rollout", "nls_norm", "ns_mean", "settings"} <= ids
 
 
 @pytest.mark.parametrize(

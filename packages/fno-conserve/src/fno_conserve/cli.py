@@ -150,7 +150,14 @@ def run_reproduce(args: argparse.Namespace) -> int:
 def run_bench(args: argparse.Namespace) -> int:
     from ._bench import bench
 
-    bench(args.out, quick=args.quick, seed=args.seed, device=args.device, peer=args.peer)
+    bench(
+        args.out,
+        quick=args.quick,
+        seed=args.seed,
+        device=args.device,
+        peer=args.peer,
+        threads=args.threads,
+    )
     return 0
 
 
@@ -204,6 +211,7 @@ p = app.add_reproduce(run_reproduce)
 p.add_argument("--case", default="all", choices=("burgers-mass", "nls-norm", "ns-mean", "all"))
 p = app.add_bench(run_bench)
 p.add_argument("--peer", default="neuraloperator", choices=("neuraloperator",))
+p.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default 2)")
 
 
 def main(argv: list[str] | None = None) -> int:
