@@ -153,3 +153,38 @@ def test_per_band_ranges():
     got = potcontrast.npc(img, labels, bins=8, range=per_band)
     for b in range(3):
         assert got[b] == potcontrast.npc(img[..., b], labels, bins=8, range=tuple(per_band[b]))
+
+
+def test_unique_bins_equal_unit_bins_for_integer_data_and_are_permutation_invariant():
+    rng = np.random.default_rng(9)
+    img = rng.integers(0, 4096, (30, 40, 3)).astype(np.uint16)
+    img[..., 2] //= 512  # a band with few distinct values: padded to the common M
+    labels = rng.integers(0, 4, (30, 40))
+    unit = [potcontrast.npc(img[..., b], labels, bins=4096, range=(0, 4096)) for b in range(3)]
+    got = potcontrast.npc(img, labels, bins="unique")
+    np.testing.assert_allclose(got, unit, rtol=0, atol=1e-15)
+    perm = rng.permutation(4096).astype(np.uint16)
+    np.testing.assert_array_equal(potcontrast.npc(perm[img], labels, bins="unique"), got)
+    res = _result(_bin_image(img, labels, bins="unique"))
+    assert res.histograms.sum(axis=(1, 2)).tolist() == [np.count_nonzero(labels)] * 3
+    for b in range(3):
+        u = np.unique(img[..., b][labels > 0])
+        assert res.range[b].tolist() == [u[0], u[-1]]
+        # the reference's own np.histogram on these edges gives the same counts
+        edges = np.append(u, u[-1])
+        for k in range(3):
+            ref = np.histogram(img[..., b][labels == k + 1], bins=edges)[0]
+            np.testing.assert_array_equal(res.histograms[b, k, : u.size], ref)
+        assert res.histograms[b, :, u.size :].sum() == 0
+    cmap = res.class_map(img)
+    inside = labels > 0
+    np.testing.assert_array_equal(
+        cmap[..., 0][inside],
+        res.class_of_bin[0][np.searchsorted(np.unique(img[..., 0][inside]), img[..., 0][inside])],
+    )
+    with pytest.raises(
+        InputError, match='range must be None when bins is an array of edges or "unique"'
+    ):
+        potcontrast.npc(img, labels, bins="unique", range=(0, 4096))
+    with pytest.raises(InputError, match="bins must be"):
+        potcontrast.npc(img, labels, bins="auto")

@@ -29,7 +29,7 @@ import numpy as np
 
 from sciml_core import InputError
 
-__all__ = ["Binning", "check_bins", "dtype_range", "make_binning"]
+__all__ = ["Binning", "check_bins", "dtype_range", "make_binning", "unique_binnings"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,16 +125,21 @@ class Binning:
         with np.errstate(invalid="ignore"):
             keep = (v >= e[0]) & (v <= e[-1])
         idx = np.searchsorted(e, v, side="right").astype(np.intp) - 1
-        idx[v == e[-1]] = self.n_bins - 1
+        # hi is in the last non-empty bin: bin M - 1 for increasing edges, the first bin that
+        # ends at hi when trailing edges repeat it ("unique" bins padded to a common M)
+        last = min(int(np.searchsorted(e, e[-1], side="left")), self.n_bins - 1)
+        idx[v == e[-1]] = last
         idx[~keep] = -1
         return idx
 
 
-def check_bins(bins: Any) -> int | np.ndarray:
-    """Validate ``bins``: a positive int, or >= 2 strictly increasing finite edges."""
+def check_bins(bins: Any) -> int | np.ndarray | str:
+    """Validate ``bins``: a positive int, >= 2 strictly increasing finite edges, or "unique"."""
     if isinstance(bins, str):
+        if bins == "unique":
+            return bins
         raise InputError(
-            f"bins must be a positive int or an array of edges; got the string {bins!r}"
+            f'bins must be a positive int, an array of edges or "unique"; got the string {bins!r}'
         )
     if isinstance(bins, numbers.Integral) and not isinstance(bins, bool):
         if bins < 1:
@@ -172,6 +177,31 @@ def dtype_range(dtype: np.dtype, name: str = "range") -> tuple[float, float]:
         )
     info = np.iinfo(dtype)
     return (float(info.min), float(info.max) + 1.0)
+
+
+def unique_binnings(values: np.ndarray) -> tuple[Binning, ...]:
+    """``bins="unique"``: one bin per distinct value of each band's samples ``(n, B)``.
+
+    Band ``b`` with distinct values ``u_0 < ... < u_{m-1}`` gets the edges
+    ``(u_0, ..., u_{m-1}, u_{m-1})``: bin ``i`` is ``[u_i, u_{i+1})`` and the last bin the single
+    value ``u_{m-1}`` (``np.histogram``'s rule for these edges). Bands with fewer distinct values
+    are padded to the common ``M`` with empty bins at ``u_{m-1}``, which change no NPC. NaN is
+    ignored here (the NaN policy applies later).
+    """
+    uniq = []
+    for b in range(values.shape[1]):
+        col = values[:, b]
+        if np.issubdtype(col.dtype, np.floating):
+            col = col[~np.isnan(col)]
+        if col.size == 0:
+            raise InputError(f'bins="unique": band {b} has no non-NaN sample')
+        uniq.append(np.unique(col))
+    m = max(u.size for u in uniq)
+    out = []
+    for u in uniq:
+        edges = np.concatenate([u, np.repeat(u[-1:], m + 1 - u.size)])
+        out.append(Binning(float(u[0]), float(u[-1]), edges, False, u[0], u[-1]))
+    return tuple(out)
 
 
 def make_binning(

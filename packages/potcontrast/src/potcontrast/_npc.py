@@ -37,7 +37,7 @@ import numpy as np
 
 from sciml_core import InputError
 
-from ._binning import Binning, check_bins, dtype_range, make_binning
+from ._binning import Binning, check_bins, dtype_range, make_binning, unique_binnings
 from ._classes import class_index
 from ._sparsity import SPARSITY_THRESHOLD, SparseBinsWarning, sparsity_floor
 
@@ -248,7 +248,7 @@ def _bin_samples(
     class_id: np.ndarray,
     labels: np.ndarray,
     ranges: np.ndarray | None,
-    bins: int | np.ndarray,
+    bins: int | np.ndarray | str,
     *,
     from_data: bool,
     out_of_range: str,
@@ -267,6 +267,8 @@ def _bin_samples(
             if (lo, hi) not in built:
                 built[(lo, hi)] = make_binning(lo, hi, bins, values.dtype, from_data=from_data)
         binnings = tuple(built[(lo, hi)] for lo, hi in ranges.tolist())
+    elif isinstance(bins, str):
+        binnings = unique_binnings(values)
     else:
         binnings = (make_binning(0.0, 0.0, bins, values.dtype, from_data=False),) * n_bands
     m = binnings[0].n_bins
@@ -383,7 +385,8 @@ def _bin_image(
     if not isinstance(bins, int):
         if range is not None:
             raise InputError(
-                "range must be None when bins is an array of edges (the edges are the range)"
+                'range must be None when bins is an array of edges or "unique" (the bins define '
+                "the range)"
             )
         ranges = None
     elif range is None:
@@ -459,7 +462,9 @@ def npc(
         classes: Integer label image ``(H, W)`` (classes: the sorted labels other than
             ``background``), bool masks ``(K, H, W)``, or a list of ``K`` bool masks or integer
             ``(row, col)`` coordinate arrays ``(n_k, 2)``. Masks may overlap.
-        bins: Number of equal-width bins ``M``, or an array of strictly increasing edges.
+        bins: Number of equal-width bins ``M``, an array of strictly increasing edges, or
+            ``"unique"``: one bin per distinct pooled sample value of each band (exact for
+            integer data; ``range`` must then be None and the range is the samples' min/max).
         range: ``(lo, hi)`` for all bands, a ``(B, 2)`` array, ``None`` for the (min, max) of the
             **whole band of the image** (the reference's default), or ``"dtype"`` for
             ``(0, 2**bits)`` of unsigned integer images. ``lo == hi`` is widened by ±0.5 (NPC 0).
@@ -551,7 +556,8 @@ def _bin_from_samples(
     if not isinstance(bins, int):
         if range is not None:
             raise InputError(
-                "range must be None when bins is an array of edges (the edges are the range)"
+                'range must be None when bins is an array of edges or "unique" (the bins define '
+                "the range)"
             )
         ranges = None
     elif range is None:

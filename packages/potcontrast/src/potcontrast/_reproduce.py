@@ -335,7 +335,7 @@ def _manuscript(
 def _invariance(res: Result, stack: np.ndarray, labels: np.ndarray, seed: int) -> None:
     band = stack[..., stack.shape[-1] // 2]
     perm = sample_generator(seed, 4000).permutation(4096).astype(np.uint16)
-    kw: dict[str, Any] = dict(bins=4096, range=(0, 4096))
+    kw: dict[str, Any] = dict(bins="unique")
     rows: list[list[Any]] = []
     for name, img in (("original", band), ("levels permuted", perm[band])):
         with warnings.catch_warnings():
@@ -351,7 +351,7 @@ def _invariance(res: Result, stack: np.ndarray, labels: np.ndarray, seed: int) -
     res.add_table(
         "transform_invariance",
         "A random permutation of the 4096 grey levels of one "
-        "band (unit bins: a permutation of the bins)",
+        'band (bins="unique": a permutation of the bins)',
         ["image", "npc3", "fisher3", "bhattacharyya_gaussian"],
         rows,
     )
