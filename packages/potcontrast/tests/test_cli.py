@@ -66,6 +66,18 @@ def test_cli_npc_end_to_end(tmp_path):
         potcontrast.fisher_ratio(img, labels, bins=16, range=(0, 65536)).tolist(), rel=1e-12
     )
     assert len(payload["jm"]) == 3
+    uniq = _cli(
+        "npc",
+        tmp_path / "stack.npy",
+        "--labels",
+        tmp_path / "labels.npy",
+        "--bins",
+        "unique",
+        "--json",
+    )
+    with pytest.warns(potcontrast.SparseBinsWarning):  # ~one bin per labelled pixel
+        expected_unique = potcontrast.npc(img, labels, bins="unique")
+    assert json.loads(uniq.stdout)["npc"] == pytest.approx(expected_unique.tolist(), abs=1e-15)
     cmap = tmp_path / "cmap.npy"
     assert _cli(*base, "--range", "0,65536", "--class-map", cmap).returncode == 0
     res = potcontrast.analyze(img, labels, bins=16, range=(0, 65536))

@@ -44,11 +44,13 @@ def _parse_range(text: str) -> Any:
     return (lo, hi)
 
 
-def _parse_bins(text: str) -> int:
+def _parse_bins(text: str) -> int | str:
+    if text == "unique":
+        return text
     try:
         return int(text)
     except ValueError:
-        raise InputError(f"--bins must be a positive integer; got {text!r}") from None
+        raise InputError(f"--bins must be a positive integer or 'unique'; got {text!r}") from None
 
 
 def _load_stack(paths: Sequence[str], gray: str | None) -> np.ndarray:
@@ -227,7 +229,7 @@ _p.add_argument("--labels", help="integer label image (0 = unlabelled unless --b
 _p.add_argument("--background", type=int, default=0, help="label of unlabelled pixels (default 0)")
 _p.add_argument("--masks", nargs="+", help="one mask file per class (non-zero = selected)")
 _p.add_argument("--invert-masks", action="store_true", help="select the zero pixels of each mask")
-_p.add_argument("--bins", default="256", help="number of bins (default 256)")
+_p.add_argument("--bins", default="256", help="number of bins, or 'unique' (default 256)")
 _p.add_argument(
     "--range", default="auto", help="LO,HI | dtype | auto (whole-band min,max; default)"
 )
