@@ -109,3 +109,13 @@ def test_out_of_range_error_counts_samples():
         match=r"19 labelled samples lie outside the range \(e\.g\. 10 of class 1 in band 0",
     ):
         potcontrast.npc(IMG, LABELS, range=(10, 30), bins=4)
+
+
+def test_nan_omit_with_range_none_ignores_nan_for_the_range():
+    img = IMG.astype(np.float64)
+    img[5, 9] = np.nan  # an unlabelled pixel: only the band's range sees it
+    img[0, 0] = np.nan  # a labelled pixel of class 1
+    with pytest.warns(RuntimeWarning, match="left out 1 NaN samples"):
+        res = potcontrast.analyze(img, LABELS, bins=4, nan_policy="omit")
+    np.testing.assert_array_equal(res.range, [[1.0, 58.0]])
+    np.testing.assert_array_equal(res.n_dropped, [[1, 0]])
