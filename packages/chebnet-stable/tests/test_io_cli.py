@@ -248,3 +248,55 @@ def test_cuda_matches_cpu():
     cpu = conv(x, ei)
     gpu = conv.cuda()(x.cuda(), ei.cuda())
     assert torch.allclose(gpu.cpu(), cpu, atol=1e-5)
+
+
+def test_graphprop_labels_are_bfs_quantities_and_samples_are_stable():
+    from chebnet_stable._datasets import make_graphprop
+
+    a = make_graphprop(4, task="sssp", seed=3)
+    b = make_graphprop(7, task="sssp", seed=3)
+    for g, h in zip(a, b[:4], strict=True):
+        assert torch.equal(g.edge_index, h.edge_index) and torch.equal(g.y, h.y)
+    for g in a:
+        assert 20 <= g.num_nodes <= 34  # grid, caveman and ladder round N down
+        nxg = nx.Graph()
+        nxg.add_nodes_from(range(g.num_nodes))
+        nxg.add_edges_from(g.edge_index.t().tolist())
+        assert min(dict(nxg.degree()).values()) > 0  # no isolated node
+        src = int(g.x[:, 0].argmax())
+        dist = nx.single_source_shortest_path_length(nxg, src)
+        assert g.y.squeeze(1).tolist() == [float(dist.get(v, 0)) for v in range(g.num_nodes)]
+    (e,) = make_graphprop(1, task="ecc", seed=3)
+    (d,) = make_graphprop(1, task="diam", seed=3)
+    assert d.y.shape == (1, 1) and float(d.y) == float(e.y.max())
+    with pytest.raises(InputError, match=r"^task:"):
+        make_graphprop(1, task="girth", seed=0)
+
+
+def test_cli_train_on_a_tiny_saved_graph(tmp_path, capsys):
+    g = nx.karate_club_graph()
+    ei = torch.tensor(list(g.edges())).t()
+    ei = torch.cat([ei, ei.flip(0)], dim=1)
+    x = torch.randn(34, 3, generator=torch.Generator().manual_seed(0))
+    y = torch.tensor([0 if g.nodes[v]["club"] == "Mr. Hi" else 1 for v in range(34)])
+    save_npz(GraphData(x, ei, y=y, num_nodes=34), tmp_path / "karate.npz")
+    argv = [
+        "train",
+        "--task",
+        "file",
+        "--data",
+        str(tmp_path / "karate.npz"),
+        "--model",
+        "chebnet",
+        "--epochs",
+        "3",
+        "--out",
+        str(tmp_path / "run"),
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["metric"] == "accuracy" and 0.0 <= metrics["test"] <= 1.0
+    capsys.readouterr()
+    assert main(["train", "--task", "file", "--out", str(tmp_path / "r2"), "--quiet"]) == 2
+    assert "--data" in capsys.readouterr().err

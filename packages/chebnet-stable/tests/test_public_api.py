@@ -33,6 +33,7 @@ def test_public_api_is_pinned():
             "load_graphs",
             "make_barbell",
             "make_graph_transfer",
+            "make_graphprop",
             "make_ring_transfer",
             "save_npz",
             "sensitivity",

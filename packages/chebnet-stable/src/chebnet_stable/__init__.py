@@ -13,6 +13,7 @@ from ._chebyshev import cheb_basis as cheb_basis
 from ._chebyshev import cheb_filter as cheb_filter
 from ._datasets import make_barbell as make_barbell
 from ._datasets import make_graph_transfer as make_graph_transfer
+from ._datasets import make_graphprop as make_graphprop
 from ._datasets import make_ring_transfer as make_ring_transfer
 from ._diagnostics import dirichlet_energy as dirichlet_energy
 from ._diagnostics import euler_step_gain as euler_step_gain
@@ -62,6 +63,7 @@ __all__ = [
     "load_graphs",
     "make_barbell",
     "make_graph_transfer",
+    "make_graphprop",
     "make_ring_transfer",
     "save_npz",
     "sensitivity",

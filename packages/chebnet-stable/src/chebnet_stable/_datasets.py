@@ -9,15 +9,17 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from sciml_core import InputError, SeedLike, root_seed, sample_generator
+from sciml_core import InputError, SeedLike, require_extra, root_seed, sample_generator
 
 from ._graph import GraphData
 
 __all__ = [
+    "GRAPHPROP_TASKS",
     "barbell_edge_index",
     "crossed_ring_edge_index",
     "make_barbell",
     "make_graph_transfer",
+    "make_graphprop",
     "make_ring_transfer",
 ]
 
@@ -168,5 +170,129 @@ def make_graph_transfer(
         y = x.clone()
         y[0], y[tgt] = 0.0, 1.0
         return GraphData(x, ei, y=y, mask=mask, num_nodes=n)
+
+    return _samples(num_graphs, seed, make)
+
+
+GRAPHPROP_TASKS = ("sssp", "ecc", "diam")
+_GRAPHPROP_TYPES = (
+    ("erdos_renyi", 0.20),
+    ("barabasi_albert", 0.20),
+    ("powerlaw_tree", 0.15),
+    ("caterpillar", 0.10),
+    ("lobster", 0.10),
+    ("grid", 0.05),
+    ("caveman", 0.05),
+    ("ladder", 0.05),
+    ("line", 0.05),
+    ("star", 0.05),
+)
+
+
+def _graphprop_graph(kind: str, n: int, rng: np.random.Generator, nx: object) -> object:
+    """One random graph of the PNA GraphProp families with about ``n`` nodes (networkx)."""
+    seed = int(rng.integers(2**31))
+    if kind == "erdos_renyi":
+        return nx.gnp_random_graph(n, float(rng.uniform()), seed=seed)
+    if kind == "barabasi_albert":
+        return nx.barabasi_albert_graph(n, int(rng.uniform() * (n - 1)) + 1, seed=seed)
+    if kind == "powerlaw_tree":
+        try:
+            return nx.random_powerlaw_tree(n, gamma=3, seed=seed, tries=10_000)
+        except nx.NetworkXError:  # rare: fall back to a uniform random tree
+            return nx.random_labeled_tree(n, seed=seed)
+    if kind in ("caterpillar", "lobster"):
+        # a backbone path, leaves hung on it (and, for lobsters, leaves on the leaves)
+        backbone = max(2, int(rng.integers(n // 4, n // 2 + 1)))
+        g = nx.path_graph(backbone)
+        while g.number_of_nodes() < n:
+            new = g.number_of_nodes()
+            if kind == "lobster" and new > backbone and rng.uniform() < 0.5:
+                parent = int(rng.integers(backbone, new))
+            else:
+                parent = int(rng.integers(backbone))
+            g.add_edge(parent, new)
+        return g
+    if kind == "grid":
+        r = max(2, round(math.sqrt(n)))
+        return nx.grid_2d_graph(r, max(2, n // r))
+    if kind == "caveman":
+        k = max(2, int(rng.integers(2, 6)))
+        return nx.connected_caveman_graph(k, max(2, n // k))
+    if kind == "ladder":
+        return nx.ladder_graph(n // 2)
+    if kind == "line":
+        return nx.path_graph(n)
+    return nx.star_graph(n - 1)
+
+
+def make_graphprop(
+    num_graphs: int, *, task: str, nodes: tuple[int, int] = (25, 34), seed: SeedLike
+) -> list[GraphData]:
+    """GraphProp (Corso et al., PNA): single-source shortest paths, eccentricity, diameter.
+
+    Graph i: N ~ U{nodes} (grid, caveman and ladder round it down a little); a family drawn
+    with the PNA weights (Erdős–Rényi .20 with p ~ U[0, 1], Barabási–Albert .20 with m = ⌊U·(N−1)⌋ + 1, power-law tree .15, caterpillar .10, lobster
+    .10, grid, caveman, ladder, line, star .05 each); nodes shuffled; each edge kept with
+    probability 0.9 and non-edges added so that the expected edge count is unchanged; graphs with
+    an isolated node are redrawn. Features: one-hot source indicator and a U[0, 1] scalar.
+    Targets (unnormalised; divide by the train maximum): ``'sssp'`` BFS distance from the source
+    (0 where unreachable), ``'ecc'`` each node's eccentricity within its connected component,
+    ``'diam'`` the largest component diameter (a graph target ``[1, 1]``).
+
+    Our caterpillar/lobster generator hangs leaves on a random backbone (networkx has no
+    fixed-size lobster); the PNA code differs in such details, so numbers are not comparable to
+    the paper's, only the ordering of models is.
+    """
+    nx = require_extra("networkx", extra="graphs", package="chebnet-stable")
+    if task not in GRAPHPROP_TASKS:
+        raise InputError(f"task: expected one of {GRAPHPROP_TASKS}, got {task!r}")
+    _check_int("num_graphs", num_graphs, 1)
+    lo, hi = nodes
+    if not (isinstance(lo, int) and isinstance(hi, int) and 3 <= lo <= hi):
+        raise InputError(
+            f"nodes: expected (low, high) integers with 3 <= low <= high, got {nodes!r}"
+        )
+    kinds = [k for k, _ in _GRAPHPROP_TYPES]
+    probs = np.array([p for _, p in _GRAPHPROP_TYPES])
+
+    def make(rng: np.random.Generator) -> GraphData:
+        while True:
+            n = int(rng.integers(lo, hi + 1))
+            kind = kinds[int(rng.choice(len(kinds), p=probs / probs.sum()))]
+            g = nx.convert_node_labels_to_integers(_graphprop_graph(kind, n, rng, nx))
+            n = g.number_of_nodes()
+            perm = rng.permutation(n)
+            edges = [(int(perm[u]), int(perm[v])) for u, v in g.edges()]
+            keep = [e for e in edges if rng.uniform() < 0.9]
+            m, pairs = len(edges), n * (n - 1) // 2
+            q = 0.1 * m / max(pairs - m, 1)
+            present = {tuple(sorted(e)) for e in edges}
+            iu = np.triu_indices(n, 1)
+            add = [
+                (int(a), int(b))
+                for a, b in zip(*iu, strict=True)
+                if (int(a), int(b)) not in present and rng.uniform() < q
+            ]
+            h = nx.Graph()
+            h.add_nodes_from(range(n))
+            h.add_edges_from(keep + add)
+            if min(dict(h.degree()).values()) > 0:
+                break
+        source = int(rng.integers(n))
+        x = torch.zeros(n, 2)
+        x[source, 0] = 1.0
+        x[:, 1] = torch.tensor(rng.uniform(0, 1, n), dtype=torch.float32)
+        if task == "sssp":
+            dist = nx.single_source_shortest_path_length(h, source)
+            y = torch.tensor([float(dist.get(v, 0)) for v in range(n)]).unsqueeze(1)
+        else:
+            ecc = torch.zeros(n)
+            for comp in nx.connected_components(h):
+                for v, e in nx.eccentricity(h.subgraph(comp)).items():
+                    ecc[v] = float(e)
+            y = ecc.unsqueeze(1) if task == "ecc" else ecc.max().reshape(1, 1)
+        e = torch.tensor(list(h.edges()), dtype=torch.long).reshape(-1, 2).t()
+        return GraphData(x, torch.cat([e, e.flip(0)], dim=1), y=y, num_nodes=n)
 
     return _samples(num_graphs, seed, make)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import time
 from collections.abc import Sequence
@@ -214,31 +215,41 @@ def run_train(args: Any) -> int:
 
     from .__about__ import __version__
     from ._baselines import ADGN, GCN, MLP
-    from ._datasets import make_barbell, make_graph_transfer, make_ring_transfer
+    from ._datasets import make_barbell, make_graph_transfer, make_graphprop, make_ring_transfer
     from ._models import ChebNet, StableChebNet
 
     n, m, seed = args.n, args.samples, args.seed
+    readout = "node"
     if args.task == "barbell":
         make = lambda i, k: make_barbell(n, k, seed=seed * 1000 + i)  # noqa: E731
         task_type, in_ch, out_ch, hops = "regression", 1, 1, 3
     elif args.task == "ring":
         make = lambda i, k: make_ring_transfer(n, k, seed=seed * 1000 + i)  # noqa: E731
         task_type, in_ch, out_ch, hops = "classification", 5, 5, n // 2
-    else:
+    elif args.task == "transfer":
         make = lambda i, k: make_graph_transfer("ring", n, k, seed=seed * 1000 + i)  # noqa: E731
         task_type, in_ch, out_ch, hops = "regression", 1, 1, n
-    splits = [make(i, m) for i in range(3)]
+    elif args.task.startswith("graphprop-"):
+        gp = args.task.split("-", 1)[1]
+        make = lambda i, k: make_graphprop(k, task=gp, seed=seed * 1000 + i)  # noqa: E731
+        task_type, in_ch, out_ch, hops = "regression", 2, 1, 8
+        readout = "graph" if gp == "diam" else "node"
+    else:
+        splits, task_type, in_ch, out_ch = _file_splits(args.data, seed)
+        hops = 4
+    if args.task != "file":
+        splits = [make(i, m) for i in range(3)]
     steps = args.steps or 4
     K = args.K or max(2, math.ceil(hops / steps) + 1)
-    hidden = 32
+    hidden, ro = 32, readout
     builders = {
         "stable-chebnet": lambda: StableChebNet(
-            in_ch, hidden, out_ch, K=K, steps=steps, epsilon=0.3
+            in_ch, hidden, out_ch, K=K, steps=steps, epsilon=0.3, readout=ro
         ),
-        "chebnet": lambda: ChebNet(in_ch, hidden, out_ch, K=K, num_layers=steps),
-        "gcn": lambda: GCN(in_ch, hidden, out_ch, num_layers=steps),
-        "adgn": lambda: ADGN(in_ch, hidden, out_ch, steps=steps),
-        "mlp": lambda: MLP(in_ch, hidden, out_ch),
+        "chebnet": lambda: ChebNet(in_ch, hidden, out_ch, K=K, num_layers=steps, readout=ro),
+        "gcn": lambda: GCN(in_ch, hidden, out_ch, num_layers=steps, readout=ro),
+        "adgn": lambda: ADGN(in_ch, hidden, out_ch, steps=steps, readout=ro),
+        "mlp": lambda: MLP(in_ch, hidden, out_ch, readout=ro),
     }
     torch.manual_seed(seed)
     model = builders[args.model]()
@@ -269,3 +280,44 @@ def run_train(args: Any) -> int:
     atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=1))
     print(json.dumps(metrics))
     return 0
+
+
+def _file_splits(path: Any, seed: int) -> tuple[list[list[GraphData]], str, int, int]:
+    """Train/val/test from a graph file: graphs 80/10/10 in file order, or for a single graph
+    node masks 60/20/20 (seeded). Integer labels make a classification task, floats regression."""
+    import dataclasses
+
+    from ._io import load_graphs
+
+    if path is None:
+        raise InputError("data: --task file needs --data PATH")
+    graphs = load_graphs(path)
+    for i, g in enumerate(graphs):
+        if g.x is None or g.y is None:
+            raise InputError(f"data: graph {i} of {path} needs node features x and labels y")
+    y0 = graphs[0].y
+    assert y0 is not None and graphs[0].x is not None
+    classification = not y0.is_floating_point()
+    out_ch = (
+        int(max(int(g.y.max()) for g in graphs if g.y is not None)) + 1
+        if classification
+        else (1 if y0.dim() == 1 else int(y0.shape[1]))
+    )
+    if not classification:
+        graphs = [dataclasses.replace(g, y=g.y.reshape(g.y.shape[0], -1).float()) for g in graphs]
+    in_ch = int(graphs[0].x.shape[1])
+    if len(graphs) >= 3:
+        a, b = max(1, int(0.8 * len(graphs))), max(2, int(0.9 * len(graphs)))
+        b = min(b, len(graphs) - 1)
+        splits = [graphs[:a], graphs[a:b], graphs[b:]]
+    else:
+        g = graphs[0]
+        n = int(g.num_nodes or 0)
+        perm = torch.from_numpy(np.random.default_rng(seed).permutation(n))
+        cuts = (0, int(0.6 * n), int(0.8 * n), n)
+        splits = []
+        for lo, hi in itertools.pairwise(cuts):
+            mask = torch.zeros(n, dtype=torch.bool)
+            mask[perm[lo:hi]] = True
+            splits.append([dataclasses.replace(g, mask=mask)])
+    return splits, "classification" if classification else "regression", in_ch, out_ch

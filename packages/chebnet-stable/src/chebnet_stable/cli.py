@@ -189,7 +189,20 @@ p = app.add_command(
     help="train one model on a synthetic task; writes a checkpoint and metrics.json",
     common=("seed", "device", "out", "quiet"),
 )
-p.add_argument("--task", required=True, choices=["barbell", "ring", "transfer"])
+p.add_argument(
+    "--task",
+    required=True,
+    choices=[
+        "barbell",
+        "ring",
+        "transfer",
+        "graphprop-sssp",
+        "graphprop-ecc",
+        "graphprop-diam",
+        "file",
+    ],
+)
+p.add_argument("--data", default=None, help="graph file for --task file (x, y, optional masks)")
 p.add_argument(
     "--model", default="stable-chebnet", choices=["stable-chebnet", "chebnet", "gcn", "adgn", "mlp"]
 )
