@@ -233,8 +233,9 @@ def make_graphprop(
 
     Graph i: N ~ U{nodes} (grid, caveman and ladder round it down a little); a family drawn
     with the PNA weights (Erdős–Rényi .20 with p ~ U[0, 1], Barabási–Albert .20 with
-    m = ⌊U·(N−1)⌋ + 1, power-law tree .15, caterpillar .10, lobster .10, grid, caveman, ladder, line, star .05 each); nodes shuffled; each edge kept with
-    probability 0.9 and non-edges added so that the expected edge count is unchanged; graphs with
+    m = ⌊U·(N−1)⌋ + 1, power-law tree .15, caterpillar .10, lobster .10, grid, caveman, ladder,
+    line and star .05 each); nodes shuffled; each edge kept with probability 0.9 and non-edges
+    added so that the expected edge count is unchanged; graphs with
     an isolated node are redrawn. Features: one-hot source indicator and a U[0, 1] scalar.
     Targets (unnormalised; divide by the train maximum): ``'sssp'`` BFS distance from the source
     (0 where unreachable), ``'ecc'`` each node's eccentricity within its connected component,
