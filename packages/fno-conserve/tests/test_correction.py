@@ -274,3 +274,18 @@ def test_penalty_matches_formula_and_vanishes_on_feasible_outputs():
     torch.testing.assert_close(pen(u, x, y), 2.5 * expected.mean(), rtol=1e-12, atol=0)
     feasible = ConservationCorrection(laws, mode="projection")(u, x)[0]
     assert float(pen(feasible, x, y)) < 1e-25
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_q3_is_exact_when_the_output_is_nearly_its_mean(dtype):
+    """Q3 rescales the remainder v = u - m by up to ~1e3 here: cancellation in v must not leak."""
+    g = torch.Generator().manual_seed(9)
+    eps = torch.finfo(dtype).eps
+    x = torch.randn(4, 2, 256, generator=g, dtype=torch.float64).to(dtype)
+    u = (0.07 + 1e-3 * torch.randn(4, 2, 256, generator=g, dtype=torch.float64)).to(dtype)
+    laws = [LinearConstraint.mass(channel=(0, 1)), QuadraticConstraint((0, 1))]
+    s = torch.rand(4, 1, 256, generator=g, dtype=torch.float64).to(dtype) + 0.1
+    out, _ = ConservationCorrection(laws)(u, x, s=s)
+    for law in laws:
+        r = law.residual(out.double(), x.double()).abs() / law.scale(out.double(), x.double())
+        assert float(r.max()) <= 10 * eps, (law, float(r.max()) / eps)

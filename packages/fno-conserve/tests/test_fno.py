@@ -174,3 +174,26 @@ def test_wrong_input_shape_is_refused():
         FNO1d(2, 1, modes=4)(torch.randn(3, 1, 16))
     with pytest.raises(InputError, match="x"):
         FNO1d(1, 1, modes=4)(torch.randn(3, 1, 16, 16))
+
+
+def test_zero_shot_super_resolution_on_heat():
+    from fno_conserve import RelLpLoss, generate
+
+    torch.manual_seed(4)
+    levels = generate("heat", 96, 64, seed=0, resolutions=[32, 64], show_progress=False)
+    coarse, fine = levels
+    model = FNO1d(1, 1, modes=8, width=16, n_layers=2, projection_width=32)
+    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
+    x, y = coarse["x"][:64].float(), coarse["y"][:64].float()
+    loss_fn = RelLpLoss()
+    for step in range(150):
+        idx = torch.arange(step * 16, step * 16 + 16) % 64
+        loss = loss_fn(model(x[idx]), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        err_same = float(loss_fn(model(coarse["x"][64:].float()), coarse["y"][64:].float()))
+        err_fine = float(loss_fn(model(fine["x"][64:].float()), fine["y"][64:].float()))
+    assert err_same < 0.1  # it learned the operator
+    assert err_fine < 2 * err_same, (err_same, err_fine)

@@ -147,3 +147,18 @@ def test_wrapper_errors_name_the_argument():
     )
     with pytest.raises(InputError, match="dense"):
         dense(torch.randn(1, 1, 32))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("direction", ["head", "net", "field", "lowrank", "dense"])
+def test_every_direction_is_exact_on_random_models(direction, dtype):
+    torch.manual_seed(5)
+    laws = [LinearConstraint.moments(1, channel=0), LinearConstraint.mass(channel=1)]
+    aux = 1 if direction == "head" else 0
+    base = FNO1d(2, 2, modes=6, width=8, aux_channels=aux)
+    kwargs = {"grid_shape": (48,)} if direction == "dense" else {}
+    model = ConservedOperator(base, ConservationCorrection(laws, direction=direction), **kwargs)
+    model = model.to(dtype)
+    x = torch.randn(3, 2, 48, dtype=dtype) * 2 + 1
+    ok, err = _exact(model, x, laws)
+    assert ok, (direction, dtype, err["max_rel"])

@@ -324,11 +324,21 @@ class ConservationCorrection(nn.Module):
             phi, wl = self.rows(tuple(u.shape[2:]), u.shape[1], dtype=u.dtype, device=u.device)
             phi_f = _flat(phi, 2)
             rows_f = phi_f * _flat(wl, 0)
-            g0 = torch.einsum("mcn,kcn->mk", rows_f, phi_f)
-            cu = torch.einsum("mcn,bcn->bm", rows_f, _flat(u, 2))
-            alpha = torch.linalg.solve(g0, cu.T).T
-            mean = torch.einsum("bk,kcn->bcn", alpha, phi_f).reshape(u.shape)[:, S]
-            v = us - mean
+            g0 = (rows_f.unsqueeze(1) * phi_f.unsqueeze(0)).sum(dim=(2, 3))  # C W^-1 C^T
+
+            def project(f):  # W-orthogonal projection onto span{phi_j}, (B, C, N)
+                cf = (rows_f.unsqueeze(0) * f.unsqueeze(1)).sum(dim=(2, 3))
+                alpha = torch.linalg.solve(g0, cf.T).T
+                return (alpha[:, :, None, None] * phi_f.unsqueeze(0)).sum(dim=1)
+
+            u_f = _flat(u, 2)
+            mean_f = project(u_f)
+            rest = u_f - mean_f
+            # u - m cancels when u is close to its mean, leaving C v ~ eps |u| instead of eps |v|;
+            # projecting the remainder once more restores C v ~ eps |v| before v is rescaled
+            rest = rest - project(rest)
+            mean = mean_f.reshape(u.shape)[:, S]
+            v = rest.reshape(u.shape)[:, S]
             qm, qv = q(mean), q(v)
             if bool((c < qm).any()) or bool((qv <= 0).any()):
                 raise InputError(
