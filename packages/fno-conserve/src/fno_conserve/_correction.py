@@ -234,12 +234,13 @@ class ConservationCorrection(nn.Module):
         s: torch.Tensor | None = None,
         V: torch.Tensor | None = None,
         D: torch.Tensor | None = None,
+        residuals: bool = True,
     ) -> tuple[torch.Tensor, dict]:
         """Correct ``u`` so that every law holds; returns ``(u_star, info)``.
 
-        ``info`` holds ``residual_before`` and ``residual_after`` (``(B, rows)``, absolute, linear
-        rows
-        first then the quadratic one) and ``fallbacks`` (Q2 samples that fell back to Q1).
+        ``info`` holds ``fallbacks`` (Q2 samples that fell back to Q1) and, unless
+        ``residuals=False`` (training loops skip this bookkeeping), ``residual_before`` and
+        ``residual_after`` (``(B, rows)``, absolute, linear rows first, then the quadratic one).
         """
         self._check(u, x, s, V, D)
         cd = self.compute_dtype
@@ -247,7 +248,9 @@ class ConservationCorrection(nn.Module):
         spatial = tuple(u.shape[2:])
         out = u.to(cd)
         info: dict = {"fallbacks": 0}
-        before = [law.residual(out, x).detach() for law in self.constraints]
+        if residuals:
+            with torch.no_grad():
+                before = [law.residual(out, x) for law in self.constraints]
         if self.linear:
             out = self._linear(
                 out,
@@ -259,10 +262,11 @@ class ConservationCorrection(nn.Module):
         if self.quadratic is not None:
             out, info["fallbacks"] = self._quadratic(out, x, s)
         result = out.to(u.dtype).reshape(B, C, *spatial)
-        with torch.no_grad():
-            after = [law.residual(result.to(cd), x) for law in self.constraints]
-        info["residual_before"] = torch.cat(before, dim=1).abs()
-        info["residual_after"] = torch.cat(after, dim=1).abs()
+        if residuals:
+            with torch.no_grad():
+                after = [law.residual(result.to(cd), x) for law in self.constraints]
+            info["residual_before"] = torch.cat(before, dim=1).abs()
+            info["residual_after"] = torch.cat(after, dim=1).abs()
         return result, info
 
     def _linear(self, u, x, s, V, D):
@@ -278,6 +282,14 @@ class ConservationCorrection(nn.Module):
         # elementwise product + sum (cascade summation) rather than a BLAS dot: the residual is the
         # quantity exactness is measured by, and its rounding sets the float64 floor
         r = (rows_f.unsqueeze(0) * u_f.unsqueeze(1)).sum(dim=(2, 3)) - b  # (B, m)
+        if phi_f.shape[0] == 1 and D is None and V is None:
+            # one law row (e.g. mass): C D is a scalar, no factorisation or refinement needed
+            col = phi_f if s is None else _flat(s.to(u.dtype), 2) * phi_f  # (B or 1, C, N)
+            denom = (rows_f * col).sum(dim=(-2, -1))  # (B,) or (1,)
+            if bool((denom <= 0).any()):
+                raise InputError("s: C D is not positive for this direction (degenerate s)")
+            alpha = r[:, 0] / denom
+            return (u_f - alpha[:, None, None] * col).reshape(u.shape)
         if D is not None:
             cols = _flat(D.to(u.dtype), 3).expand(B, -1, C, -1)
         elif V is not None:

@@ -232,7 +232,7 @@ class ConservedOperator(nn.Module):
         if self.decoder is not None:
             u = self.decoder(u)
         terms = self.direction_terms(x, u, aux)
-        corrected, info = self.correction(u, x, **terms)
+        corrected, info = self.correction(u, x, residuals=return_info, **terms)
         if "s" in terms:
             info["s"] = terms["s"].detach()
         return (corrected, info) if return_info else corrected
