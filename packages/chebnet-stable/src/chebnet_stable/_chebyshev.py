@@ -116,9 +116,7 @@ class _MemoryEfficientFilter(torch.autograd.Function):
     """Chebyshev filter whose backward recomputes the recursion instead of storing K terms."""
 
     @staticmethod
-    def forward(  # type: ignore[override]
-        ctx: Any, x: Tensor, weight: Tensor, lap: ScaledLaplacian, strategy: str
-    ) -> Tensor:
+    def forward(ctx: Any, x: Tensor, weight: Tensor, lap: ScaledLaplacian, strategy: str) -> Tensor:
         ctx.lap = lap
         ctx.save_for_backward(x, weight)
         with torch.no_grad():
@@ -126,7 +124,7 @@ class _MemoryEfficientFilter(torch.autograd.Function):
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx: Any, g: Tensor) -> tuple[Tensor | None, Tensor | None, None, None]:  # type: ignore[override]
+    def backward(ctx: Any, g: Tensor) -> tuple[Tensor | None, Tensor | None, None, None]:
         x, weight = ctx.saved_tensors
         lap: ScaledLaplacian = ctx.lap
         K, fin, fout = weight.shape

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -130,11 +131,11 @@ def crossed_ring_edge_index(d: int) -> torch.Tensor:
     aggregation; we keep every edge once (d = 5: 16 edges).
     """
     m = 2 * d
-    pairs = {tuple(sorted((i, (i + 1) % m))) for i in range(m)}
+    pairs: set[tuple[int, int]] = {(min(i, (i + 1) % m), max(i, (i + 1) % m)) for i in range(m)}
     for i in range(m):
         for j in (m - 1 - i, m + 1 - i):
             if 0 <= j < m and j != i:
-                pairs.add(tuple(sorted((i, j))))
+                pairs.add((min(i, j), max(i, j)))
     return _undirected(sorted(pairs))
 
 
@@ -189,7 +190,7 @@ _GRAPHPROP_TYPES = (
 )
 
 
-def _graphprop_graph(kind: str, n: int, rng: np.random.Generator, nx: object) -> object:
+def _graphprop_graph(kind: str, n: int, rng: np.random.Generator, nx: Any) -> Any:
     """One random graph of the PNA GraphProp families with about ``n`` nodes (networkx)."""
     seed = int(rng.integers(2**31))
     if kind == "erdos_renyi":

@@ -77,9 +77,9 @@ def _edgelist(path: Path) -> list[GraphData]:
     pairs = [(u, v) for u, v, _ in rows] + [(v, u) for u, v, _ in rows if u != v]
     weights = [w for *_, w in rows] + [w for u, v, w in rows if u != v]
     ei = torch.tensor(pairs, dtype=torch.long).t()
-    w = torch.tensor(weights, dtype=torch.float64)
-    weighted = bool((w != 1.0).any())
-    return [GraphData(None, ei, w if weighted else None, num_nodes=int(ei.max()) + 1)]
+    wt = torch.tensor(weights, dtype=torch.float64)
+    weighted = bool((wt != 1.0).any())
+    return [GraphData(None, ei, wt if weighted else None, num_nodes=int(ei.max()) + 1)]
 
 
 def _npz(path: Path) -> list[GraphData]:

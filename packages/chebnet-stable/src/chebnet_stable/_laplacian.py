@@ -158,12 +158,12 @@ class _SpMM(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx: Any, x: Tensor, lap: ScaledLaplacian, transpose: bool) -> Tensor:  # type: ignore[override]
+    def forward(ctx: Any, x: Tensor, lap: ScaledLaplacian, transpose: bool) -> Tensor:
         ctx.lap, ctx.transpose = lap, transpose
         return lap._apply(x, transpose=transpose)
 
     @staticmethod
-    def backward(ctx: Any, g: Tensor) -> tuple[Tensor, None, None]:  # type: ignore[override]
+    def backward(ctx: Any, g: Tensor) -> tuple[Tensor, None, None]:
         return _SpMM.apply(g.contiguous(), ctx.lap, not ctx.transpose), None, None
 
 

@@ -72,7 +72,7 @@ def _lap(ei: torch.Tensor, n: int, dtype: torch.dtype = torch.float64) -> Scaled
 def _task_spectrum(res: Result, out: Path, quick: bool, seed: int) -> None:
     plt = get_pyplot(PKG)
     mu = torch.linspace(-1, 1, 200_001, dtype=torch.float64)
-    rows = []
+    rows: list[list[Any]] = []
     for K in (2, 3, 4, 8, 10, 20):
         s = damping_kernel(K, mu)
         fej = damping_kernel(K, mu, damping="fejer")
@@ -173,16 +173,21 @@ def _task_spectrum(res: Result, out: Path, quick: bool, seed: int) -> None:
         ("barbell(10) bridge", barbell_edge_index(10), 20, 0, 11, 3),
     ]
     rows = []
-    for name, ei, n, u, v, k in cases:
+    for name, ei, n, src, dst, k in cases:
         lap = _lap(ei, n)
-        m = lap.to_dense()
-        a_hat = -m  # at λ_max = 2, L̂ = −D^{-1/2} A D^{-1/2}
-        t0, t1 = torch.eye(n, dtype=torch.float64), m
+        mat = lap.to_dense()
+        a_hat = -mat  # at λ_max = 2, L̂ = −D^{-1/2} A D^{-1/2}
+        t0, t1 = torch.eye(n, dtype=torch.float64), mat
         for _ in range(2, k + 1):
-            t0, t1 = t1, 2 * m @ t1 - t0
+            t0, t1 = t1, 2 * mat @ t1 - t0
         tk = t1 if k >= 1 else t0
         rows.append(
-            [name, k, abs(float(tk[v, u])), abs(float(torch.linalg.matrix_power(a_hat, k)[v, u]))]
+            [
+                name,
+                k,
+                abs(float(tk[dst, src])),
+                abs(float(torch.linalg.matrix_power(a_hat, k)[dst, src])),
+            ]
         )
     res.add_table(
         "chebyshev_shift",
@@ -233,7 +238,7 @@ def _task_stability(res: Result, out: Path, quick: bool, seed: int) -> None:
     ks = (2, 8, 32) if quick else (2, 8, 32, 128)
     graphs = {"barbell(10)": _lap(barbell_edge_index(10), 20), "ER(40)": _lap(_er(40, 6, seed), 40)}
     torch.manual_seed(seed)
-    rows = []
+    rows: list[list[Any]] = []
     fig, axes = plt.subplots(1, len(graphs), figsize=(11, 4), sharey=True)
     for ax, (gname, lap) in zip(axes, graphs.items(), strict=True):
         for ci, K in enumerate(ks):
@@ -407,7 +412,8 @@ def _task_barbell(res: Result, out: Path, quick: bool, seed: int) -> None:
     seeds = (seed,) if quick else (seed, seed + 1, seed + 2)
     epochs = 50 if quick else 300
     budget = 60.0 if quick else 1200.0  # a safety net: runs over it stop early, recorded below
-    rows, means = [], {}
+    rows: list[list[Any]] = []
+    means: dict[tuple[int, str], float] = {}
     for n in sizes:
         splits = [make_barbell(n, 100, seed=seed * 1000 + 10 * n + i) for i in range(3)]
         results = _train_all(
@@ -487,7 +493,8 @@ def _task_ring(res: Result, out: Path, quick: bool, seed: int) -> None:
     sizes_samples = (300, 100, 100) if quick else (1000, 200, 200)
     epochs = 30 if quick else 100
     budget = 40.0 if quick else 1200.0
-    rows, accs = [], {}
+    rows: list[list[Any]] = []
+    accs: dict[tuple[int, str], float] = {}
     for n in sizes:
         splits = [
             make_ring_transfer(n, m, seed=seed * 1000 + 10 * n + i)
@@ -573,7 +580,8 @@ def _task_transfer(res: Result, out: Path, quick: bool, seed: int) -> None:
     epochs = 20 if quick else 100
     budget = 30.0 if quick else 1800.0
     topologies = ("line", "ring", "crossed_ring")
-    rows, tgt = [], {}
+    rows: list[list[Any]] = []
+    tgt: dict[tuple[str, int, str], float] = {}
     names: list[str] = []
     for topo in topologies:
         for d in dists:
@@ -640,6 +648,11 @@ def _task_transfer(res: Result, out: Path, quick: bool, seed: int) -> None:
             )
 
 
+def _y(g: Any) -> torch.Tensor:
+    assert g.y is not None
+    return g.y
+
+
 PAPER_GRAPHPROP = {  # log10 MSE, arXiv:2506.07624 v2 (diameter / SSSP / eccentricity)
     ("diam", "ChebNet"): -0.15,
     ("sssp", "ChebNet"): -1.85,
@@ -657,11 +670,12 @@ def _task_graphprop(res: Result, out: Path, quick: bool, seed: int) -> None:
         return
     seeds = (seed, seed + 1, seed + 2)
     sizes = (1024, 256, 256)
-    rows, logs = [], {}
+    rows: list[list[Any]] = []
+    logs: dict[tuple[str, str], float] = {}
     for task in ("diam", "sssp", "ecc"):
         splits = [make_graphprop(m, task=task, seed=seed * 1000 + i) for i, m in enumerate(sizes)]
-        scale = max(float(g.y.max()) for g in splits[0])
-        splits = [[dataclasses.replace(g, y=g.y / scale) for g in sp] for sp in splits]
+        scale = max(float(_y(g).max()) for g in splits[0])
+        splits = [[dataclasses.replace(g, y=_y(g) / scale) for g in sp] for sp in splits]
         out_ch = -1 if task == "diam" else 1
         zoo = _model_zoo("graphprop", 0, 2, out_ch, 40)
         for name, make in zoo.items():

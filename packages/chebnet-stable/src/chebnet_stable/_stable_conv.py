@@ -171,6 +171,7 @@ class StableChebConv(nn.Module):
         self.memory_efficient = memory_efficient
         self.V = nn.Parameter(torch.empty(K, channels, channels))
         self.bias = nn.Parameter(torch.empty(channels)) if bias else None
+        self._c: Tensor
         self.register_buffer("_c", damping_weights(K, damping).to(torch.get_default_dtype()))
         self.reset_parameters()
 

@@ -23,7 +23,7 @@ __all__ = ["Adam", "TrainResult", "train_model"]
 TASK_TYPES = ("regression", "classification")
 
 
-class TrainResult(dict):
+class TrainResult(dict[str, Any]):
     """Metrics at the best validation epoch: ``train``, ``val``, ``test``, ``best_epoch``,
     ``epochs``, ``wall_s`` (and the trained ``state_dict`` under ``state``, not serialised)."""
 
@@ -258,7 +258,7 @@ def run_train(args: Any) -> int:
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    config = dict(model.config)
+    config: dict[str, Any] = dict(getattr(model, "config", {}))
     config.update(task=args.task, n=n, samples=m, lr=args.lr)
     save_checkpoint(
         out / "model.pt",
@@ -282,6 +282,11 @@ def run_train(args: Any) -> int:
     return 0
 
 
+def _labels(g: GraphData) -> Tensor:
+    assert g.y is not None
+    return g.y
+
+
 def _file_splits(path: Any, seed: int) -> tuple[list[list[GraphData]], str, int, int]:
     """Train/val/test from a graph file: graphs 80/10/10 in file order, or for a single graph
     node masks 60/20/20 (seeded). Integer labels make a classification task, floats regression."""
@@ -295,8 +300,9 @@ def _file_splits(path: Any, seed: int) -> tuple[list[list[GraphData]], str, int,
     for i, g in enumerate(graphs):
         if g.x is None or g.y is None:
             raise InputError(f"data: graph {i} of {path} needs node features x and labels y")
-    y0 = graphs[0].y
-    assert y0 is not None and graphs[0].x is not None
+    y0 = _labels(graphs[0])
+    x0 = graphs[0].x
+    assert x0 is not None
     classification = not y0.is_floating_point()
     out_ch = (
         int(max(int(g.y.max()) for g in graphs if g.y is not None)) + 1
@@ -304,8 +310,13 @@ def _file_splits(path: Any, seed: int) -> tuple[list[list[GraphData]], str, int,
         else (1 if y0.dim() == 1 else int(y0.shape[1]))
     )
     if not classification:
-        graphs = [dataclasses.replace(g, y=g.y.reshape(g.y.shape[0], -1).float()) for g in graphs]
-    in_ch = int(graphs[0].x.shape[1])
+        graphs = [
+            dataclasses.replace(g, y=_labels(g).reshape(g.num_nodes or 1, -1).float())
+            if _labels(g).shape[0] == g.num_nodes
+            else g
+            for g in graphs
+        ]
+    in_ch = int(x0.shape[1])
     if len(graphs) >= 3:
         a, b = max(1, int(0.8 * len(graphs))), max(2, int(0.9 * len(graphs)))
         b = min(b, len(graphs) - 1)
