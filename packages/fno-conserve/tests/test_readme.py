@@ -5,9 +5,14 @@ import io
 import re
 from pathlib import Path
 
+import pytest
+
 
 def test_readme_example_runs_and_conserves():
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    if not readme.exists():  # the isolated wheel test copies only the tests folder
+        pytest.skip("README.md is not next to the tests")
+    text = readme.read_text()
     code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
     assert len(code.strip().splitlines()) < 20
     buf = io.StringIO()
