@@ -182,3 +182,21 @@ def test_directed_graphs_with_symmetrize_false_match_pyg(normalization):
     yo, go = _run(ours, x, (ei, w, 15), lambda_max=lam)
     assert torch.allclose(yo, yp, atol=1e-5, rtol=1e-5)
     assert torch.allclose(go, gp, atol=1e-5, rtol=1e-5)
+
+
+def test_bench_peer_stack_is_the_official_layer():
+    """The PyG-based peer timed by `bench` computes the same step as StableChebConv + tanh."""
+    from chebnet_stable._bench import _pyg_stable_stack
+
+    torch.manual_seed(8)
+    d, K, eps, gamma = 5, 4, 0.7, 0.01
+    (peer,) = _pyg_stable_stack(pyg_nn, d, K, 1, eps, gamma)
+    ours = StableChebConv(d, K, epsilon=eps, gamma=gamma)
+    with torch.no_grad():
+        torch.nn.init.normal_(ours.bias)
+        peer.V.copy_(-ours.V)
+        peer.cheb.bias.copy_(ours.bias)
+    g = _graphs(2)[0]
+    x = torch.randn(g.num_nodes, d)
+    expected = torch.tanh(ours(x, g.edge_index))
+    assert torch.allclose(peer(x, g.edge_index), expected, atol=1e-5)

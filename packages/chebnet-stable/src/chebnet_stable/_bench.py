@@ -26,7 +26,7 @@ from sciml_core import Comparison, InputError, compare_timing, require_extra
 from ._cheb_conv import ChebConv
 from ._laplacian import ScaledLaplacian
 
-__all__ = ["bench", "bench_memory", "er_graph"]
+__all__ = ["bench", "bench_end_to_end", "bench_memory", "er_graph"]
 
 
 def er_graph(n: int, avg_degree: float, seed: int) -> torch.Tensor:
@@ -139,6 +139,77 @@ def bench(
                         )
                     )
     return rows
+
+
+def _pyg_stable_stack(pyg_nn: Any, d: int, K: int, steps: int, eps: float, gamma: float) -> Any:
+    """The authors' layer as they build it on PyG (eq. 9, §1.3): per step a PyG ``ChebConv`` whose
+    order-k weight is V_k − V_kᵀ − γI (triu V), bias inside the step, tanh after it; the Laplacian
+    is rebuilt by PyG on every step."""
+
+    class Step(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.cheb = pyg_nn.ChebConv(d, d, K)
+            self.V = torch.nn.Parameter(torch.randn(K, d, d) / d**0.5)
+
+        def forward(self, x: torch.Tensor, ei: torch.Tensor) -> torch.Tensor:
+            a = self.V.triu(1) - self.V.triu(1).transpose(1, 2)
+            w = a - gamma * torch.eye(d)
+            # PyG's Linear applies x @ W^T: feed the weights through its functional form
+            out = None
+            tx0, tx1 = x, x
+            edge_index, norm = self.cheb.__norm__(ei, x.shape[0], None, "sym", None, x.dtype)
+            for k in range(K):
+                if k == 1:
+                    tx1 = self.cheb.propagate(edge_index, x=x, norm=norm)
+                elif k > 1:
+                    tx0, tx1 = tx1, 2.0 * self.cheb.propagate(edge_index, x=tx1, norm=norm) - tx0
+                term = (x if k == 0 else tx1) @ w[k].t()
+                out = term if out is None else out + term
+            assert out is not None
+            return torch.tanh(x + eps * (out + self.cheb.bias))
+
+    return torch.nn.ModuleList(Step() for _ in range(steps))
+
+
+def bench_end_to_end(*, quick: bool, seed: int, repeats: int | None = None) -> Comparison:
+    """One training step (forward + backward) of a Stable-ChebNet stack on a GraphProp batch:
+    ours (cached Laplacian) against the PyG-based official layer, ``speedup = t_PyG / t_ours``."""
+    pyg_nn = require_extra("torch_geometric.nn", extra="pyg", package="chebnet-stable")
+    from ._datasets import make_graphprop
+    from ._graph import collate
+    from ._stable_conv import StableChebConv
+
+    d, K, steps, eps, gamma = 40, 4, 5, 0.7, 0.01
+    batch = collate(make_graphprop(64 if quick else 256, task="sssp", seed=seed))
+    torch.manual_seed(seed)
+    enc = torch.nn.Linear(2, d)
+    ours = torch.nn.ModuleList(StableChebConv(d, K, epsilon=eps, gamma=gamma) for _ in range(steps))
+    peer = _pyg_stable_stack(pyg_nn, d, K, steps, eps, gamma)
+    lap = ScaledLaplacian.from_graph(batch)
+    assert batch.x is not None
+    x = batch.x
+
+    def run_ours() -> None:
+        h = enc(x)
+        for conv in ours:
+            h = torch.tanh(conv(h, lap))
+        h.square().mean().backward()
+
+    def run_peer() -> None:
+        h = enc(x)
+        for step in peer:
+            h = step(h, batch.edge_index)
+        h.square().mean().backward()
+
+    return compare_timing(
+        run_ours,
+        run_peer,
+        repeats=repeats or (5 if quick else 10),
+        warmup=2,
+        label=f"Stable-ChebNet step, GraphProp batch N={batch.num_nodes}, "
+        f"d={d} K={K} steps={steps}",
+    )
 
 
 def _memory_cell(n: int, f: int, K: int, lean: bool, seed: int) -> dict[str, float]:

@@ -41,7 +41,7 @@ def _reproduce(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from ._bench import bench, bench_memory
+    from ._bench import bench, bench_end_to_end, bench_memory
 
     rows = bench(
         quick=args.quick,
@@ -52,6 +52,7 @@ def _bench(args: argparse.Namespace) -> int:
         features=args.features,
         graph=args.graph,
     )
+    rows.append(bench_end_to_end(quick=args.quick, seed=args.seed))
     print(format_comparisons(rows))
     out: dict[str, Any] = {"timing": [r.row() for r in rows]}
     if args.memory:
