@@ -1,8 +1,9 @@
 """``chebnet-stable reproduce``: the paper's spectral claims and long-range tasks at laptop scale.
 
 Tasks (``tasks=``): ``spectrum`` (no training: damping kernel, Theorem 3 on three graphs, the
-Jacobian spread with K, one-layer gains), ``stability`` (per-step gains and end-to-end Jacobian
-norms against depth), ``barbell`` (Table 2) and ``ring`` (RingTransfer, Fig. 3), each with MLP,
+Jacobian spread with K, exact k-hop transfer, one-layer gains), ``stability`` (per-step gains and
+end-to-end Jacobian norms against depth), ``barbell`` (Table 2), ``ring`` (RingTransfer, Fig. 3),
+``transfer`` (SWAN's graph transfer) and ``graphprop`` (full run only), each trained task with MLP,
 GCN, A-DGN, ChebNet and Stable-ChebNet side by side. Every claim states the paper's ordering and
 ``holds`` is what this run measured.
 """

@@ -153,7 +153,9 @@ def _train(args: argparse.Namespace) -> int:
 
 p = app.add_reproduce(_reproduce)
 p.add_argument(
-    "--tasks", default=None, help="comma-separated subset of spectrum,stability,barbell,ring"
+    "--tasks",
+    default=None,
+    help="comma-separated subset of spectrum,stability,barbell,ring,transfer,graphprop",
 )
 p = app.add_bench(_bench)
 p.add_argument("--K", type=_int_list, default=None, help="comma-separated K values")
