@@ -7,10 +7,14 @@ from sciml_core import relative_l2 as relative_l2
 from sciml_core import ssim as ssim
 
 from .__about__ import __version__ as __version__
+from ._adversarial import AdversarialRegularizer as AdversarialRegularizer
 from ._blur import Blur as Blur
 from ._blur import box_kernel as box_kernel
 from ._blur import gaussian_kernel as gaussian_kernel
 from ._blur import motion_kernel as motion_kernel
+from ._critics import ConvCritic as ConvCritic
+from ._critics import ConvexCritic as ConvexCritic
+from ._critics import LunzCritic as LunzCritic
 from ._downsample import Downsample as Downsample
 from ._downsample import lanczos2_kernel as lanczos2_kernel
 from ._fbp import fbp as fbp
@@ -46,6 +50,10 @@ from ._tikhonov import discrepancy_alpha as discrepancy_alpha
 from ._tikhonov import tikhonov as tikhonov
 
 __all__ = [
+    "AdversarialRegularizer",
+    "ConvCritic",
+    "ConvexCritic",
+    "LunzCritic",
     "Blur",
     "CirculantDenoiser",
     "Diagonal",

@@ -1,0 +1,142 @@
+"""``invprob-core bench``: the ray transform against scikit-image and a grid_sample projector."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sciml_core import adjoint_test, atomic_write_text, compare_timing, format_comparisons
+
+from ._ray import _MEMORY_CACHE, RayTransform
+
+
+class GridSampleProjector:
+    r"""Rotation-based parallel-beam projector (the common PyTorch approach), a bench peer only.
+
+    Each angle rotates the image with ``affine_grid``/``grid_sample`` (bilinear, zeros outside)
+    and sums columns times the pixel size. Its adjoint here is the autograd VJP, which is exact
+    for its forward but only once differentiable and nondeterministic on CUDA.
+    """
+
+    def __init__(self, n: int, theta: np.ndarray, chunk: int = 30) -> None:
+        self.n, self.h, self.chunk = n, 2.0 / n, chunk
+        self.theta = torch.from_numpy(np.asarray(theta, dtype=np.float64))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b = x.shape[0]
+        outs = []
+        for a0 in range(0, len(self.theta), self.chunk):
+            th = self.theta[a0 : a0 + self.chunk].to(x.dtype)
+            c, s = torch.cos(th), torch.sin(th)
+            # sample the image along rays: detector s along e = (cos, sin), ray t along e_perp
+            mat = torch.stack([torch.stack([c, -s, torch.zeros_like(c)], 1),
+                               torch.stack([-s, -c, torch.zeros_like(c)], 1)], 1)  # (A, 2, 3)
+            grid = F.affine_grid(mat, (len(th), 1, self.n, self.n), align_corners=False)
+            grid = grid[None].expand(b, -1, -1, -1, -1).reshape(-1, self.n, self.n, 2)
+            img = x[:, None].expand(-1, len(th), -1, -1).reshape(-1, 1, self.n, self.n)
+            rot = F.grid_sample(img, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+            outs.append(rot.reshape(b, len(th), self.n, self.n).sum(dim=-2) * self.h)
+        return torch.cat(outs, dim=1)
+
+    def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        x = torch.zeros(y.shape[0], self.n, self.n, dtype=y.dtype, requires_grad=True)
+        with torch.enable_grad():
+            out = self.forward(x)
+            (g,) = torch.autograd.grad(out, x, grad_outputs=y)
+        return g
+
+
+def _skimage():
+    try:
+        from skimage.transform import iradon, radon
+    except ImportError:
+        return None
+    return radon, iradon
+
+
+def bench(
+    out_dir: str | Path, *, quick: bool = False, seed: int = 0, device: str = "auto"
+) -> list[dict[str, object]]:
+    """Time ``A``, ``A*`` and ``A + A*`` at 180 angles, batch 8, float32, against the peers."""
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    sizes = (64,) if quick else (128, 256)
+    batch = 8
+    repeats = 3 if quick else 5
+    rows: list[dict[str, object]] = []
+    comparisons = []
+    sk = _skimage()
+    gen = torch.Generator().manual_seed(seed)
+    for n in sizes:
+        theta = np.arange(180) * np.pi / 180
+        _MEMORY_CACHE.clear()
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            A = RayTransform(n, angles=180, cache_dir=tmp)
+            cold = time.perf_counter() - t0
+            _MEMORY_CACHE.clear()
+            t0 = time.perf_counter()
+            RayTransform(n, angles=180, cache_dir=tmp)
+            disk = time.perf_counter() - t0
+        x = torch.rand(batch, n, n, generator=gen)
+        y = A(x)
+        A.adjoint(y)
+        info = {
+            "n": n, "angles": 180, "batch": batch, "nnz": A.nnz,
+            "matrix_MB": round(A.matrix_bytes / 2**20, 1), "cold_build_s": round(cold, 2),
+            "disk_load_s": round(disk, 2),
+            "adjoint_mismatch_ours": adjoint_test(A, A.adjoint, x[:2].double(), torch.randn(2, 180, n, generator=gen, dtype=torch.float64)),
+        }
+        print(f"n={n}: nnz={A.nnz / 1e6:.1f} M, matrix {info['matrix_MB']} MB (M and M^T), "
+              f"cold build {cold:.1f} s, disk-cache load {disk:.2f} s")
+        gs = GridSampleProjector(n, theta)
+        xd, yd = x[:2].double(), torch.randn(2, 180, n, generator=gen, dtype=torch.float64)
+        info["adjoint_mismatch_grid_sample"] = adjoint_test(gs.forward, gs.adjoint, xd, yd)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for what, ours, peer in (
+                ("A", lambda: A(x), lambda: gs.forward(x)),
+                ("A*", lambda: A.adjoint(y), lambda: gs.adjoint(y)),
+                ("A+A*", lambda: A.adjoint(A(x)), lambda: gs.adjoint(gs.forward(x))),
+            ):
+                c = compare_timing(ours, peer, repeats=repeats, warmup=1, label=f"n={n} {what} vs grid_sample (batch {batch})")
+                comparisons.append(c)
+            if sk is not None:
+                radon, iradon = sk
+                deg = np.rad2deg(theta)
+                imgs = x.numpy().astype(np.float64)
+                sins = [radon(im, theta=deg, circle=True) for im in imgs]
+                c = compare_timing(
+                    lambda: A.adjoint(A(x)),
+                    lambda: [iradon(radon(im, theta=deg, circle=True), theta=deg, filter_name=None, circle=True) for im in imgs],
+                    repeats=repeats, warmup=1,
+                    label=f"n={n} A+A* vs skimage radon+iradon(filter_name=None) (looped, {batch} images)",
+                )
+                comparisons.append(c)
+                xs = np.random.default_rng(seed).standard_normal((n, n))
+                xs *= (np.add.outer((np.arange(n) - n / 2 + 0.5) ** 2, (np.arange(n) - n / 2 + 0.5) ** 2) < (n / 2) ** 2)
+                ys = np.random.default_rng(seed + 1).standard_normal(sins[0].shape)
+                lhs = float(np.sum(radon(xs, theta=deg, circle=True) * ys))
+                rhs = float(np.sum(xs * iradon(ys, theta=deg, filter_name=None, circle=True)))
+                info["skimage_radon_iradon_ratio"] = lhs / rhs
+                info["skimage_nominal_ratio_2N/pi"] = 2 * 180 / math.pi
+        rows.append(info)
+    table = format_comparisons(comparisons)
+    print(table)
+    for c in comparisons:
+        print(f"{c.label}: ours {1e3 * c.t_ours / batch:.2f} ms/image, peer {1e3 * c.t_peer / batch:.2f} ms/image, speedup {c.speedup:.1f}x")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    payload = {"geometry": rows, "comparisons": [c.row() for c in comparisons], "device": "cpu",
+               "note": "GPU rows not run: no CUDA device"}
+    atomic_write_text(out / "bench.json", json.dumps(payload, indent=1, default=str))
+    for r in rows:
+        print(json.dumps(r, default=str))
+    return rows
