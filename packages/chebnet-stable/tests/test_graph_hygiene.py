@@ -146,3 +146,11 @@ def test_batch_vectors_must_match():
         collate([])
     with pytest.raises(InputError, match=r"^collate:"):
         collate([b, g])
+
+
+def test_edge_weight_gradients_are_refused_not_silently_dropped():
+    w = torch.ones(4, requires_grad=True)
+    with pytest.raises(InputError, match=r"^edge_weight:"):
+        ChebConv(2, 2, 3)(torch.randn(3, 2), EI, edge_weight=w)
+    out = ChebConv(2, 2, 3)(torch.randn(3, 2), EI, edge_weight=w.detach())
+    assert out.shape == (3, 2)

@@ -187,7 +187,8 @@ def as_edges(
     Accepted ``graph`` forms:
 
     * an integer ``edge_index`` ``[2, E]`` (torch or numpy), with ``num_nodes`` or the node count
-      taken as ``edge_index.max() + 1``;
+      taken as ``edge_index.max() + 1`` (an integer ``[2, 2]`` tensor is an edge index; pass a
+      2-node adjacency as floating point);
     * a tuple ``(edge_index, edge_weight_or_None[, num_nodes])``;
     * a square adjacency matrix ``A[source, target]``: dense or sparse torch, numpy, scipy sparse;
     * a ``networkx`` graph (node order ``list(graph.nodes)``, weights from ``weight``);
@@ -241,12 +242,7 @@ def as_edges(
         n = graph.shape[0]
     elif isinstance(graph, np.ndarray | Tensor):
         t = torch.as_tensor(graph)
-        if (
-            _is_int(t)
-            and t.dim() == 2
-            and t.shape[0] == 2
-            and not (t.shape[1] == 2 and num_nodes == 2)
-        ):
+        if _is_int(t) and t.dim() == 2 and t.shape[0] == 2:
             ei = t
         elif t.dim() == 2 and t.shape[0] == t.shape[1]:
             ei, w, n = _from_dense_or_sparse_adjacency(t if t.is_floating_point() else t.double())
@@ -290,6 +286,11 @@ def _validate(ei: Any, w: Any, n: Any, b: Any) -> Edges:
     if e > 0 and int(ei.max()) >= n:
         raise InputError(f"edge_index: indices must be < num_nodes = {n}, got max {int(ei.max())}")
     if w is not None:
+        if isinstance(w, Tensor) and w.requires_grad and torch.is_grad_enabled():
+            raise InputError(
+                "edge_weight: gradients with respect to edge weights are not supported in 0.1.0 "
+                "(the Laplacian treats weights as data); pass edge_weight.detach()"
+            )
         w = torch.as_tensor(w, device=ei.device)
         if not w.is_floating_point():
             w = w.double()
