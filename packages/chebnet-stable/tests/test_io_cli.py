@@ -300,3 +300,46 @@ def test_cli_train_on_a_tiny_saved_graph(tmp_path, capsys):
     capsys.readouterr()
     assert main(["train", "--task", "file", "--out", str(tmp_path / "r2"), "--quiet"]) == 2
     assert "--data" in capsys.readouterr().err
+
+
+def test_cli_spectrum_plot_and_train_preset(tmp_path, capsys):
+    assert main(["spectrum", "--graph", "ring:12", "--K", "4", "--out", str(tmp_path / "s")]) == 0
+    assert (tmp_path / "s" / "spectrum.png").read_bytes()[:4] == b"\x89PNG"
+    argv = [
+        "train",
+        "--task",
+        "graphprop-diam",
+        "--preset",
+        "graphprop",
+        "--epochs",
+        "1",
+        "--samples",
+        "6",
+        "--out",
+        str(tmp_path / "t"),
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    cfg = load_checkpoint(
+        tmp_path / "t" / "model.pt", package="chebnet-stable", version="0.1.0"
+    ).config
+    assert (cfg["K"], cfg["steps"], cfg["epsilon"], cfg["readout"]) == (4, 5, 0.7, "graph")
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "train",
+                "--task",
+                "ring",
+                "--model",
+                "gcn",
+                "--preset",
+                "graphprop",
+                "--out",
+                str(tmp_path / "u"),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
+    assert "preset" in capsys.readouterr().err

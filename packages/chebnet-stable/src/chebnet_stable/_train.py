@@ -239,6 +239,12 @@ def run_train(args: Any) -> int:
         hops = 4
     if args.task != "file":
         splits = [make(i, m) for i in range(3)]
+    if args.task.startswith("graphprop-"):
+        import dataclasses
+
+        # targets divided by the train maximum, as in reproduce (GraphProp's convention)
+        scale = max(float(_labels(g).max()) for g in splits[0]) or 1.0
+        splits = [[dataclasses.replace(g, y=_labels(g) / scale) for g in sp] for sp in splits]
     steps = args.steps or 4
     K = args.K or max(2, math.ceil(hops / steps) + 1)
     hidden, ro = 32, readout
@@ -252,7 +258,13 @@ def run_train(args: Any) -> int:
         "mlp": lambda: MLP(in_ch, hidden, out_ch, readout=ro),
     }
     torch.manual_seed(seed)
-    model = builders[args.model]()
+    preset = getattr(args, "preset", None)
+    if preset is not None:
+        if args.model != "stable-chebnet":
+            raise InputError(f"preset: presets configure stable-chebnet, got --model {args.model}")
+        model = StableChebNet.from_preset(preset, in_ch, out_ch, readout=ro)
+    else:
+        model = builders[args.model]()
     result = train_model(
         model, *splits, task_type=task_type, epochs=args.epochs, lr=args.lr, seed=seed
     )

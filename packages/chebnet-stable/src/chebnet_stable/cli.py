@@ -127,6 +127,23 @@ def _spectrum(args: argparse.Namespace) -> int:
     print(f"max |Re λ| at gamma = 0: {float(spec0.real.abs().max()):.3e}")
     print(f"max Re λ at gamma = {args.gamma}: {float(spec.real.max()):.4f}")
     print(f"Euler-step gain (epsilon = {args.epsilon}): {gain:.6f}")
+    if args.out is not None:
+        from sciml_core import get_pyplot, save_figure
+
+        plt = get_pyplot("chebnet-stable")
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+        axes[0].plot(mu[::100], s[::100])
+        axes[0].axhline(0, color="k", lw=0.5)
+        axes[0].set_xlabel("μ")
+        axes[0].set_ylabel(f"s(μ), {args.damping}, K = {args.K}")
+        axes[1].scatter(spec.real, spec.imag, s=6)
+        axes[1].set_xlabel("Re λ")
+        axes[1].set_ylabel("Im λ")
+        axes[1].set_title(f"{name}, γ = {args.gamma}")
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        path = save_figure(fig, Path(args.out) / "spectrum.png")
+        plt.close(fig)
+        print(path)
     return 0
 
 
@@ -177,6 +194,7 @@ p.add_argument("--epsilon", type=float, default=0.45)
 p.add_argument("--gamma", type=float, default=0.1)
 p.add_argument("--damping", default="per_order", choices=["per_order", "identity", "fejer"])
 p.add_argument("--hidden", type=int, default=8)
+p.add_argument("--out", type=Path, default=None, metavar="DIR", help="write spectrum.png here")
 p = app.add_command(
     "lambda-max",
     _lambda_max,
@@ -214,6 +232,7 @@ p.add_argument(
 )
 p.add_argument("--K", type=int, default=None)
 p.add_argument("--steps", type=int, default=None)
+p.add_argument("--preset", default=None, help="official settings (PRESETS) for stable-chebnet")
 p.add_argument("--epochs", type=int, default=50)
 p.add_argument("--lr", type=float, default=1e-2)
 p.add_argument("--samples", type=int, default=100, help="training graphs (val and test: the same)")
