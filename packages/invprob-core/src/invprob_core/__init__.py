@@ -20,6 +20,7 @@ from ._downsample import lanczos2_kernel as lanczos2_kernel
 from ._fbp import fbp as fbp
 from ._fista import fista as fista
 from ._gradient import Gradient as Gradient
+from ._images import sample_image as sample_image
 from ._iterative import cgls as cgls
 from ._iterative import landweber as landweber
 from ._mask import Mask as Mask
@@ -92,6 +93,7 @@ __all__ = [
     "random_ellipses",
     "random_pixel_mask",
     "relative_l2",
+    "sample_image",
     "shepp_logan",
     "shepp_logan_ellipses",
     "ssim",

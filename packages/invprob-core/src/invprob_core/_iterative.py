@@ -61,8 +61,9 @@ def landweber(
             f"step: Landweber needs 0 < step < 2/||A||^2 = {2.0 / bound:.6g} (certified bound), "
             f"got {step}"
         )
-    x = torch.zeros_like(A._adj(y)) if x0 is None else x0.clone()
-    check_like(x0, x)
+    ref = torch.zeros_like(A._adj(y))
+    check_like(x0, ref)
+    x = ref if x0 is None else x0.clone()
     r = A._fwd(x) - y
     hist = [float(torch.linalg.vector_norm(r))]
     converged = target is not None and hist[0] <= target
@@ -99,8 +100,9 @@ def cgls(
     A = check_operator(A)
     y = check_data(A, y)
     target = _stop_rule(delta, tau_dp)
-    x = torch.zeros_like(A._adj(y)) if x0 is None else x0.clone()
-    check_like(x0, x)
+    ref = torch.zeros_like(A._adj(y))
+    check_like(x0, ref)
+    x = ref if x0 is None else x0.clone()
     r = y - A._fwd(x)
     s = A._adj(r)
     p = s.clone()

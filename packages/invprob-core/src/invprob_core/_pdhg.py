@@ -112,8 +112,9 @@ def pdhg_tv(
     k_bound = math.sqrt(a_up**2 + 8.0)
     tau = 0.99 / k_bound if tau is None else tau
     sigma = 0.99 / k_bound if sigma is None else sigma
-    x_init = torch.zeros_like(A._adj(y)) if x0 is None else x0
-    check_like(x0, x_init)
+    ref = torch.zeros_like(A._adj(y))
+    check_like(x0, ref)
+    x_init = ref if x0 is None else x0
     m = K.sizes[0]
     lead = y.shape[: y.ndim - len(A.out_shape or y.shape[-2:])]
     yf = y.reshape(*lead, m)

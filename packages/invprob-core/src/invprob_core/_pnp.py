@@ -243,8 +243,9 @@ def pnp_pgd(
     if not callable(denoiser):
         raise InputError(f"denoiser: expected a callable, got {type(denoiser).__name__}")
     eta = _step(A, y, step)
-    x = torch.zeros_like(A._adj(y)) if x0 is None else x0.clone()
-    check_like(x0, x)
+    ref = torch.zeros_like(A._adj(y))
+    check_like(x0, ref)
+    x = ref if x0 is None else x0.clone()
     hist: dict[str, list[float]] = {"change": []}
     converged = False
     k = 0

@@ -53,13 +53,13 @@ def check_like(x0: torch.Tensor | None, ref: torch.Tensor, name: str = "x0") -> 
     if x0 is None:
         return
     check_tensor(x0, name)
-    check_finite(x0, name)
     if x0.shape != ref.shape:
         raise InputError(f"{name}: expected shape {tuple(ref.shape)}, got {tuple(x0.shape)}")
     if x0.device != ref.device:
         raise InputError(f"{name}: expected device {ref.device}, got {x0.device}")
     if x0.dtype != ref.dtype:
         raise InputError(f"{name}: expected dtype {ref.dtype}, got {x0.dtype}")
+    check_finite(x0, name)
 
 
 def check_positive(value: object, name: str, *, allow_zero: bool = False) -> float:

@@ -1,0 +1,106 @@
+import pytest
+import torch
+from sciml_core import InputError
+
+import invprob_core as ip
+
+
+def test_operator_rejects_wrong_shape_and_dtype():
+    A = ip.RayTransform(8, angles=4)
+    with pytest.raises(InputError, match=r"x: expected trailing shape \(8, 8\).*\(1, 7, 8\)"):
+        A(torch.zeros(1, 7, 8))
+    with pytest.raises(InputError, match="x: expected a floating-point tensor, got dtype torch.int64"):
+        A(torch.zeros(1, 8, 8, dtype=torch.long))
+    with pytest.raises(InputError, match=r"y: expected trailing shape \(4, 8\)"):
+        A.adjoint(torch.zeros(1, 5, 8))
+    with pytest.raises(InputError, match="x: expected a torch.Tensor"):
+        A([[0.0]])
+
+
+def test_constructors_name_bad_arguments():
+    with pytest.raises(InputError, match="n:"):
+        ip.RayTransform(1)
+    with pytest.raises(InputError, match="angles:"):
+        ip.RayTransform(8, angles=0)
+    with pytest.raises(InputError, match="spp:"):
+        ip.RayTransform(8, spp=0)
+    with pytest.raises(InputError, match="max_nnz"):
+        ip.RayTransform(32, angles=30, max_nnz=1000)
+    with pytest.raises(InputError, match="boundary:"):
+        ip.Blur(ip.box_kernel(3), boundary="mirror")
+    with pytest.raises(InputError, match="kernel:"):
+        ip.Blur(torch.ones(3))
+    with pytest.raises(InputError, match="factor:"):
+        ip.Downsample(0)
+    with pytest.raises(InputError, match="x: image size 9x9 is not a multiple of factor=2"):
+        ip.Downsample(2)(torch.zeros(1, 9, 9))
+    with pytest.raises(InputError, match="filter:"):
+        ip.RayTransform(8, angles=4).fbp(torch.zeros(1, 4, 8), filter="ramp")
+
+
+def test_solvers_reject_nan_data_and_bad_parameters():
+    A = ip.Blur(ip.gaussian_kernel(1.0), shape=(8, 8))
+    y = torch.zeros(1, 8, 8, dtype=torch.float64)
+    bad = y.clone()
+    bad[0, 0, 0] = float("nan")
+    with pytest.raises(InputError, match="y"):
+        ip.tikhonov(A, bad, 0.1)
+    with pytest.raises(InputError, match="y"):
+        ip.landweber(A, bad)
+    with pytest.raises(InputError, match="alpha"):
+        ip.tikhonov(A, y, -1.0)
+    with pytest.raises(InputError, match="tau_dp"):
+        ip.landweber(A, y + 1, delta=0.1, tau_dp=0.9)
+    with pytest.raises(InputError, match="A: expected a LinearOperator"):
+        ip.cgls(lambda x: x, y)
+    with pytest.raises(InputError, match="delta"):
+        ip.discrepancy_alpha(A, y + 1, 0.0)
+
+
+def test_step_sizes_that_break_convergence_are_refused():
+    A = ip.Blur(ip.gaussian_kernel(1.0), shape=(8, 8))
+    y = torch.ones(1, 8, 8, dtype=torch.float64)
+    with pytest.raises(InputError, match=r"step: Landweber needs 0 < step < 2/\|\|A\|\|\^2"):
+        ip.landweber(A, y, step=2.5)
+    with pytest.raises(InputError, match="step: PnP-PGD needs"):
+        ip.pnp_pgd(A, y, ip.CirculantDenoiser(torch.full((8, 8), 0.5)), step=2.5)
+    with pytest.raises(InputError, match=r"tau \* sigma \* \|\|K\|\|\^2 < 1"):
+        ip.pdhg_tv(A, y, 0.1, tau=1.0, sigma=1.0)
+    with pytest.raises(InputError, match="L:"):
+        ip.fista(lambda x: x, lambda v, s: v, 0.0, y)
+
+
+def test_start_point_must_match_shape_device_and_dtype():
+    A = ip.Blur(ip.gaussian_kernel(1.0), shape=(8, 8))
+    y = torch.ones(1, 8, 8, dtype=torch.float64)
+    with pytest.raises(InputError, match="x0: expected shape"):
+        ip.landweber(A, y, x0=torch.zeros(1, 4, 4, dtype=torch.float64))
+    with pytest.raises(InputError, match="x0: expected dtype torch.float64"):
+        ip.cgls(A, y, x0=torch.zeros(1, 8, 8, dtype=torch.float32))
+    with pytest.raises(InputError, match="x0: expected device cpu"):
+        ip.pdhg_tv(A, y, 0.1, x0=torch.zeros(1, 8, 8, dtype=torch.float64, device="meta"))
+
+
+def test_noise_and_phantom_arguments_are_checked():
+    with pytest.raises(InputError, match="level"):
+        ip.add_noise(torch.ones(1, 4), -0.1)
+    with pytest.raises(InputError, match="photons"):
+        ip.add_poisson_noise(torch.ones(1, 4), 0.0)
+    with pytest.raises(InputError, match="y"):
+        ip.add_noise(torch.tensor([[float("inf")]]), 0.1)
+    with pytest.raises(InputError, match="n_images"):
+        ip.random_ellipses(16, 0)
+    with pytest.raises(InputError, match=r"params: expected an array of shape \(K, 6\)"):
+        ip.ellipse_sinogram(torch.zeros(3, 5), ip.RayTransform(8, angles=2))
+
+
+def test_adversarial_arguments_are_checked():
+    with pytest.raises(InputError, match="gradient_penalty"):
+        ip.AdversarialRegularizer(ip.ConvCritic(), gradient_penalty="both")
+    with pytest.raises(InputError, match="critic"):
+        ip.AdversarialRegularizer(lambda x: x)
+    ar = ip.AdversarialRegularizer(ip.ConvCritic())
+    with pytest.raises(InputError, match="x_artefact"):
+        ar.loss(torch.zeros(2, 1, 8, 8), torch.zeros(3, 1, 8, 8))
+    with pytest.raises(InputError, match="image_size"):
+        ip.LunzCritic(20)
