@@ -259,6 +259,7 @@ def run_train(args: Any) -> int:
     }
     torch.manual_seed(seed)
     preset = getattr(args, "preset", None)
+    model: nn.Module
     if preset is not None:
         if args.model != "stable-chebnet":
             raise InputError(f"preset: presets configure stable-chebnet, got --model {args.model}")
