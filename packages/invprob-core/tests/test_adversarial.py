@@ -80,7 +80,14 @@ def test_convex_critic_is_convex():
     clean, _ = ip.random_ellipses(12, 32, seed=0)
     noisy = clean + 0.3 * torch.randn(clean.shape, generator=g)
     ar = ip.AdversarialRegularizer(critic, "two-sided", 5.0)
-    ar.fit(clean.double(), noisy.double(), 20, torch.optim.Adam(critic.parameters(), lr=1e-2), seed=0, progress=False)
+    ar.fit(
+        clean.double(),
+        noisy.double(),
+        20,
+        torch.optim.Adam(critic.parameters(), lr=1e-2),
+        seed=0,
+        progress=False,
+    )
     for conv in [*critic.wz, critic.out]:
         assert float(conv.weight.detach().min()) >= 0.0
     check()
@@ -121,7 +128,9 @@ def test_critic_training_separates_clean_from_artefacts():
     noisy = clean + 0.2 * torch.randn(clean.shape, generator=torch.Generator().manual_seed(0))
     critic = ip.ConvCritic()
     ar = ip.AdversarialRegularizer(critic)
-    ar.fit(clean, noisy, 60, torch.optim.RMSprop(critic.parameters(), lr=1e-3), seed=0, progress=False)
+    ar.fit(
+        clean, noisy, 60, torch.optim.RMSprop(critic.parameters(), lr=1e-3), seed=0, progress=False
+    )
     held_c, _ = ip.random_ellipses(16, 32, seed=4)
     held_n = held_c + 0.2 * torch.randn(held_c.shape, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():

@@ -26,22 +26,54 @@ def test_cli_reconstruct(tmp_path, sinogram, capsys):
     # .npz input gives the same result
     np.savez(tmp_path / "sino.npz", data=y)
     out2 = tmp_path / "rec2.npy"
-    assert main(["reconstruct", str(tmp_path / "sino.npz"), "--method", "fbp", "-o", str(out2)]) == 0
+    assert (
+        main(["reconstruct", str(tmp_path / "sino.npz"), "--method", "fbp", "-o", str(out2)]) == 0
+    )
     assert np.array_equal(np.load(out2), got)
     # TIFF input ([io] extra) as well
     tifffile = pytest.importorskip("tifffile")
     tifffile.imwrite(tmp_path / "sino.tif", y)
     out3 = tmp_path / "rec3.npy"
-    assert main(["reconstruct", str(tmp_path / "sino.tif"), "--method", "fbp", "-o", str(out3)]) == 0
+    assert (
+        main(["reconstruct", str(tmp_path / "sino.tif"), "--method", "fbp", "-o", str(out3)]) == 0
+    )
     assert np.array_equal(np.load(out3), got)
     # no overwrite without --overwrite: exit 2, file untouched
     before = out.read_bytes()
     capsys.readouterr()
-    assert main(["reconstruct", str(tmp_path / "sino.npy"), "--method", "fbp", "--filter", "hann", "-o", str(out)]) == 2
+    assert (
+        main(
+            [
+                "reconstruct",
+                str(tmp_path / "sino.npy"),
+                "--method",
+                "fbp",
+                "--filter",
+                "hann",
+                "-o",
+                str(out),
+            ]
+        )
+        == 2
+    )
     assert "--overwrite" in capsys.readouterr().err
     assert out.read_bytes() == before
     # a geometry that does not fit the data: exit 2 naming the flag
-    assert main(["reconstruct", str(tmp_path / "sino.npy"), "--method", "fbp", "--angles", "30", "-o", str(tmp_path / "x.npy")]) == 2
+    assert (
+        main(
+            [
+                "reconstruct",
+                str(tmp_path / "sino.npy"),
+                "--method",
+                "fbp",
+                "--angles",
+                "30",
+                "-o",
+                str(tmp_path / "x.npy"),
+            ]
+        )
+        == 2
+    )
     assert "--angles" in capsys.readouterr().err
 
 
@@ -50,7 +82,16 @@ def test_cli_reconstruct_tikhonov_by_discrepancy_matches_library(tmp_path, sinog
     yd, d = ip.add_noise(torch.from_numpy(y)[None, None], 0.02, seed=0)
     np.save(tmp_path / "noisy.npy", yd[0, 0].numpy())
     out = tmp_path / "tik.npy"
-    args = ["reconstruct", str(tmp_path / "noisy.npy"), "--method", "tikhonov", "--delta", str(float(d[0])), "-o", str(out)]
+    args = [
+        "reconstruct",
+        str(tmp_path / "noisy.npy"),
+        "--method",
+        "tikhonov",
+        "--delta",
+        str(float(d[0])),
+        "-o",
+        str(out),
+    ]
     assert main(args) == 0
     _, ref = ip.discrepancy_alpha(A, yd, float(d[0]))
     assert np.max(np.abs(np.load(out) - ref.x[0, 0].numpy())) < 1e-8

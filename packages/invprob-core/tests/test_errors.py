@@ -1,15 +1,17 @@
 import pytest
 import torch
-from sciml_core import InputError
 
 import invprob_core as ip
+from sciml_core import InputError
 
 
 def test_operator_rejects_wrong_shape_and_dtype():
     A = ip.RayTransform(8, angles=4)
     with pytest.raises(InputError, match=r"x: expected trailing shape \(8, 8\).*\(1, 7, 8\)"):
         A(torch.zeros(1, 7, 8))
-    with pytest.raises(InputError, match="x: expected a floating-point tensor, got dtype torch.int64"):
+    with pytest.raises(
+        InputError, match="x: expected a floating-point tensor, got dtype torch.int64"
+    ):
         A(torch.zeros(1, 8, 8, dtype=torch.long))
     with pytest.raises(InputError, match=r"y: expected trailing shape \(4, 8\)"):
         A.adjoint(torch.zeros(1, 5, 8))

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 import torch
-from sciml_core import InputError
 
 import invprob_core as ip
+from sciml_core import InputError
 
 
 def _wiener(n, sigma=0.1, count=64, seed=0):
@@ -59,10 +59,16 @@ def test_pnp_fixed_point_equals_closed_form_for_periodic_deblurring(dtype, tol):
     tau = 0.5
     Dt = D.filtered(tau)
     # closed form: (|k|^2 + (tau/eta)(1/d - 1)) x^ = conj(k) y^
-    k = torch.fft.fft2(torch.roll(torch.nn.functional.pad(ip.gaussian_kernel(1.0), (0, n - 7, 0, n - 7)), (-3, -3), (0, 1)))
+    k = torch.fft.fft2(
+        torch.roll(
+            torch.nn.functional.pad(ip.gaussian_kernel(1.0), (0, n - 7, 0, n - 7)), (-3, -3), (0, 1)
+        )
+    )
     lhat = (1.0 / D.spectrum - 1.0) * tau / eta
     closed = torch.fft.ifft2(k.conj() * torch.fft.fft2(y) / (k.abs() ** 2 + lhat)).real
-    r = ip.pnp_pgd(A, y.to(dtype), Dt, step=eta, max_iter=20000, tol=1e-14 if dtype == torch.float64 else 1e-7)
+    r = ip.pnp_pgd(
+        A, y.to(dtype), Dt, step=eta, max_iter=20000, tol=1e-14 if dtype == torch.float64 else 1e-7
+    )
     assert r.x.dtype == dtype
     assert float((r.x.double() - closed).norm() / closed.norm()) < tol
     fp = ip.pnp_fixed_point(A, y.to(dtype), Dt, step=eta)
@@ -136,7 +142,7 @@ def test_learned_circulant_denoiser():
     learned = ip.CirculantDenoiser.fit_mse(train.double(), sigma, steps=400, seed=0)
     d = learned.spectrum
     assert float((d - torch.roll(torch.flip(d, (0, 1)), (1, 1), (0, 1))).abs().max()) == 0.0
-    assert 1e-6 <= float(d.min()) and float(d.max()) <= 1 - 1e-6
+    assert float(d.min()) >= 1e-6 and float(d.max()) <= 1 - 1e-6
     wiener = ip.CirculantDenoiser.fit_wiener(train.double(), sigma)
     noisy, _ = ip.add_noise(test.double(), sigma, seed=5, relative=False)
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 import torch
-from sciml_core import InputError
 
 import invprob_core as ip
+from sciml_core import InputError
 
 
 def _deblur_problem(n=32, sigma_blur=1.5, eta=0.02, seed=0, dtype=torch.float64):
@@ -216,7 +216,10 @@ def test_pdhg_tv_matches_dual_projected_gradient_in_2d():
     r = ip.pdhg_tv(ip.Identity((10, 12)), y, lam, max_iter=20000, tol=1e-13)
     assert float((r.x - ref).abs().max()) < 1e-5
     obj = r.history["objective"]
-    assert obj[-1] <= 0.5 * float(((ref - y) ** 2).sum()) + lam * float(ip.total_variation(ref).sum()) + 1e-9
+    assert (
+        obj[-1]
+        <= 0.5 * float(((ref - y) ** 2).sum()) + lam * float(ip.total_variation(ref).sum()) + 1e-9
+    )
 
 
 def test_pdhg_step_condition_raises():

@@ -7,8 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sciml_core import InputError, as_torch_generator, check_finite, load_checkpoint, save_checkpoint
 from torch import nn
+
+from sciml_core import (
+    InputError,
+    as_torch_generator,
+    check_finite,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 from .__about__ import __version__
 from ._critics import CRITICS
@@ -49,7 +56,9 @@ class AdversarialRegularizer:
         if not isinstance(critic, nn.Module):
             raise InputError(f"critic: expected a torch.nn.Module, got {type(critic).__name__}")
         if gradient_penalty not in PENALTIES:
-            raise InputError(f"gradient_penalty: expected one of {PENALTIES}, got {gradient_penalty!r}")
+            raise InputError(
+                f"gradient_penalty: expected one of {PENALTIES}, got {gradient_penalty!r}"
+            )
         gp_weight = check_positive(gp_weight, "gp_weight", allow_zero=True)
         if gradient_penalty == "none":
             bound = getattr(critic, "lipschitz_bound", None)
@@ -162,7 +171,9 @@ class AdversarialRegularizer:
         g = A.adjoint(A(x_true) - y)
         return float(g.flatten(1).norm(dim=1).mean())
 
-    def objective(self, A: LinearOperator, y: torch.Tensor, lam: float, x: torch.Tensor) -> torch.Tensor:
+    def objective(
+        self, A: LinearOperator, y: torch.Tensor, lam: float, x: torch.Tensor
+    ) -> torch.Tensor:
         r"""Per-image :math:`\tfrac12\|Ax - y\|^2 + \lambda\Psi(x)`, shape ``(B,)``."""
         r = A._fwd(x) - y
         data = 0.5 * (r**2).flatten(1).sum(1)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+
 from sciml_core import adjoint_test, atomic_write_text, compare_timing, format_comparisons
 
 from ._ray import _MEMORY_CACHE, RayTransform
@@ -37,12 +38,19 @@ class GridSampleProjector:
             th = self.theta[a0 : a0 + self.chunk].to(x.dtype)
             c, s = torch.cos(th), torch.sin(th)
             # sample the image along rays: detector s along e = (cos, sin), ray t along e_perp
-            mat = torch.stack([torch.stack([c, -s, torch.zeros_like(c)], 1),
-                               torch.stack([-s, -c, torch.zeros_like(c)], 1)], 1)  # (A, 2, 3)
+            mat = torch.stack(
+                [
+                    torch.stack([c, -s, torch.zeros_like(c)], 1),
+                    torch.stack([-s, -c, torch.zeros_like(c)], 1),
+                ],
+                1,
+            )  # (A, 2, 3)
             grid = F.affine_grid(mat, (len(th), 1, self.n, self.n), align_corners=False)
             grid = grid[None].expand(b, -1, -1, -1, -1).reshape(-1, self.n, self.n, 2)
             img = x[:, None].expand(-1, len(th), -1, -1).reshape(-1, 1, self.n, self.n)
-            rot = F.grid_sample(img, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+            rot = F.grid_sample(
+                img, grid, mode="bilinear", padding_mode="zeros", align_corners=False
+            )
             outs.append(rot.reshape(b, len(th), self.n, self.n).sum(dim=-2) * self.h)
         return torch.cat(outs, dim=1)
 
@@ -85,19 +93,34 @@ def bench(
             t0 = time.perf_counter()
             RayTransform(n, angles=180, cache_dir=tmp)
             disk = time.perf_counter() - t0
-        x = torch.rand(batch, n, n, generator=gen)
+        c = (torch.arange(n) - n / 2 + 0.5) * (2.0 / n)
+        disc = (c[None, :] ** 2 + c[:, None] ** 2) < 1.0  # circle=True objects for every peer
+        x = torch.rand(batch, n, n, generator=gen) * disc
         y = A(x)
         A.adjoint(y)
         info = {
-            "n": n, "angles": 180, "batch": batch, "nnz": A.nnz,
-            "matrix_MB": round(A.matrix_bytes / 2**20, 1), "cold_build_s": round(cold, 2),
+            "n": n,
+            "angles": 180,
+            "batch": batch,
+            "nnz": A.nnz,
+            "matrix_MB": round(A.matrix_bytes / 2**20, 1),
+            "cold_build_s": round(cold, 2),
             "disk_load_s": round(disk, 2),
-            "adjoint_mismatch_ours": adjoint_test(A, A.adjoint, x[:2].double(), torch.randn(2, 180, n, generator=gen, dtype=torch.float64)),
+            "adjoint_mismatch_ours": adjoint_test(
+                A,
+                A.adjoint,
+                x[:2].double(),
+                torch.randn(2, 180, n, generator=gen, dtype=torch.float64),
+            ),
         }
-        print(f"n={n}: nnz={A.nnz / 1e6:.1f} M, matrix {info['matrix_MB']} MB (M and M^T), "
-              f"cold build {cold:.1f} s, disk-cache load {disk:.2f} s")
+        print(
+            f"n={n}: nnz={A.nnz / 1e6:.1f} M, matrix {info['matrix_MB']} MB (M and M^T), "
+            f"cold build {cold:.1f} s, disk-cache load {disk:.2f} s"
+        )
         gs = GridSampleProjector(n, theta)
         xd, yd = x[:2].double(), torch.randn(2, 180, n, generator=gen, dtype=torch.float64)
+        # ours against the grid_sample forward on the same images (same geometry, other sampling)
+        info["rel_diff_A_vs_grid_sample"] = float((gs.forward(xd) - A(xd)).norm() / A(xd).norm())
         info["adjoint_mismatch_grid_sample"] = adjoint_test(gs.forward, gs.adjoint, xd, yd)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -106,7 +129,13 @@ def bench(
                 ("A*", lambda: A.adjoint(y), lambda: gs.adjoint(y)),
                 ("A+A*", lambda: A.adjoint(A(x)), lambda: gs.adjoint(gs.forward(x))),
             ):
-                c = compare_timing(ours, peer, repeats=repeats, warmup=1, label=f"n={n} {what} vs grid_sample (batch {batch})")
+                c = compare_timing(
+                    ours,
+                    peer,
+                    repeats=repeats,
+                    warmup=1,
+                    label=f"n={n} {what} vs grid_sample (batch {batch})",
+                )
                 comparisons.append(c)
             if sk is not None:
                 radon, iradon = sk
@@ -115,13 +144,27 @@ def bench(
                 sins = [radon(im, theta=deg, circle=True) for im in imgs]
                 c = compare_timing(
                     lambda: A.adjoint(A(x)),
-                    lambda: [iradon(radon(im, theta=deg, circle=True), theta=deg, filter_name=None, circle=True) for im in imgs],
-                    repeats=repeats, warmup=1,
+                    lambda: [
+                        iradon(
+                            radon(im, theta=deg, circle=True),
+                            theta=deg,
+                            filter_name=None,
+                            circle=True,
+                        )
+                        for im in imgs
+                    ],
+                    repeats=repeats,
+                    warmup=1,
                     label=f"n={n} A+A* vs skimage radon+iradon(filter_name=None) (looped, {batch} images)",
                 )
                 comparisons.append(c)
                 xs = np.random.default_rng(seed).standard_normal((n, n))
-                xs *= (np.add.outer((np.arange(n) - n / 2 + 0.5) ** 2, (np.arange(n) - n / 2 + 0.5) ** 2) < (n / 2) ** 2)
+                xs *= (
+                    np.add.outer(
+                        (np.arange(n) - n / 2 + 0.5) ** 2, (np.arange(n) - n / 2 + 0.5) ** 2
+                    )
+                    < (n / 2) ** 2
+                )
                 ys = np.random.default_rng(seed + 1).standard_normal(sins[0].shape)
                 lhs = float(np.sum(radon(xs, theta=deg, circle=True) * ys))
                 rhs = float(np.sum(xs * iradon(ys, theta=deg, filter_name=None, circle=True)))
@@ -131,11 +174,17 @@ def bench(
     table = format_comparisons(comparisons)
     print(table)
     for c in comparisons:
-        print(f"{c.label}: ours {1e3 * c.t_ours / batch:.2f} ms/image, peer {1e3 * c.t_peer / batch:.2f} ms/image, speedup {c.speedup:.1f}x")
+        print(
+            f"{c.label}: ours {1e3 * c.t_ours / batch:.2f} ms/image, peer {1e3 * c.t_peer / batch:.2f} ms/image, speedup {c.speedup:.1f}x"
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    payload = {"geometry": rows, "comparisons": [c.row() for c in comparisons], "device": "cpu",
-               "note": "GPU rows not run: no CUDA device"}
+    payload = {
+        "geometry": rows,
+        "comparisons": [c.row() for c in comparisons],
+        "device": "cpu",
+        "note": "GPU rows not run: no CUDA device",
+    }
     atomic_write_text(out / "bench.json", json.dumps(payload, indent=1, default=str))
     for r in rows:
         print(json.dumps(r, default=str))

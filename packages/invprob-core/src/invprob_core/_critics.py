@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from sciml_core import InputError
 from torch import nn
+
+from sciml_core import InputError
 
 
 def _conv_stack(in_channels: int) -> nn.Sequential:
@@ -42,7 +43,9 @@ class LunzCritic(nn.Module):
         self.image_size, self.in_channels = int(image_size), int(in_channels)
         self.convs = _conv_stack(in_channels)
         side = image_size // 16
-        self.fc = nn.Sequential(nn.Linear(128 * side * side, 256), nn.LeakyReLU(0.1), nn.Linear(256, 1))
+        self.fc = nn.Sequential(
+            nn.Linear(128 * side * side, 256), nn.LeakyReLU(0.1), nn.Linear(256, 1)
+        )
 
     def config(self) -> dict[str, int]:
         return {"image_size": self.image_size, "in_channels": self.in_channels}
@@ -107,7 +110,10 @@ class ConvexCritic(nn.Module):
             [nn.Conv2d(in_channels, hidden, kernel_size, padding=p) for _ in range(n_layers)]
         )
         self.wz = nn.ModuleList(
-            [nn.Conv2d(hidden, hidden, kernel_size, padding=p, bias=False) for _ in range(n_layers - 1)]
+            [
+                nn.Conv2d(hidden, hidden, kernel_size, padding=p, bias=False)
+                for _ in range(n_layers - 1)
+            ]
         )
         self.out = nn.Conv2d(hidden, 1, 1, bias=False)
         self.sparse = nn.Conv2d(in_channels, 8, kernel_size, padding=p, bias=False)

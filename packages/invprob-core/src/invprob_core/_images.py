@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+
 from sciml_core import InputError, require_extra
 
 NAMES = ("camera", "astronaut", "coffee", "chelsea", "brick", "grass", "gravel", "moon", "text")

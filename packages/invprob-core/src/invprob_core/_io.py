@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import numpy as np
+
 from sciml_core import InputError, atomic_write_bytes, require_extra
 
 

@@ -449,6 +449,11 @@ class LinearPnP:
             raise InputError(
                 f"denoiser: expected a CirculantDenoiser, got {type(denoiser).__name__}"
             )
+        if A.in_shape is not None and tuple(A.in_shape) != tuple(denoiser.spectrum.shape):
+            raise InputError(
+                f"denoiser: spectrum shape {tuple(denoiser.spectrum.shape)} differs from the "
+                f"operator's image shape {A.in_shape}"
+            )
         self.denoiser = denoiser
         self.step = step
         self._dense: tuple[torch.Tensor, torch.Tensor] | None = None

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from sciml_core import Result, get_pyplot, psnr, root_seed, save_figure, ssim
 
 from .__about__ import __version__
@@ -70,97 +71,161 @@ def _ct_table(res: Result, out: Path, cfg: dict, seed: int, plt) -> dict[str, fl
     t0 = time.perf_counter()
     grid = [10.0**k for k in np.arange(-3.0, 1.01, 0.5)]
     alpha, _ = _best(grid, lambda a: tikhonov(A, y_va, a, tol=1e-6).x, x_va)
-    record("Tikhonov (validation alpha)", tikhonov(A, y_te, alpha, tol=1e-6).x, f"alpha={alpha:.3g}",
-           time.perf_counter() - t0)
+    record(
+        "Tikhonov (validation alpha)",
+        tikhonov(A, y_te, alpha, tol=1e-6).x,
+        f"alpha={alpha:.3g}",
+        time.perf_counter() - t0,
+    )
     t0 = time.perf_counter()
     xs, alphas = [], []
     for i in range(len(y_te)):
         a, r = discrepancy_alpha(A, y_te[i : i + 1], float(d_te[i]), TAU_DP, rtol=1e-3)
         xs.append(r.x)
         alphas.append(a)
-    record("Tikhonov (discrepancy)", torch.cat(xs), f"median alpha={np.median(alphas):.3g}",
-           time.perf_counter() - t0)
+    record(
+        "Tikhonov (discrepancy)",
+        torch.cat(xs),
+        f"median alpha={np.median(alphas):.3g}",
+        time.perf_counter() - t0,
+    )
 
     # TV-PDHG, non-negative
     t0 = time.perf_counter()
     tv_grid = [10.0**k for k in np.arange(-3.0, -1.49, 0.5)]
     its = cfg["tv_iters"]
     a_tv, _ = _best(tv_grid, lambda a: pdhg_tv(A, y_va, a, nonneg=True, max_iter=its).x, x_va)
-    record("TV-PDHG", pdhg_tv(A, y_te, a_tv, nonneg=True, max_iter=its).x,
-           f"alpha={a_tv:.3g}, {its} its", time.perf_counter() - t0)
+    record(
+        "TV-PDHG",
+        pdhg_tv(A, y_te, a_tv, nonneg=True, max_iter=its).x,
+        f"alpha={a_tv:.3g}, {its} its",
+        time.perf_counter() - t0,
+    )
 
     # linear PnP: Wiener and MSE-trained circulant denoisers fitted on the training phantoms
     t0 = time.perf_counter()
     wiener = CirculantDenoiser.fit_wiener(x_tr.double(), 0.05)
-    learned = CirculantDenoiser.fit_mse(x_tr[: cfg["mse_images"]].double(), 0.05, steps=cfg["mse_steps"], seed=base)
+    learned = CirculantDenoiser.fit_mse(
+        x_tr[: cfg["mse_images"]].double(), 0.05, steps=cfg["mse_steps"], seed=base
+    )
     timings["denoiser fits"] = time.perf_counter() - t0
     for label, D in (("Wiener", wiener), ("MSE-trained", learned)):
         pnp = LinearPnP(A, D)
         t0 = time.perf_counter()
         tau_grid = [10.0**k for k in np.arange(-3.0, 0.01, 0.5)]
-        tau, _ = _best(tau_grid, lambda t, pnp=pnp: pnp.fixed_point(y_va.double(), t).x.float(), x_va)
-        record(f"PnP {label} (validation tau)", pnp.fixed_point(y_te.double(), tau).x.float(),
-               f"tau={tau:.3g}", time.perf_counter() - t0)
+        tau, _ = _best(
+            tau_grid, lambda t, pnp=pnp: pnp.fixed_point(y_va.double(), t).x.float(), x_va
+        )
+        record(
+            f"PnP {label} (validation tau)",
+            pnp.fixed_point(y_te.double(), tau).x.float(),
+            f"tau={tau:.3g}",
+            time.perf_counter() - t0,
+        )
         if label == "Wiener":
             t0 = time.perf_counter()
             xs, taus = [], []
             for i in range(len(y_te)):
-                t, r = pnp.tau_by_discrepancy(y_te[i : i + 1].double(), float(d_te[i]), TAU_DP, rtol=1e-3)
+                t, r = pnp.tau_by_discrepancy(
+                    y_te[i : i + 1].double(), float(d_te[i]), TAU_DP, rtol=1e-3
+                )
                 xs.append(r.x.float())
                 taus.append(t)
-            record("PnP Wiener (discrepancy)", torch.cat(xs), f"median tau={np.median(taus):.3g}",
-                   time.perf_counter() - t0)
+            record(
+                "PnP Wiener (discrepancy)",
+                torch.cat(xs),
+                f"median tau={np.median(taus):.3g}",
+                time.perf_counter() - t0,
+            )
 
     # adversarial regularisers: Lunz critic (one-sided, 20, RMSProp 1e-4) and ACR
     steps = cfg["recon_steps"]
     curves = {}
     for label, make, kw, opt in (
         ("AR", lambda: LunzCritic(n), {}, lambda c: torch.optim.RMSprop(c.parameters(), lr=1e-4)),
-        ("ACR", lambda: ConvexCritic(), {"gradient_penalty": "two-sided", "gp_weight": 5.0},
-         lambda c: torch.optim.Adam(c.parameters(), lr=2e-5)),
+        (
+            "ACR",
+            lambda: ConvexCritic(),
+            {"gradient_penalty": "two-sided", "gp_weight": 5.0},
+            lambda c: torch.optim.Adam(c.parameters(), lr=2e-5),
+        ),
     ):
         torch.manual_seed(base)
         critic = make()
         untrained = AdversarialRegularizer(copy.deepcopy(critic), **kw)
         ar = AdversarialRegularizer(critic, **kw)
         t0 = time.perf_counter()
-        curves[label] = ar.fit(x_tr, fbp_tr, cfg["critic_steps"], opt(critic), seed=base, batch_size=16,
-                               progress=False)
+        curves[label] = ar.fit(
+            x_tr, fbp_tr, cfg["critic_steps"], opt(critic), seed=base, batch_size=16, progress=False
+        )
         timings[f"{label} critic training ({cfg['critic_steps']} steps)"] = time.perf_counter() - t0
         lam0 = AdversarialRegularizer.lambda_heuristic(A, x_tr[:64], y_tr[:64])
         t0 = time.perf_counter()
-        fac, _ = _best([0.5, 1.0, 2.0], lambda f, ar=ar: ar.reconstruct(A, y_va, f * lam0, steps=steps).x, x_va)
+        fac, _ = _best(
+            [0.5, 1.0, 2.0], lambda f, ar=ar, lam0=lam0: ar.reconstruct(A, y_va, f * lam0, steps=steps).x, x_va
+        )
         lam = fac * lam0
-        record(label, ar.reconstruct(A, y_te, lam, steps=steps).x,
-               f"lam={fac:g} x heuristic {lam0:.3g}, {steps} GD steps", time.perf_counter() - t0)
+        record(
+            label,
+            ar.reconstruct(A, y_te, lam, steps=steps).x,
+            f"lam={fac:g} x heuristic {lam0:.3g}, {steps} GD steps",
+            time.perf_counter() - t0,
+        )
         with torch.no_grad():
             gap = float(critic(A.fbp(y_te, filter="hann")).mean() - critic(x_te).mean())
         rows[label]["critic_gap"] = gap
         if label == "AR":
             t0 = time.perf_counter()
-            record("AR control: lambda=0 (GD on data term)", ar.reconstruct(A, y_te, 0.0, steps=steps).x,
-                   f"{steps} GD steps", time.perf_counter() - t0)
+            record(
+                "AR control: lambda=0 (GD on data term)",
+                ar.reconstruct(A, y_te, 0.0, steps=steps).x,
+                f"{steps} GD steps",
+                time.perf_counter() - t0,
+            )
             t0 = time.perf_counter()
-            record("AR control: untrained critic", untrained.reconstruct(A, y_te, lam, steps=steps).x,
-                   f"lam={lam:.3g}, {steps} GD steps", time.perf_counter() - t0)
+            record(
+                "AR control: untrained critic",
+                untrained.reconstruct(A, y_te, lam, steps=steps).x,
+                f"lam={lam:.3g}, {steps} GD steps",
+                time.perf_counter() - t0,
+            )
 
     table = []
     for name, r in rows.items():
-        table.append([name, round(float(np.mean(r["psnr"])), 2), round(float(np.std(r["psnr"])), 2),
-                      round(float(np.mean(r["ssim"])), 4), round(float(np.std(r["ssim"])), 4),
-                      r["param"], round(r["seconds"], 2)])
+        table.append(
+            [
+                name,
+                round(float(np.mean(r["psnr"])), 2),
+                round(float(np.std(r["psnr"])), 2),
+                round(float(np.mean(r["ssim"])), 4),
+                round(float(np.std(r["ssim"])), 4),
+                r["param"],
+                round(r["seconds"], 2),
+            ]
+        )
     res.add_table(
-        "ct", f"CT, {n}x{n} random ellipses, {n_ang} angles, analytic sinograms, {100 * eta:g}% "
+        "ct",
+        f"CT, {n}x{n} random ellipses, {n_ang} angles, analytic sinograms, {100 * eta:g}% "
         f"Gaussian noise, {cfg['test']} test phantoms (parameters chosen on 4 validation phantoms; "
         "SSIM: Gaussian 11-tap window, sigma 1.5, data range 1)",
-        ["method", "PSNR mean", "PSNR std", "SSIM mean", "SSIM std", "parameter", "seconds"], table)
-    res.add_table("ct_timings", "Measured wall time of the CT stages (s)", ["stage", "seconds"],
-                  [[k, round(v, 2)] for k, v in timings.items()])
+        ["method", "PSNR mean", "PSNR std", "SSIM mean", "SSIM std", "parameter", "seconds"],
+        table,
+    )
+    res.add_table(
+        "ct_timings",
+        "Measured wall time of the CT stages (s)",
+        ["stage", "seconds"],
+        [[k, round(v, 2)] for k, v in timings.items()],
+    )
 
     # figures: one phantom per method, the sinogram, the critic training curves
     names = list(rows)
     cols = 4
-    fig, axes = plt.subplots(math.ceil((len(names) + 1) / cols), cols, figsize=(3 * cols, 3 * math.ceil((len(names) + 1) / cols)))
+    fig, axes = plt.subplots(
+        math.ceil((len(names) + 1) / cols),
+        cols,
+        figsize=(3 * cols, 3 * math.ceil((len(names) + 1) / cols)),
+    )
     axes = axes.ravel()
     axes[0].imshow(x_te[0, 0], cmap="gray", vmin=0, vmax=1)
     axes[0].set_title("truth", fontsize=8)
@@ -171,7 +236,9 @@ def _ct_table(res: Result, out: Path, cfg: dict, seed: int, plt) -> dict[str, fl
         ax.axis("off")
     save_figure(fig, out / "ct_reconstructions.png")
     plt.close(fig)
-    res.add_figure("ct_reconstructions.png", "Test phantom 0 reconstructed by every method (PSNR in dB)")
+    res.add_figure(
+        "ct_reconstructions.png", "Test phantom 0 reconstructed by every method (PSNR in dB)"
+    )
     fig, ax = plt.subplots(1, 2, figsize=(9, 3.5))
     ax[0].imshow(y_te[0, 0], aspect="auto", cmap="gray")
     ax[0].set_title("noisy analytic sinogram (angles x bins)")
@@ -183,7 +250,10 @@ def _ct_table(res: Result, out: Path, cfg: dict, seed: int, plt) -> dict[str, fl
     ax[1].legend()
     save_figure(fig, out / "ct_sinogram_training.png")
     plt.close(fig)
-    res.add_figure("ct_sinogram_training.png", "Sinogram of test phantom 0; critic training curves (moving average)")
+    res.add_figure(
+        "ct_sinogram_training.png",
+        "Sinogram of test phantom 0; critic training curves (moving average)",
+    )
 
     m = {k: float(np.mean(v["psnr"])) for k, v in rows.items()}
     m["AR gap"] = rows["AR"]["critic_gap"]
@@ -234,8 +304,11 @@ def _convergence(res: Result, out: Path, cfg: dict, seed: int, plt) -> dict[str,
         db.append(e)
 
     fig, ax = plt.subplots(1, 2, figsize=(10, 4))
-    for data, lab in ((a, "(a) ||x_d - x_R|| / ||x_R||, tau = min(1, 10 d/||y||)"),
-                      (b, "(b) same, tau = 1 fixed"), (c, "(c) ||x_d - x_true|| / ||x_true||, convergent tau")):
+    for data, lab in (
+        (a, "(a) ||x_d - x_R|| / ||x_R||, tau = min(1, 10 d/||y||)"),
+        (b, "(b) same, tau = 1 fixed"),
+        (c, "(c) ||x_d - x_true|| / ||x_true||, convergent tau"),
+    ):
         mu, sd = np.mean(data, 1), np.std(data, 1)
         ax[0].errorbar(levels, mu, yerr=sd, marker="o", label=lab, capsize=2)
     ax[0].axhline(gap, color="gray", ls=":", label="||x_R - x_true|| / ||x_true||")
@@ -251,13 +324,38 @@ def _convergence(res: Result, out: Path, cfg: dict, seed: int, plt) -> dict[str,
     ax[1].set_title("periodic deblurring: (a) with tau = min(1, 10 d)")
     save_figure(fig, out / "convergence.png")
     plt.close(fig)
-    res.add_figure("convergence.png", "Linear PnP as a convergent regularisation: error against noise level, log-log, mean +- std over 5 draws")
-    res.add_table("convergence", f"Linear PnP error vs relative noise (CT {n}x{n}, 30 angles, y0 = A x, float64)",
-                  ["rel. noise", "(a) to x_R, tau ~ d", "(b) to x_R, tau = 1", "(c) to x_true, tau ~ d", "deblur (a)"],
-                  [[lv, round(float(np.mean(p)), 5), round(float(np.mean(q)), 5), round(float(np.mean(r)), 5), round(float(np.mean(s)), 5)]
-                   for lv, p, q, r, s in zip(levels, a, b, c, db)])
-    return {"a": [float(np.mean(v)) for v in a], "b": [float(np.mean(v)) for v in b],
-            "c": [float(np.mean(v)) for v in c], "deblur": [float(np.mean(v)) for v in db], "gap": [gap]}
+    res.add_figure(
+        "convergence.png",
+        "Linear PnP as a convergent regularisation: error against noise level, log-log, mean +- std over 5 draws",
+    )
+    res.add_table(
+        "convergence",
+        f"Linear PnP error vs relative noise (CT {n}x{n}, 30 angles, y0 = A x, float64)",
+        [
+            "rel. noise",
+            "(a) to x_R, tau ~ d",
+            "(b) to x_R, tau = 1",
+            "(c) to x_true, tau ~ d",
+            "deblur (a)",
+        ],
+        [
+            [
+                lv,
+                round(float(np.mean(p)), 5),
+                round(float(np.mean(q)), 5),
+                round(float(np.mean(r)), 5),
+                round(float(np.mean(s)), 5),
+            ]
+            for lv, p, q, r, s in zip(levels, a, b, c, db)
+        ],
+    )
+    return {
+        "a": [float(np.mean(v)) for v in a],
+        "b": [float(np.mean(v)) for v in b],
+        "c": [float(np.mean(v)) for v in c],
+        "deblur": [float(np.mean(v)) for v in db],
+        "gap": [gap],
+    }
 
 
 def _deblur(res: Result, out: Path, cfg: dict, seed: int, plt) -> dict[str, float]:
@@ -279,8 +377,12 @@ def _deblur(res: Result, out: Path, cfg: dict, seed: int, plt) -> dict[str, floa
     alpha, rt = discrepancy_alpha(A, y, float(d[0]), TAU_DP)
     tau, rp = LinearPnP(A, D).tau_by_discrepancy(y, float(d[0]), TAU_DP)
     rv = pdhg_tv(A, y, 0.002, nonneg=True, max_iter=cfg["tv_iters"])
-    recs = {"blurred + 2% noise": y, f"Tikhonov (DP, alpha={alpha:.2g})": rt.x,
-            f"PnP Wiener (DP, tau={tau:.2g})": rp.x, "TV-PDHG (alpha=0.002)": rv.x}
+    recs = {
+        "blurred + 2% noise": y,
+        f"Tikhonov (DP, alpha={alpha:.2g})": rt.x,
+        f"PnP Wiener (DP, tau={tau:.2g})": rp.x,
+        "TV-PDHG (alpha=0.002)": rv.x,
+    }
     fig, ax = plt.subplots(1, 5, figsize=(15, 3.3))
     ax[0].imshow(x[0, 0], cmap="gray", vmin=0, vmax=1)
     ax[0].set_title(f"{name} (truth)", fontsize=8)
@@ -294,23 +396,55 @@ def _deblur(res: Result, out: Path, cfg: dict, seed: int, plt) -> dict[str, floa
         a_.axis("off")
     save_figure(fig, out / "deblurring.png")
     plt.close(fig)
-    res.add_figure("deblurring.png", f"Periodic Gaussian deblurring (sigma 2 px) of {name} {n}x{n}, 2% noise")
-    res.add_table("deblurring", f"Deblurring {name} {n}x{n}, Gaussian sigma 2, 2% noise (PSNR, data range 1)",
-                  ["method", "PSNR"], [[k, round(v, 2)] for k, v in scores.items()])
+    res.add_figure(
+        "deblurring.png", f"Periodic Gaussian deblurring (sigma 2 px) of {name} {n}x{n}, 2% noise"
+    )
+    res.add_table(
+        "deblurring",
+        f"Deblurring {name} {n}x{n}, Gaussian sigma 2, 2% noise (PSNR, data range 1)",
+        ["method", "PSNR"],
+        [[k, round(v, 2)] for k, v in scores.items()],
+    )
     return scores
 
 
-def reproduce(out_dir: str | Path, *, quick: bool = True, seed: int = 0, device: str = "auto") -> Path:
+def reproduce(
+    out_dir: str | Path, *, quick: bool = True, seed: int = 0, device: str = "auto"
+) -> Path:
     """Run the reproduction (CPU) and write ``result.json`` plus PNG figures into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     plt = get_pyplot("invprob-core")
     cfg = (
-        {"n": 32, "angles": 30, "eta": 0.03, "train": 512, "test": 8, "critic_steps": 150,
-         "recon_steps": 30, "tv_iters": 200, "mse_steps": 150, "mse_images": 64, "conv_n": 32, "deblur_n": 64}
-        if quick else
-        {"n": 64, "angles": 60, "eta": 0.03, "train": 2000, "test": 32, "critic_steps": 500,
-         "recon_steps": 100, "tv_iters": 500, "mse_steps": 500, "mse_images": 2000, "conv_n": 64, "deblur_n": 128}
+        {
+            "n": 32,
+            "angles": 30,
+            "eta": 0.03,
+            "train": 512,
+            "test": 8,
+            "critic_steps": 150,
+            "recon_steps": 30,
+            "tv_iters": 200,
+            "mse_steps": 150,
+            "mse_images": 64,
+            "conv_n": 32,
+            "deblur_n": 64,
+        }
+        if quick
+        else {
+            "n": 64,
+            "angles": 60,
+            "eta": 0.03,
+            "train": 2000,
+            "test": 32,
+            "critic_steps": 500,
+            "recon_steps": 100,
+            "tv_iters": 500,
+            "mse_steps": 500,
+            "mse_images": 2000,
+            "conv_n": 64,
+            "deblur_n": 128,
+        }
     )
     res = Result("invprob-core", __version__, seed=seed, device="cpu", quick=quick)
     t0 = time.perf_counter()
@@ -322,44 +456,99 @@ def reproduce(out_dir: str | Path, *, quick: bool = True, seed: int = 0, device:
     t0 = time.perf_counter()
     _deblur(res, out, cfg, seed, plt)
     t_deb = time.perf_counter() - t0
-    res.add_table("stages", "Wall time per part (s), CPU; device requested: " + str(device),
-                  ["part", "seconds"], [["CT table", round(t_ct, 1)], ["convergence plot", round(t_conv, 1)],
-                                        ["deblurring", round(t_deb, 1)]])
+    res.add_table(
+        "stages",
+        "Wall time per part (s), CPU; device requested: " + str(device),
+        ["part", "seconds"],
+        [
+            ["CT table", round(t_ct, 1)],
+            ["convergence plot", round(t_conv, 1)],
+            ["deblurring", round(t_deb, 1)],
+        ],
+    )
 
     def claim(name: str, expected: str, observed: str, holds: bool) -> None:
         res.add_claim(name, expected, observed, bool(holds))
 
-    fbp, tik_dp, tik_v = m["FBP (Hann)"], m["Tikhonov (discrepancy)"], m["Tikhonov (validation alpha)"]
+    fbp, tik_dp, tik_v = (
+        m["FBP (Hann)"],
+        m["Tikhonov (discrepancy)"],
+        m["Tikhonov (validation alpha)"],
+    )
     pnp_dp, tv, ar = m["PnP Wiener (discrepancy)"], m["TV-PDHG"], m["AR"]
-    gd, unt, acr = m["AR control: lambda=0 (GD on data term)"], m["AR control: untrained critic"], m["ACR"]
-    claim("Tikhonov above FBP (sparse view)", "PSNR(Tikhonov, validation alpha) > PSNR(FBP)",
-          f"{tik_v:.2f} vs {fbp:.2f} dB", tik_v > fbp)
-    claim("linear PnP (Wiener) >= Tikhonov at matched parameter choice",
-          "both by the discrepancy principle, tau_dp = 1.1: PSNR(PnP) >= PSNR(Tikhonov)",
-          f"{pnp_dp:.2f} vs {tik_dp:.2f} dB", pnp_dp >= tik_dp)
+    gd, unt, acr = (
+        m["AR control: lambda=0 (GD on data term)"],
+        m["AR control: untrained critic"],
+        m["ACR"],
+    )
+    claim(
+        "Tikhonov above FBP (sparse view)",
+        "PSNR(Tikhonov, validation alpha) > PSNR(FBP)",
+        f"{tik_v:.2f} vs {fbp:.2f} dB",
+        tik_v > fbp,
+    )
+    claim(
+        "linear PnP (Wiener) >= Tikhonov at matched parameter choice",
+        "both by the discrepancy principle, tau_dp = 1.1: PSNR(PnP) >= PSNR(Tikhonov)",
+        f"{pnp_dp:.2f} vs {tik_dp:.2f} dB",
+        pnp_dp >= tik_dp,
+    )
     claim("TV above FBP", "PSNR(TV-PDHG) > PSNR(FBP)", f"{tv:.2f} vs {fbp:.2f} dB", tv > fbp)
-    claim("trained AR beats gradient descent on the data term by >= 0.5 dB",
-          "PSNR(AR) - PSNR(lambda=0, same start/steps/step rule) >= 0.5 dB",
-          f"{ar - gd:+.2f} dB ({ar:.2f} vs {gd:.2f}); critic gap E psi(FBP) - E psi(clean) = {m['AR gap']:.3f} after "
-          f"{cfg['critic_steps']} steps", ar - gd >= 0.5)
-    claim("trained AR beats the untrained critic by >= 0.5 dB",
-          "PSNR(AR) - PSNR(untrained critic, same lambda/start/steps) >= 0.5 dB",
-          f"{ar - unt:+.2f} dB ({ar:.2f} vs {unt:.2f})", ar - unt >= 0.5)
-    claim("trained critic separates held-out FBP artefacts from clean images",
-          "E psi(FBP(y_test)) > E psi(x_test)", f"gap {m['AR gap']:.3f}", m["AR gap"] > 0)
-    claim("trained AR beats FBP by >= 1 dB", "PSNR(AR) - PSNR(FBP) >= 1 dB", f"{ar - fbp:+.2f} dB", ar - fbp >= 1.0)
-    claim("AR above TV (Lunz et al. report this on their CT data; not gated here)",
-          "PSNR(AR) > PSNR(TV)", f"AR - TV = {ar - tv:+.2f} dB", ar > tv)
-    claim("AR above ACR (reported, not gated)", "PSNR(AR) > PSNR(ACR)", f"AR - ACR = {ar - acr:+.2f} dB", ar > acr)
+    claim(
+        "trained AR beats gradient descent on the data term by >= 0.5 dB",
+        "PSNR(AR) - PSNR(lambda=0, same start/steps/step rule) >= 0.5 dB",
+        f"{ar - gd:+.2f} dB ({ar:.2f} vs {gd:.2f}); critic gap E psi(FBP) - E psi(clean) = {m['AR gap']:.3f} after "
+        f"{cfg['critic_steps']} steps",
+        ar - gd >= 0.5,
+    )
+    claim(
+        "trained AR beats the untrained critic by >= 0.5 dB",
+        "PSNR(AR) - PSNR(untrained critic, same lambda/start/steps) >= 0.5 dB",
+        f"{ar - unt:+.2f} dB ({ar:.2f} vs {unt:.2f})",
+        ar - unt >= 0.5,
+    )
+    claim(
+        "trained critic separates held-out FBP artefacts from clean images",
+        "E psi(FBP(y_test)) > E psi(x_test)",
+        f"gap {m['AR gap']:.3f}",
+        m["AR gap"] > 0,
+    )
+    claim(
+        "trained AR beats FBP by >= 1 dB",
+        "PSNR(AR) - PSNR(FBP) >= 1 dB",
+        f"{ar - fbp:+.2f} dB",
+        ar - fbp >= 1.0,
+    )
+    claim(
+        "AR above TV (Lunz et al. report this on their CT data; not gated here)",
+        "PSNR(AR) > PSNR(TV)",
+        f"AR - TV = {ar - tv:+.2f} dB",
+        ar > tv,
+    )
+    claim(
+        "AR above ACR (reported, not gated)",
+        "PSNR(AR) > PSNR(ACR)",
+        f"AR - ACR = {ar - acr:+.2f} dB",
+        ar > acr,
+    )
     a, b = conv["a"], conv["b"]
-    claim("convergent linear PnP: error to x_R falls with the noise level",
-          "(a) strictly decreasing over rel. noise 1e-1..1e-4 and final <= 0.5 x first",
-          " ".join(f"{v:.4f}" for v in a), all(p > q for p, q in zip(a, a[1:])) and a[-1] <= 0.5 * a[0])
-    claim("fixed-parameter linear PnP plateaus", "(b) last three points within 1 %",
-          " ".join(f"{v:.4f}" for v in b), max(b[-3:]) <= 1.01 * min(b[-3:]))
+    claim(
+        "convergent linear PnP: error to x_R falls with the noise level",
+        "(a) strictly decreasing over rel. noise 1e-1..1e-4 and final <= 0.5 x first",
+        " ".join(f"{v:.4f}" for v in a),
+        all(p > q for p, q in zip(a, a[1:])) and a[-1] <= 0.5 * a[0],
+    )
+    claim(
+        "fixed-parameter linear PnP plateaus",
+        "(b) last three points within 1 %",
+        " ".join(f"{v:.4f}" for v in b),
+        max(b[-3:]) <= 1.01 * min(b[-3:]),
+    )
     c = conv["c"]
-    claim("sparse-view null space: the error to the true image does not vanish",
-          "(c) decreases towards ||x_R - x_true||/||x_true|| > 0 and stays above it",
-          f"(c) {' '.join(f'{v:.4f}' for v in c)}; gap {conv['gap'][0]:.4f}",
-          conv["gap"][0] > 0 and all(p > q for p, q in zip(c, c[1:])) and min(c) >= conv["gap"][0])
+    claim(
+        "sparse-view null space: the error to the true image does not vanish",
+        "(c) decreases towards ||x_R - x_true||/||x_true|| > 0 and stays above it",
+        f"(c) {' '.join(f'{v:.4f}' for v in c)}; gap {conv['gap'][0]:.4f}",
+        conv["gap"][0] > 0 and all(p > q for p, q in zip(c, c[1:])) and min(c) >= conv["gap"][0],
+    )
     return res.save(out)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from sciml_core import InputError
 from sciml_core.cli import App
 
@@ -33,7 +34,9 @@ def _kernel(spec: str) -> torch.Tensor:
         if kind == "box":
             return box_kernel(int(value))
     except ValueError:
-        raise InputError(f"--kernel: expected gaussian:SIGMA, box:SIZE or FILE.npy, got {spec!r}") from None
+        raise InputError(
+            f"--kernel: expected gaussian:SIGMA, box:SIZE or FILE.npy, got {spec!r}"
+        ) from None
     if spec.endswith(".npy"):
         k = read_array(spec)
         if k.ndim != 2:
@@ -61,9 +64,13 @@ def build_operator(args: argparse.Namespace, data_shape: tuple[int, ...]):
             try:
                 angles = int(args.angles)
             except ValueError:
-                raise InputError(f"--angles: expected an integer or FILE.npy, got {args.angles!r}") from None
+                raise InputError(
+                    f"--angles: expected an integer or FILE.npy, got {args.angles!r}"
+                ) from None
         n = args.size if args.size is not None else (args.n_det or w)
-        A = RayTransform(n, angles=angles, n_det=args.n_det, spp=args.spp, circle=not args.no_circle)
+        A = RayTransform(
+            n, angles=angles, n_det=args.n_det, spp=args.spp, circle=not args.no_circle
+        )
         if (h, w) != A.out_shape:
             raise InputError(
                 f"--angles/--n-det: the operator expects sinograms of shape {A.out_shape} "
@@ -79,8 +86,12 @@ def build_operator(args: argparse.Namespace, data_shape: tuple[int, ...]):
                 f"--size: downsample needs --size equal to factor x input side "
                 f"({args.factor} x {h} = {args.factor * h}), got {size}"
             )
-        return Downsample(args.factor, kernel="box" if args.kernel is None else args.kernel,
-                          boundary=args.boundary or "circular", shape=(size, size))
+        return Downsample(
+            args.factor,
+            kernel="box" if args.kernel is None else args.kernel,
+            boundary=args.boundary or "circular",
+            shape=(size, size),
+        )
     if args.operator == "mask":
         if args.mask is None:
             raise InputError("--mask: the mask operator needs --mask FILE")
@@ -130,12 +141,16 @@ def run_reconstruct(args: argparse.Namespace) -> int:
         x = pdhg_tv(A, y, args.alpha, nonneg=True, max_iter=iters or 300).x
     elif m == "ar":
         if args.checkpoint is None or args.lam is None:
-            raise InputError("--checkpoint: ar needs --checkpoint FILE (a saved critic) and --lam L")
+            raise InputError(
+                "--checkpoint: ar needs --checkpoint FILE (a saved critic) and --lam L"
+            )
         ar = AdversarialRegularizer.load(args.checkpoint)
         x = ar.reconstruct(A, y.to(torch.float32), args.lam, steps=iters or 50).x.double()
     else:
         if args.checkpoint is None:
-            raise InputError("--checkpoint: pnp needs --checkpoint FILE (a saved CirculantDenoiser)")
+            raise InputError(
+                "--checkpoint: pnp needs --checkpoint FILE (a saved CirculantDenoiser)"
+            )
         pnp = LinearPnP(A, CirculantDenoiser.load(args.checkpoint))
         if args.delta is not None:
             _, res = pnp.tau_by_discrepancy(y, args.delta, args.tau_dp)
@@ -147,8 +162,12 @@ def run_reconstruct(args: argparse.Namespace) -> int:
     return 0
 
 
-p = app.add_command("reconstruct", run_reconstruct, help="reconstruct from a sinogram or degraded image",
-                    common=("seed", "quiet"))
+p = app.add_command(
+    "reconstruct",
+    run_reconstruct,
+    help="reconstruct from a sinogram or degraded image",
+    common=("seed", "quiet"),
+)
 p.add_argument("input", help=".npy, .npz or TIFF: (H, W), (N, H, W) or (N, C, H, W)")
 p.add_argument("--operator", choices=OPERATORS, default="ray")
 p.add_argument("--size", type=int, default=None, help="image side")
@@ -226,8 +245,12 @@ def run_adjoint_test(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-p = app.add_command("adjoint-test", run_adjoint_test, help="dot-product test of every operator",
-                    common=("seed", "quiet"))
+p = app.add_command(
+    "adjoint-test",
+    run_adjoint_test,
+    help="dot-product test of every operator",
+    common=("seed", "quiet"),
+)
 p.add_argument("--dtype", choices=("float32", "float64"), default="float64")
 p.add_argument("--size", type=int, default=32)
 
@@ -254,8 +277,9 @@ def run_phantom(args: argparse.Namespace) -> int:
     return 0
 
 
-p = app.add_command("phantom", run_phantom, help="write phantoms (.npz) and a PNG preview",
-                    common=("seed", "quiet"))
+p = app.add_command(
+    "phantom", run_phantom, help="write phantoms (.npz) and a PNG preview", common=("seed", "quiet")
+)
 p.add_argument("--kind", choices=("ellipses", "shepp-logan"), default="ellipses")
 p.add_argument("--n", type=int, default=128)
 p.add_argument("--count", type=int, default=1)
