@@ -87,6 +87,61 @@ def _consistency(model, dim, dtype):
     return dict(zip(sizes, out, strict=True))
 
 
+def _accuracy(quick: bool, seed: int, dev, report: dict) -> None:
+    """Train ours and the peer on the same data, epochs and optimiser; compare test rel-L2."""
+    from neuralop.models import FNO as PeerFNO
+
+    loss_fn = RelLpLoss()
+    cases = [
+        ("burgers", 64 if quick else 128, {"grid": "periodic"}, {}),
+        ("darcy", 32, {"grid": "cells", "padding": 0.125}, {"domain_padding": 0.125}),
+    ]
+    n_train, n_test, epochs = (256, 64, 5) if quick else (1000, 200, 20)
+    for pde, n, ours_kw, peer_kw in cases:
+        train = generate(pde, n_train, n, seed=seed, show_progress=False)
+        test = generate(pde, n_test, n, seed=seed, offset=n_train, show_progress=False)
+        dim = train["x"].ndim - 2
+        modes, width = (16, 32) if dim == 1 else (8, 24)
+        x, y = train["x"].float().to(dev), train["y"].float().to(dev)
+        scale = float(y.abs().max())  # Darcy's u ~ 0.02: both train on a unit-scale target
+        torch.manual_seed(seed)
+        ours = FNO(dim, 1, 1, modes, width=width, **ours_kw).to(dev)
+        _, hidden = _peer_fno(dim, modes, _n_params(ours))
+        theirs = PeerFNO(
+            n_modes=(2 * modes,) * dim,
+            in_channels=1,
+            out_channels=1,
+            hidden_channels=hidden,
+            n_layers=4,
+            **peer_kw,
+        ).to(dev)
+        results = {}
+        for name, model in (("ours", ours), ("peer", theirs)):
+            gen = torch.Generator().manual_seed(seed)
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+            steps = math.ceil(n_train / 20)
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps)
+            for _ in range(epochs):
+                perm = torch.randperm(n_train, generator=gen)
+                for i in range(steps):
+                    idx = perm[i * 20 : (i + 1) * 20]
+                    loss = loss_fn(model(x[idx]), y[idx] / scale)
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                    sched.step()
+            with torch.no_grad():
+                pred = model(test["x"].float().to(dev)) * scale
+                results[name] = float(loss_fn(pred.double(), test["y"].to(dev)))
+        ratio = results["ours"] / results["peer"]
+        report["accuracy"][f"{pde} N={n}"] = results | {
+            "ratio": ratio,
+            "parity": abs(ratio - 1) <= 0.1,
+            "epochs": epochs,
+            "n_train": n_train,
+        }
+
+
 def bench(
     out_dir,
     *,
@@ -95,6 +150,7 @@ def bench(
     device="auto",
     peer: str = "neuraloperator",
     threads: int = 2,
+    accuracy: bool = False,
 ) -> dict:
     """Run the benchmark rows, print them with ``speedup = t_peer / t_ours``, write ``bench.json``.
 
@@ -117,6 +173,7 @@ def bench(
             "overhead": [],
             "consistency": {},
             "data": {},
+            "accuracy": {},
         },
     )
     loss_fn = RelLpLoss()
@@ -236,13 +293,41 @@ def bench(
                             label=label,
                         )
                         rows.append(c)
-                        report["overhead"].append(c.row() | {"overhead": c.t_ours / c.t_peer - 1})
+                        # the correction alone (forward + backward) as a fraction of the plain
+                        # step: robust where the difference of two noisy medians is not
+                        corr = wrapped.correction
+                        u0 = torch.randn_like(x, requires_grad=True)
+                        raw = torch.randn_like(x, requires_grad=True)
+
+                        def correction_only(corr=corr, u0=u0, raw=raw, x=x):
+                            out, _ = corr(u0, x, s=corr.positive(raw), residuals=False)
+                            out.sum().backward()
+
+                        alone = compare_timing(
+                            correction_only,
+                            _step(
+                                plain, x, y, plain_loss, torch.optim.AdamW(plain.parameters(), 1e-3)
+                            ),
+                            repeats=repeats,
+                            warmup=warmup,
+                            device=dev,
+                            label=label + " alone",
+                        )
+                        report["overhead"].append(
+                            c.row()
+                            | {
+                                "overhead": c.t_ours / c.t_peer - 1,
+                                "correction_alone": alone.t_ours / alone.t_peer,
+                            }
+                        )
         for pde, n, k in (("burgers", 128, 16), ("nls", 256, 8), ("darcy", 64, 8)):
             if quick and pde != "burgers":
                 continue
             t0 = time.perf_counter()
             generate(pde, k, n, seed=0, show_progress=False)
             report["data"][f"{pde} N={n}"] = k / (time.perf_counter() - t0)
+        if accuracy:
+            _accuracy(quick, root_seed(seed), dev, report)
     print(format_comparisons(rows))
     for label, info in report["peer"].items():
         if isinstance(info, dict):
@@ -259,7 +344,17 @@ def bench(
             + ", ".join(f"N={k}: {v:.2e}" for k, v in diffs.items())
         )
     for row in report["overhead"]:
-        print(f"{row['label']}: overhead {100 * row['overhead']:+.1f}% of a training step")
+        print(
+            f"{row['label']}: overhead {100 * row['overhead']:+.1f}% of a training step "
+            f"(difference of medians); the correction alone costs "
+            f"{100 * row['correction_alone']:.1f}% of the plain step"
+        )
+    for label, acc in report["accuracy"].items():
+        print(
+            f"accuracy {label} ({acc['epochs']} epochs, {acc['n_train']} samples): test rel-L2 "
+            f"ours {acc['ours']:.4g}, peer {acc['peer']:.4g}, ratio {acc['ratio']:.3f} "
+            f"(parity within 10 %: {acc['parity']})"
+        )
     for label, rate in report["data"].items():
         print(f"data generation {label}: {rate:.1f} samples/s")
     report["rows"] = [c.row() for c in rows]

@@ -157,6 +157,7 @@ def run_bench(args: argparse.Namespace) -> int:
         device=args.device,
         peer=args.peer,
         threads=args.threads,
+        accuracy=args.accuracy,
     )
     return 0
 
@@ -212,6 +213,11 @@ p.add_argument("--case", default="all", choices=("burgers-mass", "nls-norm", "ns
 p = app.add_bench(run_bench)
 p.add_argument("--peer", default="neuraloperator", choices=("neuraloperator",))
 p.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default 2)")
+p.add_argument(
+    "--accuracy",
+    action="store_true",
+    help="also train ours and the peer on Burgers and Darcy and compare test rel-L2",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
