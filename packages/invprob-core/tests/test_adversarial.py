@@ -1,3 +1,4 @@
+import itertools
 import warnings
 
 import pytest
@@ -96,7 +97,7 @@ def test_convex_critic_is_convex():
     y = A(clean[:2].double())
     r = ar.reconstruct(A, y, 0.1, x0=torch.zeros_like(y), steps=30)
     obj = r.history["objective"]
-    assert all(b <= a + 1e-12 for a, b in zip(obj, obj[1:]))
+    assert all(b <= a + 1e-12 for a, b in itertools.pairwise(obj))
 
 
 def test_lambda_heuristic_is_data_gradient_norm_at_the_truth():

@@ -10,12 +10,12 @@ def test_operator_rejects_wrong_shape_and_dtype():
     with pytest.raises(InputError, match=r"x: expected trailing shape \(8, 8\).*\(1, 7, 8\)"):
         A(torch.zeros(1, 7, 8))
     with pytest.raises(
-        InputError, match="x: expected a floating-point tensor, got dtype torch.int64"
+        InputError, match=r"x: expected a floating-point tensor, got dtype torch\.int64"
     ):
         A(torch.zeros(1, 8, 8, dtype=torch.long))
     with pytest.raises(InputError, match=r"y: expected trailing shape \(4, 8\)"):
         A.adjoint(torch.zeros(1, 5, 8))
-    with pytest.raises(InputError, match="x: expected a torch.Tensor"):
+    with pytest.raises(InputError, match=r"x: expected a torch\.Tensor"):
         A([[0.0]])
 
 
@@ -77,7 +77,7 @@ def test_start_point_must_match_shape_device_and_dtype():
     y = torch.ones(1, 8, 8, dtype=torch.float64)
     with pytest.raises(InputError, match="x0: expected shape"):
         ip.landweber(A, y, x0=torch.zeros(1, 4, 4, dtype=torch.float64))
-    with pytest.raises(InputError, match="x0: expected dtype torch.float64"):
+    with pytest.raises(InputError, match=r"x0: expected dtype torch\.float64"):
         ip.cgls(A, y, x0=torch.zeros(1, 8, 8, dtype=torch.float32))
     with pytest.raises(InputError, match="x0: expected device cpu"):
         ip.pdhg_tv(A, y, 0.1, x0=torch.zeros(1, 8, 8, dtype=torch.float64, device="meta"))

@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -112,13 +114,13 @@ def test_linear_pnp_is_convergent_regularization():
     for rel in (1e-1, 1e-2, 1e-3, 1e-4):
         errs_c, errs_f = [], []
         for s in range(3):
-            y, d = ip.add_noise(y0, rel, seed=s)
+            y, _d = ip.add_noise(y0, rel, seed=s)
             tau = min(1.0, 10 * rel)
             errs_c.append(float((pnp.fixed_point(y, tau).x - x_r).norm() / x_r.norm()))
             errs_f.append(float((pnp.fixed_point(y, 1.0).x - x_r).norm() / x_r.norm()))
         conv.append(np.mean(errs_c))
         fixed.append(np.mean(errs_f))
-    assert all(a > b for a, b in zip(conv, conv[1:]))
+    assert all(a > b for a, b in itertools.pairwise(conv))
     assert conv[-1] < 0.5 * conv[0]
     assert abs(fixed[-1] / fixed[-2] - 1) < 0.05 and fixed[-1] > 2 * conv[-1]
 

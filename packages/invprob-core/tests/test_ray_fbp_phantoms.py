@@ -82,7 +82,7 @@ def test_gaussian_noise_is_seeded_per_sample():
     assert torch.equal(a[:2], b) and torch.equal(da[:2], db)
     assert torch.allclose(da, (a - y).norm(dim=1))
     # relative level: E||e||^2 = eta^2 ||y||^2
-    big, d = ip.add_noise(torch.ones(1, 40000, dtype=torch.float64), 0.05, seed=0)
+    _big, d = ip.add_noise(torch.ones(1, 40000, dtype=torch.float64), 0.05, seed=0)
     assert abs(float(d[0]) / (0.05 * 200.0) - 1) < 0.02
 
 

@@ -1,9 +1,10 @@
+import itertools
 import json
 
 import pytest
-from sciml_core import validate_result
 
 from invprob_core.cli import main
+from sciml_core import validate_result
 
 
 @pytest.mark.slow
@@ -22,9 +23,10 @@ def test_reproduce_quick_records_honest_claims(tmp_path):
     # every claim's `holds` agrees with the numbers it reports (no optimistic bookkeeping)
     ar_gd = claims["trained AR beats gradient descent on the data term by >= 0.5 dB"]
     gap = ct["AR"] - ct["AR control: lambda=0 (GD on data term)"]
-    assert ar_gd["holds"] == (gap >= 0.5 - 0.01 if abs(gap - 0.5) > 0.01 else ar_gd["holds"])
+    if abs(gap - 0.5) > 0.02:  # table values are rounded to 0.01 dB
+        assert ar_gd["holds"] == (gap >= 0.5)
     conv = next(t for t in data["tables"] if t["id"] == "convergence")["rows"]
     a = [r[1] for r in conv]
     b = [r[2] for r in conv]
-    assert all(p > q for p, q in zip(a, a[1:])) and a[-1] <= 0.5 * a[0]
+    assert all(p > q for p, q in itertools.pairwise(a)) and a[-1] <= 0.5 * a[0]
     assert max(b[-3:]) <= 1.01 * min(b[-3:])

@@ -41,7 +41,7 @@ def test_tikhonov_with_gradient_regulariser_solves_its_normal_equations():
 def test_discrepancy_principle_lands_on_tau_delta_and_grows_with_delta():
     alphas = []
     for eta in (0.01, 0.05):
-        A, x, y0, y, delta = _deblur_problem(eta=eta)
+        A, _x, _y0, y, delta = _deblur_problem(eta=eta)
         alpha, res = ip.discrepancy_alpha(A, y, delta, tau_dp=1.1)
         r = float((A(res.x) - y).norm())
         assert abs(r / (1.1 * delta) - 1) < 1e-3
@@ -50,7 +50,7 @@ def test_discrepancy_principle_lands_on_tau_delta_and_grows_with_delta():
 
 
 def test_discrepancy_rejects_tau_at_most_one_and_too_large_delta():
-    A, x, y0, y, delta = _deblur_problem()
+    A, _x, _y0, y, delta = _deblur_problem()
     with pytest.raises(InputError, match="tau_dp"):
         ip.discrepancy_alpha(A, y, delta, tau_dp=1.0)
     with pytest.raises(InputError, match="delta"):
@@ -236,3 +236,21 @@ def test_pdhg_tv_nonneg_keeps_iterates_nonnegative():
     r = ip.pdhg_tv(A, y, 0.01, nonneg=True, max_iter=50)
     assert float(r.x.min()) >= 0.0
     assert r.history["objective"][-1] < r.history["objective"][0]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_solvers_return_the_input_dtype(dtype):
+    A = ip.RayTransform(12, angles=6)
+    x, _ = ip.random_ellipses(12, 1, seed=0)
+    y = A(x.to(dtype))
+    D = ip.CirculantDenoiser(torch.full((12, 12), 0.5))
+    outs = [
+        ip.tikhonov(A, y, 0.1).x,
+        ip.landweber(A, y, max_iter=3).x,
+        ip.cgls(A, y, max_iter=3).x,
+        ip.pdhg_tv(A, y, 0.01, max_iter=3).x,
+        ip.pnp_pgd(A, y, D, max_iter=3).x,
+        ip.pnp_fixed_point(A, y, D).x,
+        A.fbp(y),
+    ]
+    assert all(o.dtype == dtype for o in outs)

@@ -1,4 +1,5 @@
-"""Linear inverse problems in PyTorch: exact-adjoint operators, classical and data-driven solvers."""
+"""Linear inverse problems in PyTorch: exact-adjoint operators, classical and data-driven
+solvers."""
 
 from sciml_core import NormEstimate as NormEstimate
 from sciml_core import adjoint_test as adjoint_test

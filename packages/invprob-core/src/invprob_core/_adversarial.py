@@ -76,7 +76,7 @@ class AdversarialRegularizer:
 
     # -- training ------------------------------------------------------------------------------
     def penalty(self, x_hat: torch.Tensor) -> torch.Tensor:
-        r"""Mean of :math:`\varphi(\|\nabla\Psi(\hat x)\|_2 - 1)` over the batch (differentiable)."""
+        r"""Batch mean of :math:`\varphi(\|\nabla\Psi(\hat x)\|_2 - 1)` (differentiable)."""
         if self.gradient_penalty == "none":
             return x_hat.new_zeros(())
         x_hat = x_hat.detach().requires_grad_(True)
@@ -190,7 +190,8 @@ class AdversarialRegularizer:
         *,
         x_true: torch.Tensor | None = None,
     ) -> SolverResult:
-        r"""Gradient descent with per-image Armijo backtracking on :math:`\tfrac12\|Ax-y\|^2 + \lambda\Psi(x)`.
+        r"""Gradient descent with per-image Armijo backtracking on :math:`\tfrac12\|Ax-y\|^2 +
+        \lambda\Psi(x)`.
 
         ``lam = 0`` is plain gradient descent on the data term (same start, steps and step
         rule): the control that shows what the critic adds. Start: ``x0``, else FBP (ray

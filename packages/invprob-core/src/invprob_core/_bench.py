@@ -70,6 +70,98 @@ def _skimage():
     return radon, iradon
 
 
+def _bench_size(
+    n: int, batch: int, repeats: int, seed: int, gen: torch.Generator, sk, comparisons: list
+) -> dict[str, object]:
+    theta = np.arange(180) * np.pi / 180
+    _MEMORY_CACHE.clear()
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        A = RayTransform(n, angles=180, cache_dir=tmp)
+        cold = time.perf_counter() - t0
+        _MEMORY_CACHE.clear()
+        t0 = time.perf_counter()
+        RayTransform(n, angles=180, cache_dir=tmp)
+        disk = time.perf_counter() - t0
+    c = (torch.arange(n) - n / 2 + 0.5) * (2.0 / n)
+    disc = (c[None, :] ** 2 + c[:, None] ** 2) < 1.0  # circle=True objects for every peer
+    x = torch.rand(batch, n, n, generator=gen) * disc
+    y = A(x)
+    A.adjoint(y)
+    info = {
+        "n": n,
+        "angles": 180,
+        "batch": batch,
+        "nnz": A.nnz,
+        "matrix_MB": round(A.matrix_bytes / 2**20, 1),
+        "cold_build_s": round(cold, 2),
+        "disk_load_s": round(disk, 2),
+        "adjoint_mismatch_ours": adjoint_test(
+            A,
+            A.adjoint,
+            x[:2].double(),
+            torch.randn(2, 180, n, generator=gen, dtype=torch.float64),
+        ),
+    }
+    print(
+        f"n={n}: nnz={A.nnz / 1e6:.1f} M, matrix {info['matrix_MB']} MB (M and M^T), "
+        f"cold build {cold:.1f} s, disk-cache load {disk:.2f} s"
+    )
+    gs = GridSampleProjector(n, theta)
+    xd, yd = x[:2].double(), torch.randn(2, 180, n, generator=gen, dtype=torch.float64)
+    # ours against the grid_sample forward on the same images (same geometry, other sampling)
+    info["rel_diff_A_vs_grid_sample"] = float((gs.forward(xd) - A(xd)).norm() / A(xd).norm())
+    info["adjoint_mismatch_grid_sample"] = adjoint_test(gs.forward, gs.adjoint, xd, yd)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for what, ours, peer in (
+            ("A", lambda: A(x), lambda: gs.forward(x)),
+            ("A*", lambda: A.adjoint(y), lambda: gs.adjoint(y)),
+            ("A+A*", lambda: A.adjoint(A(x)), lambda: gs.adjoint(gs.forward(x))),
+        ):
+            c = compare_timing(
+                ours,
+                peer,
+                repeats=repeats,
+                warmup=1,
+                label=f"n={n} {what} vs grid_sample (batch {batch})",
+            )
+            comparisons.append(c)
+        if sk is not None:
+            radon, iradon = sk
+            deg = np.rad2deg(theta)
+            imgs = x.numpy().astype(np.float64)
+            sins = [radon(im, theta=deg, circle=True) for im in imgs]
+            c = compare_timing(
+                lambda: A.adjoint(A(x)),
+                lambda: [
+                    iradon(
+                        radon(im, theta=deg, circle=True),
+                        theta=deg,
+                        filter_name=None,
+                        circle=True,
+                    )
+                    for im in imgs
+                ],
+                repeats=repeats,
+                warmup=1,
+                label=f"n={n} A+A* vs skimage radon+iradon(filter_name=None) "
+                f"(looped, {batch} images)",
+            )
+            comparisons.append(c)
+            xs = np.random.default_rng(seed).standard_normal((n, n))
+            xs *= (
+                np.add.outer((np.arange(n) - n / 2 + 0.5) ** 2, (np.arange(n) - n / 2 + 0.5) ** 2)
+                < (n / 2) ** 2
+            )
+            ys = np.random.default_rng(seed + 1).standard_normal(sins[0].shape)
+            lhs = float(np.sum(radon(xs, theta=deg, circle=True) * ys))
+            rhs = float(np.sum(xs * iradon(ys, theta=deg, filter_name=None, circle=True)))
+            info["skimage_radon_iradon_ratio"] = lhs / rhs
+            info["skimage_nominal_ratio_2N/pi"] = 2 * 180 / math.pi
+    return info
+
+
 def bench(
     out_dir: str | Path, *, quick: bool = False, seed: int = 0, device: str = "auto"
 ) -> list[dict[str, object]]:
@@ -83,99 +175,13 @@ def bench(
     sk = _skimage()
     gen = torch.Generator().manual_seed(seed)
     for n in sizes:
-        theta = np.arange(180) * np.pi / 180
-        _MEMORY_CACHE.clear()
-        with tempfile.TemporaryDirectory() as tmp:
-            t0 = time.perf_counter()
-            A = RayTransform(n, angles=180, cache_dir=tmp)
-            cold = time.perf_counter() - t0
-            _MEMORY_CACHE.clear()
-            t0 = time.perf_counter()
-            RayTransform(n, angles=180, cache_dir=tmp)
-            disk = time.perf_counter() - t0
-        c = (torch.arange(n) - n / 2 + 0.5) * (2.0 / n)
-        disc = (c[None, :] ** 2 + c[:, None] ** 2) < 1.0  # circle=True objects for every peer
-        x = torch.rand(batch, n, n, generator=gen) * disc
-        y = A(x)
-        A.adjoint(y)
-        info = {
-            "n": n,
-            "angles": 180,
-            "batch": batch,
-            "nnz": A.nnz,
-            "matrix_MB": round(A.matrix_bytes / 2**20, 1),
-            "cold_build_s": round(cold, 2),
-            "disk_load_s": round(disk, 2),
-            "adjoint_mismatch_ours": adjoint_test(
-                A,
-                A.adjoint,
-                x[:2].double(),
-                torch.randn(2, 180, n, generator=gen, dtype=torch.float64),
-            ),
-        }
-        print(
-            f"n={n}: nnz={A.nnz / 1e6:.1f} M, matrix {info['matrix_MB']} MB (M and M^T), "
-            f"cold build {cold:.1f} s, disk-cache load {disk:.2f} s"
-        )
-        gs = GridSampleProjector(n, theta)
-        xd, yd = x[:2].double(), torch.randn(2, 180, n, generator=gen, dtype=torch.float64)
-        # ours against the grid_sample forward on the same images (same geometry, other sampling)
-        info["rel_diff_A_vs_grid_sample"] = float((gs.forward(xd) - A(xd)).norm() / A(xd).norm())
-        info["adjoint_mismatch_grid_sample"] = adjoint_test(gs.forward, gs.adjoint, xd, yd)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            for what, ours, peer in (
-                ("A", lambda: A(x), lambda: gs.forward(x)),
-                ("A*", lambda: A.adjoint(y), lambda: gs.adjoint(y)),
-                ("A+A*", lambda: A.adjoint(A(x)), lambda: gs.adjoint(gs.forward(x))),
-            ):
-                c = compare_timing(
-                    ours,
-                    peer,
-                    repeats=repeats,
-                    warmup=1,
-                    label=f"n={n} {what} vs grid_sample (batch {batch})",
-                )
-                comparisons.append(c)
-            if sk is not None:
-                radon, iradon = sk
-                deg = np.rad2deg(theta)
-                imgs = x.numpy().astype(np.float64)
-                sins = [radon(im, theta=deg, circle=True) for im in imgs]
-                c = compare_timing(
-                    lambda: A.adjoint(A(x)),
-                    lambda: [
-                        iradon(
-                            radon(im, theta=deg, circle=True),
-                            theta=deg,
-                            filter_name=None,
-                            circle=True,
-                        )
-                        for im in imgs
-                    ],
-                    repeats=repeats,
-                    warmup=1,
-                    label=f"n={n} A+A* vs skimage radon+iradon(filter_name=None) (looped, {batch} images)",
-                )
-                comparisons.append(c)
-                xs = np.random.default_rng(seed).standard_normal((n, n))
-                xs *= (
-                    np.add.outer(
-                        (np.arange(n) - n / 2 + 0.5) ** 2, (np.arange(n) - n / 2 + 0.5) ** 2
-                    )
-                    < (n / 2) ** 2
-                )
-                ys = np.random.default_rng(seed + 1).standard_normal(sins[0].shape)
-                lhs = float(np.sum(radon(xs, theta=deg, circle=True) * ys))
-                rhs = float(np.sum(xs * iradon(ys, theta=deg, filter_name=None, circle=True)))
-                info["skimage_radon_iradon_ratio"] = lhs / rhs
-                info["skimage_nominal_ratio_2N/pi"] = 2 * 180 / math.pi
-        rows.append(info)
+        rows.append(_bench_size(n, batch, repeats, seed, gen, sk, comparisons))
     table = format_comparisons(comparisons)
     print(table)
     for c in comparisons:
         print(
-            f"{c.label}: ours {1e3 * c.t_ours / batch:.2f} ms/image, peer {1e3 * c.t_peer / batch:.2f} ms/image, speedup {c.speedup:.1f}x"
+            f"{c.label}: ours {1e3 * c.t_ours / batch:.2f} ms/image, "
+            f"peer {1e3 * c.t_peer / batch:.2f} ms/image, speedup {c.speedup:.1f}x"
         )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

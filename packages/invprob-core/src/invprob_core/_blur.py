@@ -68,7 +68,8 @@ def motion_kernel(length: float, angle: float = 0.0) -> torch.Tensor:
 
 
 class Blur(LinearOperator):
-    r"""Convolution :math:`y = k * x`, :math:`y_i = \sum_m k_m\, x_{i + c - m}` with centre :math:`c = \lfloor s/2 \rfloor`.
+    r"""Convolution :math:`y = k * x`, :math:`y_i = \sum_m k_m\, x_{i + c - m}` with centre :math:`c
+    = \lfloor s/2 \rfloor`.
 
     Boundaries: ``"circular"`` (periodic, computed by FFT; adjoint = conjugate multiplier),
     ``"zero"``, ``"reflect"``, ``"replicate"`` (pad then valid convolution; the adjoint is the

@@ -51,7 +51,8 @@ def ramp_kernel(n_det: int, *, filter: str = "ram-lak", dtype=torch.float64, dev
 
 
 def fbp(ray: RayTransform, y: torch.Tensor, *, filter: str = "ram-lak") -> torch.Tensor:
-    r"""Filtered back-projection :math:`\mathrm{FBP}(y) = \frac{\pi}{N_\theta h^2} A^*(\tilde h * y)`.
+    r"""Filtered back-projection :math:`\mathrm{FBP}(y) = \frac{\pi}{N_\theta h^2} A^*(\tilde h *
+    y)`.
 
     Derivation (parallel beam, angles uniform in :math:`[0, \pi)`): the inversion formula is
     :math:`x(p) = \int_0^\pi (q * y_\theta)(p\cdot\theta)\,d\theta` with the ramp filter
@@ -85,7 +86,8 @@ def fbp(ray: RayTransform, y: torch.Tensor, *, filter: str = "ram-lak") -> torch
     check_tensor(y, "y")
     if tuple(y.shape[-2:]) != tuple(ray.out_shape or ()):
         raise InputError(
-            f"y: expected trailing shape {ray.out_shape} (angles, detector bins), got {tuple(y.shape)}"
+            f"y: expected trailing shape {ray.out_shape} (angles, detector bins), "
+            f"got {tuple(y.shape)}"
         )
     resp, p = ramp_kernel(ray.n_det, filter=filter, dtype=y.dtype, device=y.device)
     spec = torch.fft.rfft(y, n=p, dim=-1)

@@ -46,7 +46,8 @@ def _shape2(shape: tuple[int, int]) -> tuple[int, int]:
 def random_pixel_mask(
     shape: tuple[int, int], p_keep: float, n_masks: int = 1, *, seed: SeedLike = None
 ) -> torch.Tensor:
-    """Bernoulli(``p_keep``) 0/1 masks ``(n_masks, H, W)``; mask ``i`` from ``SeedSequence(seed, (i,))``.
+    """Bernoulli(``p_keep``) 0/1 masks ``(n_masks, H, W)``; mask ``i`` from ``SeedSequence(seed,
+    (i,))``.
 
     Examples:
         >>> m = random_pixel_mask((64, 64), 0.5, seed=0)

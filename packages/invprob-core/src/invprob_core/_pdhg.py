@@ -34,10 +34,12 @@ def pdhg(
     tol: float = 0.0,
     objective: Callable[[torch.Tensor], float] | None = None,
 ) -> SolverResult:
-    r"""PDHG for :math:`\min_x f(Kx) + g(x)` (Chambolle and Pock 2011, Algorithm 1, :math:`\theta = 1`).
+    r"""PDHG for :math:`\min_x f(Kx) + g(x)` (Chambolle and Pock 2011, Algorithm 1, :math:`\theta =
+    1`).
 
     :math:`v \leftarrow \mathrm{prox}_{\sigma f^*}(v + \sigma K\bar x)`,
-    :math:`x^+ \leftarrow \mathrm{prox}_{\tau g}(x - \tau K^* v)`, :math:`\bar x \leftarrow 2x^+ - x`.
+    :math:`x^+ \leftarrow \mathrm{prox}_{\tau g}(x - \tau K^* v)`, :math:`\bar x \leftarrow 2x^+ -
+    x`.
     Converges for :math:`\tau\sigma\|K\|^2 < 1`, checked against ``norm_bound`` (an upper bound
     on :math:`\|K\|`). Stops when :math:`\|x^+ - x\| \le` ``tol`` :math:`\|x^+\|`.
     """
@@ -73,7 +75,7 @@ def pdhg(
 
 
 def total_variation(x: torch.Tensor) -> torch.Tensor:
-    r"""Isotropic TV :math:`\sum_{ij}\|(\nabla x)_{ij}\|_2` (forward differences, Neumann), per image."""
+    r"""Isotropic TV :math:`\sum_{ij}\|(\nabla x)_{ij}\|_2` (forward differences, Neumann)."""
     g = Gradient()._fwd(x)
     return torch.sqrt(g[..., 0, :, :] ** 2 + g[..., 1, :, :] ** 2).sum(dim=(-2, -1))
 
@@ -90,7 +92,8 @@ def pdhg_tv(
     *,
     x0: torch.Tensor | None = None,
 ) -> SolverResult:
-    r"""TV-regularised reconstruction :math:`\min_x \tfrac12\|Ax - y\|^2 + \alpha\,\mathrm{TV}(x)\ (+\iota_{x \ge 0})`.
+    r"""TV-regularised reconstruction :math:`\min_x \tfrac12\|Ax - y\|^2 + \alpha\,\mathrm{TV}(x)\
+    (+\iota_{x \ge 0})`.
 
     PDHG with :math:`K = [A; \nabla]`: :math:`p \leftarrow (p + \sigma(A\bar x - y))/(1 + \sigma)`,
     :math:`q \leftarrow \Pi_{\|q_{ij}\|_2 \le \alpha}(q + \sigma\nabla\bar x)`,

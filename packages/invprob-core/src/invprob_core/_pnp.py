@@ -49,7 +49,8 @@ def _images(images: torch.Tensor, name: str = "images") -> torch.Tensor:
 
 
 class CirculantDenoiser(LinearOperator):
-    r"""Linear denoiser :math:`D = \mathcal F^* \mathrm{diag}(\hat d)\,\mathcal F` with a real symmetric spectrum.
+    r"""Linear denoiser :math:`D = \mathcal F^* \mathrm{diag}(\hat d)\,\mathcal F` with a real
+    symmetric spectrum.
 
     :math:`\hat d(k) = \hat d(-k) \in [0, 1]` makes :math:`D` self-adjoint with
     :math:`0 \preceq D \preceq I`, which is exactly the condition for :math:`D` to be the
@@ -113,7 +114,8 @@ class CirculantDenoiser(LinearOperator):
     def fit_wiener(
         cls, images: torch.Tensor, sigma: float, *, eps: float = 1e-6
     ) -> CirculantDenoiser:
-        r"""Wiener filter :math:`\hat d = S_x/(S_x + \sigma^2)`, :math:`S_x = \mathrm{mean}|\hat x_k|^2`.
+        r"""Wiener filter :math:`\hat d = S_x/(S_x + \sigma^2)`, :math:`S_x = \mathrm{mean}|\hat
+        x_k|^2`.
 
         The MSE-optimal circulant denoiser for white noise of standard deviation ``sigma`` on
         the given images (unitary DFT), clamped to :math:`[\epsilon, 1 - \epsilon]` so that
@@ -142,7 +144,8 @@ class CirculantDenoiser(LinearOperator):
         lr: float = 0.1,
         eps: float = 1e-6,
     ) -> CirculantDenoiser:
-        r"""Learned circulant denoiser: :math:`\hat d = \epsilon + (1 - 2\epsilon)\,\mathrm{sigmoid}(\theta)`.
+        r"""Learned circulant denoiser: :math:`\hat d = \epsilon + (1 -
+        2\epsilon)\,\mathrm{sigmoid}(\theta)`.
 
         :math:`\theta(k) = (\phi(k) + \phi(-k))/2` is symmetric and real for every parameter
         :math:`\phi`, so :math:`D = D^*` and :math:`\epsilon \preceq D \preceq 1 - \epsilon` hold
@@ -172,7 +175,7 @@ class CirculantDenoiser(LinearOperator):
         return cls(d)
 
     def filtered(self, tau: float) -> CirculantDenoiser:
-        r"""The prox of :math:`\tau R`: spectrum :math:`\hat d/(\tau + (1 - \tau)\hat d)`, :math:`\tau \in (0, 1]`."""
+        r"""The prox of :math:`\tau R`: spectrum :math:`\hat d/(\tau + (1 - \tau)\hat d)`."""
         tau = check_positive(tau, "tau")
         if tau > 1.0:
             raise InputError(f"tau: expected 0 < tau <= 1, got {tau}")
@@ -180,7 +183,7 @@ class CirculantDenoiser(LinearOperator):
         return CirculantDenoiser(d / (tau + (1.0 - tau) * d))
 
     def regularizer(self, x: torch.Tensor) -> torch.Tensor:
-        r""":math:`R(x) = \tfrac12\langle x, (D^{-1} - I)x\rangle` per image (``inf`` where :math:`\hat d = 0`)."""
+        r""":math:`R(x) = \tfrac12\langle x, (D^{-1} - I)x\rangle` per image (inf where d = 0)."""
         check_tensor(x, "x")
         w = 1.0 / self._d(x) - 1.0
         xf = torch.fft.fft2(x, norm="ortho")
@@ -215,7 +218,8 @@ def _step(A: LinearOperator, y: torch.Tensor, step: float | None) -> float:
     step = check_positive(step, "step")
     if step >= 2.0 / bound:
         raise InputError(
-            f"step: PnP-PGD needs 0 < step < 2/||A||^2 = {2.0 / bound:.6g} (certified bound), got {step}"
+            f"step: PnP-PGD needs 0 < step < 2/||A||^2 = {2.0 / bound:.6g} (certified bound), "
+            f"got {step}"
         )
     return step
 
@@ -506,7 +510,8 @@ class LinearPnP:
         tau_min: float = 1e-8,
         max_bisections: int = 100,
     ) -> tuple[float, SolverResult]:
-        r"""Largest-residual-matching :math:`\tau \in [\tau_{min}, 1]` with :math:`\|Ax_\tau - y\| = \tau_{dp}\delta`.
+        r"""Largest-residual-matching :math:`\tau \in [\tau_{min}, 1]` with :math:`\|Ax_\tau - y\| =
+        \tau_{dp}\delta`.
 
         The residual increases with :math:`\tau` (the weight :math:`\tau/\eta` of :math:`R`), so
         it is bisected on :math:`\log\tau`. If even :math:`\tau = 1` leaves the residual below
@@ -528,7 +533,8 @@ class LinearPnP:
         r0, s0 = res(tau_min)
         if r0 >= target:
             raise InputError(
-                f"delta: even tau={tau_min:g} leaves residual {r0:.4g} > tau_dp * delta = {target:.4g}"
+                f"delta: even tau={tau_min:g} leaves residual {r0:.4g} > "
+                f"tau_dp * delta = {target:.4g}"
             )
         lo, hi = math.log(tau_min), 0.0
         hist: list[float] = []

@@ -177,7 +177,8 @@ def _build_bilinear(
 
 
 class RayTransform(LinearOperator):
-    r"""Parallel-beam ray transform :math:`(Ax)_{jk} = \sum_t \Delta t\, I_x(s_k\theta_j + t\theta_j^\perp)`.
+    r"""Parallel-beam ray transform :math:`(Ax)_{jk} = \sum_t \Delta t\, I_x(s_k\theta_j +
+    t\theta_j^\perp)`.
 
     The image is ``n x n`` on :math:`[-1, 1]^2` (pixel size :math:`h = 2/n`, row 0 at the top,
     :math:`y` up), :math:`I_x` its bilinear interpolant (zero outside), :math:`\theta_j = (\cos

@@ -4,6 +4,7 @@ a deblurring example, at laptop scale, measured and written to ``result.json``."
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import time
 from pathlib import Path
@@ -53,7 +54,7 @@ def _ct_table(res: Result, out: Path, cfg: dict, seed: int, plt) -> dict[str, fl
     x_va, p_va = random_ellipses(n, 4, seed=base + 1)
     x_te, p_te = random_ellipses(n, cfg["test"], seed=base + 2)
     y_tr, _ = add_noise(ellipse_sinogram(p_tr, A), eta, seed=base + 3)
-    y_va, d_va = add_noise(ellipse_sinogram(p_va, A), eta, seed=base + 4)
+    y_va, _d_va = add_noise(ellipse_sinogram(p_va, A), eta, seed=base + 4)
     y_te, d_te = add_noise(ellipse_sinogram(p_te, A), eta, seed=base + 5)
     fbp_tr = A.fbp(y_tr, filter="hann")
     timings["data"] = time.perf_counter() - t0
@@ -162,7 +163,9 @@ def _ct_table(res: Result, out: Path, cfg: dict, seed: int, plt) -> dict[str, fl
         lam0 = AdversarialRegularizer.lambda_heuristic(A, x_tr[:64], y_tr[:64])
         t0 = time.perf_counter()
         fac, _ = _best(
-            [0.5, 1.0, 2.0], lambda f, ar=ar, lam0=lam0: ar.reconstruct(A, y_va, f * lam0, steps=steps).x, x_va
+            [0.5, 1.0, 2.0],
+            lambda f, ar=ar, lam0=lam0: ar.reconstruct(A, y_va, f * lam0, steps=steps).x,
+            x_va,
         )
         lam = fac * lam0
         record(
@@ -326,7 +329,8 @@ def _convergence(res: Result, out: Path, cfg: dict, seed: int, plt) -> dict[str,
     plt.close(fig)
     res.add_figure(
         "convergence.png",
-        "Linear PnP as a convergent regularisation: error against noise level, log-log, mean +- std over 5 draws",
+        "Linear PnP as a convergent regularisation: error against noise level, log-log, "
+        "mean +- std over 5 draws",
     )
     res.add_table(
         "convergence",
@@ -497,7 +501,8 @@ def reproduce(
     claim(
         "trained AR beats gradient descent on the data term by >= 0.5 dB",
         "PSNR(AR) - PSNR(lambda=0, same start/steps/step rule) >= 0.5 dB",
-        f"{ar - gd:+.2f} dB ({ar:.2f} vs {gd:.2f}); critic gap E psi(FBP) - E psi(clean) = {m['AR gap']:.3f} after "
+        f"{ar - gd:+.2f} dB ({ar:.2f} vs {gd:.2f}); critic gap "
+        f"E psi(FBP) - E psi(clean) = {m['AR gap']:.3f} after "
         f"{cfg['critic_steps']} steps",
         ar - gd >= 0.5,
     )
@@ -536,7 +541,7 @@ def reproduce(
         "convergent linear PnP: error to x_R falls with the noise level",
         "(a) strictly decreasing over rel. noise 1e-1..1e-4 and final <= 0.5 x first",
         " ".join(f"{v:.4f}" for v in a),
-        all(p > q for p, q in zip(a, a[1:])) and a[-1] <= 0.5 * a[0],
+        all(p > q for p, q in itertools.pairwise(a)) and a[-1] <= 0.5 * a[0],
     )
     claim(
         "fixed-parameter linear PnP plateaus",
@@ -549,6 +554,8 @@ def reproduce(
         "sparse-view null space: the error to the true image does not vanish",
         "(c) decreases towards ||x_R - x_true||/||x_true|| > 0 and stays above it",
         f"(c) {' '.join(f'{v:.4f}' for v in c)}; gap {conv['gap'][0]:.4f}",
-        conv["gap"][0] > 0 and all(p > q for p, q in zip(c, c[1:])) and min(c) >= conv["gap"][0],
+        conv["gap"][0] > 0
+        and all(p > q for p, q in itertools.pairwise(c))
+        and min(c) >= conv["gap"][0],
     )
     return res.save(out)

@@ -116,7 +116,7 @@ def conjugate_gradient(
         return SolverResult(torch.zeros_like(b), 0, True, {"residual": [0.0]})
     converged = False
     k = 0
-    for k in range(1, max_iter + 1):
+    for k in range(1, max_iter + 1):  # noqa: B007 - k is reported after the loop
         ap = apply(p)
         pap = _dot(p, ap)
         if float(pap) <= 0:

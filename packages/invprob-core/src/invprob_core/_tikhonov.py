@@ -122,7 +122,8 @@ def discrepancy_alpha(
     max_bisections: int = 100,
     alpha0: float | None = None,
 ) -> tuple[float, SolverResult]:
-    r"""Tikhonov parameter by Morozov's discrepancy principle: :math:`\|A x_\alpha - y\| = \tau\delta`.
+    r"""Tikhonov parameter by Morozov's discrepancy principle: :math:`\|A x_\alpha - y\| =
+    \tau\delta`.
 
     The residual :math:`\alpha \mapsto \|A x_\alpha - y\|` is non-decreasing, so the target is
     bracketed by doubling/halving :math:`\log\alpha` and then bisected until it is met to
@@ -155,7 +156,8 @@ def discrepancy_alpha(
     ynorm = float(torch.linalg.vector_norm(y))
     if target >= ynorm:
         raise InputError(
-            f"delta: tau_dp * delta = {target:.4g} >= ||y|| = {ynorm:.4g}; x = 0 already fits the data"
+            f"delta: tau_dp * delta = {target:.4g} >= ||y|| = {ynorm:.4g}; "
+            "x = 0 already fits the data"
         )
 
     def solve(alpha: float) -> tuple[float, SolverResult]:
@@ -179,7 +181,8 @@ def discrepancy_alpha(
         res, sol = solve(a)
     if lo is None or hi is None:
         raise InputError(
-            f"delta: could not bracket tau_dp * delta = {target:.4g} (residual {res:.4g} at alpha={a:.3g})"
+            f"delta: could not bracket tau_dp * delta = {target:.4g} "
+            f"(residual {res:.4g} at alpha={a:.3g})"
         )
     la, lb = math.log(lo[0]), math.log(hi[0])
     hist: list[float] = []

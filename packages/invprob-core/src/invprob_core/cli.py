@@ -16,7 +16,8 @@ from .__about__ import __version__
 app = App(
     "invprob-core",
     version=__version__,
-    description="Linear inverse problems: exact-adjoint operators, classical and data-driven solvers.",
+    description="Linear inverse problems: exact-adjoint operators, classical and data-driven "
+    "solvers.",
 )
 
 OPERATORS = ("ray", "blur", "downsample", "mask", "identity")
