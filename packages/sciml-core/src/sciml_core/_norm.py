@@ -152,11 +152,18 @@ def _random_like(example: Any, seed: SeedLike) -> Any:
 
 
 def _vec_norm(u: Any) -> float:
+    """Euclidean norm accumulated in double precision, whatever the working dtype.
+
+    A float32 reduction over 10^5 entries is off by several units of float32 roundoff, enough to
+    push a "lower bound" above the true norm; in float64 its error is far below float32's.
+    """
     if is_tensor(u):
         torch = loaded_torch()
         assert torch is not None
-        return float(torch.linalg.vector_norm(u))
-    return float(np.linalg.norm(np.asarray(u).ravel()))
+        wide = torch.complex128 if u.is_complex() else torch.float64
+        return float(torch.linalg.vector_norm(u.to(wide)))
+    arr = np.asarray(u).ravel()
+    return float(np.linalg.norm(arr.astype(np.complex128 if np.iscomplexobj(arr) else np.float64)))
 
 
 def _unit_roundoff(u: Any) -> float:
@@ -181,14 +188,18 @@ def estimate_operator_norm(
     r"""Estimate :math:`\|A\|_2` by power iteration on :math:`A^*A`, with honest bounds.
 
     From a seeded random :math:`x_0`, iterate :math:`x_{k+1} = A^*Ax_k / \|A^*Ax_k\|`. Every
-    iterate gives the lower bounds :math:`\|Ax_k\| \le \|A\|` and
-    :math:`\sqrt{\|A^*Ax_k\|} \le \|A\|` (unit :math:`x_k`); ``lower`` is the best one seen,
-    rounded down by a few units of roundoff of the working dtype. Iteration stops when ``lower``
-    changes by less than ``tol`` (relative) and the geometric extrapolation of the changes
-    predicts less than ``tol / 2`` still to come, or after ``iters`` steps. Convergence is linear
-    with ratio :math:`(\sigma_2/\sigma_1)^2`, but ``lower`` approaches :math:`\sigma_1` even
-    when the top singular values are nearly equal, since any mix of their singular vectors is
-    almost as good.
+    iterate gives the lower bounds :math:`\|Ax_k\| / \|x_k\| \le \|A\|` and
+    :math:`\sqrt{\|A^*Ax_k\| / \|x_k\|} \le \|A\|`, with every norm accumulated in float64
+    (a float32 reduction alone can overshoot by several units of roundoff); ``lower`` is the
+    best one seen, rounded down by a few units of roundoff of the working dtype. Iteration stops
+    when ``lower`` changes by less than ``tol`` (relative) and the geometric extrapolation of the
+    changes predicts less than ``tol / 2`` still to come, or after ``iters`` steps. Convergence
+    is linear with ratio :math:`(\sigma_2/\sigma_1)^2`. With a near-tie at the top,
+    :math:`\sigma_2 = (1 - g)\sigma_1`, ``lower`` still comes within about :math:`g` of
+    :math:`\sigma_1` (any mix of the two singular vectors is that good), but its changes are
+    then of order :math:`g^2` per step, so the iteration may stop with ``lower`` short by up to
+    :math:`g \sigma_1` although ``tol`` is smaller, and the heuristic ``upper`` below can then
+    lie under the norm. ``lower`` stays a lower bound in every case.
 
     ``upper`` is proven (``certified=True``) only if it comes from ``upper_bound`` or from
     :func:`matrix_norm_bound` when ``forward`` is an explicit matrix; then it is the smaller of
@@ -300,11 +311,16 @@ def _power_iteration(
     u = _unit_roundoff(x)
     for k in range(1, iters + 1):
         iterations = k
+        # The stored iterate is unit only up to rounding in the working dtype: divide by its
+        # norm as stored, so the bounds hold for the vector actually used.
+        norm_x = _vec_norm(x)
+        if norm_x == 0.0:  # the iterate underflowed: nothing more to learn
+            break
         ax = forward(x)
         norm_ax = _vec_norm(ax)
         ahax = adjoint(ax)
         norm_ahax = _vec_norm(ahax)
-        candidate = max(norm_ax, math.sqrt(norm_ahax))
+        candidate = max(norm_ax / norm_x, math.sqrt(norm_ahax / norm_x))
         if not math.isfinite(candidate):
             raise InputError("the operator produced NaN or inf during the power iteration")
         change = max(candidate - best, 0.0) / candidate if candidate > 0 else 0.0
