@@ -47,10 +47,25 @@ def npc_from_densities(pdfs: Any, dx: float) -> float:
         >>> round(npc_from_densities(f, v[1] - v[0]), 6) == round(npc_gaussian(0, 2, 1), 6)
         True
     """
-    f = np.asarray(pdfs, dtype=np.float64)
+    try:
+        f = np.asarray(pdfs, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise InputError(f"pdfs must be real (K, G) densities on a grid; got {err}") from None
     if f.ndim != 2:
         raise InputError(f"pdfs must be (K, G) densities on a grid; got shape {f.shape}")
-    step = float(dx)
+    if f.shape[0] < 2:
+        raise InputError(f"pdfs: need at least 2 classes (K >= 2); got K = {f.shape[0]}")
+    if not np.all(np.isfinite(f)):
+        raise InputError("pdfs must be finite; got NaN or inf")
+    if np.any(f < 0):
+        raise InputError("pdfs must be non-negative; got a negative density value")
+    empty = np.flatnonzero(f.sum(axis=1) == 0)
+    if empty.size:
+        raise InputError(f"pdfs: class {int(empty[0])} has zero density everywhere on the grid")
+    try:
+        step = float(dx)
+    except (TypeError, ValueError):
+        step = float("nan")
     if not (math.isfinite(step) and step > 0):
         raise InputError(f"dx must be a finite number > 0; got {dx!r}")
     value = npc_from_histograms(f * step)
@@ -72,10 +87,16 @@ def npc_gaussian(mu1: float, mu2: float, sigma: float) -> float:
         >>> round(npc_gaussian(0.0, 1.0, 1.0), 4)
         0.3829
     """
-    s = float(sigma)
+    try:
+        s = float(sigma)
+    except (TypeError, ValueError):
+        s = float("nan")
     if not (math.isfinite(s) and s > 0):
         raise InputError(f"sigma must be a finite number > 0; got {sigma!r}")
-    delta = abs(float(mu1) - float(mu2))
+    try:
+        delta = abs(float(mu1) - float(mu2))
+    except (TypeError, ValueError):
+        delta = float("nan")
     if not math.isfinite(delta):
         raise InputError(f"mu1 and mu2 must be finite; got {mu1!r}, {mu2!r}")
     return math.erf(delta / (2.0 * math.sqrt(2.0) * s))

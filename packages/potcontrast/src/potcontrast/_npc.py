@@ -338,8 +338,9 @@ def _bin_samples(
     n_valid = counts.sum(axis=-1)
     if np.any(n_valid == 0):
         band, kk = (int(x) for x in np.argwhere(n_valid == 0)[0])
+        owner = "classes" if name == "image" else name
         raise InputError(
-            f"classes: class {labels[kk].item()!r} (index {kk}) has no valid sample in band {band}"
+            f"{owner}: class {labels[kk].item()!r} (index {kk}) has no valid sample in band {band}"
         )
     return _Binned(
         idx, class_id, counts.astype(np.int64), binnings, labels, dropped, single, values
@@ -509,7 +510,7 @@ def npc(
     return _out(_values(binned), binned.single)
 
 
-def _samples_to_values(samples: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+def _samples_to_values(samples: Any) -> tuple[np.ndarray, np.ndarray, bool, int]:
     if not isinstance(samples, Sequence) or isinstance(samples, str | bytes):
         raise InputError(f"samples must be a list of K arrays; got {type(samples).__name__}")
     arrays = [np.asarray(s) for s in samples]
@@ -533,7 +534,7 @@ def _samples_to_values(samples: Any) -> tuple[np.ndarray, np.ndarray, bool]:
             raise InputError(f"samples[{i}] must be real numbers; got dtype {a.dtype}")
     values = np.concatenate(arrays, axis=0)
     class_id = np.repeat(np.arange(len(arrays), dtype=np.intp), [a.shape[0] for a in arrays])
-    return values, class_id, single
+    return values, class_id, single, len(arrays)
 
 
 def _bin_from_samples(
@@ -547,9 +548,9 @@ def _bin_from_samples(
 ) -> _Binned:
     _check_policy(out_of_range, "out_of_range", ("raise", "drop", "clip"))
     _check_policy(nan_policy, "nan_policy", ("raise", "omit"))
-    values, class_id, single = _samples_to_values(samples)
+    values, class_id, single, k = _samples_to_values(samples)
     bins = check_bins(bins)
-    labels = np.arange(int(class_id.max()) + 1 if class_id.size else 0)
+    labels = np.arange(k)  # every class, the empty ones included: they must raise, not vanish
     n_bands = values.shape[1]
     if values.shape[0] == 0:
         raise InputError("samples: every class is empty")
@@ -624,7 +625,7 @@ def pc(image: Any, classes: Any, *, scale: Any = None, **npc_kwargs: Any) -> flo
         image: As in :func:`npc`.
         classes: As in :func:`npc`.
         scale: ``None`` (default) for ``hi − lo`` of each band's resolved range (before widening,
-            so a constant band gives 0), or a number.
+            so a constant band gives 0), or a finite number > 0.
         **npc_kwargs: Passed to :func:`npc`.
 
     Returns:
@@ -639,14 +640,16 @@ def pc(image: Any, classes: Any, *, scale: Any = None, **npc_kwargs: Any) -> flo
         >>> pc(img, masks, bins=2, range=(0, 256), scale=255)
         255.0
     """
+    s = None
+    if scale is not None:
+        try:
+            s = float(scale)
+        except (TypeError, ValueError):
+            s = float("nan")
+        if not (np.isfinite(s) and s > 0):
+            raise InputError(f"scale must be a finite number > 0; got {scale!r}")
     res = analyze(image, classes, **npc_kwargs)
-    if scale is None:
-        value = res.pc
-    else:
-        s = float(scale)
-        if not np.isfinite(s):
-            raise InputError(f"scale must be a finite number; got {scale!r}")
-        value = res.npc * s
+    value = res.pc if s is None else res.npc * s
     return float(value[0]) if res.single else value
 
 
