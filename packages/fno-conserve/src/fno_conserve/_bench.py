@@ -8,6 +8,7 @@ import math
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -164,18 +165,16 @@ def bench(
     torch.manual_seed(root_seed(seed))
     torch.set_num_threads(threads)
     repeats, warmup = (5, 2) if quick else (15, 3)
-    rows, report = (
-        [],
-        {
-            "device": str(dev),
-            "threads": threads,
-            "peer": {},
-            "overhead": [],
-            "consistency": {},
-            "data": {},
-            "accuracy": {},
-        },
-    )
+    rows: list = []
+    report: dict[str, Any] = {
+        "device": str(dev),
+        "threads": threads,
+        "peer": {},
+        "overhead": [],
+        "consistency": {},
+        "data": {},
+        "accuracy": {},
+    }
     loss_fn = RelLpLoss()
     configs = [(1, 128, 20, 32, 16), (2, 64, 8, 24, 8)]
     with warnings.catch_warnings():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -190,8 +191,8 @@ def _linear_case(
                 cout,
             )
             scores[lam] = evaluate(model, cfg, val["x"].to(device), val["y"].to(device))["rel_l2"]
-        penalty_weight = min(scores, key=scores.get)
-    per = {v: [] for v in variants}
+        penalty_weight = min(scores, key=lambda lam: scores[lam])
+    per: dict[str, Any] = {v: [] for v in variants}
     keep = {}
     for j in range(s["seeds"]):
         sd = seed + j
