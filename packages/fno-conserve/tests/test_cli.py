@@ -232,3 +232,94 @@ def test_reproduce_writes_a_valid_result_with_honest_claims(tmp_path, monkeypatc
 def test_bad_input_raises_input_error_naming_the_argument(make, name):
     with pytest.raises(InputError, match=name):
         make()
+
+
+def test_train_defaults_the_law_from_the_data_and_refuses_laws_darcy_lacks(tmp_path):
+    nls = tmp_path / "nls.npz"
+    assert (
+        main(
+            [
+                "generate-data",
+                "nls",
+                "--n-samples",
+                "10",
+                "--resolution",
+                "32",
+                "-o",
+                str(nls),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    out = tmp_path / "nls-run"
+    assert (
+        main(
+            [
+                "train",
+                str(nls),
+                "--variant",
+                "adaptive-rescale",
+                "--epochs",
+                "1",
+                "--width",
+                "8",
+                "--modes",
+                "4",
+                "--layers",
+                "1",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["law"] == "norm"
+    assert metrics["cons_max_rel"] <= 10 * torch.finfo(torch.float32).eps
+    darcy = tmp_path / "darcy.npz"
+    assert (
+        main(
+            [
+                "generate-data",
+                "darcy",
+                "--n-samples",
+                "6",
+                "--resolution",
+                "16",
+                "-o",
+                str(darcy),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            ["train", str(darcy), "--variant", "adaptive", "--out", str(tmp_path / "d"), "--quiet"]
+        )
+        == 2
+    )
+    assert (
+        main(
+            [
+                "train",
+                str(darcy),
+                "--variant",
+                "plain",
+                "--epochs",
+                "1",
+                "--width",
+                "8",
+                "--modes",
+                "4",
+                "--layers",
+                "1",
+                "--out",
+                str(tmp_path / "d"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
