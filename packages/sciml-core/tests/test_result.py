@@ -106,6 +106,29 @@ def test_figures_must_exist_and_be_relative(tmp_path: Path) -> None:
             res.add_figure(bad, "x")
 
 
+def test_invalid_save_writes_nothing_and_keeps_the_earlier_result(tmp_path: Path) -> None:
+    first = make_result().save(tmp_path)
+    before = first.read_bytes()
+    res = make_result()
+    res.add_figure("missing.png", "never drawn")
+    with pytest.raises(InputError, match="missing"):
+        res.save(tmp_path)
+    bad_seed = Result("demo", "0.1.0", seed=-1, device="cpu", quick=True)
+    with pytest.raises(InputError, match=r"meta\.seed"):
+        bad_seed.save(tmp_path)
+    assert first.read_bytes() == before
+    assert os.listdir(tmp_path) == ["result.json"]
+
+
+def test_save_into_a_file_is_refused_and_the_file_kept(tmp_path: Path) -> None:
+    user_file = tmp_path / "notes.txt"
+    user_file.write_text("mine")
+    with pytest.raises(InputError, match="is a file"):
+        make_result().save(user_file)
+    assert user_file.read_text() == "mine"
+    assert os.listdir(tmp_path) == ["notes.txt"]
+
+
 def test_builder_rejects_bad_tables_and_claims() -> None:
     res = make_result()
     with pytest.raises(InputError, match="row 1 of table 'u' must have 2 values"):
@@ -159,6 +182,52 @@ def broken(valid: dict[str, Any], edit) -> list[str]:  # type: ignore[no-untyped
             "figures[0].file must be relative",
         ),
         (lambda d: d["figures"].append({"file": "a.png"}), "figures[0] is missing key(s)"),
+        (lambda d: d.update(schema=True), "schema must be 1; got True"),
+        (lambda d: d.update(schema=1.0), "schema must be 1; got 1.0"),
+        (lambda d: d.pop("schema"), "result is missing key(s) ['schema']"),
+        (lambda d: d.update(version=""), "version must be a non-empty string"),
+        (lambda d: d.update(meta=None), "meta must be an object; got NoneType"),
+        (lambda d: d["meta"].update(seed=True), "meta.seed must be a non-negative int"),
+        (lambda d: d["meta"].update(seed=1.5), "meta.seed must be a non-negative int"),
+        (lambda d: d["meta"].update(device=0), "meta.device must be a string"),
+        (lambda d: d["meta"].update(python=None), "meta.python must be a string"),
+        (lambda d: d["meta"].update(command=["a"]), "meta.command must be a string"),
+        (lambda d: d["meta"].update(threads=True), "meta.threads must be an int"),
+        (lambda d: d["meta"].update(quick=1), "meta.quick must be a bool"),
+        (lambda d: d["meta"].update(wall_s="3"), "meta.wall_s must be a number >= 0"),
+        (lambda d: d["meta"].update(gpu="x"), "meta has unknown key(s) ['gpu']"),
+        (lambda d: d["tables"][0].update(id=""), "tables[0].id must be a non-empty string"),
+        (lambda d: d["tables"][0].update(id=3), "tables[0].id must be a non-empty string"),
+        (lambda d: d["tables"][0].update(title=None), "tables[0].title must be a string"),
+        (lambda d: d["tables"][0].update(rows={}), "tables[0].rows must be a list"),
+        (lambda d: d["tables"][0]["rows"].__setitem__(0, "row"), "tables[0].rows[0] must be"),
+        (lambda d: d["tables"][0].update(note=""), "tables[0] has unknown key(s) ['note']"),
+        (lambda d: d["tables"].append(3), "tables[1] must be an object"),
+        (lambda d: d.update(figures=None), "figures must be a list"),
+        (lambda d: d.update(claims="none"), "claims must be a list"),
+        (
+            lambda d: d["figures"].append({"file": "a.png", "caption": None}),
+            "figures[0].caption must be a string",
+        ),
+        (
+            lambda d: d["figures"].append({"file": "a/../../b.png", "caption": "c"}),
+            "figures[0].file must be relative",
+        ),
+        (
+            lambda d: d["figures"].append({"file": ".", "caption": "c"}),
+            "figures[0].file must be relative",
+        ),
+        (lambda d: d["claims"][0].update(name=""), "claims[0].name must be a non-empty string"),
+        (
+            lambda d: d["claims"][0].update(expected=float("inf")),
+            "claims[0].expected is a non-finite float",
+        ),
+        (
+            lambda d: d["claims"][0].update(observed={"a": float("nan")}),
+            "claims[0].observed.a is a non-finite float",
+        ),
+        (lambda d: d["claims"][0].update(why="x"), "claims[0] has unknown key(s) ['why']"),
+        (lambda d: d["claims"][0].update(holds=None), "claims[0].holds must be true or false"),
     ],
 )
 def test_validator_catches_each_invalid_case(valid: dict[str, Any], edit, expected: str) -> None:  # type: ignore[no-untyped-def]

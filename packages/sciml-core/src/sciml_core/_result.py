@@ -232,10 +232,15 @@ class Result:
     def save(self, out_dir: str | os.PathLike[str]) -> Path:
         """Write ``out_dir/result.json`` atomically (creating ``out_dir``) and return its path.
 
+        Nothing is written when the result is invalid: an earlier ``result.json`` stays as it was.
+
         Raises:
-            InputError: the result is invalid, or a figure file is missing from ``out_dir``.
+            InputError: ``out_dir`` is an existing file, the result is invalid, or a figure file
+                is missing from ``out_dir``.
         """
         out = Path(out_dir)
+        if out.exists() and not out.is_dir():
+            raise InputError(f"out_dir {str(out)!r} is a file; the result goes into a folder")
         out.mkdir(parents=True, exist_ok=True)
         data = self.to_dict()
         problems = validate_result(data)
@@ -305,16 +310,19 @@ def validate_result(data: Any) -> list[str]:
     problems: list[str] = []
     if not isinstance(data, dict):
         return [f"result must be a JSON object; got {type(data).__name__}"]
-    if "schema" in data and data["schema"] != RESULT_SCHEMA_VERSION:
+    if "schema" in data and not (
+        type(data["schema"]) is int and data["schema"] == RESULT_SCHEMA_VERSION
+    ):  # true == 1 and 1.0 == 1 in Python, but neither is the schema number 1 in the JSON
         return [f"schema must be {RESULT_SCHEMA_VERSION}; got {data['schema']!r}"]
     _check_keys(data, _TOP_KEYS, "result", problems)
     for key in ("package", "version"):
         if key in data and not (isinstance(data[key], str) and data[key]):
             problems.append(f"{key} must be a non-empty string; got {data[key]!r}")
 
-    meta = data.get("meta")
-    if meta is not None and _check_keys(meta, _META_KEYS, "meta", problems):
-        if not (meta["seed"] is None or (isinstance(meta["seed"], int) and meta["seed"] >= 0)):
+    meta = data.get("meta", {})  # a missing "meta" is reported with the top-level keys
+    if "meta" in data and _check_keys(meta, _META_KEYS, "meta", problems):
+        seed = meta["seed"]
+        if not (seed is None or (_is_number(seed) and isinstance(seed, int) and seed >= 0)):
             problems.append(f"meta.seed must be a non-negative int or null; got {meta['seed']!r}")
         for key in ("device", "python", "command"):
             if not isinstance(meta[key], str):
@@ -363,7 +371,11 @@ def validate_result(data: Any) -> list[str]:
         file = fig["file"]
         if not isinstance(file, str) or not file:
             problems.append(f"{where}.file must be a non-empty string; got {file!r}")
-        elif PurePosixPath(file).is_absolute() or ".." in PurePosixPath(file).parts:
+        elif (
+            PurePosixPath(file).is_absolute()
+            or ".." in PurePosixPath(file).parts
+            or str(PurePosixPath(file)) == "."
+        ):
             problems.append(f"{where}.file must be relative to the output folder; got {file!r}")
         if not isinstance(fig["caption"], str):
             problems.append(f"{where}.caption must be a string; got {fig['caption']!r}")
