@@ -172,7 +172,7 @@ def test_rgb_files_are_three_bands_and_gray_pil_matches_pillow(tmp_path):
         read_image(tmp_path / "rgb.png", gray="luma")
 
 
-def test_class_map_png_is_grey_rescaled_with_transparent_out_of_range(tmp_path):
+def test_class_map_png_is_grey_rescaled_with_transparent_out_of_range(tmp_path, capsys):
     pil = pytest.importorskip("PIL.Image")
     img, labels = _scene(5)
     band = img[..., 0]
@@ -181,8 +181,13 @@ def test_class_map_png_is_grey_rescaled_with_transparent_out_of_range(tmp_path):
     out = tmp_path / "map.png"
     args = ["npc", str(tmp_path / "band.npy"), "--labels", str(tmp_path / "labels.npy")]
     opts = ["--bins", "8", "--range", "0,1000", "--out-of-range", "drop", "--class-map", str(out)]
-    with pytest.warns(RuntimeWarning, match="out_of_range='drop'"):
-        assert main([*args, *opts]) == 0
+    assert main([*args, *opts]) == 0
+    # the drop is reported on stderr, one line per warning
+    err = capsys.readouterr().err.strip().splitlines()
+    assert any(
+        line.startswith("potcontrast: warning: RuntimeWarning: out_of_range='drop'") for line in err
+    )
+    assert all(line.startswith("potcontrast: warning: ") for line in err)
     with pil.open(out) as im:
         assert im.mode == "LA"
         grey, alpha = np.asarray(im)[..., 0], np.asarray(im)[..., 1]
@@ -190,3 +195,51 @@ def test_class_map_png_is_grey_rescaled_with_transparent_out_of_range(tmp_path):
     assert not inside.all()
     np.testing.assert_array_equal(alpha, np.where(inside, 255, 0))
     assert set(np.unique(grey[inside]).tolist()) <= {0, 128, 255}  # 3 classes: 0, 127.5, 255
+
+
+@pytest.mark.parametrize(
+    ("opts", "needle"),
+    [
+        (["--class-map", "{d}/map.txt"], "--class-map must end in .npy or .png"),
+        (["--class-map", "{d}/map.png"], "--class-map .png shows one band"),
+        (["--class-map", "{d}/old.npy"], "exists; pass --overwrite"),
+        (["--class-map", "{d}/nope/map.npy"], "does not exist"),
+        (["--measures", "npc,snr"], "--measures: unknown ['snr']"),
+        (["--null", "permutation", "--n-perm", "0"], "--n-perm must be >= 1"),
+    ],
+)
+def test_cli_refuses_bad_flags_before_writing_anything(tmp_path, capsys, opts, needle):
+    img, labels = _scene(6)
+    np.save(tmp_path / "stack.npy", img)
+    np.save(tmp_path / "labels.npy", labels)
+    np.save(tmp_path / "old.npy", np.zeros(3))
+    out = tmp_path / "res.json"
+    args = ["npc", str(tmp_path / "stack.npy"), "--labels", str(tmp_path / "labels.npy")]
+    opts = [o.format(d=tmp_path) for o in opts]
+    rc = main([*args, "--bins", "8", "--range", "0,65536", "-o", str(out), *opts])
+    captured = capsys.readouterr()
+    assert rc == 2 and captured.out == ""
+    assert captured.err.count("\n") == 1 and needle in captured.err
+    assert not out.exists()  # nothing half-done: -o was not written
+    np.testing.assert_array_equal(np.load(tmp_path / "old.npy"), np.zeros(3))
+
+
+def test_cli_unreadable_files_exit_2_naming_the_file(tmp_path, capsys):
+    pytest.importorskip("PIL.Image")
+    pytest.importorskip("tifffile")
+    img, labels = _scene(7)
+    np.save(tmp_path / "stack.npy", img)
+    np.save(tmp_path / "labels.npy", labels)
+    for name in ("bad.png", "bad.tif"):
+        (tmp_path / name).write_text("not an image")
+    bad = tmp_path / "bad.png"
+    cases = [
+        ["npc", str(tmp_path / "stack.npy"), "--masks", str(bad), str(bad)],
+        ["npc", str(tmp_path / "bad.tif"), "--labels", str(tmp_path / "labels.npy")],
+        ["npc", str(bad), "--labels", str(tmp_path / "labels.npy")],
+    ]
+    for argv in cases:
+        rc = main(argv)
+        err = capsys.readouterr().err
+        assert rc == 2, err
+        assert err.count("\n") == 1 and "bad." in err and "Traceback" not in err

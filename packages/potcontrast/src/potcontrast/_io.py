@@ -49,10 +49,13 @@ def _read_numpy(p: Path) -> np.ndarray:
 
 def _read_tiff(p: Path) -> np.ndarray:
     tifffile = require_extra("tifffile", extra="io", package="potcontrast")
-    with tifffile.TiffFile(p) as tif:
-        series = tif.series[0]
-        axes = series.axes
-        arr = series.asarray()
+    try:
+        with tifffile.TiffFile(p) as tif:
+            series = tif.series[0]
+            axes = series.axes
+            arr = series.asarray()
+    except (OSError, ValueError, IndexError) as err:  # TiffFileError is a ValueError
+        raise InputError(f"cannot read TIFF {str(p)!r}: {err}") from err
     if arr.ndim == 3 and not axes.endswith("S"):
         arr = np.moveaxis(arr, 0, -1)  # pages are bands: (B, H, W) -> (H, W, B)
     return np.asarray(arr)
@@ -128,11 +131,14 @@ def _mask_from_file(p: Path, invert: bool) -> np.ndarray:
         mask = arr != 0 if arr.ndim == 2 else np.any(arr != 0, axis=-1)
     else:
         pil = require_extra("PIL.Image", extra="io", package="potcontrast")
-        with pil.open(p) as im:
-            if im.mode in ("I", "I;16", "I;16B", "F"):
-                mask = np.asarray(im) != 0
-            else:  # colour masks: the reference's luma
-                mask = np.asarray(im.convert("L")) != 0
+        try:
+            with pil.open(p) as im:
+                if im.mode in ("I", "I;16", "I;16B", "F"):
+                    mask = np.asarray(im) != 0
+                else:  # colour masks: the reference's luma
+                    mask = np.asarray(im.convert("L")) != 0
+        except OSError as err:
+            raise InputError(f"masks: cannot read {str(p)!r} as an image: {err}") from err
     return ~mask if invert else mask
 
 

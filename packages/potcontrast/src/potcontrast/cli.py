@@ -6,6 +6,7 @@ import argparse
 import csv
 import io
 import json
+import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -77,15 +78,22 @@ _MEASURES = {
 }
 
 
-def _measures(
-    text: str | None, image: np.ndarray, classes: Any, kwargs: dict[str, Any]
-) -> dict[str, np.ndarray]:
+def _measure_names(text: str | None) -> list[str]:
     if not text:
-        return {}
+        return []
     names = [n.strip() for n in text.split(",") if n.strip() and n.strip() not in ("npc", "pc")]
     unknown = [n for n in names if n not in _MEASURES]
     if unknown:
         raise InputError(f"--measures: unknown {unknown}; choose from npc,pc,{','.join(_MEASURES)}")
+    return names
+
+
+def _measures(
+    text: str | None, image: np.ndarray, classes: Any, kwargs: dict[str, Any]
+) -> dict[str, np.ndarray]:
+    names = _measure_names(text)
+    if not names:
+        return {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # already reported once for the NPC computation
         return {n: np.atleast_1d(_MEASURES[n](image, classes, **kwargs)) for n in names}
@@ -106,18 +114,34 @@ def _rows(res: Any, null: np.ndarray | None) -> tuple[list[str], list[list[Any]]
     return columns, rows
 
 
-def _write_class_map(path: Path, cmap: np.ndarray, n_classes: int, overwrite: bool) -> None:
+def _check_class_map(path: Path | None, image: np.ndarray, overwrite: bool) -> None:
+    """Refuse a bad ``--class-map`` before anything is computed or written."""
+    if path is None:
+        return
+    suffix = path.suffix.lower()
+    if suffix not in (".npy", ".png"):
+        raise InputError(f"--class-map must end in .npy or .png; got {str(path)!r}")
+    if suffix == ".png" and image.ndim != 2:
+        raise InputError(
+            f"--class-map .png shows one band, but the image has shape {image.shape}; use .npy "
+            "for a stack"
+        )
+    if path.is_dir():
+        raise InputError(f"--class-map {str(path)!r} is a folder; it takes a file")
     if path.exists() and not overwrite:
         raise InputError(f"--class-map file {str(path)!r} exists; pass --overwrite to replace it")
+    if not path.parent.is_dir():
+        raise InputError(f"folder {str(path.parent)!r} of --class-map {str(path)!r} does not exist")
+    if suffix == ".png":
+        require_extra("PIL.Image", extra="io", package="potcontrast")
+
+
+def _write_class_map(path: Path, cmap: np.ndarray, n_classes: int) -> None:
     if path.suffix.lower() == ".npy":
         buf = io.BytesIO()
         np.save(buf, cmap)
         atomic_write_bytes(path, buf.getvalue())
         return
-    if path.suffix.lower() != ".png":
-        raise InputError(f"--class-map must end in .npy or .png; got {str(path)!r}")
-    if cmap.ndim != 2:
-        raise InputError("--class-map .png shows one band; use .npy for a stack")
     pil = require_extra("PIL.Image", extra="io", package="potcontrast")
     grey = np.round(255.0 * np.maximum(cmap, 0) / max(n_classes - 1, 1)).astype(np.uint8)
     alpha = np.where(cmap >= 0, 255, 0).astype(np.uint8)
@@ -127,7 +151,22 @@ def _write_class_map(path: Path, cmap: np.ndarray, n_classes: int, overwrite: bo
 
 
 def run_npc(args: argparse.Namespace) -> int:
-    """``potcontrast npc``: NPC per band of an image or stack from label or mask files."""
+    """``potcontrast npc``: NPC per band of an image or stack from label or mask files.
+
+    Warnings (sparse bins, dropped samples, a dropped alpha channel) go to stderr as one line
+    each, ``potcontrast: warning: ...``, rather than Python's two-line source-location format.
+    """
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        try:
+            return _run_npc(args)
+        finally:
+            for w in seen:
+                text = " ".join(str(w.message).split())
+                print(f"potcontrast: warning: {w.category.__name__}: {text}", file=sys.stderr)
+
+
+def _run_npc(args: argparse.Namespace) -> int:
     image = _load_stack(args.image, args.gray)
     if (args.labels is None) == (args.masks is None):
         raise InputError("give exactly one of --labels FILE or --masks FILE [FILE ...]")
@@ -136,6 +175,10 @@ def run_npc(args: argparse.Namespace) -> int:
         if args.labels
         else read_masks(args.masks, invert=args.invert_masks)
     )
+    _check_class_map(args.class_map, image, args.overwrite)
+    _measure_names(args.measures)  # an unknown name fails before any work
+    if args.null == "permutation" and args.n_perm < 1:
+        raise InputError(f"--n-perm must be >= 1; got {args.n_perm}")
     kwargs = dict(
         bins=_parse_bins(args.bins),
         range=_parse_range(args.range),
@@ -144,15 +187,11 @@ def run_npc(args: argparse.Namespace) -> int:
         out_of_range=args.out_of_range,
         nan_policy=args.nan,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")
-        binned = _bin_image(image, classes, **kwargs)
-        _warn_sparse(binned, stacklevel=2)
+    binned = _bin_image(image, classes, **kwargs)
+    _warn_sparse(binned, stacklevel=2)
     res = _result(binned)
     null = None
     if args.null == "permutation":
-        if args.n_perm < 1:
-            raise InputError(f"--n-perm must be >= 1; got {args.n_perm}")
         null = _null_values(binned, args.n_perm, np.random.default_rng(args.seed))
     columns, rows = _rows(res, null)
     p_values = [r[-1] for r in rows] if null is not None else []
@@ -192,7 +231,7 @@ def run_npc(args: argparse.Namespace) -> int:
             atomic_write_text(args.output, json.dumps(payload, indent=1) + "\n")
     if args.class_map is not None:
         cmap = res.class_map(image, band_axis=args.band_axis)
-        _write_class_map(args.class_map, cmap, res.class_labels.size, args.overwrite)
+        _write_class_map(args.class_map, cmap, res.class_labels.size)
     return 0
 
 
