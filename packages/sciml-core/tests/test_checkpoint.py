@@ -85,6 +85,40 @@ def test_pickled_objects_are_not_loaded(tmp_path: Path) -> None:
         load_checkpoint(evil, package="demo", version="0.1.0")
 
 
+def test_a_checkpoint_carrying_a_code_reference_is_refused(tmp_path: Path) -> None:
+    # A torch.save file in the right layout plus a reference to a callable: a full unpickle
+    # (weights_only=False) would load it and accept it; weights_only=True must refuse it.
+    path = tmp_path / "hooked.pt"
+    payload = {
+        "format": 1,
+        "package": "demo",
+        "version": "0.1.0",
+        "config_json": "{}",
+        "state_dict": {"w": torch.ones(1)},
+        "hook": os.getcwd,
+    }
+    torch.save(payload, path)
+    assert torch.load(path, weights_only=False)["hook"] is os.getcwd  # the reference is real
+    with pytest.raises(InputError, match="not a readable checkpoint"):
+        load_checkpoint(path, package="demo", version="0.1.0")
+
+
+def test_load_asks_torch_for_weights_only(
+    tmp_path: Path, model: torch.nn.Module, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = save(tmp_path / "m.pt", model)
+    calls: list[dict[str, object]] = []
+    real_load = torch.load
+
+    def spy(*args: object, **kwargs: object) -> object:
+        calls.append(kwargs)
+        return real_load(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(torch, "load", spy)
+    load_checkpoint(path, package="demo", version="0.1.0")
+    assert [c.get("weights_only") for c in calls] == [True]
+
+
 def test_foreign_files_are_input_errors(tmp_path: Path) -> None:
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"definitely not a checkpoint")
