@@ -116,6 +116,37 @@ def test_ssim_of_tensors_equals_numpy(camera: np.ndarray) -> None:
     assert ssim(t, torch.from_numpy(ref), data_range=255.0) == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "uint8"])
+@pytest.mark.parametrize("image", ["camera", "astronaut"])
+def test_ssim_and_psnr_match_skimage_for_every_dtype_and_backend(
+    image: str, dtype: str, backend: str, camera: np.ndarray, astronaut_gray: np.ndarray
+) -> None:
+    # The contract: ssim == skimage's structural_similarity(gaussian_weights=True, sigma=1.5,
+    # use_sample_covariance=False, data_range=R) to 1e-6 on its sample images, for numpy arrays
+    # and torch tensors alike. scikit-image computes float32 inputs in float32, ours in float64.
+    base = camera.astype(np.float64) if image == "camera" else 255.0 * astronaut_gray
+    noisy_img = np.clip(noisy(base, 20.0, 12), 0.0, 255.0)
+    if dtype == "uint8":
+        ref, x = np.round(base).astype(np.uint8), np.round(noisy_img).astype(np.uint8)
+        given_range = None  # the dtype's range, 255
+    else:
+        ref, x = base.astype(dtype), noisy_img.astype(dtype)
+        given_range = 255.0
+    expected_ssim = sk_ssim(x, ref, 255.0)
+    expected_psnr = skmetrics.peak_signal_noise_ratio(ref, x, data_range=255.0)
+    if backend == "torch":
+        torch = pytest.importorskip("torch")
+        xs, refs = torch.from_numpy(x), torch.from_numpy(ref)
+    else:
+        xs, refs = x, ref
+    got = ssim(xs, refs, data_range=given_range)
+    assert isinstance(got, float)
+    assert got == pytest.approx(expected_ssim, abs=1e-6)
+    assert 0.1 < got < 0.95  # a real comparison, neither identity nor noise
+    assert psnr(xs, refs, data_range=given_range) == pytest.approx(expected_psnr, abs=1e-5)
+
+
 @pytest.mark.parametrize("shape", [(10, 20), (20, 10), (3, 10, 10), (11,)])
 def test_ssim_needs_an_11_by_11_window(shape: tuple[int, ...]) -> None:
     x = np.ones(shape)
