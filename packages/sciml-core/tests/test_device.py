@@ -14,6 +14,16 @@ def test_auto_picks_cuda_exactly_when_available() -> None:
     assert resolve_device(None).type == expected
 
 
+def test_auto_picks_cuda_whenever_torch_sees_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Runs on CPU-only machines too: "auto" must follow torch.cuda.is_available() both ways.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == torch.device("cuda")
+    assert resolve_device(" AUTO ") == torch.device("cuda")
+    assert resolve_device(None) == torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == torch.device("cpu")
+
+
 def test_explicit_devices_pass_through() -> None:
     assert resolve_device("cpu") == torch.device("cpu")
     assert resolve_device(torch.device("cpu")) == torch.device("cpu")

@@ -95,9 +95,22 @@ def test_seed_everything_seeds_python_and_numpy_globals() -> None:
 
 def test_seed_everything_accepts_seeds_beyond_32_bits() -> None:
     seed_everything(2**40 + 1)
-    x = random.random()
+    x = (random.random(), np.random.random())  # noqa: NPY002
     seed_everything(2**40 + 1)
-    assert random.random() == x
+    assert (random.random(), np.random.random()) == x  # noqa: NPY002
+
+
+@pytest.mark.parametrize("low", [0, 1, 12345])
+def test_seeds_differing_above_32_bits_give_different_numpy_streams(low: int) -> None:
+    draws = []
+    for seed in (low, low + 2**32, low + 2**40, low + 2**62):
+        seed_everything(seed)
+        draws.append(tuple(np.random.random(3)))  # noqa: NPY002
+    assert len(set(draws)) == len(draws)
+    seed_everything(low)
+    assert tuple(np.random.random(3)) == draws[0]  # noqa: NPY002
+    np.random.seed(low)  # noqa: NPY002 - a 32-bit seed is numpy's own seed(seed)
+    assert tuple(np.random.random(3)) == draws[0]  # noqa: NPY002
 
 
 def test_seed_everything_seeds_torch_when_imported() -> None:

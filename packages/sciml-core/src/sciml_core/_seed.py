@@ -223,7 +223,13 @@ def seed_everything(seed: int) -> None:
     """
     seed = _check_int_seed(seed)
     random.seed(seed)
-    np.random.seed(seed % 2**32)  # noqa: NPY002 - seeding the legacy global is the point here
+    # The legacy seed takes 32 bits; a wider seed goes in as its 32-bit words (init_by_array), so
+    # that seeds differing only above bit 32 do not give the same numpy stream.
+    if seed < 2**32:
+        np.random.seed(seed)  # noqa: NPY002 - seeding the legacy global is the point here
+    else:
+        words = [(seed >> b) & 0xFFFFFFFF for b in range(0, seed.bit_length(), 32)]
+        np.random.seed(words)  # noqa: NPY002
     torch = loaded_torch()
     if torch is not None:
         torch.manual_seed(seed)
