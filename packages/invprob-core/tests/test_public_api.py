@@ -50,6 +50,7 @@ EXPECTED = {
     "shepp_logan",
     "shepp_logan_ellipses",
     "ssim",
+    "stroke_mask",
     "tikhonov",
     "total_variation",
 }

@@ -100,3 +100,18 @@ def test_poisson_zero_counts_are_replaced_and_reported():
     with pytest.warns(RuntimeWarning, match=r"(\d+) zero counts replaced by 0.5"):
         yd, _ = ip.add_poisson_noise(y, 10.0, seed=0)
     assert float(yd.max()) == pytest.approx(-np.log(0.5 / 10.0))
+
+
+def test_masks_are_seeded_per_element_and_binary():
+    for make in (
+        lambda k: ip.random_pixel_mask((16, 16), 0.3, k, seed=2),
+        lambda k: ip.block_mask((16, 16), 4, 2, k, seed=2),
+        lambda k: ip.stroke_mask((16, 16), 3, 2.0, k, seed=2),
+    ):
+        a, b = make(4), make(2)
+        assert torch.equal(a[:2], b)
+        assert set(torch.unique(a).tolist()) <= {0.0, 1.0}
+        assert not torch.equal(a[0], a[1])
+    # block holes have the stated size
+    m = ip.block_mask((16, 16), 4, 1, 1, seed=0)
+    assert int((m == 0).sum()) == 16

@@ -14,7 +14,10 @@ def test_reproduce_quick_records_honest_claims(tmp_path):
     assert validate_result(data) == []
     for fig in data["figures"]:
         assert (tmp_path / fig["file"]).stat().st_size > 0
-    ct = {row[0]: row[1] for row in next(t for t in data["tables"] if t["id"] == "ct")["rows"]}
+    rows = next(t for t in data["tables"] if t["id"] == "ct")["rows"]
+    levels = sorted({row[0] for row in rows})
+    assert len(levels) >= 2
+    ct = {row[1]: row[2] for row in rows if row[0] == levels[0]}
     # the robust orderings of the spec
     assert ct["TV-PDHG"] > ct["FBP (Hann)"]
     assert ct["PnP Wiener (discrepancy)"] >= ct["Tikhonov (discrepancy)"]
@@ -23,8 +26,8 @@ def test_reproduce_quick_records_honest_claims(tmp_path):
     # every claim's `holds` agrees with the numbers it reports (no optimistic bookkeeping)
     ar_gd = claims["trained AR beats gradient descent on the data term by >= 0.5 dB"]
     gap = ct["AR"] - ct["AR control: lambda=0 (GD on data term)"]
-    if abs(gap - 0.5) > 0.02:  # table values are rounded to 0.01 dB
-        assert ar_gd["holds"] == (gap >= 0.5)
+    if abs(gap - 0.5) > 0.02 and gap < 0.5:  # table values are rounded to 0.01 dB
+        assert ar_gd["holds"] is False
     conv = next(t for t in data["tables"] if t["id"] == "convergence")["rows"]
     a = [r[1] for r in conv]
     b = [r[2] for r in conv]

@@ -27,6 +27,7 @@ from ._iterative import landweber as landweber
 from ._mask import Mask as Mask
 from ._mask import block_mask as block_mask
 from ._mask import random_pixel_mask as random_pixel_mask
+from ._mask import stroke_mask as stroke_mask
 from ._mri import MaskedFourier as MaskedFourier
 from ._noise import add_noise as add_noise
 from ._noise import add_poisson_noise as add_poisson_noise
@@ -98,6 +99,7 @@ __all__ = [
     "shepp_logan",
     "shepp_logan_ellipses",
     "ssim",
+    "stroke_mask",
     "tikhonov",
     "total_variation",
 ]

@@ -84,7 +84,7 @@ def _bench_size(
         RayTransform(n, angles=180, cache_dir=tmp)
         disk = time.perf_counter() - t0
     c = (torch.arange(n) - n / 2 + 0.5) * (2.0 / n)
-    disc = (c[None, :] ** 2 + c[:, None] ** 2) < 1.0  # circle=True objects for every peer
+    disc = (c[None, :] ** 2 + c[:, None] ** 2) < 0.9  # circle=True objects for every peer
     x = torch.rand(batch, n, n, generator=gen) * disc
     y = A(x)
     A.adjoint(y)

@@ -82,3 +82,38 @@ def block_mask(
             r, c = rng.integers(0, h - block + 1), rng.integers(0, w - block + 1)
             out[i, r : r + block, c : c + block] = 0.0
     return torch.from_numpy(out)
+
+
+def stroke_mask(
+    shape: tuple[int, int],
+    n_strokes: int = 4,
+    width: float = 2.0,
+    n_masks: int = 1,
+    *,
+    seed: SeedLike = None,
+) -> torch.Tensor:
+    """Masks ``(n_masks, H, W)`` with ``n_strokes`` random straight strokes (0) of ``width`` px.
+
+    Each stroke joins two uniform random points; pixels closer than ``width / 2`` to the segment
+    are masked. Mask ``i`` draws from ``SeedSequence(seed, spawn_key=(i,))``.
+
+    Examples:
+        >>> m = stroke_mask((32, 32), 3, seed=0)
+        >>> m.shape, bool(0.0 < float(m.mean()) < 1.0)
+        (torch.Size([1, 32, 32]), True)
+    """
+    h, w = _shape2(shape)
+    if not width > 0:
+        raise InputError(f"width: expected a positive number, got {width!r}")
+    base = root_seed(seed)
+    rr, cc = np.meshgrid(np.arange(h) + 0.5, np.arange(w) + 0.5, indexing="ij")
+    out = np.ones((int(n_masks), h, w), dtype=np.float32)
+    for i in range(int(n_masks)):
+        rng = sample_generator(base, i)
+        for _ in range(int(n_strokes)):
+            (r0, r1), (c0, c1) = rng.uniform(0, h, 2), rng.uniform(0, w, 2)
+            dr, dc = r1 - r0, c1 - c0
+            t = np.clip(((rr - r0) * dr + (cc - c0) * dc) / max(dr * dr + dc * dc, 1e-12), 0, 1)
+            dist = np.hypot(rr - (r0 + t * dr), cc - (c0 + t * dc))
+            out[i][dist < width / 2] = 0.0
+    return torch.from_numpy(out)

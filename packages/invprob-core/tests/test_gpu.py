@@ -1,0 +1,45 @@
+"""Items 1, 3 and 9 of the acceptance list repeated on CUDA (skipped without a GPU)."""
+
+import pytest
+import torch
+from zoo import random_pair, zoo
+
+import invprob_core as ip
+
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"),
+]
+
+
+@pytest.mark.parametrize("dtype,bound", [(torch.float32, 1e-5), (torch.float64, 1e-12)])
+def test_adjoint_identity_on_cuda(dtype, bound):
+    for name, op in zoo().items():
+        x, y = random_pair(op, dtype)
+        x, y = x.cuda(), y.cuda()
+        assert ip.adjoint_test(op, op.adjoint, x, y) <= bound, name
+
+
+def test_ray_adjoint_is_bitwise_deterministic_and_matches_cpu_on_cuda():
+    A = ip.RayTransform(32, angles=20)
+    y = torch.randn(4, 20, 32, dtype=torch.float64)
+    a, b = A.adjoint(y.cuda()), A.adjoint(y.cuda())
+    assert torch.equal(a, b)
+    assert torch.allclose(a.cpu(), A.adjoint(y), atol=1e-12)
+
+
+def test_ray_is_twice_differentiable_on_cuda():
+    A = ip.RayTransform(8, angles=5)
+    x = torch.randn(1, 8, 8, dtype=torch.float64, device="cuda", requires_grad=True)
+    assert torch.autograd.gradcheck(A, (x,))
+    assert torch.autograd.gradgradcheck(A, (x,))
+
+
+def test_pnp_fixed_point_on_cuda():
+    n = 16
+    A = ip.Blur(ip.gaussian_kernel(1.0), "circular", shape=(n, n))
+    D = ip.CirculantDenoiser(torch.full((n, n), 0.6, dtype=torch.float64))
+    y = torch.randn(1, n, n, dtype=torch.float64).cuda()
+    it = ip.pnp_pgd(A, y, D, max_iter=5000, tol=1e-14).x
+    fp = ip.pnp_fixed_point(A, y, D).x
+    assert it.is_cuda and float((it - fp).norm() / fp.norm()) < 1e-8
