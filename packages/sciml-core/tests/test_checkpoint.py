@@ -4,6 +4,7 @@ import os
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sciml_core import InputError, load_checkpoint, save_checkpoint
@@ -99,8 +100,9 @@ def test_a_checkpoint_carrying_a_code_reference_is_refused(tmp_path: Path) -> No
     }
     torch.save(payload, path)
     assert torch.load(path, weights_only=False)["hook"] is os.getcwd  # the reference is real
-    with pytest.raises(InputError, match="not a readable checkpoint"):
+    with pytest.raises(InputError, match="not a readable checkpoint") as info:
         load_checkpoint(path, package="demo", version="0.1.0")
+    assert "\x1b" not in str(info.value) and "\n" not in str(info.value)
 
 
 def test_load_asks_torch_for_weights_only(
@@ -140,6 +142,21 @@ def test_bad_save_arguments(tmp_path: Path, model: torch.nn.Module) -> None:
     with pytest.raises(InputError, match="version must be a version like"):
         save_checkpoint(tmp_path / "a.pt", {}, config={}, package="d", version="latest")
     assert os.listdir(tmp_path) == []
+
+
+def test_what_cannot_be_loaded_is_not_saved(tmp_path: Path, model: torch.nn.Module) -> None:
+    # weights_only=True refuses numpy arrays: saving one would lose the run at load time.
+    good = tmp_path / "good.pt"
+    save(good, model)
+    before = good.read_bytes()
+    for name, state in [("np.pt", {"w": np.ones(2)}), ("good.pt", {"w": np.float64(1.0)})]:
+        with pytest.raises(InputError, match="state_dict must hold only tensors") as info:
+            save_checkpoint(
+                tmp_path / name, state, config={}, package="d", version="0.1.0", overwrite=True
+            )
+        assert "\x1b" not in str(info.value) and "\n" not in str(info.value)
+    assert sorted(os.listdir(tmp_path)) == ["good.pt"]
+    assert good.read_bytes() == before  # the refused overwrite left the old checkpoint
 
 
 def test_failed_save_leaves_no_file(

@@ -76,8 +76,10 @@ def save_checkpoint(
 
     Raises:
         MissingExtraError: torch is not installed.
-        InputError: ``path`` exists and ``overwrite`` is False, ``config`` is not JSON, or
-            ``state_dict`` is not a mapping (pass ``model.state_dict()``, not the model).
+        InputError: ``path`` exists and ``overwrite`` is False, ``config`` is not JSON,
+            ``state_dict`` is not a mapping (pass ``model.state_dict()``, not the model), or it
+            holds objects that ``torch.load(weights_only=True)`` refuses (numpy arrays, say);
+            nothing is written then.
 
     Examples:
         >>> import tempfile, torch
@@ -111,7 +113,25 @@ def save_checkpoint(
     }
     with atomic_path(dest) as tmp:
         torch.save(payload, tmp)
+        # What load_checkpoint cannot read must not be written: weights_only=True refuses numpy
+        # arrays and other pickled objects, so try it now (on the meta device: no data copied).
+        try:
+            torch.load(tmp, map_location="meta", weights_only=True)
+        except pickle.UnpicklingError as err:
+            raise InputError(
+                "state_dict must hold only tensors, numbers, strings, None and lists/dicts of "
+                "them (what torch.load(weights_only=True) reads); got an object it refuses: "
+                f"{_first_line(err)}"
+            ) from None
     return dest
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _first_line(err: BaseException) -> str:
+    text = _ANSI.sub("", str(err)).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def load_checkpoint(
@@ -148,8 +168,7 @@ def load_checkpoint(
     try:
         payload = torch.load(src, map_location=map_location, weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputError(f"{str(src)!r} is not a readable checkpoint: {first}") from None
+        raise InputError(f"{str(src)!r} is not a readable checkpoint: {_first_line(err)}") from None
     if not isinstance(payload, dict) or not set(payload) >= _KEYS:
         raise InputError(f"{str(src)!r} is not a sciml checkpoint (keys {sorted(_KEYS)} expected)")
     if payload["format"] != CHECKPOINT_FORMAT:
