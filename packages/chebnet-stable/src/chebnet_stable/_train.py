@@ -18,7 +18,7 @@ from sciml_core import InputError
 from ._graph import GraphData, collate
 from ._laplacian import ScaledLaplacian
 
-__all__ = ["Adam", "TrainResult", "train_model"]
+__all__ = ["TrainResult", "train_model"]
 
 TASK_TYPES = ("regression", "classification")
 
@@ -26,47 +26,6 @@ TASK_TYPES = ("regression", "classification")
 class TrainResult(dict[str, Any]):
     """Metrics at the best validation epoch: ``train``, ``val``, ``test``, ``best_epoch``,
     ``epochs``, ``wall_s`` (and the trained ``state_dict`` under ``state``, not serialised)."""
-
-
-class Adam:
-    """Adam (Kingma & Ba 2015) with L2 weight decay, the update of ``torch.optim.Adam``'s defaults.
-
-    Written out because constructing any ``torch.optim`` optimiser imports ``torch._dynamo``, which
-    costs 10-15 s per process where Python cannot cache bytecode; that alone would exceed the
-    one-minute budget of ``reproduce --quick``.
-    """
-
-    def __init__(
-        self,
-        params: Any,
-        *,
-        lr: float,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-    ) -> None:
-        self.params = [p for p in params if p.requires_grad]
-        self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, weight_decay
-        self.m = [torch.zeros_like(p) for p in self.params]
-        self.v = [torch.zeros_like(p) for p in self.params]
-        self.t = 0
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()
-    def step(self) -> None:
-        self.t += 1
-        b1, b2 = self.betas
-        c1, c2 = 1 - b1**self.t, 1 - b2**self.t
-        for p, m, v in zip(self.params, self.m, self.v, strict=True):
-            if p.grad is None:
-                continue
-            g = p.grad if self.weight_decay == 0 else p.grad + self.weight_decay * p
-            m.mul_(b1).add_(g, alpha=1 - b1)
-            v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            p.addcdiv_(m / c1, (v / c2).sqrt_().add_(self.eps), value=-self.lr)
 
 
 class _Batches:
@@ -161,7 +120,7 @@ def train_model(
         name: _Batches(split, shared=_same_topology(split))
         for name, split in (("train", train), ("val", val), ("test", test))
     }
-    opt = Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     better = (lambda a, b: a < b) if task_type == "regression" else (lambda a, b: a > b)
     best_val = math.inf if task_type == "regression" else -math.inf
     best_state = copy.deepcopy(model.state_dict())
@@ -171,7 +130,7 @@ def train_model(
         for batch, lap in data["train"].iterate(batch_size, rng.permutation(len(train))):
             assert batch.x is not None
             loss, _, _ = _loss_and_metric(model(batch.x, lap), batch, task_type)
-            opt.zero_grad()
+            opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
         ran = epoch
