@@ -147,3 +147,26 @@ def test_gradient_check_rejects_bad_arguments() -> None:
 def test_gradient_check_of_a_constant_is_zero() -> None:
     torch = pytest.importorskip("torch")
     assert gradient_check(lambda t: (t * 0).sum(), torch.ones(3, dtype=torch.float64)) == 0.0
+
+
+@given(seed=st.integers(0, 2**32 - 1), wrong=st.integers(0, 47))
+def test_gradient_check_catches_a_gradient_wrong_in_one_entry(seed: int, wrong: int) -> None:
+    # One wrong entry out of 48, wherever it is: the seeded random direction still sees it.
+    torch = pytest.importorskip("torch")
+
+    class SinSum(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):  # type: ignore[no-untyped-def]
+            ctx.save_for_backward(t)
+            return t.sin().sum()
+
+        @staticmethod
+        def backward(ctx, grad):  # type: ignore[no-untyped-def]
+            (t,) = ctx.saved_tensors
+            g = t.cos()
+            g[wrong] = -g[wrong]  # a sign slip in one entry
+            return grad * g
+
+    x = torch.linspace(-1.2, 1.3, 48, dtype=torch.float64)  # cos(x) > 0.26 everywhere
+    assert gradient_check(lambda t: t.sin().sum(), x, seed=seed) < 1e-8
+    assert gradient_check(SinSum.apply, x, seed=seed) > 1e-6

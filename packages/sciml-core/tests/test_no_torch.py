@@ -10,7 +10,7 @@ from pathlib import Path
 
 SCRIPT = textwrap.dedent(
     """
-    import json, sys
+    import json, sys, warnings
     from pathlib import Path
     import numpy as np
     import sciml_core
@@ -35,7 +35,20 @@ SCRIPT = textwrap.dedent(
                       [[psnr(x + 0.01, x), ssim(x + 0.01, x), relative_l2(x + 0.01, x)]])
         A = np.diag([2.0, 1.0])
         res.add_claim("norm", 2.0, estimate_operator_norm(A, None, np.zeros(2)).lower, True)
-        res.save(args.out)
+        # every other numpy-side helper, so none of them may pull torch in either
+        sciml_core.seed_everything(args.seed)
+        rng = sciml_core.sample_generator(sciml_core.root_seed(args.seed), 3)
+        sciml_core.check_finite(rng.random(4), "x")
+        sciml_core.as_generator(None)
+        defect = sciml_core.adjoint_test(lambda v: A @ v, lambda w: A.T @ w, np.ones(2), np.ones(2))
+        sciml_core.matrix_norm_bound(A)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            c = sciml_core.compare_timing(lambda: A @ A, lambda: A @ A @ A, repeats=1, warmup=0)
+        sciml_core.format_comparisons([c])
+        res.add_table("t", "Timing", list(c.row()), [list(c.row().values())])
+        res.add_claim("adjoint", "< 1e-14", defect, defect < 1e-14)
+        sciml_core.load_result(res.save(args.out))
 
     app = App("demo", version="0.1.0")
     app.add_command("bad", bad, help="raises InputError")
