@@ -99,3 +99,20 @@ def test_presets_hold_the_official_settings():
         0.1,
     )
     assert PRESETS["barbell"]["K"] == 20 and PRESETS["graphprop"]["epsilon"] == 0.7
+
+
+def test_diagnostics_refuse_bad_steps_and_weights():
+    from chebnet_stable import euler_step_gain, jacobian_spectrum
+    from sciml_core import InputError
+
+    lap = ScaledLaplacian.from_graph(nx_edge_index(nx.path_graph(4)), dtype=torch.float64)
+    a = torch.zeros(3, 2, 2, dtype=torch.float64)
+    for eps in (0.0, -0.5, float("nan")):
+        with pytest.raises(InputError, match=r"^epsilon:"):
+            euler_step_gain(lap, a, epsilon=eps)
+    with pytest.raises(InputError, match=r"^gamma:"):
+        euler_step_gain(lap, a, epsilon=0.1, gamma=-1.0)
+    with pytest.raises(InputError, match=r"^weights:"):
+        jacobian_spectrum(lap, torch.zeros(3, 0, 0, dtype=torch.float64))
+    with pytest.raises(InputError, match=r"^weights:"):
+        jacobian_spectrum(lap, torch.full((2, 2, 2), float("nan"), dtype=torch.float64))

@@ -343,3 +343,33 @@ def test_cli_spectrum_plot_and_train_preset(tmp_path, capsys):
         == 2
     )
     assert "preset" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "name"),
+    [
+        (["spectrum", "--hidden", "0"], "hidden"),
+        (["spectrum", "--epsilon", "-1"], "epsilon"),
+        (["spectrum", "--gamma", "-0.1"], "gamma"),
+        (["spectrum", "--graph", "ring:2"], "graph"),
+        (["spectrum", "--graph", "grid:1x1"], "graph"),
+        (["train", "--task", "barbell", "--K", "0"], "K"),
+        (["train", "--task", "barbell", "--steps", "0"], "steps"),
+        (["train", "--task", "barbell", "--lr", "-1"], "lr"),
+    ],
+)
+def test_cli_bad_input_exits_2_with_one_line_naming_the_argument(tmp_path, capsys, argv, name):
+    if argv[0] == "train":
+        argv = [*argv, "--epochs", "1", "--n", "3", "--samples", "2", "--out", str(tmp_path)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"chebnet-stable: error: {name}:"), err
+    assert not (tmp_path / "metrics.json").exists()
+
+
+def test_edge_list_with_negative_ids_or_bad_weights_names_the_file(tmp_path):
+    for i, text in enumerate(("0 1\n-1 2\n", "0 1 nan\n", "0 1 -2\n")):
+        path = tmp_path / f"bad{i}.txt"
+        path.write_text(text)
+        with pytest.raises(InputError, match=rf"^path: .*bad{i}\.txt: line \d"):
+            load_graphs(path)

@@ -13,6 +13,7 @@ Stable-ChebNet, :math:`W_k = A_k - \gamma c_k I` with skew :math:`A_k`, so :math
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -43,11 +44,16 @@ def _weights_of(weights: Any, gamma: float, damping: str) -> Tensor:
         not isinstance(weights, Tensor)
         or weights.dim() != 3
         or weights.shape[1] != weights.shape[2]
+        or weights.numel() == 0
     ):
         raise InputError(
-            "weights: expected a StableChebConv or a tensor [K, d, d], "
+            "weights: expected a StableChebConv or a tensor [K, d, d] with K, d >= 1, "
             f"got {getattr(weights, 'shape', type(weights))}"
         )
+    if not bool(torch.isfinite(weights).all()):
+        raise InputError("weights: contain NaN or inf")
+    if not (isinstance(gamma, int | float) and math.isfinite(gamma) and gamma >= 0):
+        raise InputError(f"gamma: expected a finite number >= 0, got {gamma!r}")
     _check_damping(damping)
     w = weights.detach().to(torch.float64)
     if gamma:
@@ -142,6 +148,8 @@ def euler_step_gain(
         epsilon = weights.effective_epsilon
     if epsilon is None:
         raise InputError("epsilon: required when weights is a tensor, got None")
+    if not (isinstance(epsilon, int | float) and math.isfinite(epsilon) and epsilon > 0):
+        raise InputError(f"epsilon: expected a finite number > 0, got {epsilon!r}")
     blocks = jacobian_blocks(lap, weights, gamma=gamma, damping=damping)
     eye = torch.eye(blocks.shape[1], dtype=blocks.dtype)
     return float(torch.linalg.matrix_norm(eye + epsilon * blocks, ord=2).max())

@@ -70,6 +70,12 @@ def _edgelist(path: Path) -> list[GraphData]:
             raise InputError(
                 f"path: {path}: line {lineno} has {len(parts)} fields, expected 2 or 3"
             )
+        if u < 0 or v < 0:
+            raise InputError(f"path: {path}: line {lineno} has a negative node id: {line!r}")
+        if not (np.isfinite(w) and w >= 0):
+            raise InputError(
+                f"path: {path}: line {lineno} has weight {w}, expected finite and >= 0"
+            )
         rows.append((u, v, w))
     if not rows:
         raise InputError(f"path: {path}: no edges found")

@@ -113,6 +113,8 @@ def train_model(
         raise InputError("train/val/test: every split needs at least one graph")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise InputError(f"epochs: expected an integer >= 1, got {epochs!r}")
+    if not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
+        raise InputError(f"lr: expected a finite number > 0, got {lr!r}")
     start = time.perf_counter()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -204,8 +206,12 @@ def run_train(args: Any) -> int:
         # targets divided by the train maximum, as in reproduce (GraphProp's convention)
         scale = max(float(_labels(g).max()) for g in splits[0]) or 1.0
         splits = [[dataclasses.replace(g, y=_labels(g) / scale) for g in sp] for sp in splits]
-    steps = args.steps or 4
-    K = args.K or max(2, math.ceil(hops / steps) + 1)
+    for name in ("K", "steps"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise InputError(f"{name}: expected an integer >= 1, got {value}")
+    steps = args.steps if args.steps is not None else 4
+    K = args.K if args.K is not None else max(2, math.ceil(hops / steps) + 1)
     hidden, ro = 32, readout
     builders = {
         "stable-chebnet": lambda: StableChebNet(

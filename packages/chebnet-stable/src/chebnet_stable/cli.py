@@ -77,21 +77,32 @@ def _graph_from_spec(spec: str) -> tuple[Any, str]:
     from ._reproduce import _grid, _ring
 
     kind, _, arg = spec.partition(":")
+
+    def size(text: str, low: int) -> int:
+        n = int(text)
+        if n < low:
+            raise InputError(f"graph: {spec!r} needs sizes >= {low}, got {n}")
+        return n
+
     try:
         if kind == "barbell" and arg:
-            n = int(arg)
+            n = size(arg, 2)
             return (barbell_edge_index(n), None, 2 * n), spec
         if kind == "ring" and arg:
-            n = int(arg)
+            n = size(arg, 3)
             return (_ring(n), None, n), spec
         if kind == "path" and arg:
-            n = int(arg)
+            n = size(arg, 2)
             e = torch.stack([torch.arange(n - 1), torch.arange(1, n)])
             return (torch.cat([e, e.flip(0)], 1), None, n), spec
         if kind == "grid" and arg:
-            r, c = (int(v) for v in arg.split("x"))
+            r, c = (size(v, 1) for v in arg.split("x"))
+            if r * c < 2:
+                raise InputError(f"graph: {spec!r} needs at least 2 nodes")
             return (_grid(r, c), None, r * c), spec
     except ValueError as err:
+        if isinstance(err, InputError):
+            raise
         raise InputError(f"graph: cannot parse {spec!r}") from err
     from ._io import load_graphs
 
@@ -108,6 +119,8 @@ def _spectrum(args: argparse.Namespace) -> int:
     from ._laplacian import ScaledLaplacian
     from ._stable_conv import damping_kernel
 
+    if args.hidden < 1:
+        raise InputError(f"hidden: expected an integer >= 1, got {args.hidden}")
     mu = torch.linspace(-1, 1, 200_001, dtype=torch.float64)
     s = damping_kernel(args.K, mu, damping=args.damping)
     graph, name = _graph_from_spec(args.graph)
@@ -154,9 +167,11 @@ def _lambda_max(args: argparse.Namespace) -> int:
     norm = None if args.normalization == "none" else args.normalization
     graphs = load_graphs(args.graph)
     note = "  (exact: lower is the eigenvalue itself)" if args.method == "exact" else ""
+    ests = [
+        lambda_max_bound(g, normalization=norm, method=args.method, symmetrize=True) for g in graphs
+    ]
     print(f"{'graph':>5} {'lower':>12} {'upper':>12} certified{note}")
-    for i, g in enumerate(graphs):
-        est = lambda_max_bound(g, normalization=norm, method=args.method, symmetrize=True)
+    for i, est in enumerate(ests):
         lo, up = float(est.lower[0]), float(est.upper[0])
         print(f"{i:>5} {lo:>12.6f} {up:>12.6f} {bool(est.certified[0])}")
     return 0
