@@ -95,3 +95,26 @@ def test_sparse_bins_warning(k, n, m, warns):
     assert bool(hits) == warns
     if warns:
         assert "permutation_null" in str(hits[0].message)
+
+
+@pytest.mark.filterwarnings("ignore::potcontrast.SparseBinsWarning")
+def test_stack_statistics_equal_band_by_band_calls():
+    # one vectorised call over a stack gives each band what that band alone would get
+    rng = np.random.default_rng(10)
+    labels = np.repeat(np.arange(1, 4), 200).reshape(20, 30)
+    stack = np.stack([rng.normal(labels * s, 1.0) for s in (0.1, 0.5, 1.0)], axis=-1)
+    kw = dict(bins=16, range=(-6, 9))
+    null = potcontrast.permutation_null(stack, labels, n_perm=40, seed=3, **kw)
+    ci = potcontrast.bootstrap_ci(stack, labels, n_boot=60, seed=3, **kw)
+    for b in range(3):
+        alone = potcontrast.permutation_null(stack[..., b], labels, n_perm=40, seed=3, **kw)
+        np.testing.assert_array_equal(null.null[:, b], alone.null[:, 0])
+        np.testing.assert_array_equal(
+            ci[b], potcontrast.bootstrap_ci(stack[..., b], labels, n_boot=60, seed=3, **kw)[0]
+        )
+    # a generator as seed: one draw makes the root, whatever the number of bands
+    a = potcontrast.permutation_null(stack, labels, n_perm=10, seed=np.random.default_rng(1), **kw)
+    b = potcontrast.permutation_null(
+        stack[..., 2], labels, n_perm=10, seed=np.random.default_rng(1), **kw
+    )
+    np.testing.assert_array_equal(a.null[:, 2], b.null[:, 0])

@@ -200,7 +200,7 @@ def _manuscript(
     r3 = _result(_bin_image(stack, labels, **kw))
     p2 = np.asarray(npc(stack, [truth == 1, truth == 2], **kw))
     p3 = np.asarray(npc(stack, truth, **kw))
-    null3 = _null_values(_bin_image(stack, labels, **kw), n_perm, np.random.default_rng(seed))
+    null3 = _null_values(_bin_image(stack, labels, **kw), n_perm, seed)
     pvals = (1 + (null3 >= r3.npc - 1e-12).sum(0)) / (1 + n_perm)
     fisher = np.asarray(fisher_ratio(stack, two, **kw))
     jm = np.asarray(jeffries_matusita(stack, two, **kw))

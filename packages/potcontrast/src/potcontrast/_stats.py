@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from sciml_core import InputError, SeedLike, as_generator
+from sciml_core import InputError, SeedLike, root_seed
 
 from ._npc import _bin_image, _Binned, _npc_core, _warn_sparse
 
@@ -60,11 +60,19 @@ def _check_count(value: Any, name: str) -> int:
     return int(value)
 
 
-def _null_values(binned: _Binned, n_perm: int, rng: np.random.Generator) -> np.ndarray:
+def _band_generators(seed: SeedLike, n_bands: int) -> list[np.random.Generator]:
+    """Every band replays the same stream (``default_rng(root_seed(seed))``), so band ``b`` of a
+    stack gets exactly the draws it gets when analysed alone with the same ``seed`` (common random
+    numbers across bands; an ``int`` seed gives the single-band stream ``default_rng(seed)``)."""
+    root = root_seed(seed)
+    return [np.random.default_rng(root) for _ in range(n_bands)]
+
+
+def _null_values(binned: _Binned, n_perm: int, seed: SeedLike) -> np.ndarray:
     k = binned.labels.size
     m = binned.counts.shape[-1]
     out = np.empty((n_perm, binned.counts.shape[0]))
-    for b in range(binned.counts.shape[0]):
+    for b, rng in enumerate(_band_generators(seed, binned.counts.shape[0])):
         valid = binned.bin_idx[b] >= 0
         bins = binned.bin_idx[b, valid]
         cls = binned.class_id[valid]
@@ -90,7 +98,8 @@ def permutation_null(
         image: As in :func:`potcontrast.npc`.
         classes: As in :func:`potcontrast.npc`.
         n_perm: Number of permutations.
-        seed: Seed for the permutations.
+        seed: Seed for the permutations (every band replays the same stream, so a band of a
+            stack gets the same null as that band alone).
         **npc_kwargs: As in :func:`potcontrast.npc`.
 
     Returns:
@@ -107,9 +116,8 @@ def permutation_null(
     n_perm = _check_count(n_perm, "n_perm")
     binned = _bin_image(image, classes, **npc_kwargs)
     _warn_sparse(binned, stacklevel=3)
-    rng = as_generator(seed)
     observed = _npc_core(binned.counts)[0]
-    null = _null_values(binned, n_perm, rng)
+    null = _null_values(binned, n_perm, seed)
     mean = null.mean(axis=0)
     return NullResult(
         observed=observed,
@@ -121,11 +129,11 @@ def permutation_null(
     )
 
 
-def _bootstrap_values(binned: _Binned, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+def _bootstrap_values(binned: _Binned, n_boot: int, seed: SeedLike) -> np.ndarray:
     n_bands, k, m = binned.counts.shape
     out = np.empty((n_boot, n_bands))
     chunk = max(1, _CHUNK_ELEMENTS // (k * m))
-    for b in range(n_bands):
+    for b, rng in enumerate(_band_generators(seed, n_bands)):
         for start in range(0, n_boot, chunk):
             c = min(chunk, n_boot - start)
             rep = np.zeros((c, k, m), dtype=np.int64)
@@ -164,7 +172,8 @@ def bootstrap_ci(
         classes: As in :func:`potcontrast.npc`.
         n_boot: Number of bootstrap replicates.
         level: Confidence level in ``(0, 1)``.
-        seed: Seed for the resampling.
+        seed: Seed for the resampling (every band replays the same stream, as in
+            :func:`permutation_null`).
         **npc_kwargs: As in :func:`potcontrast.npc`.
 
     Returns:
@@ -183,5 +192,5 @@ def bootstrap_ci(
         raise InputError(f"level must be in (0, 1); got {level!r}")
     binned = _bin_image(image, classes, **npc_kwargs)
     _warn_sparse(binned, stacklevel=3)
-    values = _bootstrap_values(binned, n_boot, as_generator(seed))
+    values = _bootstrap_values(binned, n_boot, seed)
     return np.quantile(values, [(1.0 - lvl) / 2.0, (1.0 + lvl) / 2.0], axis=0).T

@@ -192,7 +192,7 @@ def _run_npc(args: argparse.Namespace) -> int:
     res = _result(binned)
     null = None
     if args.null == "permutation":
-        null = _null_values(binned, args.n_perm, np.random.default_rng(args.seed))
+        null = _null_values(binned, args.n_perm, args.seed)
     columns, rows = _rows(res, null)
     p_values = [r[-1] for r in rows] if null is not None else []
     extra = _measures(args.measures, image, classes, kwargs)
