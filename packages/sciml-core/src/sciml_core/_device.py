@@ -37,8 +37,8 @@ def resolve_device(device: Any = "auto") -> torch.device:
     """Turn a device specification into a ``torch.device``.
 
     ``"auto"`` (or ``None``) picks ``cuda`` when torch sees a CUDA device, else ``cpu``. Any other
-    string or ``torch.device`` is parsed by torch; asking for CUDA on a machine without it is an
-    error rather than a silent fall-back to the CPU.
+    string (case-insensitive) or ``torch.device`` is parsed by torch; asking for CUDA on a machine
+    without it is an error rather than a silent fall-back to the CPU.
 
     Args:
         device: ``"auto"``, ``None``, a device string (``"cpu"``, ``"cuda"``, ``"cuda:1"``) or a
@@ -66,7 +66,7 @@ def resolve_device(device: Any = "auto") -> torch.device:
         dev = device
     elif isinstance(device, str):
         try:
-            dev = torch.device(device.strip())
+            dev = torch.device(device.strip().lower())
         except RuntimeError:
             raise InputError(
                 "device must be 'auto', 'cpu', 'cuda' or 'cuda:N' (any torch device); "
