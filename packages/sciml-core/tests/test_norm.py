@@ -140,6 +140,23 @@ def test_bad_arguments(kwargs: dict, match: str) -> None:
         estimate_operator_norm(lambda x: x, lambda y: y, np.zeros(2), **kwargs)
 
 
+def test_explicit_matrix_needs_a_matching_example() -> None:
+    A = np.ones((4, 3))
+    with pytest.raises(InputError, match=r"matrix.shape\[1\] = 3 entries; got shape \(4,\)"):
+        estimate_operator_norm(A, None, np.zeros(4))
+    with pytest.raises(InputError, match="got shape"):
+        estimate_operator_norm(A, None, np.zeros((1, 3)))
+    assert estimate_operator_norm(A, None, np.zeros((3, 1))).lower == pytest.approx(
+        np.sqrt(12.0), rel=1e-9
+    )
+    torch = pytest.importorskip("torch")
+    T = torch.ones(4, 3, dtype=torch.float64)
+    with pytest.raises(InputError, match="matrix's dtype and device"):
+        estimate_operator_norm(T, None, torch.zeros(3))
+    with pytest.raises(InputError, match="a torch tensor when the matrix is one"):
+        estimate_operator_norm(T, None, np.zeros(3))
+
+
 def test_adjoint_is_required_for_callables() -> None:
     with pytest.raises(InputError, match="adjoint must be callable"):
         estimate_operator_norm(lambda x: x, None, np.zeros(2))

@@ -222,8 +222,9 @@ def estimate_operator_norm(
         ``NormEstimate(lower, upper, certified, iterations)``.
 
     Raises:
-        InputError: invalid ``iters``/``tol``/``upper_bound``, or ``upper_bound`` below the
-            proven lower bound (so it cannot be a bound of this operator).
+        InputError: invalid ``iters``/``tol``/``upper_bound``, ``upper_bound`` below the
+            proven lower bound (so it cannot be a bound of this operator), or an explicit
+            matrix whose ``example`` has the wrong size (or, for a tensor, dtype or device).
 
     Examples:
         >>> A = np.diag([2.0, 1.0, 0.5])
@@ -249,6 +250,7 @@ def estimate_operator_norm(
         bounds = matrix_norm_bound(matrix)
         proven = bounds.upper if proven is None else min(proven, bounds.upper)
         matrix_lower = bounds.lower
+        _check_matrix_example(matrix, example)
         forward, adjoint = _matrix_maps(matrix)
     elif not callable(forward):
         raise InputError(f"forward must be callable or a 2-d matrix; got {type(forward).__name__}")
@@ -269,6 +271,23 @@ def estimate_operator_norm(
         return NormEstimate(lower, proven, True, iterations)
     margin = max(10.0 * tol, 10.0 * remaining)
     return NormEstimate(lower, lower * (1.0 + margin), False, iterations)
+
+
+def _check_matrix_example(matrix: Any, example: Any) -> None:
+    n = int(matrix.shape[1])
+    shape = tuple(example.shape) if hasattr(example, "shape") else np.shape(example)
+    if int(np.prod(shape)) != n or (not is_tensor(matrix) and shape[:1] != (n,)):
+        raise InputError(
+            f"example must be a vector of matrix.shape[1] = {n} entries; got shape {shape}"
+        )
+    if is_tensor(matrix):
+        if not is_tensor(example):
+            raise InputError("example must be a torch tensor when the matrix is one")
+        if example.dtype != matrix.dtype or example.device != matrix.device:
+            raise InputError(
+                f"example must have the matrix's dtype and device ({matrix.dtype}, "
+                f"{matrix.device}); got ({example.dtype}, {example.device})"
+            )
 
 
 def _matrix_maps(matrix: Any) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
