@@ -159,6 +159,25 @@ def test_what_cannot_be_loaded_is_not_saved(tmp_path: Path, model: torch.nn.Modu
     assert good.read_bytes() == before  # the refused overwrite left the old checkpoint
 
 
+def test_a_file_that_appears_during_the_save_is_not_replaced(
+    tmp_path: Path, model: torch.nn.Module, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dest = tmp_path / "m.pt"
+    real_save = torch.save
+
+    def save_while_someone_writes(obj: object, f: object) -> None:
+        real_save(obj, f)  # type: ignore[arg-type]
+        dest.write_text("the user's file, written meanwhile")
+
+    monkeypatch.setattr(torch, "save", save_while_someone_writes)
+    with pytest.raises(InputError, match="exists; it was not replaced"):
+        save(dest, model)
+    assert dest.read_text() == "the user's file, written meanwhile"
+    assert os.listdir(tmp_path) == ["m.pt"]  # and no temporary file left
+    save(dest, model, overwrite=True)  # asked: replaced
+    assert load_checkpoint(dest, package="demo", version="0.1.0").config["width"] == 4
+
+
 def test_failed_save_leaves_no_file(
     tmp_path: Path, model: torch.nn.Module, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ._errors import InputError, require_extra
-from ._io import atomic_path
+from ._io import _atomic_path
 
 __all__ = ["CHECKPOINT_FORMAT", "Checkpoint", "load_checkpoint", "save_checkpoint"]
 
@@ -111,7 +111,7 @@ def save_checkpoint(
         "config_json": config_json,
         "state_dict": dict(state_dict),
     }
-    with atomic_path(dest) as tmp:
+    with _atomic_path(dest, overwrite=overwrite) as tmp:
         torch.save(payload, tmp)
         # What load_checkpoint cannot read must not be written: weights_only=True refuses numpy
         # arrays and other pickled objects, so try it now (on the meta device: no data copied).

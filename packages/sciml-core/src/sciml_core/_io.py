@@ -47,6 +47,15 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         ...     print((Path(d) / "out.txt").read_text(), len(os.listdir(d)))
         done 1
     """
+    with _atomic_path(path, overwrite=True) as tmp:
+        yield tmp
+
+
+@contextlib.contextmanager
+def _atomic_path(path: str | os.PathLike[str], *, overwrite: bool) -> Iterator[Path]:
+    """:func:`atomic_path`; with ``overwrite=False`` the file is published only if ``path`` is
+    still free at that moment (a hard link, which fails on an existing name), never over a file
+    that appeared while it was being written."""
     dest = Path(path)
     folder = dest.parent
     if not folder.is_dir():
@@ -57,11 +66,24 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         yield tmp
         os.chmod(tmp, _default_mode())
-        os.replace(tmp, dest)
-    except BaseException:
+        if overwrite:
+            os.replace(tmp, dest)
+        else:
+            _publish_new(tmp, dest)
+    finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-        raise
+
+
+def _publish_new(tmp: Path, dest: Path) -> None:
+    try:
+        os.link(tmp, dest)
+    except FileExistsError:
+        raise InputError(f"{str(dest)!r} exists; it was not replaced") from None
+    except OSError:  # a file system without hard links: check, then rename
+        if os.path.lexists(dest):
+            raise InputError(f"{str(dest)!r} exists; it was not replaced") from None
+        os.replace(tmp, dest)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
