@@ -17,6 +17,7 @@ from ._seed import SeedLike, as_generator, as_torch_generator
 __all__ = ["NormEstimate", "estimate_operator_norm", "matrix_norm_bound"]
 
 _F64_EPS = float(np.finfo(np.float64).eps)
+_ROUNDING_UNITS = 16.0  # units of roundoff by which a computed bound may overshoot
 
 
 class NormEstimate(NamedTuple):
@@ -204,7 +205,8 @@ def estimate_operator_norm(
     ``upper`` is proven (``certified=True``) only if it comes from ``upper_bound`` or from
     :func:`matrix_norm_bound` when ``forward`` is an explicit matrix; then it is the smaller of
     the two (and ``lower`` is at least the matrix bound's ``lower``). Otherwise
-    ``upper = lower * (1 + max(10 * tol, 10 * predicted remaining error))`` is a heuristic and
+    ``upper = best * (1 + 16 u) * (1 + max(10 * tol, 10 * predicted remaining error))``, with
+    ``best`` the bound before rounding down and ``u`` the unit roundoff, is a heuristic and
     ``certified=False``: callers that need safety (step sizes) must not rely on it.
 
     Args:
@@ -260,8 +262,13 @@ def estimate_operator_norm(
     torch = loaded_torch()
     no_grad = torch.no_grad() if (torch is not None and is_tensor(example)) else nullcontext()
     with no_grad:
-        lower, iterations, remaining = _power_iteration(forward, adjoint, example, iters, tol, seed)
-    lower = max(lower, matrix_lower)
+        best, iterations, remaining, u = _power_iteration(
+            forward, adjoint, example, iters, tol, seed
+        )
+    # Rounding in the working dtype can make `best` overshoot by a few units of roundoff: the
+    # lower bound is rounded down by that much, the heuristic upper bound up by it.
+    slack = _ROUNDING_UNITS * u
+    lower = max(best * (1.0 - slack), matrix_lower)
     if proven is not None:
         if proven < lower:
             raise InputError(
@@ -270,7 +277,7 @@ def estimate_operator_norm(
             )
         return NormEstimate(lower, proven, True, iterations)
     margin = max(10.0 * tol, 10.0 * remaining)
-    return NormEstimate(lower, lower * (1.0 + margin), False, iterations)
+    return NormEstimate(lower, best * (1.0 + slack) * (1.0 + margin), False, iterations)
 
 
 def _check_matrix_example(matrix: Any, example: Any) -> None:
@@ -319,8 +326,8 @@ def _power_iteration(
     iters: int,
     tol: float,
     seed: SeedLike,
-) -> tuple[float, int, float]:
-    """Return (lower bound, iterations, estimated remaining relative error)."""
+) -> tuple[float, int, float, float]:
+    """Return (best bound seen, iterations, estimated remaining relative error, unit roundoff)."""
     x = _random_like(example, seed)
     x = x / _vec_norm(x)
     best = 0.0
@@ -355,4 +362,4 @@ def _power_iteration(
             remaining = 0.0 if norm_ahax == 0.0 else remaining
             break
         x = ahax / norm_ahax
-    return best * (1.0 - 16.0 * u), iterations, remaining
+    return best, iterations, remaining, u
