@@ -243,3 +243,14 @@ def test_cli_unreadable_files_exit_2_naming_the_file(tmp_path, capsys):
         err = capsys.readouterr().err
         assert rc == 2, err
         assert err.count("\n") == 1 and "bad." in err and "Traceback" not in err
+
+
+def test_cli_band_axis_with_several_files_is_refused(tmp_path, capsys):
+    img, labels = _scene(8)
+    for b in range(3):
+        np.save(tmp_path / f"b{b}.npy", img[..., b])
+    np.save(tmp_path / "labels.npy", labels)
+    files = [str(tmp_path / f"b{b}.npy") for b in range(3)]
+    rc = main(["npc", *files, "--labels", str(tmp_path / "labels.npy"), "--band-axis", "0"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "--band-axis 0 applies to one stack file" in err

@@ -167,6 +167,11 @@ def run_npc(args: argparse.Namespace) -> int:
 
 
 def _run_npc(args: argparse.Namespace) -> int:
+    if len(args.image) > 1 and args.band_axis is not None:
+        raise InputError(
+            f"--band-axis {args.band_axis} applies to one stack file; {len(args.image)} IMAGE "
+            "files are stacked with the bands last, in the order given"
+        )
     image = _load_stack(args.image, args.gray)
     if (args.labels is None) == (args.masks is None):
         raise InputError("give exactly one of --labels FILE or --masks FILE [FILE ...]")
