@@ -123,22 +123,23 @@ def _build_bilinear(
         else:
             beta = drow / dcol
             alpha = row0 - beta * col0
-        inside = (maj > -1.0) & (maj < n) & (mnr > -1.0) & (mnr < n)
-        ray_local = ray_local[inside]
+        # the t-interval keeps samples inside (-1, n)^2 up to rounding: clamp instead of masking
+        maj = maj.clamp_(-1.0 + 1e-9, n - 1e-9)
+        mnr = mnr.clamp_(-1.0 + 1e-9, n - 1e-9)
         al, be = alpha[ray_local], beta[ray_local]
-        maj, mnr = maj[inside], mnr[inside]
         m0, q0 = torch.floor(maj), torch.floor(mnr)
         fm, fq = maj - m0, mnr - q0
         buf = torch.zeros(n_ang * n_det * (n + 2) * width, dtype=torch.float64)
+        row_base = ray_local.to(torch.int32) * (n + 2)
         for dm in (0, 1):
             mc = m0 + dm
             ref = torch.floor(al + be * mc)
-            wm = fm if dm else 1 - fm
+            wm = (fm if dm else 1 - fm) * dt
+            base_idx = (row_base + (mc.to(torch.int32) + 1)) * width + 3
+            d0 = (q0 - ref).to(torch.int32)
             for dq in (0, 1):
-                lq = (q0 + dq - ref).long() + 3
                 wq = fq if dq else 1 - fq
-                idx = ((ray_local * (n + 2) + (mc.long() + 1)) * width) + lq
-                buf.index_add_(0, idx, wm * wq * dt)
+                buf.index_add_(0, base_idx + (d0 + dq), wm * wq)
         buf = buf.reshape(n_ang * n_det, n + 2, width)
         # decode the band: the same floor(alpha + beta * major) as above, bit for bit
         al_r, be_r = alpha[:, None], beta[:, None]
