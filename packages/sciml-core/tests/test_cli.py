@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -231,3 +234,30 @@ def test_registration_errors() -> None:
     with pytest.raises(InputError, match="common must be a subset"):
         app.add_command("b", lambda args: None, help="", common=("seed", "verbose"))
     assert cli.COMMON_FLAGS == ("seed", "device", "out", "quick", "quiet")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery is POSIX here")
+def test_a_real_ctrl_c_exits_130_without_a_traceback() -> None:
+    script = (
+        "import sys, time\n"
+        "from sciml_core.cli import App\n"
+        "def wait(args):\n"
+        "    print('ready', flush=True)\n"
+        "    time.sleep(60)\n"
+        "app = App('demo', version='0')\n"
+        "app.add_command('wait', wait, help='')\n"
+        "sys.exit(app.run(['wait']))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130
+    assert err.strip() == "demo: interrupted"
