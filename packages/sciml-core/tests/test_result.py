@@ -137,6 +137,8 @@ def test_builder_rejects_bad_tables_and_claims() -> None:
         res.add_table("psnr", "again", ["a"], [[1]])
     with pytest.raises(InputError, match="columns"):
         res.add_table("v", "V", ["a", 2], [[1, 2]])  # type: ignore[list-item]
+    with pytest.raises(InputError, match="claim name must be a non-empty string"):
+        res.add_claim("", 1, 2, True)
     with pytest.raises(InputError, match="holds of claim 'c' must be a bool"):
         res.add_claim("c", 1, 2, "yes")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="must be a number, string"):
@@ -168,7 +170,10 @@ def broken(valid: dict[str, Any], edit) -> list[str]:  # type: ignore[no-untyped
         (lambda d: d.update(tables={}), "tables must be a list"),
         (lambda d: d["tables"][0]["rows"][0].pop(), "tables[0].rows[0] has 2 values for 3 columns"),
         (lambda d: d["tables"][0].pop("title"), "tables[0] is missing key(s) ['title']"),
-        (lambda d: d["tables"][0].update(columns="abc"), "tables[0].columns must be a list"),
+        (
+            lambda d: d["tables"][0].update(columns="abc"),
+            "tables[0].columns must be a non-empty list",
+        ),
         (lambda d: d["tables"].append(dict(d["tables"][0])), "tables[1].id 'psnr' is used twice"),
         (
             lambda d: d["tables"][0]["rows"][0].__setitem__(1, float("nan")),
@@ -199,6 +204,7 @@ def broken(valid: dict[str, Any], edit) -> list[str]:  # type: ignore[no-untyped
         (lambda d: d["tables"][0].update(id=""), "tables[0].id must be a non-empty string"),
         (lambda d: d["tables"][0].update(id=3), "tables[0].id must be a non-empty string"),
         (lambda d: d["tables"][0].update(title=None), "tables[0].title must be a string"),
+        (lambda d: d["tables"][0].update(columns=[], rows=[]), "tables[0].columns must be a"),
         (lambda d: d["tables"][0].update(rows={}), "tables[0].rows must be a list"),
         (lambda d: d["tables"][0]["rows"].__setitem__(0, "row"), "tables[0].rows[0] must be"),
         (lambda d: d["tables"][0].update(note=""), "tables[0] has unknown key(s) ['note']"),

@@ -195,8 +195,10 @@ class Result:
             holds: Whether the measurement supports the claim (a bool, numpy bools accepted).
 
         Raises:
-            InputError: ``holds`` is not a bool.
+            InputError: ``name`` is empty or ``holds`` is not a bool.
         """
+        if not isinstance(name, str) or not name:
+            raise InputError(f"claim name must be a non-empty string; got {name!r}")
         if not isinstance(holds, bool | np.bool_):
             raise InputError(f"holds of claim {name!r} must be a bool; got {holds!r}")
         self.claims.append(
@@ -350,8 +352,8 @@ def validate_result(data: Any) -> list[str]:
         if not isinstance(table["title"], str):
             problems.append(f"{where}.title must be a string; got {table['title']!r}")
         cols = table["columns"]
-        if not (isinstance(cols, list) and all(isinstance(c, str) for c in cols)):
-            problems.append(f"{where}.columns must be a list of strings; got {cols!r}")
+        if not (isinstance(cols, list) and cols and all(isinstance(c, str) for c in cols)):
+            problems.append(f"{where}.columns must be a non-empty list of strings; got {cols!r}")
             continue
         if not isinstance(table["rows"], list):
             problems.append(f"{where}.rows must be a list; got {type(table['rows']).__name__}")
