@@ -148,7 +148,7 @@ def _format_independence(res: Result, band: np.ndarray, labels: np.ndarray, seed
     u = sample_generator(seed, 2000).integers(0, 16, v8.shape)
     v12 = (16 * v8.astype(np.uint16) + u).astype(np.uint16)
     vf = v8.astype(np.float64) / 256.0
-    rows = []
+    rows: list[list[Any]] = []
     for name, img, rng_arg in (
         ("uint8", v8, (0, 256)),
         ("12-bit uint16", v12, (0, 4096)),
