@@ -48,6 +48,7 @@ def test_speedup_is_peer_over_ours_from_medians(clock: FakeClock) -> None:
     assert c.speedup == 3.0
     assert (c.label, c.repeats, c.device, c.loaded) == ("demo", 5, "cpu", False)
     assert c.load_avg == 0.0
+    assert c.threads == thread_count() >= 1
 
 
 def test_calls_alternate_after_warm_up(clock: FakeClock) -> None:
@@ -75,6 +76,7 @@ def test_loaded_machine_warns_and_is_recorded(
     with pytest.warns(RuntimeWarning, match="machine is loaded"):
         c = compare_timing(clock.work("A", [1]), clock.work("B", [1]), repeats=1, label="x")
     assert c.loaded and c.load_avg == pytest.approx(cpus * 0.8)
+    assert "machine loaded" in format_comparisons([c])
 
 
 def test_just_below_the_threshold_is_not_loaded(
@@ -88,14 +90,16 @@ def test_just_below_the_threshold_is_not_loaded(
     assert not c.loaded
 
 
+@pytest.mark.parametrize("as_object", [False, True])
 def test_cuda_device_synchronises_around_every_timed_call(
-    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch, as_object: bool
 ) -> None:
     torch = pytest.importorskip("torch")
     synced: list[object] = []
     monkeypatch.setattr(torch.cuda, "synchronize", lambda dev=None: synced.append(dev))
+    device = torch.device("cuda:0") if as_object else "cuda:0"
     c = compare_timing(
-        clock.work("A", [1]), clock.work("B", [2]), repeats=3, warmup=1, device="cuda:0"
+        clock.work("A", [1]), clock.work("B", [2]), repeats=3, warmup=1, device=device
     )
     assert c.device == "cuda:0"
     assert len(synced) == 1 + 2 * 2 * 3  # after warm-up, then before and after each timed call
