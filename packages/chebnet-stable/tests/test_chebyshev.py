@@ -213,3 +213,30 @@ def test_memory_efficient_gradients_equal_autograd(K):
             for a, b in zip(g32, truth, strict=True)
         )
     assert errs["lean"] <= 4 * errs["plain"] + 1e-6, errs
+
+
+def _saved_node_bytes(conv, lap, x):
+    """Bytes of distinct node-sized tensors ([N, ...]) autograd keeps for the backward pass."""
+    saved = {}
+
+    def pack(t):
+        if t.dim() >= 1 and t.shape[0] == x.shape[0]:
+            saved[(t.data_ptr(), tuple(t.shape))] = t.numel() * t.element_size()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        conv(x.clone().requires_grad_(True), lap).sum().backward()
+    return sum(saved.values())
+
+
+def test_memory_efficient_backward_keeps_activation_memory_flat_in_K():
+    """The lean path saves X only (O(N·F) whatever K); plain autograd keeps every T_kX."""
+    n, f = 200, 8
+    lap = ScaledLaplacian.from_graph(er_edge_index(n, 0.05, 6))
+    x = torch.randn(n, f)
+    lean, plain = {}, {}
+    for K in (8, 128):
+        lean[K] = _saved_node_bytes(ChebConv(f, f, K, memory_efficient=True), lap, x)
+        plain[K] = _saved_node_bytes(ChebConv(f, f, K), lap, x)
+    assert lean[8] == lean[128] == n * f * 4
+    assert plain[128] > 10 * plain[8] > 10 * lean[8]
