@@ -48,6 +48,24 @@ def test_new_files_get_ordinary_permissions(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o644  # not mkstemp's private 0o600
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_permissions_follow_the_umask_without_touching_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, umask: int
+) -> None:
+    old = os.umask(umask)
+    try:
+        calls: list[int] = []
+        real_umask = os.umask
+        monkeypatch.setattr(os, "umask", lambda m: calls.append(m) or real_umask(m))
+        path = atomic_write_text(tmp_path / f"u{umask:o}.txt", "x")
+        monkeypatch.undo()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    if Path("/proc/self/status").is_file():
+        assert calls == []  # read from /proc: the process umask never dropped to 0
+
+
 def test_missing_folder_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
         atomic_write_text(tmp_path / "nope" / "a.txt", "x")

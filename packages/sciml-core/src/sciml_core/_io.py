@@ -15,10 +15,26 @@ from ._errors import InputError, require_extra
 __all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "get_pyplot", "save_figure"]
 
 
-def _default_mode() -> int:
+def _current_umask() -> int:
+    """The process umask, read without changing it where the OS allows (Linux ``/proc``).
+
+    Setting and restoring it (the portable way) briefly leaves the umask at 0 for every thread of
+    the process, so a file another thread creates meanwhile would be world-writable.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     umask = os.umask(0)
     os.umask(umask)
-    return 0o666 & ~umask
+    return umask
+
+
+def _default_mode() -> int:
+    return 0o666 & ~_current_umask()
 
 
 @contextlib.contextmanager
