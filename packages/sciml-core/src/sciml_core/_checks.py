@@ -114,7 +114,9 @@ def gradient_check(
     and 0 when both vanish. The central difference has error
     :math:`O(\varepsilon^2) + O(u/\varepsilon)` for unit roundoff :math:`u`; the default
     :math:`\varepsilon = u^{1/3} \max(1, \|x\|_\infty)` balances the two, so expect about 1e-10
-    in float64 and 1e-4 in float32 for smooth ``f``. Prefer float64 for tight checks.
+    in float64 and 1e-4 in float32 for smooth ``f``. Prefer float64 for tight checks. The error
+    is relative with no absolute floor, so check at a generic point: at a stationary point (a
+    minimum, say) both derivatives are rounding noise and the ratio means nothing.
 
     Args:
         f: Scalar function of a tensor, differentiable with torch autograd.
