@@ -159,14 +159,6 @@ def train_model(
     return result
 
 
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
-def describe(model: Any) -> str:
-    return str(getattr(model, "config", {}).get("model", type(model).__name__))
-
-
 def run_train(args: Any) -> int:
     """The ``train`` command: one model on one synthetic task; checkpoint + ``metrics.json``."""
     import json
