@@ -373,3 +373,14 @@ def test_edge_list_with_negative_ids_or_bad_weights_names_the_file(tmp_path):
         path.write_text(text)
         with pytest.raises(InputError, match=rf"^path: .*bad{i}\.txt: line \d"):
             load_graphs(path)
+
+
+def test_cli_train_honours_device(tmp_path, capsys):
+    base = ["train", "--task", "barbell", "--epochs", "1", "--n", "3", "--samples", "2", "--quiet"]
+    assert main([*base, "--device", "cpu", "--out", str(tmp_path / "cpu")]) == 0
+    assert json.loads((tmp_path / "cpu" / "metrics.json").read_text())["device"] == "cpu"
+    if not torch.cuda.is_available():  # asked for CUDA without one: an error, not a CPU run
+        capsys.readouterr()
+        assert main([*base, "--device", "cuda", "--out", str(tmp_path / "gpu")]) == 2
+        assert "device" in capsys.readouterr().err
+        assert not (tmp_path / "gpu" / "metrics.json").exists()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 import math
 import time
@@ -13,7 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from sciml_core import InputError
+from sciml_core import InputError, resolve_device
 
 from ._graph import GraphData, collate
 from ._laplacian import ScaledLaplacian
@@ -32,15 +31,16 @@ class _Batches:
     """Mini-batches of graphs; when every graph has the same topology the batched Laplacian of a
     given batch size is built once and reused (it does not depend on which samples are drawn)."""
 
-    def __init__(self, graphs: Sequence[GraphData], *, shared: bool):
+    def __init__(self, graphs: Sequence[GraphData], *, shared: bool, device: torch.device):
         self.graphs = list(graphs)
         self.shared = shared
+        self.device = device
         self._laps: dict[int, ScaledLaplacian] = {}
 
     def lap(self, batch: GraphData, size: int) -> ScaledLaplacian:
         if self.shared and size in self._laps:
             return self._laps[size]
-        lap = ScaledLaplacian.from_graph(batch)
+        lap = ScaledLaplacian.from_graph(batch).to(self.device)
         if self.shared:
             self._laps[size] = lap
         return lap
@@ -50,7 +50,11 @@ class _Batches:
         for start in range(0, len(idx), batch_size):
             chunk = [self.graphs[i] for i in idx[start : start + batch_size]]
             batch = collate(chunk)
-            yield batch, self.lap(batch, len(chunk))
+            yield batch.to(self.device), self.lap(batch, len(chunk))
+
+
+def _cpu_state(model: nn.Module) -> dict[str, Tensor]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
 
 
 def _same_topology(graphs: Sequence[GraphData]) -> bool:
@@ -100,12 +104,14 @@ def train_model(
     seed: int = 0,
     patience: int | None = None,
     time_budget_s: float | None = None,
+    device: torch.device | str = "cpu",
 ) -> TrainResult:
     """Adam on mini-batches; returns train/val/test metrics at the best validation epoch.
 
     The metric is MSE for ``'regression'`` (lower is better) and accuracy for
     ``'classification'`` (higher is better); the loss is MSE or cross-entropy, read at ``mask``
     nodes when graphs carry a mask. ``time_budget_s`` stops early (recorded as ``epochs``).
+    The model is moved to ``device`` and every batch with it.
     """
     if task_type not in TASK_TYPES:
         raise InputError(f"task_type: expected one of {TASK_TYPES}, got {task_type!r}")
@@ -115,17 +121,19 @@ def train_model(
         raise InputError(f"epochs: expected an integer >= 1, got {epochs!r}")
     if not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
         raise InputError(f"lr: expected a finite number > 0, got {lr!r}")
+    dev = resolve_device(device)
     start = time.perf_counter()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
+    model.to(dev)
     data = {
-        name: _Batches(split, shared=_same_topology(split))
+        name: _Batches(split, shared=_same_topology(split), device=dev)
         for name, split in (("train", train), ("val", val), ("test", test))
     }
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     better = (lambda a, b: a < b) if task_type == "regression" else (lambda a, b: a > b)
     best_val = math.inf if task_type == "regression" else -math.inf
-    best_state = copy.deepcopy(model.state_dict())
+    best_state = _cpu_state(model)
     best_epoch, since, ran = 0, 0, 0
     for epoch in range(1, epochs + 1):
         model.train()
@@ -139,7 +147,7 @@ def train_model(
         v = _evaluate(model, data["val"], task_type, batch_size)
         if better(v, best_val):
             best_val, best_epoch, since = v, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
+            best_state = _cpu_state(model)
         else:
             since += 1
         if patience is not None and since >= patience:
@@ -223,8 +231,15 @@ def run_train(args: Any) -> int:
         model = StableChebNet.from_preset(preset, in_ch, out_ch, readout=ro)
     else:
         model = builders[args.model]()
+    device = resolve_device(args.device)
     result = train_model(
-        model, *splits, task_type=task_type, epochs=args.epochs, lr=args.lr, seed=seed
+        model,
+        *splits,
+        task_type=task_type,
+        epochs=args.epochs,
+        lr=args.lr,
+        seed=seed,
+        device=device,
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -245,7 +260,7 @@ def run_train(args: Any) -> int:
         "metric": metric,
         **dict(result),
         "seed": seed,
-        "device": "cpu",
+        "device": str(device),
     }
     atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=1))
     print(json.dumps(metrics))
