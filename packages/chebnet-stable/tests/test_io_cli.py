@@ -183,6 +183,9 @@ def test_reproduce_spectrum_task_writes_a_valid_result_with_honest_claims(tmp_pa
     for fig in data["figures"]:
         assert (tmp_path / fig["file"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["reproduce", "--quick", "--out", str(tmp_path), "--tasks", "nope"]) == 2
+    # the tasks run on the CPU: another device is refused, not silently replaced
+    assert main(["reproduce", "--quick", "--out", str(tmp_path / "d"), "--device", "cuda:0"]) == 2
+    assert not (tmp_path / "d" / "result.json").exists()
 
 
 @pytest.mark.slow

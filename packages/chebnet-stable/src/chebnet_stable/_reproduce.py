@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sciml_core import InputError, Result, get_pyplot, save_figure
+from sciml_core import InputError, Result, get_pyplot, resolve_device, save_figure
 from sciml_core.cli import progress
 
 from .__about__ import __version__
@@ -763,12 +763,16 @@ def reproduce(
         out_dir: output folder (created).
         quick: the < 1 minute subset (one seed, the smallest sizes, fewer epochs).
         seed: root seed of data and initialisations.
-        device: only ``'cpu'``/``'auto'`` are used (these graphs are tiny).
+        device: ``'cpu'`` or ``'auto'`` (runs on the CPU: these graphs are tiny); any other
+            device is refused rather than silently replaced.
         tasks: subset of :data:`TASKS` (default: all).
 
     Returns:
         The path of ``result.json``.
     """
+    auto = device is None or (isinstance(device, str) and device.strip().lower() == "auto")
+    if resolve_device(device).type != "cpu" and not auto:
+        raise InputError(f"device: reproduce runs on the CPU (its graphs are tiny), got {device!r}")
     tasks = list(TASKS if tasks is None else tasks)
     bad = [t for t in tasks if t not in TASKS]
     if bad:
