@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sciml_core import Comparison, InputError, compare_timing, require_extra
+from sciml_core import Comparison, InputError, compare_timing, require_extra, resolve_device
 
 from ._cheb_conv import ChebConv
 from ._laplacian import ScaledLaplacian
@@ -79,11 +79,7 @@ def bench(
     pyg_nn = require_extra("torch_geometric.nn", extra="pyg", package="chebnet-stable")
     if graph not in ("er", "ring"):
         raise InputError(f"graph: expected 'er' or 'ring', got {graph!r}")
-    dev = torch.device(
-        "cuda"
-        if device == "auto" and torch.cuda.is_available()
-        else ("cpu" if device == "auto" else device)
-    )
+    dev = resolve_device(device)
     Ks = list(Ks) if Ks is not None else ([2, 8, 32] if quick else [2, 4, 8, 16, 32, 64, 128])
     nodes = list(nodes) if nodes is not None else ([10_000] if quick else [1_000, 10_000])
     features = list(features) if features is not None else [32]
