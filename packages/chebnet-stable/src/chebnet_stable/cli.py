@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sciml_core import InputError, format_comparisons
+from sciml_core import InputError, atomic_write_text, format_comparisons
 from sciml_core.cli import App
 
 from .__about__ import __version__
@@ -65,7 +65,7 @@ def _bench(args: argparse.Namespace) -> int:
             print(f"{K:>5} {plain:>10.1f} {lean:>10.1f}")
         out["memory"] = mem
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    (Path(args.out) / "bench.json").write_text(json.dumps(out, indent=1))
+    atomic_write_text(Path(args.out) / "bench.json", json.dumps(out, indent=1))
     return 0
 
 
