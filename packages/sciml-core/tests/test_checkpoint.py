@@ -132,6 +132,14 @@ def test_foreign_files_are_input_errors(tmp_path: Path) -> None:
         load_checkpoint(plain, package="demo", version="0.1.0")
     with pytest.raises(InputError, match="does not exist"):
         load_checkpoint(tmp_path / "missing.pt", package="demo", version="0.1.0")
+    layout = {"format": 1, "package": "demo", "version": "0.1.0"}
+    for broken, what in (
+        ({"config_json": "{not json", "state_dict": {}}, "config is not JSON"),
+        ({"config_json": "{}", "state_dict": [1]}, "state_dict is not a mapping"),
+    ):
+        torch.save({**layout, **broken}, plain)
+        with pytest.raises(InputError, match=what):
+            load_checkpoint(plain, package="demo", version="0.1.0")
 
 
 def test_bad_save_arguments(tmp_path: Path, model: torch.nn.Module) -> None:

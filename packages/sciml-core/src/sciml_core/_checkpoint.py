@@ -187,9 +187,17 @@ def load_checkpoint(
             f"checkpoint {str(src)!r} was written by {saved_pkg} {saved_ver}, this is "
             f"{package} {version}: major.minor versions must match"
         )
+    try:
+        config = json.loads(payload["config_json"])
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{str(src)!r} is not a sciml checkpoint: its config is not JSON"
+        ) from None
+    if not isinstance(payload["state_dict"], Mapping):
+        raise InputError(f"{str(src)!r} is not a sciml checkpoint: its state_dict is not a mapping")
     return Checkpoint(
         state_dict=dict(payload["state_dict"]),
-        config=json.loads(payload["config_json"]),
+        config=config,
         package=saved_pkg,
         version=saved_ver,
     )
