@@ -450,7 +450,7 @@ def reproduce(
         {
             "n": 32,
             "angles": 30,
-            "eta": 0.03,
+            "etas": (0.03, 0.05),
             "train": 512,
             "test": 8,
             "critic_steps": 150,
@@ -465,7 +465,7 @@ def reproduce(
         else {
             "n": 64,
             "angles": 60,
-            "eta": 0.03,
+            "etas": (0.01, 0.03, 0.05),
             "train": 2000,
             "test": 32,
             "critic_steps": 500,
