@@ -387,3 +387,12 @@ def test_cli_train_honours_device(tmp_path, capsys):
         assert main([*base, "--device", "cuda", "--out", str(tmp_path / "gpu")]) == 2
         assert "device" in capsys.readouterr().err
         assert not (tmp_path / "gpu" / "metrics.json").exists()
+
+
+def test_save_npz_writes_exactly_the_given_path(tmp_path):
+    g = GraphData(None, torch.tensor([[0, 1], [1, 0]]), num_nodes=3)
+    path = save_npz(g, tmp_path / "graph.data")
+    assert path == tmp_path / "graph.data" and path.is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.data"]
+    (loaded,) = load_graphs(path, format="npz")
+    assert loaded.num_nodes == 3 and loaded.edge_index.tolist() == [[0, 1], [1, 0]]

@@ -206,7 +206,7 @@ def load_graphs(path: str | os.PathLike[str], *, format: str | None = None) -> l
 
 def save_npz(graph: GraphData, path: str | os.PathLike[str]) -> Path:
     """Write one graph in our ``.npz`` format (``edge_index``, ``num_nodes``, optional weights,
-    ``x``, ``y``)."""
+    ``x``, ``y``) to exactly ``path``, atomically; returns ``path``."""
     arrays: dict[str, np.ndarray] = {
         "edge_index": graph.edge_index.cpu().numpy(),
         "num_nodes": np.asarray(graph.num_nodes),
@@ -216,5 +216,8 @@ def save_npz(graph: GraphData, path: str | os.PathLike[str]) -> Path:
         if val is not None:
             arrays[name] = val.detach().cpu().numpy()
     p = Path(path)
-    np.savez(p, **arrays)  # type: ignore[arg-type]
+    tmp = p.with_name(f".{p.name}.tmp")
+    with tmp.open("wb") as fh:  # a file object: np.savez would append ".npz" to a bare name
+        np.savez(fh, **arrays)  # type: ignore[arg-type]
+    os.replace(tmp, p)  # atomic: a reader never sees a half-written file
     return p
