@@ -45,6 +45,7 @@ def test_loaders_read_tiny_files(tmp_path):
     g = nx.Graph()
     g.add_weighted_edges_from(EDGES)
     nx.write_graphml(g, tmp_path / "g.graphml")
+    nx.write_gml(g, tmp_path / "g.gml")
     ei = torch.tensor(
         [
             [u for u, _, _ in EDGES] + [v for _, v, _ in EDGES],
@@ -54,7 +55,7 @@ def test_loaders_read_tiny_files(tmp_path):
     w = torch.tensor([x for *_, x in EDGES] * 2, dtype=torch.float64)
     x = torch.arange(8, dtype=torch.float32).reshape(4, 2)
     save_npz(GraphData(x, ei, w, y=torch.tensor([1]), num_nodes=4), tmp_path / "ours.npz")
-    for path in ("g.txt", "g.graphml", "ours.npz"):
+    for path in ("g.txt", "g.graphml", "g.gml", "ours.npz"):
         (loaded,) = load_graphs(tmp_path / path)
         assert loaded.num_nodes == 4
         assert _edge_set(loaded) == _reference(), path
