@@ -51,8 +51,10 @@ def _angles(angles: int | np.ndarray | torch.Tensor | list[float]) -> np.ndarray
 
 def _build_bilinear(
     n: int, theta: np.ndarray, s: np.ndarray, spp: int, max_nnz: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """CSR arrays (crow int64, col int64, val float64) of the sampled bilinear ray sums.
+) -> tuple[torch.Tensor, ...]:
+    """CSR arrays of the sampled bilinear ray sums and of their transpose.
+
+    Returns ``(crow, col, val, tcrow, tcol, tval)``: int64 indices, float64 values.
 
     No global sort: for a ray whose direction is mostly vertical the pixels it touches in row
     ``r`` lie within a few columns of the line's column ``alpha + beta r`` (and symmetrically for
@@ -174,7 +176,23 @@ def _build_bilinear(
     n_rays = len(theta) * n_det
     crow = torch.zeros(n_rays + 1, dtype=torch.int64)
     crow[1:] = torch.cumsum(torch.bincount(rows, minlength=n_rays), 0)
-    return crow, cols, vals
+    # transpose by a chunked counting sort: chunks hold increasing rays, so sorting each chunk by
+    # pixel (stably) and appending it to every pixel's row of M^T keeps rays in order
+    counts = torch.bincount(cols, minlength=n_pix)
+    tcrow = torch.zeros(n_pix + 1, dtype=torch.int64)
+    tcrow[1:] = torch.cumsum(counts, 0)
+    fill = tcrow[:-1].clone()
+    tcol = torch.empty(len(cols), dtype=torch.int64)
+    tval = torch.empty(len(cols), dtype=torch.float64)
+    for r_c, c_c, v_c in zip(rows_all, cols_all, vals_all):
+        cs, order = torch.sort(c_c, stable=True)
+        cnt = torch.bincount(cs, minlength=n_pix)
+        start = torch.cumsum(cnt, 0) - cnt
+        pos = fill[cs] + (torch.arange(len(cs)) - start[cs])
+        tcol[pos] = r_c[order]
+        tval[pos] = v_c[order]
+        fill += cnt
+    return crow, cols, vals, tcrow, tcol, tval
 
 
 class RayTransform(LinearOperator):
@@ -277,23 +295,21 @@ class RayTransform(LinearOperator):
             mats = (d["crow"], d["col"], d["val"], d["tcrow"], d["tcol"], d["tval"])
             self.loaded_from = "disk"
         if mats is None:
-            crow, col, val = _build_bilinear(self.n, self.theta, self.s, self.spp, self.max_nnz)
+            crow, col, val, tcrow, tcol, tval = _build_bilinear(
+                self.n, self.theta, self.s, self.spp, self.max_nnz
+            )
             if len(val) > self.max_nnz:
                 raise InputError(
                     f"max_nnz: matrix has {len(val)} non-zeros, above max_nnz={self.max_nnz}"
                 )
-            m = _csr(crow, col, val, (len(crow) - 1, self.n * self.n))
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*[Ss]parse.*", category=UserWarning)
-                mt = m.to_sparse_csc()
             # int32 indices and float32 values: exact transpose pair, half the memory
             mats = (
                 crow.to(torch.int32),
                 col.to(torch.int32),
                 val.to(torch.float32),
-                mt.ccol_indices().to(torch.int32),
-                mt.row_indices().to(torch.int32),
-                mt.values().to(torch.float32),
+                tcrow.to(torch.int32),
+                tcol.to(torch.int32),
+                tval.to(torch.float32),
             )
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)

@@ -259,10 +259,10 @@ def _ct_table(res: Result, out: Path, cfg: dict, seed: int, plt) -> dict[float, 
     n_rows = math.ceil((len(names) + 1) / cols)
     fig, axes = plt.subplots(n_rows, cols, figsize=(3 * cols, 3 * n_rows))
     axes = axes.ravel()
-    axes[0].imshow(x_te[0, 0], cmap="gray", vmin=0, vmax=1)
+    axes[0].imshow(x_te[0, 0].numpy(), cmap="gray", vmin=0, vmax=1)
     axes[0].set_title("truth", fontsize=8)
     for ax, name in zip(axes[1:], names):
-        ax.imshow(shown[name]["x"][0, 0].detach(), cmap="gray", vmin=0, vmax=1)
+        ax.imshow(shown[name]["x"][0, 0].detach().cpu().numpy(), cmap="gray", vmin=0, vmax=1)
         ax.set_title(f"{name}\n{shown[name]['psnr'][0]:.1f} dB", fontsize=7)
     for ax in axes:
         ax.axis("off")
@@ -273,7 +273,7 @@ def _ct_table(res: Result, out: Path, cfg: dict, seed: int, plt) -> dict[float, 
         f"Test phantom 0 at {100 * etas[0]:g}% noise, every method (PSNR in dB)",
     )
     fig, ax = plt.subplots(1, 2, figsize=(9, 3.5))
-    ax[0].imshow(y_shown[0, 0], aspect="auto", cmap="gray")
+    ax[0].imshow(y_shown[0, 0].numpy(), aspect="auto", cmap="gray")
     ax[0].set_title("noisy analytic sinogram (angles x bins)")
     for label, h in curves.items():
         w = max(1, len(h) // 20)
@@ -415,13 +415,13 @@ def _deblur(res: Result, out: Path, cfg: dict, seed: int, plt) -> dict[str, floa
         "TV-PDHG (alpha=0.002)": rv.x,
     }
     fig, ax = plt.subplots(1, 5, figsize=(15, 3.3))
-    ax[0].imshow(x[0, 0], cmap="gray", vmin=0, vmax=1)
+    ax[0].imshow(x[0, 0].numpy(), cmap="gray", vmin=0, vmax=1)
     ax[0].set_title(f"{name} (truth)", fontsize=8)
     scores = {}
     for a_, (k, v) in zip(ax[1:], recs.items()):
         p = psnr(v[0, 0], x[0, 0], data_range=1.0)
         scores[k] = p
-        a_.imshow(v[0, 0], cmap="gray", vmin=0, vmax=1)
+        a_.imshow(v[0, 0].detach().numpy(), cmap="gray", vmin=0, vmax=1)
         a_.set_title(f"{k}\n{p:.2f} dB", fontsize=7)
     for a_ in ax:
         a_.axis("off")
