@@ -58,6 +58,25 @@ def test_cli_reconstruct(tmp_path, sinogram, capsys):
     )
     assert "--overwrite" in capsys.readouterr().err
     assert out.read_bytes() == before
+    # the Siddon projector through the CLI equals the library's
+    out4 = tmp_path / "rec4.npy"
+    assert (
+        main(
+            [
+                "reconstruct",
+                str(tmp_path / "sino.npy"),
+                "--method",
+                "fbp",
+                "--projector",
+                "siddon",
+                "-o",
+                str(out4),
+            ]
+        )
+        == 0
+    )
+    sid = ip.RayTransform(32, angles=20, method="siddon").fbp(torch.from_numpy(y)[None, None])
+    assert np.max(np.abs(np.load(out4) - sid[0, 0].numpy())) < 1e-6
     # a geometry that does not fit the data: exit 2 naming the flag
     assert (
         main(

@@ -27,6 +27,7 @@ def zoo(n: int = N) -> dict[str, ip.LinearOperator]:
             n, angles=np.linspace(0.1, 2.0, 5), n_det=n + 3, circle=False
         ),
         "ray_spp1": ip.RayTransform(n, angles=4, spp=1),
+        "ray_siddon": ip.RayTransform(n, angles=np.linspace(0.0, 3.0, 7), method="siddon"),
         "denoiser": ip.CirculantDenoiser(
             ip.CirculantDenoiser.fit_wiener(torch.randn(4, n, n, generator=g), 0.5).spectrum
         ),

@@ -176,8 +176,22 @@ def _build_bilinear(
     n_rays = len(theta) * n_det
     crow = torch.zeros(n_rays + 1, dtype=torch.int64)
     crow[1:] = torch.cumsum(torch.bincount(rows, minlength=n_rays), 0)
-    # transpose by a chunked counting sort: chunks hold increasing rays, so sorting each chunk by
-    # pixel (stably) and appending it to every pixel's row of M^T keeps rays in order
+    tcrow, tcol, tval = _transpose(rows_all, cols_all, vals_all, n_pix)
+    return crow, cols, vals, tcrow, tcol, tval
+
+
+def _transpose(
+    rows_all: list[torch.Tensor],
+    cols_all: list[torch.Tensor],
+    vals_all: list[torch.Tensor],
+    n_pix: int,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """CSR of ``M^T`` from row-ordered chunks of ``M`` by a chunked counting sort.
+
+    Chunks hold increasing rays, so sorting each chunk by pixel (stably) and appending it to every
+    pixel's row of ``M^T`` keeps the rays of each row in order: no global sort is needed.
+    """
+    cols = torch.cat(cols_all)
     counts = torch.bincount(cols, minlength=n_pix)
     tcrow = torch.zeros(n_pix + 1, dtype=torch.int64)
     tcrow[1:] = torch.cumsum(counts, 0)
@@ -192,7 +206,65 @@ def _build_bilinear(
         tcol[pos] = r_c[order]
         tval[pos] = v_c[order]
         fill += cnt
-    return crow, cols, vals, tcrow, tcol, tval
+    return tcrow, tcol, tval
+
+
+def _build_siddon(
+    n: int, theta: np.ndarray, s: np.ndarray, max_nnz: int
+) -> tuple[torch.Tensor, ...]:
+    """CSR arrays of exact ray-pixel intersection lengths (Siddon 1985) and their transpose.
+
+    For each ray the parameters ``t`` of its crossings with all grid lines are sorted; every
+    segment between consecutive crossings lies in one pixel (found from its midpoint) and
+    contributes its length. A straight line meets a pixel in one segment, so entries are unique.
+    """
+    h = 2.0 / n
+    n_det, n_pix = len(s), n * n
+    grid = torch.linspace(-1.0, 1.0, n + 1, dtype=torch.float64)
+    t_max = math.sqrt(2.0) + 1.0
+    sd = torch.from_numpy(s)
+    chunk = max(1, min(len(theta), 4_000_000 // max(1, n_det * (2 * n + 2))))
+    rows_all, cols_all, vals_all = [], [], []
+    nnz = 0
+    for a0 in range(0, len(theta), chunk):
+        th = torch.from_numpy(theta[a0 : a0 + chunk])
+        n_r = len(th) * n_det
+        c = torch.cos(th).repeat_interleave(n_det)[:, None]
+        sn = torch.sin(th).repeat_interleave(n_det)[:, None]
+        sr = sd.repeat(len(th))[:, None]
+        # x(t) = s cos - t sin crosses x = g at t = (s cos - g)/sin; y(t) = s sin + t cos
+        # crosses y = g at t = (g - s sin)/cos; parallel grid lines are never crossed
+        safe_s = torch.where(sn.abs() > 1e-14, sn, torch.ones_like(sn))
+        safe_c = torch.where(c.abs() > 1e-14, c, torch.ones_like(c))
+        tx = torch.where(sn.abs() > 1e-14, (sr * c - grid[None, :]) / safe_s, t_max)
+        ty = torch.where(c.abs() > 1e-14, (grid[None, :] - sr * sn) / safe_c, t_max)
+        ts, _ = torch.sort(torch.cat([tx, ty], 1).clamp(-t_max, t_max), dim=1)
+        mid = 0.5 * (ts[:, 1:] + ts[:, :-1])
+        length = ts[:, 1:] - ts[:, :-1]
+        xm, ym = sr * c - mid * sn, sr * sn + mid * c
+        col = torch.floor((xm + 1.0) / h).long()
+        row = torch.floor((1.0 - ym) / h).long()
+        ok = (length > 1e-14 * h) & (col >= 0) & (col < n) & (row >= 0) & (row < n)
+        key = torch.where(ok, row * n + col, torch.full_like(col, n_pix))
+        key, perm = torch.sort(key, dim=1)
+        vals = torch.gather(length, 1, perm)
+        keep = key < n_pix
+        rows_all.append(torch.arange(n_r)[:, None].expand_as(key)[keep] + a0 * n_det)
+        cols_all.append(key[keep])
+        vals_all.append(vals[keep])
+        nnz += int(keep.sum())
+        projected = nnz * len(theta) / (a0 + len(th))
+        if projected > max_nnz:
+            raise InputError(
+                f"max_nnz: this geometry needs about {projected / 1e6:.1f} M non-zeros, above "
+                f"max_nnz={max_nnz}; use fewer angles or raise max_nnz"
+            )
+    rows = torch.cat(rows_all)
+    n_rays = len(theta) * n_det
+    crow = torch.zeros(n_rays + 1, dtype=torch.int64)
+    crow[1:] = torch.cumsum(torch.bincount(rows, minlength=n_rays), 0)
+    tcrow, tcol, tval = _transpose(rows_all, cols_all, vals_all, n_pix)
+    return crow, torch.cat(cols_all), torch.cat(vals_all), tcrow, tcol, tval
 
 
 class RayTransform(LinearOperator):
@@ -216,7 +288,9 @@ class RayTransform(LinearOperator):
             for sparse- and limited-angle geometries.
         n_det: detector bins (default ``n``).
         spp: samples per pixel length along each ray.
-        method: ``"bilinear"`` (the only method in v0.1).
+        method: ``"bilinear"`` (sampled bilinear interpolant, above) or ``"siddon"`` (exact
+            intersection lengths of each ray with each pixel, the line integral of the
+            piecewise-constant image; ``spp`` is then unused).
         circle: detector spans the inscribed disc (``True``) or the whole square.
         cache_dir: optional folder for the on-disk matrix cache.
         max_nnz: refuse geometries whose matrix would exceed this many non-zeros.
@@ -250,8 +324,8 @@ class RayTransform(LinearOperator):
             raise InputError(f"n_det: expected a positive integer, got {n_det!r}")
         if isinstance(spp, bool) or not isinstance(spp, int | np.integer) or spp < 1:
             raise InputError(f"spp: expected a positive integer, got {spp!r}")
-        if method != "bilinear":
-            raise InputError(f"method: expected 'bilinear' (siddon is not in v0.1), got {method!r}")
+        if method not in ("bilinear", "siddon"):
+            raise InputError(f"method: expected 'bilinear' or 'siddon', got {method!r}")
         theta = _angles(angles)
         super().__init__((int(n), int(n)), (len(theta), int(n_det)))
         self.n, self.n_det, self.spp, self.method, self.circle = (
@@ -295,9 +369,14 @@ class RayTransform(LinearOperator):
             mats = (d["crow"], d["col"], d["val"], d["tcrow"], d["tcol"], d["tval"])
             self.loaded_from = "disk"
         if mats is None:
-            crow, col, val, tcrow, tcol, tval = _build_bilinear(
-                self.n, self.theta, self.s, self.spp, self.max_nnz
-            )
+            if self.method == "siddon":
+                crow, col, val, tcrow, tcol, tval = _build_siddon(
+                    self.n, self.theta, self.s, self.max_nnz
+                )
+            else:
+                crow, col, val, tcrow, tcol, tval = _build_bilinear(
+                    self.n, self.theta, self.s, self.spp, self.max_nnz
+                )
             if len(val) > self.max_nnz:
                 raise InputError(
                     f"max_nnz: matrix has {len(val)} non-zeros, above max_nnz={self.max_nnz}"

@@ -70,7 +70,12 @@ def build_operator(args: argparse.Namespace, data_shape: tuple[int, ...]):
                 ) from None
         n = args.size if args.size is not None else (args.n_det or w)
         A = RayTransform(
-            n, angles=angles, n_det=args.n_det, spp=args.spp, circle=not args.no_circle
+            n,
+            angles=angles,
+            n_det=args.n_det,
+            spp=args.spp,
+            method=args.projector,
+            circle=not args.no_circle,
         )
         if (h, w) != A.out_shape:
             raise InputError(
@@ -176,6 +181,7 @@ p.add_argument("--angles", default=None, help="number of angles or FILE.npy of r
 p.add_argument("--n-det", dest="n_det", type=int, default=None)
 p.add_argument("--spp", type=int, default=2)
 p.add_argument("--no-circle", action="store_true")
+p.add_argument("--projector", choices=("bilinear", "siddon"), default="bilinear")
 p.add_argument("--kernel", default=None, help="gaussian:SIGMA, box:SIZE or FILE.npy")
 p.add_argument("--boundary", default=None, choices=("circular", "zero", "reflect", "replicate"))
 p.add_argument("--factor", type=int, default=2)
