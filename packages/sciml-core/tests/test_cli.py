@@ -238,8 +238,11 @@ def test_registration_errors() -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery is POSIX here")
 def test_a_real_ctrl_c_exits_130_without_a_traceback() -> None:
+    # A process started from a background job inherits SIGINT as ignored (CI runs that way), and
+    # Python then installs no KeyboardInterrupt handler: restore the interactive default first.
     script = (
-        "import sys, time\n"
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from sciml_core.cli import App\n"
         "def wait(args):\n"
         "    print('ready', flush=True)\n"
