@@ -197,3 +197,34 @@ def test_zero_shot_super_resolution_on_heat():
         err_fine = float(loss_fn(model(fine["x"][64:].float()), fine["y"][64:].float()))
     assert err_same < 0.1  # it learned the operator
     assert err_fine < 2 * err_same, (err_same, err_fine)
+
+
+def _spectral_reference(conv, v):
+    """The layer written out mode by mode on the full rfftn spectrum (slow, obviously right)."""
+    w = torch.view_as_complex(conv.weight)
+    m, shape = conv.modes, v.shape[2:]
+    axes = tuple(range(2, v.ndim))
+    vh = torch.fft.rfftn(v, dim=axes, norm="forward")
+    out = torch.zeros(v.shape[0], conv.out_channels, *vh.shape[2:], dtype=vh.dtype)
+    last = [k for k in range(m) if k < shape[-1] / 2]
+    first = [k for k in range(-m, m) if abs(k) < shape[0] / 2] if conv.dim == 2 else [None]
+    for k0 in first:
+        for k1 in last:
+            if k0 is None:
+                out[:, :, k1] = vh[:, :, k1] @ w[:, :, k1]
+            else:
+                out[:, :, k0 % shape[0], k1] = vh[:, :, k0 % shape[0], k1] @ w[:, :, k0 + m, k1]
+    return torch.fft.irfftn(out, s=shape, dim=axes, norm="forward")
+
+
+@pytest.mark.parametrize(
+    "dim,shape", [(1, (5,)), (1, (12,)), (1, (31,)), (2, (5, 6)), (2, (7, 9)), (2, (16, 15))]
+)
+def test_spectral_conv_equals_the_mode_by_mode_reference(dim, shape):
+    """Including grids too coarse for every kept mode (the restriction rule) and odd sizes."""
+    torch.manual_seed(6)
+    conv = SpectralConv(dim, 3, 2, modes=5).double()
+    with torch.no_grad():
+        conv.weight.normal_()
+    v = torch.randn(2, 3, *shape, dtype=torch.float64)
+    torch.testing.assert_close(conv(v), _spectral_reference(conv, v), rtol=0, atol=1e-13)
