@@ -289,3 +289,20 @@ def test_q3_is_exact_when_the_output_is_nearly_its_mean(dtype):
     for law in laws:
         r = law.residual(out.double(), x.double()).abs() / law.scale(out.double(), x.double())
         assert float(r.max()) <= 10 * eps, (law, float(r.max()) / eps)
+
+
+def test_adaptive_rescale_uses_s_and_sends_it_gradients():
+    """Q2 with a non-constant s is not Q1 (an implementation that ignored s would be), and a loss
+    on u* reaches the parameters that produce s."""
+    g = torch.Generator().manual_seed(10)
+    u = torch.randn(3, 2, 40, generator=g, dtype=torch.float64)
+    raw = torch.randn(3, 1, 40, generator=g, dtype=torch.float64, requires_grad=True)
+    corr = ConservationCorrection(QuadraticConstraint((0, 1), mode="adaptive", target=1.0))
+    out, info = corr(u, s=corr.positive(raw))
+    assert info["fallbacks"] == 0  # the adaptive root was used, not the Q1 fallback
+    q1 = ConservationCorrection(QuadraticConstraint((0, 1), target=1.0))(u)[0]
+    rel = float(((out - q1).norm() / (q1 - u).norm()).detach())
+    assert rel >= 1e-3, rel
+    ((out - torch.randn(3, 2, 40, generator=g, dtype=torch.float64)) ** 2).sum().backward()
+    assert raw.grad is not None and bool(torch.isfinite(raw.grad).all())
+    assert float(raw.grad.abs().max()) > 0

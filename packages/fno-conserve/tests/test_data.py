@@ -44,10 +44,11 @@ def test_generators_conserve_what_the_pde_conserves():
     scale = (burg["x"][:, 0].abs() * w).sum(-1)
     assert float(((mass_out - mass_in).abs() / scale).max()) < 1e-13
     adv = generate("advection", 4, 64, seed=0, show_progress=False)
-    for p in (1, 2):
-        q_in = (adv["x"][:, 0].abs() ** p * w).sum(-1)
-        q_out = (adv["y"][:, 0].abs() ** p * w).sum(-1)
-        assert _rel_drift(q_in, q_out) < 1e-13 if p == 2 else True
+    # the discrete L2 norm is conserved exactly by the spectral shift (Parseval); other L^p norms
+    # only up to interpolation error on the grid, so they are not asserted
+    l2_in, l2_out = (adv["x"][:, 0] ** 2 * w).sum(-1), (adv["y"][:, 0] ** 2 * w).sum(-1)
+    assert _rel_drift(l2_in, l2_out) < 1e-13
+    assert float((adv["y"][:, 0] - adv["x"][:, 0]).abs().max()) > 1e-2  # the field did move
     assert float(((adv["y"][:, 0] * w).sum(-1) - (adv["x"][:, 0] * w).sum(-1)).abs().max()) < 1e-14
     nls = generate("nls", 4, 128, seed=0, show_progress=False, t_final=0.5)
     wn = quadrature_weights(128, 2 * math.pi)
