@@ -136,20 +136,28 @@ def test_reproduce_writes_a_valid_result_with_honest_claims(tmp_path, monkeypatc
         },
     }
     monkeypatch.setattr(rep, "settings", lambda quick: tiny)
-    path = rep.reproduce(
-        tmp_path,
-        quick=True,
-        seed=0,
-        device="cpu",
-        show_progress=False,
-        dt_override={
-            "burgers": {"t_final": 0.1},
-            "nls": {"t_final": 0.1},
-            "navier-stokes": {"t_final": 0.1},
-        },
-    )
+    torch.set_num_threads(2)
+    try:
+        with pytest.raises(InputError, match="threads"):
+            rep.reproduce(tmp_path, threads=0)
+        path = rep.reproduce(
+            tmp_path,
+            quick=True,
+            seed=0,
+            device="cpu",
+            show_progress=False,
+            dt_override={
+                "burgers": {"t_final": 0.1},
+                "nls": {"t_final": 0.1},
+                "navier-stokes": {"t_final": 0.1},
+            },
+        )
+        assert torch.get_num_threads() == 2  # the caller's setting is restored
+    finally:
+        torch.set_num_threads(1)
     result = json.loads(path.read_text())
     assert validate_result(result) == []
+    assert result["meta"]["threads"] == 1  # quick runs default to one intra-op thread
     claims = {c["name"]: c for c in result["claims"]}
     exact = claims["burgers_mass: corrected variants conserve exactly in float32"]
     assert exact["holds"] is True

@@ -142,6 +142,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
         device=args.device,
         case=args.case,
         show_progress=not args.quiet,
+        threads=args.threads,
     )
     print(f"wrote {path} in {time.perf_counter() - start:.1f} s")
     return 0
@@ -210,6 +211,12 @@ p.add_argument("--test-fraction", type=float, default=0.2)
 
 p = app.add_reproduce(run_reproduce)
 p.add_argument("--case", default="all", choices=("burgers-mass", "nls-norm", "ns-mean", "all"))
+p.add_argument(
+    "--threads",
+    type=int,
+    default=None,
+    help="torch intra-op threads (default: 1 with --quick, torch's default otherwise)",
+)
 p = app.add_bench(run_bench)
 p.add_argument("--peer", default="neuraloperator", choices=("neuraloperator",))
 p.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default 2)")
