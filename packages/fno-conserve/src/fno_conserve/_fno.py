@@ -21,13 +21,17 @@ _EMBEDDINGS = ("periodic", "nodes", "cells", None)
 class Pointwise(nn.Linear):
     """Pointwise linear map over the channel axis of ``(B, C, *spatial)`` (a 1x1 convolution).
 
-    Computed as one matrix product over every point (faster on CPU than a 1x1 convolution, and
-    the same for every spatial dimension); parameters and initialisation as ``nn.Linear``.
+    Computed as one batched matrix product with the bias fused in, ``(O, I) @ (I, N)`` per sample
+    on the flattened grid (no transposed copy of ``x``; faster on CPU than a 1x1 convolution or
+    ``einsum``, and the same for every spatial dimension); parameters and initialisation as
+    ``nn.Linear``.
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.einsum("oi,bi...->bo...", self.weight, x)
-        return out + self.bias.view(-1, *([1] * (x.ndim - 2)))
+        b, i = x.shape[:2]
+        weight = self.weight.unsqueeze(0).expand(b, -1, -1)
+        out = torch.baddbmm(self.bias.view(1, -1, 1), weight, x.reshape(b, i, -1))
+        return out.reshape(b, self.out_features, *x.shape[2:])
 
 
 def _conv1x1(dim: int, cin: int, cout: int) -> nn.Module:
