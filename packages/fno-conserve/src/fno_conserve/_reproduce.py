@@ -547,12 +547,15 @@ def _reproduce(out_dir, quick, seed, device, case, show_progress, dt_override) -
             dim=2,
             pde_params=over.get("navier-stokes"),
         )
-        w32 = max(r["ev32"]["cons_max_abs"] for v in variants[1:] for r in per[v])
+        # the section 2.5 measure (relative to sum |w_i omega_i|), as for the other cases: an
+        # absolute bound would depend on the vorticity's magnitude
+        w32 = max(r["ev32"]["cons_max_rel"] for v in variants[1:] for r in per[v])
+        a32 = max(r["ev32"]["cons_max_abs"] for v in variants[1:] for r in per[v])
         res.add_claim(
             "ns_mean: corrected variants keep the mean vorticity at zero (float32)",
-            "max |mean w| <= 1e-6",
-            f"{w32:.3g}",
-            w32 <= 1e-6,
+            "max relative conservation error <= 10 eps(float32) = 1.2e-6",
+            f"{w32:.3g} ({w32 / EPS32:.2f} eps; max |int w| {a32:.3g})",
+            w32 <= 10 * EPS32,
         )
         timings.append(["ns-mean", time.perf_counter() - t0, ""])
     res.add_table(
