@@ -81,6 +81,13 @@ def test_cli_generate_then_train(tmp_path):
     assert cfg.variant == "adaptive" and model.direction == "head"
     raw = torch.load(out / "model.pt", weights_only=True)
     assert raw["package"] == "fno-conserve"
+    # A second run into the same folder keeps the first run's files unless asked to replace them.
+    before = (out / "model.pt").read_bytes(), (out / "metrics.json").read_bytes()
+    again = ["train", str(data), "--epochs", "1", "--width", "8", "--modes", "4", "--layers", "2"]
+    assert main([*again, "--seed", "1", "--out", str(out), "--quiet"]) == 2
+    assert ((out / "model.pt").read_bytes(), (out / "metrics.json").read_bytes()) == before
+    assert main([*again, "--seed", "1", "--out", str(out), "--overwrite", "--quiet"]) == 0
+    assert (out / "model.pt").read_bytes() != before[0]
     bogus = tmp_path / "bogus.npz"
     bogus.write_bytes(b"not a dataset")
     assert main(["train", str(bogus), "--out", str(tmp_path / "x"), "--quiet"]) == 2

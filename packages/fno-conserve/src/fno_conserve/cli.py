@@ -61,6 +61,13 @@ def run_train(args: argparse.Namespace) -> int:
     if meta.get("rollout_steps", 1) != 1:
         raise InputError("data: train needs a one-step dataset (generate-data --rollout-steps 1)")
     law = args.law if args.law is not None else DEFAULT_LAW[meta["pde"]]
+    out = Path(args.out)
+    existing = [p.name for p in (out / "model.pt", out / "metrics.json") if p.exists()]
+    if existing and not args.overwrite:
+        raise InputError(
+            f"--out {str(out)!r} already holds {', '.join(existing)}; pass --overwrite to "
+            "replace them or choose another folder"
+        )
     for name in ("val_fraction", "test_fraction"):
         if not 0 <= getattr(args, name) < 1:
             raise InputError(
@@ -98,7 +105,6 @@ def run_train(args: argparse.Namespace) -> int:
         model, cfg, x[:n_train], y[:n_train], seed=args.seed, show_progress=not is_quiet()
     )
     ev = evaluate(model, cfg, x[n - n_test :], y[n - n_test :])
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     save_trained(
         out / "model.pt",
@@ -208,6 +214,9 @@ p.add_argument("--batch", type=int, default=20)
 p.add_argument("--lr", type=float, default=1e-3)
 p.add_argument("--val-fraction", type=float, default=0.1)
 p.add_argument("--test-fraction", type=float, default=0.2)
+p.add_argument(
+    "--overwrite", action="store_true", help="replace model.pt and metrics.json in --out"
+)
 
 p = app.add_reproduce(run_reproduce)
 p.add_argument("--case", default="all", choices=("burgers-mass", "nls-norm", "ns-mean", "all"))
