@@ -155,6 +155,14 @@ def test_cli_train_writes_a_loadable_checkpoint_and_is_deterministic(tmp_path, c
         runs.append({k: metrics[k] for k in ("train", "val", "test")})
     capsys.readouterr()
     assert runs[0] == runs[1]
+    # A second run into the same folder keeps the first run's files unless asked to replace them.
+    before = (tmp_path / "a" / "model.pt").read_bytes()
+    again = [*argv[:-3], "--seed", "1", "--out", str(tmp_path / "a"), "--quiet"]
+    assert main(again) == 2
+    assert "pass --overwrite" in capsys.readouterr().err
+    assert (tmp_path / "a" / "model.pt").read_bytes() == before
+    assert main([*again, "--overwrite"]) == 0
+    assert (tmp_path / "a" / "model.pt").read_bytes() != before
     with pytest.raises(InputError, match="version"):
         load_checkpoint(tmp_path / "a" / "model.pt", package="chebnet-stable", version="0.2.0")
 

@@ -179,6 +179,13 @@ def run_train(args: Any) -> int:
     from ._datasets import make_barbell, make_graph_transfer, make_graphprop, make_ring_transfer
     from ._models import ChebNet, StableChebNet
 
+    out = Path(args.out)
+    existing = [p.name for p in (out / "model.pt", out / "metrics.json") if p.exists()]
+    if existing and not getattr(args, "overwrite", False):
+        raise InputError(
+            f"--out {str(out)!r} already holds {', '.join(existing)}; pass --overwrite to "
+            "replace them or choose another folder"
+        )
     n, m, seed = args.n, args.samples, args.seed
     readout = "node"
     if args.task == "barbell":
@@ -241,7 +248,6 @@ def run_train(args: Any) -> int:
         seed=seed,
         device=device,
     )
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     config: dict[str, Any] = dict(getattr(model, "config", {}))
     config.update(task=args.task, n=n, samples=m, lr=args.lr)

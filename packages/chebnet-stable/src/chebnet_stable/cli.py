@@ -251,6 +251,9 @@ p.add_argument("--preset", default=None, help="official settings (PRESETS) for s
 p.add_argument("--epochs", type=int, default=50)
 p.add_argument("--lr", type=float, default=1e-2)
 p.add_argument("--samples", type=int, default=100, help="training graphs (val and test: the same)")
+p.add_argument(
+    "--overwrite", action="store_true", help="replace model.pt and metrics.json in --out"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
