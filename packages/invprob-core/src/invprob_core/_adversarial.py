@@ -101,8 +101,16 @@ class AdversarialRegularizer:
         eps = torch.rand(x_clean.shape[0], generator=gen, dtype=torch.float64)
         eps = eps.to(x_clean.device, x_clean.dtype).reshape(-1, *([1] * (x_clean.ndim - 1)))
         x_hat = eps * x_artefact + (1 - eps) * x_clean
-        wass = self.critic(x_clean).mean() - self.critic(x_artefact).mean()
-        return wass + self.gp_weight * self.penalty(x_hat)
+        return self._loss_terms(x_clean, x_artefact, x_hat)[0]
+
+    def _loss_terms(
+        self, x_clean: torch.Tensor, x_artefact: torch.Tensor, x_hat: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(loss, batch E psi(artefact) - E psi(clean)) from one forward pass of each batch."""
+        b = x_clean.shape[0]
+        scores = self.critic(torch.cat([x_clean, x_artefact]))  # one forward pass for both
+        wass = scores[:b].mean() - scores[b:].mean()
+        return wass + self.gp_weight * self.penalty(x_hat), -wass.detach()
 
     def fit(
         self,
@@ -121,7 +129,8 @@ class AdversarialRegularizer:
         ``project()`` method (:class:`ConvexCritic`) is projected after every step.
 
         Returns:
-            per step, the batch estimate :math:`E\Psi(\mathrm{artefact}) - E\Psi(\mathrm{clean})`.
+            per step, the batch estimate :math:`E\Psi(\mathrm{artefact}) - E\Psi(\mathrm{clean})`
+            (from the forward pass of that step's loss, before its update).
         """
         check_tensor(clean, "clean")
         check_tensor(artefacts, "artefacts")
@@ -146,14 +155,15 @@ class AdversarialRegularizer:
             i = torch.randint(0, clean.shape[0], (batch_size,), generator=gen)
             j = torch.randint(0, artefacts.shape[0], (batch_size,), generator=gen)
             xr, xn = clean[i], artefacts[j]
-            loss = self.loss(xr, xn, seed=gen)
+            eps = torch.rand(batch_size, generator=gen, dtype=torch.float64)
+            eps = eps.to(xr.device, xr.dtype).reshape(-1, *([1] * (xr.ndim - 1)))
+            loss, gap = self._loss_terms(xr, xn, eps * xn + (1 - eps) * xr)
             opt.zero_grad()
             loss.backward()
             opt.step()
             if callable(project):
                 project()
-            with torch.no_grad():
-                self.history.append(float(self.critic(xn).mean() - self.critic(xr).mean()))
+            self.history.append(float(gap))
         self.critic.eval()
         return self.history
 
