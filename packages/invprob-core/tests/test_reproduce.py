@@ -23,11 +23,30 @@ def test_reproduce_quick_records_honest_claims(tmp_path):
     assert ct["PnP Wiener (discrepancy)"] >= ct["Tikhonov (discrepancy)"]
     assert ct["AR"] > ct["FBP (Hann)"] + 1.0
     claims = {c["name"]: c for c in data["claims"]}
-    # every claim's `holds` agrees with the numbers it reports (no optimistic bookkeeping)
-    ar_gd = claims["trained AR beats gradient descent on the data term by >= 0.5 dB"]
-    gap = ct["AR"] - ct["AR control: lambda=0 (GD on data term)"]
-    if abs(gap - 0.5) > 0.02 and gap < 0.5:  # table values are rounded to 0.01 dB
-        assert ar_gd["holds"] is False
+    by_level = {lv: {row[1]: row[2] for row in rows if row[0] == lv} for lv in levels}
+    # every claim's `holds` agrees with the numbers it reports, in both directions (no
+    # optimistic or pessimistic bookkeeping); table values are rounded to 0.01 dB
+    gd, unt = "AR control: lambda=0 (GD on data term)", "AR control: untrained critic"
+    gdv = "GD on data term (validation stopping index)"
+    for name, other, margin in (
+        ("trained AR beats gradient descent on the data term by >= 0.5 dB", gd, 0.5),
+        ("trained AR beats the untrained critic by >= 0.5 dB", unt, 0.5),
+        ("trained AR beats FBP by >= 1 dB", "FBP (Hann)", 1.0),
+        (
+            "trained AR beats gradient descent on the data term with its own stopping index "
+            "(reported, not gated in tests)",
+            gdv,
+            0.0,
+        ),
+    ):
+        gaps = [v["AR"] - v[other] for v in by_level.values()]
+        if all(abs(g - margin) > 0.02 for g in gaps):
+            assert claims[name]["holds"] is all(g >= margin for g in gaps), name
+    # the controls share AR's start, step count and step rule; the stopping index and lambda
+    # factor were chosen on validation phantoms, never on the test set
+    params = {row[1]: row[6] for row in rows if row[0] == levels[0]}
+    steps = params["AR"].split(" GD steps")[0].rsplit(" ", 1)[1]
+    assert params[gd].startswith(f"{steps} GD steps") and f", {steps} GD steps" in params[unt]
     conv = next(t for t in data["tables"] if t["id"] == "convergence")["rows"]
     a = [r[1] for r in conv]
     b = [r[2] for r in conv]
