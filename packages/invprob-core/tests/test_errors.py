@@ -106,3 +106,38 @@ def test_adversarial_arguments_are_checked():
         ar.loss(torch.zeros(2, 1, 8, 8), torch.zeros(3, 1, 8, 8))
     with pytest.raises(InputError, match="image_size"):
         ip.LunzCritic(20)
+
+
+def test_adversarial_inputs_are_checked_not_broadcast_or_truncated():
+    A = ip.RayTransform(16, angles=8)
+    x, _ = ip.random_ellipses(16, 2, seed=0)
+    y = A(x)
+    ar = ip.AdversarialRegularizer(ip.ConvCritic())
+    with pytest.raises(
+        InputError, match=r"x0: expected shape \(2, 1, 16, 16\), got \(2, 1, 8, 8\)"
+    ):
+        ar.reconstruct(A, y, 0.1, x0=torch.zeros(2, 1, 8, 8), steps=2)
+    with pytest.raises(InputError, match=r"x0: expected dtype torch\.float32"):
+        ar.reconstruct(A, y, 0.1, x0=torch.zeros(2, 1, 16, 16, dtype=torch.float64), steps=2)
+    with pytest.raises(InputError, match=r"x0 must be finite; got 512 NaN"):
+        ar.reconstruct(A, y, 0.1, x0=torch.full((2, 1, 16, 16), float("nan")), steps=2)
+    with pytest.raises(InputError, match=r"x_true: expected shape \(2, 1, 16, 16\)"):
+        ar.reconstruct(A, y, 0.1, steps=2, x_true=torch.zeros(3, 1, 16, 16))
+    for bad in (-3, 2.7, True):
+        with pytest.raises(InputError, match=f"steps: expected an integer >= 0, got {bad!r}"):
+            ar.reconstruct(A, y, 0.1, steps=bad)
+    # a single truth must not be broadcast against two measurements
+    with pytest.raises(InputError, match=r"x_true: expected shape \(2, 1, 16, 16\), got \(1,"):
+        ip.AdversarialRegularizer.lambda_heuristic(A, x[:1], y)
+    with pytest.raises(InputError, match=r"x_true must be finite"):
+        ip.AdversarialRegularizer.lambda_heuristic(A, torch.full_like(x, float("nan")), y)
+    with pytest.raises(InputError, match=r"x_clean must be finite"):
+        ar.loss(torch.full_like(x, float("nan")), x)
+    for kw, name in (({"batch_size": 0}, "batch_size"), ({"steps": 2.5}, "steps")):
+        args = {"steps": 2, **kw}
+        with pytest.raises(InputError, match=f"{name}: expected an integer >= 1"):
+            ar.fit(x, x, args.pop("steps"), progress=False, **args)
+    with pytest.raises(InputError, match=r"artefacts: expected dtype torch\.float32"):
+        ar.fit(x, x.double(), 2, progress=False)
+    with pytest.raises(InputError, match=r"y must be finite"):
+        A.fbp(torch.full((1, 8, 16), float("nan")))

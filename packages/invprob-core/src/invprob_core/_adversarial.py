@@ -20,10 +20,34 @@ from sciml_core import (
 from .__about__ import __version__
 from ._critics import CRITICS
 from ._operator import LinearOperator, check_tensor
-from ._result import SolverResult, check_data, check_operator, check_positive, sqnorm_upper
+from ._result import (
+    SolverResult,
+    check_data,
+    check_like,
+    check_operator,
+    check_positive,
+    image_shape,
+    sqnorm_upper,
+)
 
 SeedLike = int | np.random.Generator | torch.Generator | None
 PENALTIES = ("one-sided", "two-sided", "none")
+
+
+def _count(value: object, name: str, *, minimum: int) -> int:
+    """An integer ``>= minimum`` (integral floats such as 2.7 are refused, not truncated)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise InputError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _image_like(A: LinearOperator, y: torch.Tensor, x: object, name: str) -> torch.Tensor:
+    """Check that ``x`` is an image stack matching data ``y``: shape, dtype, device, finite."""
+    check_tensor(x, name)
+    k = len(A.out_shape) if A.out_shape is not None else 2
+    expected = (*y.shape[: y.ndim - k], *image_shape(A, y))
+    check_like(x, torch.empty(expected, dtype=y.dtype, device=y.device), name)  # type: ignore[arg-type]
+    return x  # type: ignore[return-value]
 
 
 class AdversarialRegularizer:
@@ -92,6 +116,8 @@ class AdversarialRegularizer:
         """The critic loss on one batch of clean and artefact images (same shape)."""
         check_tensor(x_clean, "x_clean")
         check_tensor(x_artefact, "x_artefact")
+        check_finite(x_clean, "x_clean")
+        check_finite(x_artefact, "x_artefact")
         if x_clean.shape != x_artefact.shape:
             raise InputError(
                 f"x_artefact: expected the shape of x_clean {tuple(x_clean.shape)}, "
@@ -141,8 +167,13 @@ class AdversarialRegularizer:
                 f"artefacts: expected (N, C, H, W) stacks of the same image shape, got "
                 f"{tuple(clean.shape)} and {tuple(artefacts.shape)}"
             )
-        if isinstance(steps, bool) or int(steps) < 1:
-            raise InputError(f"steps: expected a positive integer, got {steps!r}")
+        if (artefacts.dtype, artefacts.device) != (clean.dtype, clean.device):
+            raise InputError(
+                f"artefacts: expected dtype {clean.dtype} on {clean.device} (as clean), got "
+                f"{artefacts.dtype} on {artefacts.device}"
+            )
+        steps = _count(steps, "steps", minimum=1)
+        batch_size = _count(batch_size, "batch_size", minimum=1)
         gen = as_torch_generator(seed)
         opt = optimizer or torch.optim.RMSprop(self.critic.parameters(), lr=1e-4)
         project = getattr(self.critic, "project", None)
@@ -178,6 +209,7 @@ class AdversarialRegularizer:
         """
         A = check_operator(A)
         y = check_data(A, y)
+        _image_like(A, y, x_true, "x_true")
         g = A.adjoint(A(x_true) - y)
         return float(g.flatten(1).norm(dim=1).mean())
 
@@ -214,6 +246,11 @@ class AdversarialRegularizer:
         lam = check_positive(lam, "lam", allow_zero=True)
         if y.ndim != 4:
             raise InputError(f"y: expected (B, C, ...) data, got shape {tuple(y.shape)}")
+        steps = _count(steps, "steps", minimum=0)
+        if x0 is not None:
+            _image_like(A, y, x0, "x0")
+        if x_true is not None:
+            _image_like(A, y, x_true, "x_true")
         if x0 is None:
             from ._ray import RayTransform
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from sciml_core import InputError
+from sciml_core import InputError, check_finite
 
 from ._operator import check_tensor
 
@@ -84,6 +84,7 @@ def fbp(ray: RayTransform, y: torch.Tensor, *, filter: str = "ram-lak") -> torch
         True
     """
     check_tensor(y, "y")
+    check_finite(y, "y")
     if tuple(y.shape[-2:]) != tuple(ray.out_shape or ()):
         raise InputError(
             f"y: expected trailing shape {ray.out_shape} (angles, detector bins), "
