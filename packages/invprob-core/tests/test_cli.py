@@ -94,6 +94,12 @@ def test_cli_reconstruct(tmp_path, sinogram, capsys):
         == 2
     )
     assert "--angles" in capsys.readouterr().err
+    # a non-positive iteration count: exit 2, one line naming the flag, nothing written
+    args = ["reconstruct", str(tmp_path / "sino.npy"), "--method", "landweber", "--iters", "0"]
+    assert main([*args, "-o", str(tmp_path / "it.npy")]) == 2
+    err = capsys.readouterr().err
+    assert "--iters: expected an integer >= 1, got 0" in err and err.count("\n") == 1
+    assert not (tmp_path / "it.npy").exists()
 
 
 def test_cli_reconstruct_tikhonov_by_discrepancy_matches_library(tmp_path, sinogram):

@@ -141,3 +141,25 @@ def test_adversarial_inputs_are_checked_not_broadcast_or_truncated():
         ar.fit(x, x.double(), 2, progress=False)
     with pytest.raises(InputError, match=r"y must be finite"):
         A.fbp(torch.full((1, 8, 16), float("nan")))
+
+
+def test_iteration_counts_are_checked_not_cut_or_ignored():
+    A = ip.Blur(ip.gaussian_kernel(1.0), shape=(8, 8))
+    y = torch.ones(1, 8, 8, dtype=torch.float64)
+    D = ip.CirculantDenoiser(torch.full((8, 8), 0.5, dtype=torch.float64))
+    calls = {
+        "landweber": lambda m: ip.landweber(A, y, max_iter=m),
+        "cgls": lambda m: ip.cgls(A, y, max_iter=m),
+        "pdhg_tv": lambda m: ip.pdhg_tv(A, y, 0.1, max_iter=m),
+        "fista": lambda m: ip.fista(lambda x: x - y, lambda v, s: v, 1.0, y, max_iter=m),
+        "pnp_pgd": lambda m: ip.pnp_pgd(A, y, D, max_iter=m),
+        "tikhonov": lambda m: ip.tikhonov(A, y, 0.1, method="cg", max_iter=m),
+    }
+    for name, call in calls.items():
+        for bad in (-1, 0, 2.5):
+            with pytest.raises(InputError, match=f"max_iter: expected an integer >= 1, got {bad}"):
+                call(bad)
+        assert call(3).iterations <= 3, name
+    for bad in (0, 2.5):
+        with pytest.raises(InputError, match=f"steps: expected .*, got {bad}"):
+            ip.CirculantDenoiser.fit_mse(torch.rand(4, 8, 8, dtype=torch.float64), 0.1, steps=bad)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import torch
 
-from ._result import SolverResult, check_iterate, check_positive
+from ._result import SolverResult, check_count, check_iterate, check_positive
 
 
 def fista(
@@ -52,6 +52,7 @@ def fista(
         hist["objective"] = []
     converged = False
     k = 0
+    max_iter = check_count(max_iter, "max_iter")
     for k in range(1, max_iter + 1):
         x = prox_g(z - grad_f(z) / L, 1.0 / L)
         check_iterate(x, k, "fista")

@@ -9,6 +9,7 @@ from sciml_core import InputError
 from ._operator import LinearOperator
 from ._result import (
     SolverResult,
+    check_count,
     check_data,
     check_iterate,
     check_like,
@@ -68,6 +69,7 @@ def landweber(
     hist = [float(torch.linalg.vector_norm(r))]
     converged = target is not None and hist[0] <= target
     k = 0
+    max_iter = check_count(max_iter, "max_iter")
     while not converged and k < max_iter:
         k += 1
         x = x - step * A._adj(r)
@@ -111,6 +113,7 @@ def cgls(
     hist = [float(torch.linalg.vector_norm(r))]
     converged = target is not None and hist[0] <= target
     k = 0
+    max_iter = check_count(max_iter, "max_iter")
     while not converged and k < max_iter:
         if gamma == 0.0:
             converged = target is None

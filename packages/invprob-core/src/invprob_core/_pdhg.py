@@ -13,6 +13,7 @@ from ._gradient import Gradient
 from ._operator import LinearOperator, VStack
 from ._result import (
     SolverResult,
+    check_count,
     check_data,
     check_iterate,
     check_like,
@@ -58,6 +59,7 @@ def pdhg(
         hist["objective"] = []
     converged = False
     k = 0
+    max_iter = check_count(max_iter, "max_iter")
     for k in range(1, max_iter + 1):
         v = prox_f_conj(v + sigma * K._fwd(xbar), sigma)
         x_new = prox_g(x - tau * K._adj(v), tau)

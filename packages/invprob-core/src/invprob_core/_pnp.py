@@ -21,6 +21,7 @@ from .__about__ import __version__
 from ._operator import LinearOperator, Shape, check_tensor
 from ._result import (
     SolverResult,
+    check_count,
     check_data,
     check_iterate,
     check_like,
@@ -160,6 +161,7 @@ class CirculantDenoiser(LinearOperator):
         phi = torch.zeros(x.shape[-2:], dtype=torch.float64, requires_grad=True)
         opt = torch.optim.Adam([phi], lr=lr)
         xf = torch.fft.fft2(x)
+        steps = check_count(steps, "steps")
         for _ in range(int(steps)):
             noise = torch.randn(x.shape, generator=gen, dtype=torch.float64)
             theta = 0.5 * (phi + _flip_freq(phi))
@@ -253,6 +255,7 @@ def pnp_pgd(
     hist: dict[str, list[float]] = {"change": []}
     converged = False
     k = 0
+    max_iter = check_count(max_iter, "max_iter")
     for k in range(1, max_iter + 1):
         v = x - eta * A._adj(A._fwd(x) - y)
         x_new = denoiser._fwd(v) if isinstance(denoiser, LinearOperator) else denoiser(v)

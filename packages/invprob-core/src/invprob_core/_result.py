@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from sciml_core import InputError, check_finite
@@ -68,6 +69,13 @@ def check_positive(value: object, name: str, *, allow_zero: bool = False) -> flo
         bound = ">= 0" if allow_zero else "> 0"
         raise InputError(f"{name}: expected a finite number {bound}, got {value!r}")
     return float(value)
+
+
+def check_count(value: object, name: str, *, minimum: int = 1) -> int:
+    """An iteration count: an integer ``>= minimum`` (``2.5`` or ``-1`` are refused, not cut)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise InputError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def check_iterate(x: torch.Tensor, k: int, solver: str) -> None:

@@ -12,6 +12,7 @@ from ._blur import Blur
 from ._operator import Identity, LinearOperator
 from ._result import (
     SolverResult,
+    check_count,
     check_data,
     check_operator,
     check_positive,
@@ -103,6 +104,7 @@ def tikhonov(
         reg = v if L is None else L._adj(L._fwd(v))
         return out + alpha * reg
 
+    max_iter = check_count(max_iter, "max_iter")
     out = conjugate_gradient(normal, A._adj(y), max_iter=max_iter, tol=tol)
     return out
 

@@ -125,6 +125,8 @@ def run_reconstruct(args: argparse.Namespace) -> int:
     y = torch.from_numpy(data).reshape(-1, 1, *data.shape[-2:])
     m = args.method
     iters = args.iters
+    if iters is not None and iters < 1:
+        raise InputError(f"--iters: expected an integer >= 1, got {iters}")
     if m == "fbp":
         if not isinstance(A, RayTransform):
             raise InputError("--method: fbp needs --operator ray")
