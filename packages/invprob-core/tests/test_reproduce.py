@@ -6,27 +6,39 @@ import pytest
 from invprob_core.cli import main
 from sciml_core import validate_result
 
+GD, UNT = "AR control: lambda=0 (GD on data term)", "AR control: untrained critic"
 
-@pytest.mark.slow
-def test_reproduce_quick_records_honest_claims(tmp_path):
-    assert main(["reproduce", "--quick", "--quiet", "--out", str(tmp_path)]) == 0
-    data = json.loads((tmp_path / "result.json").read_text())
-    assert validate_result(data) == []
-    for fig in data["figures"]:
-        assert (tmp_path / fig["file"]).stat().st_size > 0
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """One ``reproduce --quick`` run shared by the tests of this module."""
+    out = tmp_path_factory.mktemp("quick")
+    assert main(["reproduce", "--quick", "--quiet", "--out", str(out)]) == 0
+    data = json.loads((out / "result.json").read_text())
     rows = next(t for t in data["tables"] if t["id"] == "ct")["rows"]
     levels = sorted({row[0] for row in rows})
-    assert len(levels) >= 2
-    ct = {row[1]: row[2] for row in rows if row[0] == levels[0]}
-    # the robust orderings of the spec
-    assert ct["TV-PDHG"] > ct["FBP (Hann)"]
-    assert ct["PnP Wiener (discrepancy)"] >= ct["Tikhonov (discrepancy)"]
-    assert ct["AR"] > ct["FBP (Hann)"] + 1.0
-    claims = {c["name"]: c for c in data["claims"]}
     by_level = {lv: {row[1]: row[2] for row in rows if row[0] == lv} for lv in levels}
+    return out, data, rows, levels, by_level
+
+
+@pytest.mark.slow
+def test_reproduce_quick_records_honest_claims(quick):
+    out, data, rows, levels, by_level = quick
+    assert validate_result(data) == []
+    for fig in data["figures"]:
+        assert (out / fig["file"]).stat().st_size > 0
+    assert len(levels) >= 2
+    # the robust orderings of the spec, at every noise level
+    for ct in by_level.values():
+        assert ct["TV-PDHG"] > ct["FBP (Hann)"]
+        assert ct["PnP Wiener (discrepancy)"] >= ct["Tikhonov (discrepancy)"]
+        assert ct["AR"] > ct["FBP (Hann)"] + 1.0
+    claims = {c["name"]: c for c in data["claims"]}
+    # the critic trained for the quick budget separates held-out FBP artefacts from clean images
+    assert claims["trained critic separates held-out FBP artefacts from clean images"]["holds"]
     # every claim's `holds` agrees with the numbers it reports, in both directions (no
     # optimistic or pessimistic bookkeeping); table values are rounded to 0.01 dB
-    gd, unt = "AR control: lambda=0 (GD on data term)", "AR control: untrained critic"
+    gd, unt = GD, UNT
     gdv = "GD on data term (validation stopping index)"
     for name, other, margin in (
         ("trained AR beats gradient descent on the data term by >= 0.5 dB", gd, 0.5),
@@ -52,3 +64,16 @@ def test_reproduce_quick_records_honest_claims(tmp_path):
     b = [r[2] for r in conv]
     assert all(p > q for p, q in itertools.pairwise(a)) and a[-1] <= 0.5 * a[0]
     assert max(b[-3:]) <= 1.01 * min(b[-3:])
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured: at the quick budget (32x32, 150 critic steps) the trained adversarial "
+    "regulariser does not beat its controls by 0.5 dB (README, result.json claims)",
+)
+def test_trained_ar_beats_its_controls_by_half_a_db(quick):
+    # spec acceptance item 12; strict xfail: the day it holds, this test says so
+    for ct in quick[4].values():
+        assert ct["AR"] - ct[GD] >= 0.5
+        assert ct["AR"] - ct[UNT] >= 0.5
