@@ -224,7 +224,9 @@ def reproduce(session: nox.Session) -> None:
             session.run(
                 name, "reproduce", mode, "--out", str(out), "--seed", "0",
                 stdout=stream, stderr=stream, success_codes=list(range(256)),
-                env=SINGLE_THREAD | {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"},
+                # One thread: on two shared cores a second intra-op thread made chebnet-stable's
+                # quick run 10x slower (190 s instead of 19 s) whenever anything else ran.
+                env=SINGLE_THREAD,
             )  # fmt: skip
         result = out / "result.json"
         runs.append(
