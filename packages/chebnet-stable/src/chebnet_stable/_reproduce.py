@@ -44,6 +44,17 @@ __all__ = ["TASKS", "reproduce"]
 TASKS = ("spectrum", "stability", "barbell", "ring", "transfer", "graphprop")
 PKG = "chebnet-stable"
 
+# Fixed epoch counts, {quick: epochs}, the same for every model in a comparison. No wall-clock
+# budget anywhere: the same seed gives the same numbers on the same machine, whatever its load.
+# Full-run cost from per-epoch timings (all models, one thread, loaded 2-core machine): barbell
+# 17 s/epoch (3 sizes x 3 seeds), ring 5.7, transfer 19, GraphProp 21 (3 tasks x 3 seeds), so
+# about 17 + 5 + 13 + <= 17 minutes.
+BARBELL_EPOCHS = {True: 50, False: 60}
+RING_EPOCHS = {True: 30, False: 50}
+TRANSFER_EPOCHS = {True: 20, False: 40}
+GRAPHPROP_EPOCHS = 50  # full run only; early stopping on validation (epoch-based, deterministic)
+GRAPHPROP_PATIENCE = 20
+
 
 def _ring(n: int) -> torch.Tensor:
     e = torch.tensor([[i, (i + 1) % n] for i in range(n)]).t()
@@ -395,11 +406,12 @@ def _train_all(
     epochs: int,
     lr: float,
     seeds: Sequence[int],
-    budget_s: float,
 ) -> dict[str, list[dict[str, Any]]]:
+    """Train every model of the task's zoo for exactly ``epochs`` epochs per seed (no wall-clock
+    budget: the same seed gives the same numbers whatever the machine load, and a slower model
+    is not handicapped with fewer epochs)."""
     zoo = _model_zoo(task, n, in_ch, out_ch, hidden=32)
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in zoo}
-    per_run = budget_s / (len(zoo) * len(seeds))
     for s in seeds:
         for name, make in progress(list(zoo.items()), desc=f"{task} n={n} seed={s}"):
             torch.manual_seed(s)
@@ -411,7 +423,6 @@ def _train_all(
                 epochs=epochs,
                 lr=lr,
                 seed=s,
-                time_budget_s=per_run,
             )
             r.pop("state")
             results[name].append(dict(r))
@@ -433,8 +444,7 @@ def _task_barbell(res: Result, out: Path, quick: bool, seed: int) -> None:
     plt = get_pyplot(PKG)
     sizes = (10,) if quick else (10, 25, 50)
     seeds = (seed,) if quick else (seed, seed + 1, seed + 2)
-    epochs = 50 if quick else 300
-    budget = 60.0 if quick else 600.0  # a safety net: runs over it stop early, recorded below
+    epochs = BARBELL_EPOCHS[quick]
     rows: list[list[Any]] = []
     means: dict[tuple[int, str], float] = {}
     for n in sizes:
@@ -449,7 +459,6 @@ def _task_barbell(res: Result, out: Path, quick: bool, seed: int) -> None:
             epochs=epochs,
             lr=1e-2,
             seeds=seeds,
-            budget_s=budget / len(sizes),
         )
         for name, runs in results.items():
             m, sd = _summarise([r["test"] for r in runs])
@@ -469,7 +478,8 @@ def _task_barbell(res: Result, out: Path, quick: bool, seed: int) -> None:
     res.add_table(
         "barbell",
         "Barbell regression: test MSE at best validation (≈1: no transfer, ≲0.25: solved); "
-        f"hidden 32, Adam lr 1e-2, batch 64, ≤{epochs} epochs, {len(seeds)} seed(s); paper: K = 10",
+        f"hidden 32, Adam lr 1e-2, batch 64, {epochs} epochs for every model, "
+        f"{len(seeds)} seed(s); paper: K = 10",
         ["n", "model", "test MSE", "std", "epochs run", "train s", "paper MSE (K=10)"],
         rows,
     )
@@ -514,8 +524,7 @@ def _task_ring(res: Result, out: Path, quick: bool, seed: int) -> None:
     plt = get_pyplot(PKG)
     sizes = (10,) if quick else (10, 20, 40)
     sizes_samples = (300, 100, 100) if quick else (1000, 200, 200)
-    epochs = 30 if quick else 100
-    budget = 40.0 if quick else 600.0
+    epochs = RING_EPOCHS[quick]
     rows: list[list[Any]] = []
     accs: dict[tuple[int, str], float] = {}
     for n in sizes:
@@ -533,7 +542,6 @@ def _task_ring(res: Result, out: Path, quick: bool, seed: int) -> None:
             epochs=epochs,
             lr=1e-2,
             seeds=(seed,),
-            budget_s=budget / len(sizes),
         )
         for name, runs in results.items():
             acc = runs[0]["test"]
@@ -542,8 +550,8 @@ def _task_ring(res: Result, out: Path, quick: bool, seed: int) -> None:
     res.add_table(
         "ring",
         f"RingTransfer (5 classes, chance 0.2): test accuracy; {sizes_samples} train/val/test "
-        f"graphs, Adam lr 1e-2, ≤{epochs} epochs. A sanity check: on a ring T_k(L̂) is an exact "
-        "k-hop shift, so ChebNet is favoured by construction (spec §3.4)",
+        f"graphs, Adam lr 1e-2, {epochs} epochs for every model. A sanity check: on a ring "
+        "T_k(L̂) is an exact k-hop shift, so ChebNet is favoured by construction (spec §3.4)",
         ["n", "model", "test accuracy", "epochs run", "train s"],
         rows,
     )
@@ -600,8 +608,7 @@ def _task_transfer(res: Result, out: Path, quick: bool, seed: int) -> None:
     plt = get_pyplot(PKG)
     dists = (5,) if quick else (5, 10, 25)
     sizes = (200, 50, 50) if quick else (1000, 100, 100)
-    epochs = 20 if quick else 100
-    budget = 30.0 if quick else 600.0
+    epochs = TRANSFER_EPOCHS[quick]
     topologies = ("line", "ring", "crossed_ring")
     rows: list[list[Any]] = []
     tgt: dict[tuple[str, int, str], float] = {}
@@ -616,7 +623,6 @@ def _task_transfer(res: Result, out: Path, quick: bool, seed: int) -> None:
             plain = [[dataclasses.replace(g, mask=None) for g in sp] for sp in splits]
             zoo = _model_zoo("transfer", d, 1, 1, 32)
             names = list(zoo)
-            per_run = budget / (len(zoo) * len(dists) * len(topologies))
             for name, make in progress(list(zoo.items()), desc=f"transfer {topo} d={d}"):
                 torch.manual_seed(seed)
                 model = make()
@@ -627,7 +633,6 @@ def _task_transfer(res: Result, out: Path, quick: bool, seed: int) -> None:
                     epochs=epochs,
                     lr=1e-2,
                     seed=seed,
-                    time_budget_s=per_run,
                 )
                 t = _target_mse(model, splits[2])
                 tgt[(topo, d, name)] = t
@@ -636,7 +641,8 @@ def _task_transfer(res: Result, out: Path, quick: bool, seed: int) -> None:
     res.add_table(
         "transfer",
         f"Graph transfer (SWAN protocol): test MSE over all nodes and at the target node; "
-        f"{sizes} graphs, Adam lr 1e-2, ≤{epochs} epochs; SWAN's published MSE beside ours",
+        f"{sizes} graphs, Adam lr 1e-2, {epochs} epochs for every model; SWAN's published MSE "
+        "beside ours",
         [
             "topology",
             "distance",
@@ -705,17 +711,15 @@ def _task_graphprop(res: Result, out: Path, quick: bool, seed: int) -> None:
             tests, ran = [], []
             for s in seeds:
                 torch.manual_seed(s)
-                # 20 s per run (45 runs) keeps the whole --full run within about 45 minutes
                 r = train_model(
                     make(),
                     *splits,
                     task_type="regression",
-                    epochs=100,
+                    epochs=GRAPHPROP_EPOCHS,
                     lr=3e-3,
                     weight_decay=1e-6,
                     seed=s,
-                    patience=30,
-                    time_budget_s=20.0,
+                    patience=GRAPHPROP_PATIENCE,
                 )
                 tests.append(math.log10(max(r["test"], 1e-12)))
                 ran.append(r["epochs"])
@@ -725,7 +729,8 @@ def _task_graphprop(res: Result, out: Path, quick: bool, seed: int) -> None:
     res.add_table(
         "graphprop",
         "GraphProp (PNA recipe, our generator): log10 test MSE at best validation, targets divided "
-        "by the train maximum; 1024/256/256 graphs, ≤100 epochs, early stop 30, 3 seeds",
+        f"by the train maximum; 1024/256/256 graphs, ≤{GRAPHPROP_EPOCHS} epochs for every model, "
+        f"early stop after {GRAPHPROP_PATIENCE} epochs without validation gain, 3 seeds",
         ["task", "model", "log10 MSE", "std", "min epochs run", "paper log10 MSE"],
         rows,
     )
@@ -785,6 +790,19 @@ def reproduce(
         t0 = time.perf_counter()
         _RUNNERS[task](res, out, quick, seed)
         timings.append([task, time.perf_counter() - t0])
+    trained = {
+        "barbell": BARBELL_EPOCHS[quick],
+        "ring": RING_EPOCHS[quick],
+        "transfer": TRANSFER_EPOCHS[quick],
+        "graphprop": GRAPHPROP_EPOCHS,
+    }
+    res.add_table(
+        "epochs",
+        "Fixed training epochs per task, the same for every model (no wall-clock budget); "
+        f"GraphProp stops early after {GRAPHPROP_PATIENCE} epochs without validation gain",
+        ["task", "epochs"],
+        [[t, trained[t]] for t in tasks if t in trained and not (quick and t == "graphprop")],
+    )
     res.add_table(
         "wall_time",
         "CPU wall time per task (s); GraphProp runs in the full run only",

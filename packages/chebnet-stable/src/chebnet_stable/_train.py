@@ -110,7 +110,9 @@ def train_model(
 
     The metric is MSE for ``'regression'`` (lower is better) and accuracy for
     ``'classification'`` (higher is better); the loss is MSE or cross-entropy, read at ``mask``
-    nodes when graphs carry a mask. ``time_budget_s`` stops early (recorded as ``epochs``).
+    nodes when graphs carry a mask. ``time_budget_s`` (an explicit opt-in, default off) stops early
+    once that many seconds have passed (recorded as ``epochs``); results then depend on machine
+    load, so ``reproduce`` never uses it and trains every model for a fixed number of epochs.
     The model is moved to ``device`` and every batch with it.
     """
     if task_type not in TASK_TYPES:
