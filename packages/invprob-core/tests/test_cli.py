@@ -58,6 +58,18 @@ def test_cli_reconstruct(tmp_path, sinogram, capsys):
     )
     assert "--overwrite" in capsys.readouterr().err
     assert out.read_bytes() == before
+    # the PNG preview is an output too: a user's file of that name is not replaced silently
+    fresh = tmp_path / "fresh.npy"
+    (tmp_path / "fresh.png").write_bytes(b"a user's picture")
+    argv = ["reconstruct", str(tmp_path / "sino.npy"), "--method", "fbp", "-o", str(fresh)]
+    assert main(argv) == 2
+    assert "fresh.png" in capsys.readouterr().err
+    assert (tmp_path / "fresh.png").read_bytes() == b"a user's picture" and not fresh.exists()
+    assert main([*argv, "--overwrite"]) == 0
+    assert (tmp_path / "fresh.png").read_bytes().startswith(b"\x89PNG")
+    # an output that is not .npy would collide with its own preview: refused
+    assert main([*argv[:-1], str(tmp_path / "recon.png")]) == 2
+    assert "expected a .npy file" in capsys.readouterr().err
     # the Siddon projector through the CLI equals the library's
     out4 = tmp_path / "rec4.npy"
     assert (
@@ -136,3 +148,12 @@ def test_cli_phantom_writes_seeded_phantoms(tmp_path):
     ref, _ = ip.random_ellipses(16, 3, seed=4)
     assert np.array_equal(imgs, ref[:, 0].numpy())
     assert (tmp_path / "ph.png").exists()
+
+
+def test_cli_phantom_keeps_a_users_preview_name_and_wants_npz(tmp_path, capsys):
+    (tmp_path / "ph.png").write_bytes(b"mine")
+    out = tmp_path / "ph.npz"
+    assert main(["phantom", "--n", "16", "-o", str(out)]) == 2
+    assert (tmp_path / "ph.png").read_bytes() == b"mine" and not out.exists()
+    assert main(["phantom", "--n", "16", "-o", str(tmp_path / "ph.npy")]) == 2
+    assert "expected a .npz file" in capsys.readouterr().err

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from sciml_core import InputError
-from sciml_core.cli import App
+from sciml_core.cli import App, check_output
 
 from .__about__ import __version__
 
@@ -108,6 +108,16 @@ def build_operator(args: argparse.Namespace, data_shape: tuple[int, ...]):
     return Identity()
 
 
+def _check_outputs(args: argparse.Namespace, suffix: str) -> Path:
+    """The ``-o`` file must end in ``suffix``; its PNG preview beside it is a second output that
+    is refused like the first unless ``--overwrite`` is given."""
+    out = Path(args.output)
+    if out.suffix.lower() != suffix:
+        raise InputError(f"-o/--output: expected a {suffix} file, got {str(out)!r}")
+    check_output(out.with_suffix(".png"), args.overwrite)
+    return out
+
+
 def run_reconstruct(args: argparse.Namespace) -> int:
     from ._adversarial import AdversarialRegularizer
     from ._io import read_array, write_outputs
@@ -117,6 +127,7 @@ def run_reconstruct(args: argparse.Namespace) -> int:
     from ._ray import RayTransform
     from ._tikhonov import discrepancy_alpha, tikhonov
 
+    output = _check_outputs(args, ".npy")
     data = read_array(args.input, args.key)
     if data.ndim < 2:
         raise InputError(f"INPUT: expected at least 2 dimensions, got shape {data.shape}")
@@ -166,7 +177,7 @@ def run_reconstruct(args: argparse.Namespace) -> int:
         else:
             x = pnp.fixed_point(y, 1.0 if args.tau is None else args.tau).x
     out = x.detach().cpu().numpy().reshape(*lead, *x.shape[-2:])
-    write_outputs(Path(args.output), out)
+    write_outputs(output, out)
     return 0
 
 
@@ -272,13 +283,13 @@ def run_phantom(args: argparse.Namespace) -> int:
     from ._io import png_bytes
     from ._phantoms import random_ellipses, shepp_logan
 
+    out = _check_outputs(args, ".npz")
     if args.n < 2 or args.count < 1:
         raise InputError(f"--n/--count: expected n >= 2 and count >= 1, got {args.n}, {args.count}")
     if args.kind == "shepp-logan":
         images = shepp_logan(args.n)[None].numpy()
     else:
         images = random_ellipses(args.n, args.count, seed=args.seed)[0][:, 0].numpy()
-    out = Path(args.output)
     buf = io.BytesIO()
     np.savez(buf, images=images)
     atomic_write_bytes(out, buf.getvalue())
