@@ -57,13 +57,13 @@ def _all_extras(pkg: pk.Package) -> str:
     return f"[{','.join(sorted(pkg.extras))}]" if pkg.extras else ""
 
 
-def _install_workspace(session: nox.Session, names: list[str], *, editable: bool = True) -> None:
+def _install_workspace(session: nox.Session, names: list[str]) -> None:
     """Every named package (editable, all extras) with every test group, in one resolution."""
     args: list[str] = []
     for name in names:
         pkg = PKGS[name]
         spec = f"{pkg.path}{_all_extras(pkg)}"
-        args += ["-e", spec] if editable else [spec]
+        args += ["-e", spec]
         args += pkg.test_group
     session.install(*args)
     uvenv.check_hardlinked(_site_packages(session))
