@@ -317,12 +317,21 @@ def run_reproduce(args: argparse.Namespace) -> int:
 def run_bench(args: argparse.Namespace) -> int:
     from ._bench import bench
 
-    bench(args.out, quick=args.quick, seed=args.seed, device=args.device)
+    sizes = tuple(args.sizes) if args.sizes else None
+    bench(args.out, quick=args.quick, seed=args.seed, device=args.device, sizes=sizes)
     return 0
 
 
 app.add_reproduce(run_reproduce)
-app.add_bench(run_bench)
+_bench_parser = app.add_bench(run_bench)
+_bench_parser.add_argument(
+    "--sizes",
+    type=int,
+    nargs="+",
+    metavar="N",
+    help="CPU image sizes to time (default 128 256; 64 with --quick); 512 uses spp=1 if "
+    "spp=2 would exceed max_nnz",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
