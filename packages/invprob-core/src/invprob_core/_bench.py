@@ -15,10 +15,10 @@ import torch
 import torch.nn.functional as F
 
 from sciml_core import (
+    InputError,
     adjoint_test,
     atomic_write_text,
     compare_timing,
-    InputError,
     format_comparisons,
     resolve_device,
 )
