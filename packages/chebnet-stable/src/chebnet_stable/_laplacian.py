@@ -147,6 +147,9 @@ def _csr(rows: Tensor, cols: Tensor, vals: Tensor, n: int) -> Tensor:
     with warnings.catch_warnings():
         # torch flags the (stable, long-standing) CSR layout as "beta" once per process
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        # some torch releases (2.11 seen) also warn that the skipped invariant check is off: the
+        # indices were built and sorted just above, so the check is skipped on purpose
+        warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
         return torch.sparse_csr_tensor(crow, cols, vals, (n, n), check_invariants=False)
 
 
@@ -210,7 +213,9 @@ class ScaledLaplacian:
         self.dtype = dtype
         self.device = device
         self.backend = backend
-        lam = estimate.upper.to(torch.float64)
+        # the estimate may live on another device than the Laplacian's indices (edges moved to
+        # CUDA, bound computed on the CPU): index on the indices' device
+        lam = estimate.upper.to(device=lap.src.device, dtype=torch.float64)
         node_lam = lam[lap.batch] if lap.batch is not None else lam.expand(lap.num_nodes)
         scale = 2.0 / node_lam  # [N]
         self._dst = lap.dst.to(device)
