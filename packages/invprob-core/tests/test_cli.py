@@ -157,3 +157,17 @@ def test_cli_phantom_keeps_a_users_preview_name_and_wants_npz(tmp_path, capsys):
     assert (tmp_path / "ph.png").read_bytes() == b"mine" and not out.exists()
     assert main(["phantom", "--n", "16", "-o", str(tmp_path / "ph.npy")]) == 2
     assert "expected a .npz file" in capsys.readouterr().err
+
+
+def test_cli_reconstruct_fbp_mask_flag(tmp_path, sinogram):
+    A, y = sinogram
+    t = torch.from_numpy(y)[None, None]
+    for extra, mask in (([], None), (["--no-fbp-mask"], False)):
+        out = tmp_path / f"rec{len(extra)}.npy"
+        argv = ["reconstruct", str(tmp_path / "sino.npy"), "--method", "fbp", *extra]
+        assert main([*argv, "-o", str(out)]) == 0
+        ref = A.fbp(t, mask=mask)[0, 0].numpy()
+        assert np.max(np.abs(np.load(out) - ref)) < 1e-6
+    # circle geometry: the default zeroes the corners, --no-fbp-mask keeps them
+    assert np.load(tmp_path / "rec0.npy")[0, 0] == 0.0
+    assert np.load(tmp_path / "rec1.npy")[0, 0] != 0.0

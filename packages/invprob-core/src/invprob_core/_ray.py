@@ -456,11 +456,14 @@ class RayTransform(LinearOperator):
         est: NormEstimate = matrix_norm_bound(self.matrix(dtype=torch.float64))
         return float(est.upper)
 
-    def fbp(self, y: torch.Tensor, filter: str = "ram-lak") -> torch.Tensor:
-        """Filtered back-projection, see :func:`invprob_core.fbp`."""
+    def fbp(
+        self, y: torch.Tensor, filter: str = "ram-lak", *, mask: bool | None = None
+    ) -> torch.Tensor:
+        """Filtered back-projection, see :func:`invprob_core.fbp` (``mask=None``: zero the
+        pixels outside the inscribed disc when ``circle=True``)."""
         from ._fbp import fbp
 
-        return fbp(self, y, filter=filter)
+        return fbp(self, y, filter=filter, mask=mask)
 
     def extra_repr(self) -> str:
         return (

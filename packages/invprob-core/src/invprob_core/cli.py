@@ -141,7 +141,7 @@ def run_reconstruct(args: argparse.Namespace) -> int:
     if m == "fbp":
         if not isinstance(A, RayTransform):
             raise InputError("--method: fbp needs --operator ray")
-        x = A.fbp(y, filter=args.filter)
+        x = A.fbp(y, filter=args.filter, mask=False if args.no_fbp_mask else None)
     elif m == "tikhonov":
         if args.delta is not None:
             _, res = discrepancy_alpha(A, y, args.delta, args.tau_dp)
@@ -201,6 +201,11 @@ p.add_argument("--factor", type=int, default=2)
 p.add_argument("--mask", default=None)
 p.add_argument("--method", choices=METHODS, required=True)
 p.add_argument("--filter", default="ram-lak", choices=("ram-lak", "shepp-logan", "cosine", "hann"))
+p.add_argument(
+    "--no-fbp-mask",
+    action="store_true",
+    help="fbp: keep the pixels outside the inscribed disc (zeroed by default unless --no-circle)",
+)
 g = p.add_mutually_exclusive_group()
 g.add_argument("--alpha", type=float, default=None)
 g.add_argument("--delta", type=float, default=None)
