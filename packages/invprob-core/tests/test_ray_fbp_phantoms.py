@@ -217,3 +217,31 @@ def test_rasterized_ellipses_equal_the_point_sample_definition():
         ref = ref.reshape(n, ss, n, ss).mean(axis=(1, 3))
         got = rasterize_ellipses(p, n, supersample=ss)
         np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_padded_rows_product_equals_the_csr_product_in_any_chunking(dtype):
+    # the row-padded kernel is CUDA's deterministic path; its arithmetic is checked here on CPU
+    from invprob_core._ray import _PaddedRows
+
+    A = ip.RayTransform(24, angles=14, n_det=20)
+    crow, col, val, tcrow, tcol, tval = A._matrices
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(24 * 24, 3, generator=g, dtype=dtype)
+    y = torch.randn(14 * 20, 3, generator=g, dtype=dtype)
+    m, mt = A._pair(torch.device("cpu"), dtype)
+    tol = 1e-12 if dtype == torch.float64 else 1e-5
+    for budget in (1, 500, 2**26):  # one row per chunk, a few rows, everything at once
+        pm = _PaddedRows(crow, col, val.to(dtype), 24 * 24, budget=budget)
+        pt = _PaddedRows(tcrow, tcol, tval.to(dtype), 14 * 20, budget=budget)
+        assert torch.allclose(pm @ x, m @ x, rtol=0, atol=tol * float((m @ x).abs().max()))
+        assert torch.allclose(pt @ y, mt @ y, rtol=0, atol=tol * float((mt @ y).abs().max()))
+        # exact adjoint pair: <M x, y> = <x, M^T y> to round-off
+        lhs, rhs = float(((pm @ x) * y).sum()), float((x * (pt @ y)).sum())
+        assert abs(lhs - rhs) <= tol * abs(lhs)
+        assert pm.width == int((crow[1:] - crow[:-1]).max())
+
+
+def test_deterministic_flag_is_checked():
+    with pytest.raises(InputError, match="deterministic"):
+        ip.RayTransform(8, angles=4, deterministic=1)

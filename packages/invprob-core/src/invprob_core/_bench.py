@@ -194,7 +194,9 @@ def _bench_cuda(n: int, batch: int, repeats: int, gen: torch.Generator, dev, com
     torch.cuda.synchronize(dev)
     upload = time.perf_counter() - t0  # first call moves the CSR pair to the device
     gs = GridSampleProjector(n, theta)
+    cs = RayTransform(n, angles=180, deterministic=False)  # cuSPARSE CSR products
     a1, a2 = A.adjoint(y), A.adjoint(y)
+    c1, c2 = cs.adjoint(y), cs.adjoint(y)
     g1, g2 = gs.adjoint(y), gs.adjoint(y)
     info = {
         "n": n,
@@ -202,7 +204,9 @@ def _bench_cuda(n: int, batch: int, repeats: int, gen: torch.Generator, dev, com
         "device": torch.cuda.get_device_name(dev),
         "first_call_upload_s": round(upload, 3),
         "ours_adjoint_bitwise_deterministic": bool(torch.equal(a1, a2)),
+        "cusparse_adjoint_bitwise_deterministic": bool(torch.equal(c1, c2)),
         "grid_sample_adjoint_bitwise_deterministic": bool(torch.equal(g1, g2)),
+        "max_diff_padded_vs_cusparse_A*": float((a1 - c1).abs().max()),
         "max_diff_ours_cuda_vs_cpu_A*": float((a1.cpu() - A.adjoint(y.cpu())).abs().max()),
     }
     for what, ours, peer in (
@@ -220,6 +224,17 @@ def _bench_cuda(n: int, batch: int, repeats: int, gen: torch.Generator, dev, com
                 label=f"n={n} {what} vs grid_sample on {info['device']} (batch {batch})",
             )
         )
+    # what the bitwise-reproducible default costs against cuSPARSE's CSR product
+    comparisons.append(
+        compare_timing(
+            lambda: A.adjoint(A(x)),
+            lambda: cs.adjoint(cs(x)),
+            repeats=repeats,
+            warmup=2,
+            device=dev,
+            label=f"n={n} A+A* deterministic vs cuSPARSE (ours both) (batch {batch})",
+        )
+    )
     return info
 
 

@@ -29,6 +29,42 @@ def _csr(crow: torch.Tensor, col: torch.Tensor, val: torch.Tensor, size: tuple[i
         return torch.sparse_csr_tensor(crow, col, val, size=size, check_invariants=False)
 
 
+class _PaddedRows:
+    """A CSR matrix stored row-padded (ELLPACK): every row's products are summed by one
+    reduction in a fixed order, so the result is bitwise reproducible on CUDA, where cuSPARSE's
+    CSR product is not (two runs of ``A*`` differed in the last bits on an H100). Padding holds
+    column 0 with value 0. Applied in row chunks that bound the gathered temporary."""
+
+    def __init__(
+        self,
+        crow: torch.Tensor,
+        col: torch.Tensor,
+        val: torch.Tensor,
+        n_cols: int,
+        budget: int = 2**26,
+    ) -> None:
+        crow = crow.long()
+        lengths = crow[1:] - crow[:-1]
+        self.n_rows, self.n_cols, self.budget = lengths.numel(), int(n_cols), int(budget)
+        self.width = max(int(lengths.max()), 1) if self.n_rows else 1
+        rows = torch.repeat_interleave(torch.arange(self.n_rows, device=crow.device), lengths)
+        pos = torch.arange(col.numel(), device=crow.device) - crow[:-1][rows]
+        self.col = torch.zeros(self.n_rows, self.width, dtype=torch.int32, device=crow.device)
+        self.val = torch.zeros(self.n_rows, self.width, dtype=val.dtype, device=crow.device)
+        self.col[rows, pos] = col.to(torch.int32)
+        self.val[rows, pos] = val
+
+    def __matmul__(self, cols: torch.Tensor) -> torch.Tensor:
+        b = cols.shape[1]
+        out = cols.new_empty(self.n_rows, b)
+        step = max(1, self.budget // (self.width * b))
+        for r0 in range(0, self.n_rows, step):
+            c = self.col[r0 : r0 + step]
+            g = cols.index_select(0, c.reshape(-1)).reshape(c.shape[0], self.width, b)
+            torch.sum(g * self.val[r0 : r0 + step, :, None], dim=1, out=out[r0 : r0 + step])
+        return out
+
+
 def _angles(angles: int | np.ndarray | torch.Tensor | list[float]) -> np.ndarray:
     if isinstance(angles, bool):
         raise InputError(f"angles: expected an int or a 1-D array of radians, got {angles!r}")
@@ -294,6 +330,10 @@ class RayTransform(LinearOperator):
         circle: detector spans the inscribed disc (``True``) or the whole square.
         cache_dir: optional folder for the on-disk matrix cache.
         max_nnz: refuse geometries whose matrix would exceed this many non-zeros.
+        deterministic: on CUDA, apply ``M`` and ``M^T`` as row-padded gathers with a fixed
+            summation order (bitwise reproducible; default); ``False`` uses cuSPARSE's CSR
+            product, whose results can differ between runs in the last bits. CPU products are
+            deterministic either way.
 
     Shapes:
         x: ``(..., n, n)`` -> ``(..., N_theta, n_det)``.
@@ -315,6 +355,7 @@ class RayTransform(LinearOperator):
         circle: bool = True,
         cache_dir: str | Path | None = None,
         max_nnz: int = _DEFAULT_MAX_NNZ,
+        deterministic: bool = True,
     ) -> None:
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
             raise InputError(f"n: expected an integer image side >= 2, got {n!r}")
@@ -341,6 +382,10 @@ class RayTransform(LinearOperator):
         self.s = -half + self.ds * (np.arange(self.n_det) + 0.5)
         self.h = 2.0 / self.n
         self.max_nnz = int(max_nnz)
+        if not isinstance(deterministic, bool):
+            raise InputError(f"deterministic: expected True or False, got {deterministic!r}")
+        self.deterministic = deterministic
+        self._padded: dict[tuple[object, ...], tuple[_PaddedRows, _PaddedRows]] = {}
         self.build_seconds = 0.0
         self.loaded_from = "built"
         self._dev: dict[tuple[object, ...], tuple[torch.Tensor, torch.Tensor]] = {}
@@ -425,17 +470,31 @@ class RayTransform(LinearOperator):
             self._dev[key] = (m, mt)
         return self._dev[key]
 
+    def _ops(self, device: torch.device, dtype: torch.dtype):
+        """The pair that applies ``M`` and ``M^T`` on ``device``: CSR, or row-padded on CUDA
+        when ``deterministic``."""
+        if device.type != "cuda" or not self.deterministic:
+            return self._pair(device, dtype)
+        key = (device.type, device.index, dtype)
+        if key not in self._padded:
+            crow, col, val, tcrow, tcol, tval = (t.to(device) for t in self._matrices)
+            self._padded[key] = (
+                _PaddedRows(crow, col, val.to(dtype), self.n * self.n),
+                _PaddedRows(tcrow, tcol, tval.to(dtype), len(self.theta) * self.n_det),
+            )
+        return self._padded[key]
+
     # -- application --------------------------------------------------------------------------
     def _fwd(self, x: torch.Tensor) -> torch.Tensor:
         lead = x.shape[:-2]
-        m, _ = self._pair(x.device, x.dtype)
+        m, _ = self._ops(x.device, x.dtype)
         cols = x.reshape(-1, self.n * self.n).T  # (n^2, B)
         y = (m @ cols).T
         return y.reshape(*lead, *self.out_shape)  # type: ignore[misc]
 
     def _adj(self, y: torch.Tensor) -> torch.Tensor:
         lead = y.shape[:-2]
-        _, mt = self._pair(y.device, y.dtype)
+        _, mt = self._ops(y.device, y.dtype)
         cols = y.reshape(-1, len(self.theta) * self.n_det).T
         x = (mt @ cols).T
         return x.reshape(*lead, self.n, self.n)
