@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 import invprob_core as ip
+from sciml_core import InputError
 
 
 class Quadratic(nn.Module):
@@ -146,3 +147,29 @@ def test_save_and_load_roundtrip(tmp_path):
     x = torch.randn(2, 1, 16, 16)
     assert torch.equal(ar.critic(x), back.critic(x))
     assert back.gradient_penalty == "two-sided" and back.gp_weight == 3.0
+
+
+def test_per_image_lambda_equals_separate_runs():
+    # a parameter sweep as one batch: one lambda per image gives each image its own run
+    A = ip.RayTransform(16, angles=8)
+    x, _ = ip.random_ellipses(16, 2, seed=0)
+    y, _ = ip.add_noise(A(x.double()), 0.05, seed=1)
+    torch.manual_seed(0)
+    ar = ip.AdversarialRegularizer(ip.ConvCritic().double())
+    lams = (0.0, 0.7)
+    both = ar.reconstruct(A, y, torch.tensor(lams, dtype=torch.float64), steps=4, x_true=x.double())
+    for i, lam in enumerate(lams):
+        one = ar.reconstruct(A, y[i : i + 1], lam, steps=4, x_true=x[i : i + 1].double())
+        assert torch.allclose(both.x[i : i + 1], one.x, atol=1e-12)
+        assert [h[i] for h in both.history["psnr_each"]] == pytest.approx(one.history["psnr"])
+
+
+@pytest.mark.parametrize(
+    "lam", [torch.tensor([0.1]), torch.tensor([0.1, -1.0]), torch.tensor([1, 2]), float("nan")]
+)
+def test_bad_lambda_is_refused(lam):
+    A = ip.RayTransform(16, angles=8)
+    y = torch.zeros(2, 1, 8, 16, dtype=torch.float64)
+    ar = ip.AdversarialRegularizer(ip.ConvCritic().double())
+    with pytest.raises(InputError, match="lam"):
+        ar.reconstruct(A, y, lam, steps=1)

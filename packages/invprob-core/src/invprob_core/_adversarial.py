@@ -214,18 +214,20 @@ class AdversarialRegularizer:
         return float(g.flatten(1).norm(dim=1).mean())
 
     def objective(
-        self, A: LinearOperator, y: torch.Tensor, lam: float, x: torch.Tensor
+        self, A: LinearOperator, y: torch.Tensor, lam: float | torch.Tensor, x: torch.Tensor
     ) -> torch.Tensor:
-        r"""Per-image :math:`\tfrac12\|Ax - y\|^2 + \lambda\Psi(x)`, shape ``(B,)``."""
+        r"""Per-image :math:`\tfrac12\|Ax - y\|^2 + \lambda\Psi(x)`, shape ``(B,)``
+        (``lam`` a number or one value per image)."""
         r = A._fwd(x) - y
         data = 0.5 * (r**2).flatten(1).sum(1)
-        return data + lam * self.critic(x) if lam != 0 else data
+        zero = bool((lam == 0).all()) if isinstance(lam, torch.Tensor) else lam == 0
+        return data if zero else data + lam * self.critic(x)
 
     def reconstruct(
         self,
         A: LinearOperator,
         y: torch.Tensor,
-        lam: float,
+        lam: float | torch.Tensor,
         x0: torch.Tensor | None = None,
         steps: int = 200,
         step: float | None = None,
@@ -236,16 +238,29 @@ class AdversarialRegularizer:
         \lambda\Psi(x)`.
 
         ``lam = 0`` is plain gradient descent on the data term (same start, steps and step
-        rule): the control that shows what the critic adds. Start: ``x0``, else FBP (ray
-        transform) or :math:`A^*y`. Every step starts at :math:`t_0 = 1/\|A\|^2` (upper value) and
-        is halved until :math:`J(x - tg) \le J(x) - \tfrac12 t\|g\|^2` (Armijo).
-        ``history["psnr"]`` (reference ``x_true``, data range 1) is for evaluation only.
+        rule): the control that shows what the critic adds. ``lam`` may also hold one value per
+        image (a 1-D tensor of length ``B``), so a parameter sweep runs as one batch. Start:
+        ``x0``, else FBP (ray transform) or :math:`A^*y`. Every step starts at
+        :math:`t_0 = 1/\|A\|^2` (upper value) and is halved until
+        :math:`J(x - tg) \le J(x) - \tfrac12 t\|g\|^2` (Armijo).
+        ``history["psnr"]`` (reference ``x_true``, data range 1; batch mean per step) and
+        ``history["psnr_each"]`` (per step, one value per image) are for evaluation only.
         """
         A = check_operator(A)
         y = check_data(A, y)
-        lam = check_positive(lam, "lam", allow_zero=True)
         if y.ndim != 4:
             raise InputError(f"y: expected (B, C, ...) data, got shape {tuple(y.shape)}")
+        if isinstance(lam, torch.Tensor):
+            if lam.shape != (y.shape[0],) or not lam.dtype.is_floating_point:
+                raise InputError(
+                    f"lam: expected a number or a float tensor of shape ({y.shape[0]},), got "
+                    f"{lam.dtype} of shape {tuple(lam.shape)}"
+                )
+            if not bool(torch.isfinite(lam).all()) or bool((lam < 0).any()):
+                raise InputError("lam: expected finite values >= 0, got " + str(lam.tolist()))
+            lam = lam.to(y.device, y.dtype)
+        else:
+            lam = check_positive(lam, "lam", allow_zero=True)
         steps = _count(steps, "steps", minimum=0)
         if x0 is not None:
             _image_like(A, y, x0, "x0")
@@ -260,7 +275,7 @@ class AdversarialRegularizer:
         t = torch.full((x.shape[0],), t0, dtype=x.dtype, device=x.device)
         hist: dict[str, list[float]] = {"objective": []}
         if x_true is not None:
-            hist["psnr"] = []
+            hist["psnr"], hist["psnr_each"] = [], []
         self.critic.eval()
         for p in self.critic.parameters():
             p.requires_grad_(False)
@@ -285,7 +300,9 @@ class AdversarialRegularizer:
                 t = torch.full_like(t, t0)
                 if x_true is not None:
                     mse = ((x - x_true) ** 2).flatten(1).mean(1)
-                    hist["psnr"].append(float((-10 * torch.log10(mse)).mean()))
+                    each = -10 * torch.log10(mse)
+                    hist["psnr"].append(float(each.mean()))
+                    hist["psnr_each"].append(each.tolist())
         finally:
             for p in self.critic.parameters():
                 p.requires_grad_(True)
