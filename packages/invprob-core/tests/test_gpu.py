@@ -22,7 +22,7 @@ def test_adjoint_identity_on_cuda(dtype, bound):
 
 @pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5), (torch.float64, 1e-12)])
 def test_ray_is_bitwise_deterministic_and_matches_cpu_on_cuda(dtype, tol):
-    A = ip.RayTransform(32, angles=20)
+    A = ip.RayTransform(32, angles=20, deterministic=True)
     g = torch.Generator().manual_seed(0)
     y = torch.randn(4, 20, 32, generator=g, dtype=dtype)
     x = torch.randn(4, 32, 32, generator=g, dtype=dtype)
@@ -32,9 +32,17 @@ def test_ray_is_bitwise_deterministic_and_matches_cpu_on_cuda(dtype, tol):
     ref_a, ref_f = A.adjoint(y), A(x)
     assert float((a.cpu() - ref_a).abs().max()) <= tol * float(ref_a.abs().max())
     assert float((f.cpu() - ref_f).abs().max()) <= tol * float(ref_f.abs().max())
-    # the cuSPARSE path (deterministic=False) computes the same products
+    # the cuSPARSE path (deterministic=False) computes the same products; the default follows
+    # torch's global switch
     c = ip.RayTransform(32, angles=20, deterministic=False).adjoint(y.cuda())
     assert float((c - a).abs().max()) <= tol * float(ref_a.abs().max())
+    d = ip.RayTransform(32, angles=20)
+    previous = torch.are_deterministic_algorithms_enabled()
+    try:
+        torch.use_deterministic_algorithms(True)
+        assert torch.equal(d.adjoint(y.cuda()), a)
+    finally:
+        torch.use_deterministic_algorithms(previous)
 
 
 def test_ray_is_twice_differentiable_on_cuda():

@@ -245,3 +245,4 @@ def test_padded_rows_product_equals_the_csr_product_in_any_chunking(dtype):
 def test_deterministic_flag_is_checked():
     with pytest.raises(InputError, match="deterministic"):
         ip.RayTransform(8, angles=4, deterministic=1)
+    assert ip.RayTransform(8, angles=4).deterministic is None

@@ -330,10 +330,13 @@ class RayTransform(LinearOperator):
         circle: detector spans the inscribed disc (``True``) or the whole square.
         cache_dir: optional folder for the on-disk matrix cache.
         max_nnz: refuse geometries whose matrix would exceed this many non-zeros.
-        deterministic: on CUDA, apply ``M`` and ``M^T`` as row-padded gathers with a fixed
-            summation order (bitwise reproducible; default); ``False`` uses cuSPARSE's CSR
-            product, whose results can differ between runs in the last bits. CPU products are
-            deterministic either way.
+        deterministic: on CUDA, ``True`` applies ``M`` and ``M^T`` as row-padded gathers with a
+            fixed summation order (bitwise reproducible); ``False`` uses cuSPARSE's CSR product,
+            whose results differ between runs in the last bits (seen on an H100); ``None``
+            (default) follows ``torch.are_deterministic_algorithms_enabled()``. Measured on an
+            H100 at 256^2, 180 angles: the reproducible path costs 3.3x (batch 1) to 7x
+            (batch 8) the time of cuSPARSE for ``A + A*``. CPU products are deterministic
+            either way.
 
     Shapes:
         x: ``(..., n, n)`` -> ``(..., N_theta, n_det)``.
@@ -355,7 +358,7 @@ class RayTransform(LinearOperator):
         circle: bool = True,
         cache_dir: str | Path | None = None,
         max_nnz: int = _DEFAULT_MAX_NNZ,
-        deterministic: bool = True,
+        deterministic: bool | None = None,
     ) -> None:
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
             raise InputError(f"n: expected an integer image side >= 2, got {n!r}")
@@ -382,8 +385,8 @@ class RayTransform(LinearOperator):
         self.s = -half + self.ds * (np.arange(self.n_det) + 0.5)
         self.h = 2.0 / self.n
         self.max_nnz = int(max_nnz)
-        if not isinstance(deterministic, bool):
-            raise InputError(f"deterministic: expected True or False, got {deterministic!r}")
+        if deterministic is not None and not isinstance(deterministic, bool):
+            raise InputError(f"deterministic: expected True, False or None, got {deterministic!r}")
         self.deterministic = deterministic
         self._padded: dict[tuple[object, ...], tuple[_PaddedRows, _PaddedRows]] = {}
         self.build_seconds = 0.0
@@ -472,8 +475,11 @@ class RayTransform(LinearOperator):
 
     def _ops(self, device: torch.device, dtype: torch.dtype):
         """The pair that applies ``M`` and ``M^T`` on ``device``: CSR, or row-padded on CUDA
-        when ``deterministic``."""
-        if device.type != "cuda" or not self.deterministic:
+        when deterministic products are asked for."""
+        det = self.deterministic
+        if det is None:
+            det = torch.are_deterministic_algorithms_enabled()
+        if device.type != "cuda" or not det:
             return self._pair(device, dtype)
         key = (device.type, device.index, dtype)
         if key not in self._padded:
