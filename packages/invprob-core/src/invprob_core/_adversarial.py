@@ -280,23 +280,35 @@ class AdversarialRegularizer:
         for p in self.critic.parameters():
             p.requires_grad_(False)
         try:
-            for _ in range(int(steps)):
-                xg = x.detach().requires_grad_(True)
-                with torch.enable_grad():
-                    j = self.objective(A, y, lam, xg)
-                    (g,) = torch.autograd.grad(j.sum(), xg)
+            known = None  # (J, grad J) at x, from the candidate accepted by the last step
+            for k in range(int(steps)):
+                if known is None:
+                    xg = x.detach().requires_grad_(True)
+                    with torch.enable_grad():
+                        j = self.objective(A, y, lam, xg)
+                        (g,) = torch.autograd.grad(j.sum(), xg)
+                    j = j.detach()
+                else:
+                    j, g = known
                 gn2 = (g**2).flatten(1).sum(1)
-                j = j.detach()
                 for _ in range(30):
-                    cand = x - t.reshape(-1, 1, 1, 1) * g
-                    with torch.no_grad():
-                        jc = self.objective(A, y, lam, cand)
+                    # candidates keep their graph: once every image accepts, the next step's
+                    # gradient comes from it instead of a second forward pass at the same point
+                    cand = (x - t.reshape(-1, 1, 1, 1) * g).detach().requires_grad_(True)
+                    with torch.enable_grad():
+                        jc_graph = self.objective(A, y, lam, cand)
+                    jc = jc_graph.detach()
                     ok = jc <= j - 0.5 * t * gn2
                     if bool(ok.all()):
                         break
                     t = torch.where(ok, t, 0.5 * t)
-                x = torch.where(ok.reshape(-1, 1, 1, 1), cand, x)
+                x = torch.where(ok.reshape(-1, 1, 1, 1), cand.detach(), x)
                 hist["objective"].append(float(torch.where(ok, jc, j).sum()))
+                known = None
+                if bool(ok.all()) and k + 1 < int(steps):
+                    with torch.enable_grad():
+                        (gc,) = torch.autograd.grad(jc_graph.sum(), cand)
+                    known = (jc, gc)
                 t = torch.full_like(t, t0)
                 if x_true is not None:
                     mse = ((x - x_true) ** 2).flatten(1).mean(1)
