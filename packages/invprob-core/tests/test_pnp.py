@@ -156,6 +156,27 @@ def test_learned_circulant_denoiser():
     assert mse(learned) < 0.5 * ident
 
 
+def test_learned_circulant_denoiser_with_minibatches():
+    # random batches of 16 of 256 images per step reach the same optimum (the Wiener filter)
+    n = 16
+    train, _ = ip.random_ellipses(n, 256, seed=0)
+    test, _ = ip.random_ellipses(n, 32, seed=1)
+    sigma = 0.1
+    learned = ip.CirculantDenoiser.fit_mse(train.double(), sigma, steps=400, seed=0, batch_size=16)
+    wiener = ip.CirculantDenoiser.fit_wiener(train.double(), sigma)
+    noisy, _ = ip.add_noise(test.double(), sigma, seed=5, relative=False)
+
+    def mse(D):
+        return float(((D(noisy) - test.double()) ** 2).mean())
+
+    assert mse(learned) <= 1.05 * mse(wiener)
+    d = learned.spectrum
+    assert float(d.min()) >= 1e-6 and float(d.max()) <= 1 - 1e-6
+    for bad in (0, 2.5, True):
+        with pytest.raises(InputError, match="batch_size"):
+            ip.CirculantDenoiser.fit_mse(train.double(), sigma, steps=1, batch_size=bad)
+
+
 def test_denoiser_save_load_roundtrip(tmp_path):
     D = _wiener(8)
     D.save(tmp_path / "d.pt")

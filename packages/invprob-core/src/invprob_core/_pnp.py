@@ -144,6 +144,7 @@ class CirculantDenoiser(LinearOperator):
         seed: SeedLike = None,
         lr: float = 0.1,
         eps: float = 1e-6,
+        batch_size: int | None = None,
     ) -> CirculantDenoiser:
         r"""Learned circulant denoiser: :math:`\hat d = \epsilon + (1 -
         2\epsilon)\,\mathrm{sigmoid}(\theta)`.
@@ -151,18 +152,28 @@ class CirculantDenoiser(LinearOperator):
         :math:`\theta(k) = (\phi(k) + \phi(-k))/2` is symmetric and real for every parameter
         :math:`\phi`, so :math:`D = D^*` and :math:`\epsilon \preceq D \preceq 1 - \epsilon` hold
         throughout training. :math:`\phi` is trained by Adam on the MSE
-        :math:`\|D(x + \sigma\xi) - x\|^2` with fresh seeded noise each step.
+        :math:`\|D(x + \sigma\xi) - x\|^2` with fresh seeded noise each step, on every image
+        (``batch_size=None``) or on ``batch_size`` images drawn at random each step (cost per
+        step independent of the number of images).
         """
         x = _images(images)
         sigma = check_positive(sigma, "sigma")
         if isinstance(steps, bool) or int(steps) < 1:
             raise InputError(f"steps: expected a positive integer, got {steps!r}")
+        if batch_size is not None:
+            batch_size = check_count(batch_size, "batch_size")
         gen = as_torch_generator(seed)
         phi = torch.zeros(x.shape[-2:], dtype=torch.float64, requires_grad=True)
         opt = torch.optim.Adam([phi], lr=lr)
-        xf = torch.fft.fft2(x)
+        x_all = x
+        xf_all = torch.fft.fft2(x_all)
         steps = check_count(steps, "steps")
         for _ in range(int(steps)):
+            if batch_size is None:
+                x, xf = x_all, xf_all
+            else:
+                idx = torch.randint(0, x_all.shape[0], (batch_size,), generator=gen)
+                x, xf = x_all[idx], xf_all[idx]
             noise = torch.randn(x.shape, generator=gen, dtype=torch.float64)
             theta = 0.5 * (phi + _flip_freq(phi))
             d = eps + (1 - 2 * eps) * torch.sigmoid(theta)

@@ -99,7 +99,11 @@ def _ct_table(
     t0 = time.perf_counter()
     wiener = CirculantDenoiser.fit_wiener(x_tr.double(), 0.05)
     learned = CirculantDenoiser.fit_mse(
-        x_tr[: cfg["mse_images"]].double(), 0.05, steps=cfg["mse_steps"], seed=base
+        x_tr[: cfg["mse_images"]].double(),
+        0.05,
+        steps=cfg["mse_steps"],
+        seed=base,
+        batch_size=cfg["mse_batch"],
     )
     timings["denoiser fits"] = time.perf_counter() - t0
 
@@ -536,6 +540,7 @@ def reproduce(
             "tv_iters": 200,
             "mse_steps": 150,
             "mse_images": 64,
+            "mse_batch": None,
             "conv_n": 32,
             "deblur_n": 64,
         }
@@ -551,6 +556,7 @@ def reproduce(
             "tv_iters": 500,
             "mse_steps": 500,
             "mse_images": 2000,
+            "mse_batch": 64,
             "conv_n": 64,
             "deblur_n": 128,
         }
@@ -571,7 +577,14 @@ def reproduce(
         "Budgets of this run (" + ("--quick" if quick else "full") + ")",
         ["setting", "value"],
         [
-            [k, v if isinstance(v, int | float | str) else ", ".join(map(str, v))]
+            [
+                k,
+                "all"
+                if v is None
+                else v
+                if isinstance(v, int | float | str)
+                else ", ".join(map(str, v)),
+            ]
             for k, v in cfg.items()
         ],
     )
