@@ -24,7 +24,7 @@ import torch
 
 import invprob_core as ip
 from invprob_core import AdversarialRegularizer, LunzCritic
-from invprob_core._reproduce import _scores
+from invprob_core._reproduce import _grad_norm, _Scaled, _scores
 
 dev = torch.device(sys.argv[1] if len(sys.argv) > 1 else "cpu")
 n = int(sys.argv[2]) if len(sys.argv) > 2 else 32
@@ -84,9 +84,7 @@ critic = LunzCritic(n).to(dev)
 untrained = AdversarialRegularizer(copy.deepcopy(critic))
 # untrained control, rescaled to gradient norm ~1 on the training interpolates (the regime the
 # penalty keeps the trained critic in), lambda factor and stop chosen on validation like AR
-xh = (0.5 * x_tr[:64] + 0.5 * fbp_tr[:64]).requires_grad_(True)
-(g,) = torch.autograd.grad(untrained.critic(xh).sum(), xh)
-gscale = float(g.flatten(1).norm(dim=1).mean())
+gscale = _grad_norm(untrained.critic, 0.5 * (x_tr[:64] + fbp_tr[:64]))
 log(stage="untrained grad norm", value=gscale)
 ar = AdversarialRegularizer(critic)
 opt = torch.optim.RMSprop(critic.parameters(), lr=1e-4)
@@ -98,16 +96,7 @@ for eta, y_va, y_te in levels:
     log(stage="baselines", eta=eta, fbp=fbp, gd=p_gd, k_gd=k_gd, lam0=lam0)
     # untrained (raw): AR's lambda grid; untrained (scaled): critic / gscale
     p_u, f_u, k_u = select_and_test(untrained, y_va, y_te, lam0)
-
-    class Scaled(torch.nn.Module):
-        def __init__(s, c):
-            super().__init__()
-            s.c = c
-
-        def forward(s, x):
-            return s.c(x) / gscale
-
-    us = AdversarialRegularizer(Scaled(copy.deepcopy(untrained.critic)))
+    us = AdversarialRegularizer(_Scaled(copy.deepcopy(untrained.critic), gscale))
     p_us, f_us, k_us = select_and_test(us, y_va, y_te, lam0, facs=(0.25, 0.5, 1.0, 2.0, 4.0))
     log(
         stage="untrained",
