@@ -171,3 +171,10 @@ def test_cli_reconstruct_fbp_mask_flag(tmp_path, sinogram):
     # circle geometry: the default zeroes the corners, --no-fbp-mask keeps them
     assert np.load(tmp_path / "rec0.npy")[0, 0] == 0.0
     assert np.load(tmp_path / "rec1.npy")[0, 0] != 0.0
+
+
+def test_cli_bench_refuses_bad_sizes_naming_them(tmp_path, capsys):
+    # checked before any matrix is built (and before the bench sets torch's thread count)
+    assert main(["bench", "--out", str(tmp_path), "--sizes", "64", "1"]) == 2
+    assert "sizes" in capsys.readouterr().err
+    assert not (tmp_path / "bench.json").exists()

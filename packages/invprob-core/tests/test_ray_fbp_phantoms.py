@@ -240,6 +240,10 @@ def test_padded_rows_product_equals_the_csr_product_in_any_chunking(dtype):
         lhs, rhs = float(((pm @ x) * y).sum()), float((x * (pt @ y)).sum())
         assert abs(lhs - rhs) <= tol * abs(lhs)
         assert pm.width == int((crow[1:] - crow[:-1]).max())
+        # differentiable (AR's objective differentiates ``A._fwd``): the VJP is M^T g
+        xg = x.clone().requires_grad_(True)
+        (gx,) = torch.autograd.grad(((pm @ xg) * y).sum(), xg)
+        assert torch.allclose(gx, mt @ y, rtol=0, atol=tol * float((mt @ y).abs().max()))
 
 
 def test_deterministic_flag_is_checked():

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from sciml_core import (
+    InputError,
     adjoint_test,
     atomic_write_text,
     compare_timing,
@@ -245,6 +246,11 @@ def bench(
     at the largest size, batch 1, two threads. CUDA (``device`` resolving to it): 256 (64 with
     ``quick``), batch 8 and 1, ours against the grid_sample projector on the same device.
     """
+    if sizes is not None and (
+        len(sizes) == 0
+        or any(isinstance(n, bool) or not isinstance(n, int) or n < 2 for n in sizes)
+    ):
+        raise InputError(f"sizes: expected one or more integer image sides >= 2, got {sizes!r}")
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     dev = resolve_device(device)
     if sizes is None:

@@ -56,13 +56,17 @@ class _PaddedRows:
 
     def __matmul__(self, cols: torch.Tensor) -> torch.Tensor:
         b = cols.shape[1]
-        out = cols.new_empty(self.n_rows, b)
         step = max(1, self.budget // (self.width * b))
+        # no ``out=``: callers such as ``AdversarialRegularizer.objective`` differentiate
+        # ``A._fwd`` directly, and ``out=`` reductions refuse inputs that require grad
+        parts = []
         for r0 in range(0, self.n_rows, step):
             c = self.col[r0 : r0 + step]
             g = cols.index_select(0, c.reshape(-1)).reshape(c.shape[0], self.width, b)
-            torch.sum(g * self.val[r0 : r0 + step, :, None], dim=1, out=out[r0 : r0 + step])
-        return out
+            parts.append(torch.sum(g * self.val[r0 : r0 + step, :, None], dim=1))
+        if not parts:
+            return cols.new_zeros(0, b)
+        return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
 def _angles(angles: int | np.ndarray | torch.Tensor | list[float]) -> np.ndarray:
