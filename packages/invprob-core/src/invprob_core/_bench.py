@@ -89,7 +89,7 @@ def _bench_size(
         # default guard of 60 M; spp=1 would not help enough: it removes about 6 % of them)
         spp, max_nnz = 2, 200_000_000
         t0 = time.perf_counter()
-        A = RayTransform(n, angles=180, cache_dir=tmp, max_nnz=max_nnz)
+        A = RayTransform(n, angles=180, spp=spp, cache_dir=tmp, max_nnz=max_nnz)
         cold = time.perf_counter() - t0
         _MEMORY_CACHE.clear()
         t0 = time.perf_counter()
