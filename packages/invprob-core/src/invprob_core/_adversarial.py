@@ -18,6 +18,7 @@ from sciml_core import (
 )
 
 from .__about__ import __version__
+from ._autograd import apply_forward
 from ._critics import CRITICS
 from ._operator import LinearOperator, check_tensor
 from ._result import (
@@ -218,7 +219,7 @@ class AdversarialRegularizer:
     ) -> torch.Tensor:
         r"""Per-image :math:`\tfrac12\|Ax - y\|^2 + \lambda\Psi(x)`, shape ``(B,)``
         (``lam`` a number or one value per image)."""
-        r = A._fwd(x) - y
+        r = apply_forward(A, x) - y  # gradient through the operator's own exact adjoint
         data = 0.5 * (r**2).flatten(1).sum(1)
         zero = bool((lam == 0).all()) if isinstance(lam, torch.Tensor) else lam == 0
         return data if zero else data + lam * self.critic(x)
