@@ -79,8 +79,27 @@ def _skimage():
     return radon, iradon
 
 
+def _disc_images(n: int, batch: int, gen: torch.Generator) -> torch.Tensor:
+    """Random images that vanish outside a disc (``circle=True`` objects for every peer)."""
+    c = (torch.arange(n) - n / 2 + 0.5) * (2.0 / n)
+    disc = (c[None, :] ** 2 + c[:, None] ** 2) < 0.9
+    return torch.rand(batch, n, n, generator=gen) * disc
+
+
+def _time_pair(A, gs, x, y, label: str, timed: list, **kw) -> None:
+    """``A``, ``A*`` and ``A + A*``: ours against the grid_sample peer on the same inputs;
+    appends ``(Comparison, batch size)`` to ``timed``."""
+    for what, ours, peer in (
+        ("A", lambda: A(x), lambda: gs.forward(x)),
+        ("A*", lambda: A.adjoint(y), lambda: gs.adjoint(y)),
+        ("A+A*", lambda: A.adjoint(A(x)), lambda: gs.adjoint(gs.forward(x))),
+    ):
+        c = compare_timing(ours, peer, label=f"n={A.n} {what} vs {label}", **kw)
+        timed.append((c, len(x)))
+
+
 def _bench_size(
-    n: int, batch: int, repeats: int, seed: int, gen: torch.Generator, sk, comparisons: list
+    n: int, batch: int, repeats: int, seed: int, gen: torch.Generator, sk, timed: list
 ) -> dict[str, object]:
     theta = np.arange(180) * np.pi / 180
     _MEMORY_CACHE.clear()
@@ -95,9 +114,7 @@ def _bench_size(
         t0 = time.perf_counter()
         RayTransform(n, angles=180, spp=spp, cache_dir=tmp, max_nnz=max_nnz)
         disk = time.perf_counter() - t0
-    c = (torch.arange(n) - n / 2 + 0.5) * (2.0 / n)
-    disc = (c[None, :] ** 2 + c[:, None] ** 2) < 0.9  # circle=True objects for every peer
-    x = torch.rand(batch, n, n, generator=gen) * disc
+    x = _disc_images(n, batch, gen)
     y = A(x)
     A.adjoint(y)
     info = {
@@ -128,19 +145,7 @@ def _bench_size(
     info["adjoint_mismatch_grid_sample"] = adjoint_test(gs.forward, gs.adjoint, xd, yd)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        for what, ours, peer in (
-            ("A", lambda: A(x), lambda: gs.forward(x)),
-            ("A*", lambda: A.adjoint(y), lambda: gs.adjoint(y)),
-            ("A+A*", lambda: A.adjoint(A(x)), lambda: gs.adjoint(gs.forward(x))),
-        ):
-            c = compare_timing(
-                ours,
-                peer,
-                repeats=repeats,
-                warmup=1,
-                label=f"n={n} {what} vs grid_sample (batch {batch})",
-            )
-            comparisons.append(c)
+        _time_pair(A, gs, x, y, f"grid_sample (batch {batch})", timed, repeats=repeats, warmup=1)
         if sk is not None:
             radon, iradon = sk
             deg = np.rad2deg(theta)
@@ -162,7 +167,7 @@ def _bench_size(
                 label=f"n={n} A+A* vs skimage radon+iradon(filter_name=None) "
                 f"(looped, {batch} images)",
             )
-            comparisons.append(c)
+            timed.append((c, batch))
             xs = np.random.default_rng(seed).standard_normal((n, n))
             xs *= (
                 np.add.outer((np.arange(n) - n / 2 + 0.5) ** 2, (np.arange(n) - n / 2 + 0.5) ** 2)
@@ -176,13 +181,11 @@ def _bench_size(
     return info
 
 
-def _bench_cuda(n: int, batch: int, repeats: int, gen: torch.Generator, dev, comparisons) -> dict:
+def _bench_cuda(n: int, batch: int, repeats: int, gen: torch.Generator, dev, timed: list) -> dict:
     """Ours against the grid_sample peer on the same CUDA device (scikit-image stays on CPU)."""
     theta = np.arange(180) * np.pi / 180
     A = RayTransform(n, angles=180)  # default: cuSPARSE unless torch asks for determinism
-    c = (torch.arange(n) - n / 2 + 0.5) * (2.0 / n)
-    disc = (c[None, :] ** 2 + c[:, None] ** 2) < 0.9
-    x = (torch.rand(batch, n, n, generator=gen) * disc).to(dev)
+    x = _disc_images(n, batch, gen).to(dev)
     t0 = time.perf_counter()
     y = A(x)
     torch.cuda.synchronize(dev)
@@ -203,32 +206,18 @@ def _bench_cuda(n: int, batch: int, repeats: int, gen: torch.Generator, dev, com
         "max_diff_padded_vs_cusparse_A*": float((a1 - c1).abs().max()),
         "max_diff_ours_cuda_vs_cpu_A*": float((c1.cpu() - A.adjoint(y.cpu())).abs().max()),
     }
-    for what, ours, peer in (
-        ("A", lambda: A(x), lambda: gs.forward(x)),
-        ("A*", lambda: A.adjoint(y), lambda: gs.adjoint(y)),
-        ("A+A*", lambda: A.adjoint(A(x)), lambda: gs.adjoint(gs.forward(x))),
-    ):
-        comparisons.append(
-            compare_timing(
-                ours,
-                peer,
-                repeats=repeats,
-                warmup=2,
-                device=dev,
-                label=f"n={n} {what} vs grid_sample on {info['device']} (batch {batch})",
-            )
-        )
+    label = f"grid_sample on {info['device']} (batch {batch})"
+    _time_pair(A, gs, x, y, label, timed, repeats=repeats, warmup=2, device=dev)
     # what bitwise reproducibility (deterministic=True) costs against cuSPARSE's CSR product
-    comparisons.append(
-        compare_timing(
-            lambda: det.adjoint(det(x)),
-            lambda: A.adjoint(A(x)),
-            repeats=repeats,
-            warmup=2,
-            device=dev,
-            label=f"n={n} A+A* deterministic vs cuSPARSE (ours both) (batch {batch})",
-        )
+    c = compare_timing(
+        lambda: det.adjoint(det(x)),
+        lambda: A.adjoint(A(x)),
+        repeats=repeats,
+        warmup=2,
+        device=dev,
+        label=f"n={n} A+A* deterministic vs cuSPARSE (ours both) (batch {batch})",
     )
+    timed.append((c, batch))
     return info
 
 
@@ -258,20 +247,19 @@ def bench(
     batch = 8
     repeats = 3 if quick else 5
     rows: list[dict[str, object]] = []
-    comparisons = []
+    timed: list = []  # (Comparison, images per call)
     sk = _skimage()
     gen = torch.Generator().manual_seed(seed)
     for n in sizes:
-        rows.append(_bench_size(n, batch, repeats, seed, gen, sk, comparisons))
-    rows.append(_bench_size(sizes[-1], 1, repeats, seed, gen, sk, comparisons))
+        rows.append(_bench_size(n, batch, repeats, seed, gen, sk, timed))
+    rows.append(_bench_size(sizes[-1], 1, repeats, seed, gen, sk, timed))
     gpu_rows: list[dict[str, object]] = []
     if dev.type == "cuda":
         for b in (8, 1):
-            gpu_rows.append(_bench_cuda(64 if quick else 256, b, 10, gen, dev, comparisons))
-    table = format_comparisons(comparisons)
-    print(table)
-    for c in comparisons:
-        nb = 1 if "(batch 1)" in c.label or "1 images" in c.label else batch
+            gpu_rows.append(_bench_cuda(64 if quick else 256, b, 10, gen, dev, timed))
+    comparisons = [c for c, _ in timed]
+    print(format_comparisons(comparisons))
+    for c, nb in timed:
         print(
             f"{c.label}: ours {1e3 * c.t_ours / nb:.3f} ms/image, "
             f"peer {1e3 * c.t_peer / nb:.3f} ms/image, speedup {c.speedup:.1f}x"

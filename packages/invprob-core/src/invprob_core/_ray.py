@@ -40,12 +40,11 @@ class _PaddedRows:
         crow: torch.Tensor,
         col: torch.Tensor,
         val: torch.Tensor,
-        n_cols: int,
         budget: int = 2**26,
     ) -> None:
         crow = crow.long()
         lengths = crow[1:] - crow[:-1]
-        self.n_rows, self.n_cols, self.budget = lengths.numel(), int(n_cols), int(budget)
+        self.n_rows, self.budget = lengths.numel(), int(budget)
         self.width = max(int(lengths.max()), 1) if self.n_rows else 1
         rows = torch.repeat_interleave(torch.arange(self.n_rows, device=crow.device), lengths)
         pos = torch.arange(col.numel(), device=crow.device) - crow[:-1][rows]
@@ -57,8 +56,8 @@ class _PaddedRows:
     def __matmul__(self, cols: torch.Tensor) -> torch.Tensor:
         b = cols.shape[1]
         step = max(1, self.budget // (self.width * b))
-        # no ``out=``: callers such as ``AdversarialRegularizer.objective`` differentiate
-        # ``A._fwd`` directly, and ``out=`` reductions refuse inputs that require grad
+        # no ``out=``: ``_fwd``/``_adj`` may be differentiated directly by torch, and ``out=``
+        # reductions refuse inputs that require grad
         parts = []
         for r0 in range(0, self.n_rows, step):
             c = self.col[r0 : r0 + step]
@@ -490,8 +489,8 @@ class RayTransform(LinearOperator):
         if key not in self._padded:
             crow, col, val, tcrow, tcol, tval = (t.to(device) for t in self._matrices)
             self._padded[key] = (
-                _PaddedRows(crow, col, val.to(dtype), self.n * self.n),
-                _PaddedRows(tcrow, tcol, tval.to(dtype), len(self.theta) * self.n_det),
+                _PaddedRows(crow, col, val.to(dtype)),
+                _PaddedRows(tcrow, tcol, tval.to(dtype)),
             )
         return self._padded[key]
 
