@@ -207,7 +207,7 @@ def test_reproduce_quick_runs_every_task(tmp_path):
 
 def test_bench_matches_pyg_and_reports_speedup():
     pytest.importorskip("torch_geometric")
-    from chebnet_stable._bench import bench
+    from chebnet_stable._experiments.bench import bench
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a busy shared machine only warns
