@@ -11,7 +11,7 @@ from chebnet_stable import _experiments
 from chebnet_stable._datasets import make_barbell
 from chebnet_stable._experiments import zoo
 from chebnet_stable._experiments.config import FULL, QUICK, config_for
-from chebnet_stable._experiments.registry import STUDIES, STUDY_NAMES
+from chebnet_stable._experiments.registry import STUDIES, STUDY_NAMES, Study
 from chebnet_stable._experiments.reproduce import reproduce
 from chebnet_stable._train import TrainResult
 
@@ -87,11 +87,15 @@ def test_quick_runs_no_graphprop_and_full_runs_it():
     assert QUICK.epochs("spectrum") is None
 
 
-def test_reproduce_runs_studies_in_registry_order_whatever_the_request_order(tmp_path):
-    path = reproduce(tmp_path, quick=True, seed=0, studies=["stability", "spectrum"])
-    data = json.loads(path.read_text())
-    timing = next(t for t in data["tables"] if t["id"] == "wall_time")
-    assert [row[0] for row in timing["rows"]] == ["spectrum", "stability"]
+def test_reproduce_runs_studies_in_registry_order_whatever_the_request_order(tmp_path, monkeypatch):
+    ran = []
+    for name in STUDY_NAMES:
+        fake = Study(name, STUDIES[name].title, lambda ctx, name=name: ran.append(name))
+        monkeypatch.setitem(STUDIES, name, fake)
+    path = reproduce(tmp_path, quick=True, seed=0, studies=["ring", "stability", "spectrum"])
+    assert ran == ["spectrum", "stability", "ring"]
+    timing = next(t for t in json.loads(path.read_text())["tables"] if t["id"] == "wall_time")
+    assert [row[0] for row in timing["rows"]] == ran
 
 
 def test_importing_the_package_does_not_load_the_experiments():
