@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 import potcontrast
 from potcontrast._binning import make_binning
-from potcontrast._npc import _bin_image, _result
 from sciml_core import InputError
 
 pytestmark = pytest.mark.filterwarnings("ignore::potcontrast.SparseBinsWarning")
@@ -106,7 +105,7 @@ def test_range_none_uses_whole_band_not_samples():
     img[0, 0, 1], img[-1, -1, 1] = 40, 222
     labels = np.zeros((20, 30), int)
     labels[5:10, 5:10], labels[12:16, 20:25] = 1, 2
-    res = _result(_bin_image(img, labels, bins=16))
+    res = potcontrast.analyze(img, labels, bins=16)
     np.testing.assert_array_equal(res.range, [[3, 250], [40, 222]])
     samples = [img[labels == 1], img[labels == 2]]
     from_samples = potcontrast.npc_from_samples(samples, bins=16)
@@ -124,11 +123,11 @@ def test_range_dtype_rule():
     img = np.array([[0, 1], [2, 3]], dtype=np.uint16)
     masks = np.array([[[1, 1], [0, 0]], [[0, 0], [1, 1]]], bool)
     assert np.array_equal(
-        _result(_bin_image(img, masks, bins=4, range="dtype")).range, [[0, 65536]]
+        potcontrast.analyze(img, masks, bins=4, range="dtype").range, [[0, 65536]]
     )
-    res8 = _result(_bin_image(img.astype(np.uint8), masks, bins=4, range="dtype"))
+    res8 = potcontrast.analyze(img.astype(np.uint8), masks, bins=4, range="dtype")
     assert np.array_equal(res8.range, [[0, 256]])
-    res_i = _result(_bin_image(img.astype(np.int8), masks, bins=4, range="dtype"))
+    res_i = potcontrast.analyze(img.astype(np.int8), masks, bins=4, range="dtype")
     assert np.array_equal(res_i.range, [[-128, 128]])
     with pytest.raises(ValueError, match="range"):
         potcontrast.npc(img.astype(np.float32), masks, range="dtype")
@@ -137,7 +136,7 @@ def test_range_dtype_rule():
 def test_degenerate_range_gives_zero():
     img = np.full((10, 10), 1234, dtype=np.uint16)
     labels = np.repeat([1, 2], 50).reshape(10, 10)
-    res = _result(_bin_image(img, labels, bins=16))
+    res = potcontrast.analyze(img, labels, bins=16)
     assert res.npc[0] == 0.0 and res.pc[0] == 0.0
     np.testing.assert_array_equal(res.range, [[1234, 1234]])
     np.testing.assert_array_equal(res.bin_edges[0, [0, -1]], [1233.5, 1234.5])
@@ -165,7 +164,7 @@ def test_unique_bins_equal_unit_bins_for_integer_data_and_are_permutation_invari
     np.testing.assert_allclose(got, unit, rtol=0, atol=1e-15)
     perm = rng.permutation(4096).astype(np.uint16)
     np.testing.assert_array_equal(potcontrast.npc(perm[img], labels, bins="unique"), got)
-    res = _result(_bin_image(img, labels, bins="unique"))
+    res = potcontrast.analyze(img, labels, bins="unique")
     assert res.histograms.sum(axis=(1, 2)).tolist() == [np.count_nonzero(labels)] * 3
     for b in range(3):
         u = np.unique(img[..., b][labels > 0])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import potcontrast
-from potcontrast._io import read_image, read_labels, read_masks
+from potcontrast import read_image, read_labels, read_masks
 from potcontrast.cli import main
 
 RUN = (

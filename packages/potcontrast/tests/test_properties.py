@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import potcontrast
-from potcontrast._npc import _bin_image, _result
 from potcontrast._reference import reference_npc, reference_pc_original
 
 pytestmark = pytest.mark.filterwarnings("ignore::potcontrast.SparseBinsWarning")
@@ -251,7 +250,7 @@ def test_pairwise_and_balanced_accuracy_fields():
     labels = rng.integers(0, 4, (40, 50))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", potcontrast.SparseBinsWarning)
-        res = _result(_bin_image(img, labels, bins=16, range=(0, 64)))
+        res = potcontrast.analyze(img, labels, bins=16, range=(0, 64))
     for i, j in itertools.combinations(range(3), 2):
         two = potcontrast.npc(img, [labels == i + 1, labels == j + 1], bins=16, range=(0, 64))
         assert res.pairwise[0, i, j] == res.pairwise[0, j, i] == pytest.approx(two, abs=1e-15)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from potcontrast._reproduce import reproduce
+from potcontrast._experiments import reproduce
 from sciml_core import validate_result
 
 
