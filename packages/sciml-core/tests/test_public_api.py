@@ -50,7 +50,7 @@ PUBLIC = {
     "validate_result",
 }
 
-CLI_PUBLIC = {"COMMON_FLAGS", "App", "check_output", "is_quiet", "progress", "set_quiet"}
+CLI_PUBLIC = {"COMMON_FLAGS", "App", "check_output", "is_quiet", "progress", "set_quiet", "wrote"}
 
 
 def test_all_is_pinned() -> None:
