@@ -568,6 +568,17 @@ def test_a_palette_png_reads_as_its_colours(tmp_path: Path) -> None:
     assert axes == "YXS" and np.array_equal(arr, rgb)
 
 
+@needs("PIL")
+def test_every_frame_of_an_animated_image_is_read(tmp_path: Path) -> None:
+    from PIL import Image
+
+    frames = [np.full((4, 5, 3), 60 * i, dtype=np.uint8) for i in range(3)]
+    first, *rest = [Image.fromarray(f) for f in frames]
+    first.save(tmp_path / "a.png", save_all=True, append_images=rest)  # an APNG
+    arr, axes = read_image(tmp_path / "a.png", argument="image")
+    assert axes == "IYXS" and np.array_equal(arr, np.stack(frames))
+
+
 @pytest.mark.parametrize(
     ("name", "module"),
     [("a.tif", "tifffile"), ("a.TIFF", "tifffile"), ("a.png", "PIL.Image")],
