@@ -124,7 +124,7 @@ def test_malformed_files_raise_naming_the_file(tmp_path, name, write, match):
 def test_edge_list_with_negative_ids_or_bad_weights_names_the_file_and_line(tmp_path, text):
     path = tmp_path / "bad.txt"
     path.write_text(text)
-    with pytest.raises(InputError, match=r"^path: .*bad\.txt: line \d"):
+    with pytest.raises(InputError, match=r"^path: .*bad\.txt': line \d"):
         load_graphs(path)
 
 

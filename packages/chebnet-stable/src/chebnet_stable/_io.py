@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from sciml_core import InputError, require_extra
+from sciml_core import InputError, read_archive, read_torch_file, read_user_file, require_extra
 
 from ._graph import GraphData
 
@@ -57,7 +57,10 @@ def _from_networkx(g: Any) -> GraphData:
 
 
 def _edgelist(path: Path) -> list[GraphData]:
-    """``u v [w]`` per line; ``#`` comments; nodes are the integers used (0-based)."""
+    """``u v [w]`` per line; ``#`` comments; nodes are the integers used (0-based).
+
+    Raises ``ValueError`` naming the line (the caller adds the argument and the file).
+    """
     rows = []
     for lineno, line in enumerate(path.read_text().splitlines(), 1):
         line = line.split("#", 1)[0].replace(",", " ").strip()
@@ -68,20 +71,16 @@ def _edgelist(path: Path) -> list[GraphData]:
             u, v = int(parts[0]), int(parts[1])
             w = float(parts[2]) if len(parts) > 2 else 1.0
         except (ValueError, IndexError) as err:
-            raise InputError(f"path: {path}: line {lineno} is not 'u v [w]': {line!r}") from err
+            raise InputError(f"line {lineno} is not 'u v [w]': {line!r}") from err
         if len(parts) > 3:
-            raise InputError(
-                f"path: {path}: line {lineno} has {len(parts)} fields, expected 2 or 3"
-            )
+            raise InputError(f"line {lineno} has {len(parts)} fields, expected 2 or 3")
         if u < 0 or v < 0:
-            raise InputError(f"path: {path}: line {lineno} has a negative node id: {line!r}")
+            raise InputError(f"line {lineno} has a negative node id: {line!r}")
         if not (np.isfinite(w) and w >= 0):
-            raise InputError(
-                f"path: {path}: line {lineno} has weight {w}, expected finite and >= 0"
-            )
+            raise InputError(f"line {lineno} has weight {w}, expected finite and >= 0")
         rows.append((u, v, w))
     if not rows:
-        raise InputError(f"path: {path}: no edges found")
+        raise InputError("no edges found")
     # each undirected edge is listed once: store both directions (a self-loop once)
     pairs = [(u, v) for u, v, _ in rows] + [(v, u) for u, v, _ in rows if u != v]
     weights = [w for *_, w in rows] + [w for u, v, w in rows if u != v]
@@ -91,37 +90,36 @@ def _edgelist(path: Path) -> list[GraphData]:
     return [GraphData(None, ei, wt if weighted else None, num_nodes=int(ei.max()) + 1)]
 
 
-def _npz(path: Path) -> list[GraphData]:
-    with np.load(path, allow_pickle=False) as data:
-        keys = set(data.files)
-        if {"edge_index", "num_nodes_list", "num_edges_list"} <= keys:
-            return _ogb(path, {k: data[k] for k in keys})
-        if "edge_index" not in keys or "num_nodes" not in keys:
-            raise InputError(
-                f"path: {path}: expected our .npz keys (edge_index, num_nodes[, edge_weight, x, "
-                "y]) "
-                f"or OGB's (edge_index, num_nodes_list, num_edges_list), got {sorted(keys)}"
-            )
-        ei = _t(data["edge_index"], torch.long)
-        w = _t(data["edge_weight"], torch.float64) if "edge_weight" in keys else None
-        x = _t(data["x"]) if "x" in keys else None
-        y = _t(data["y"]) if "y" in keys else None
-        return [GraphData(x, ei, w, y=y, num_nodes=int(data["num_nodes"]))]
+def _npz(path: Path, data: dict[str, np.ndarray], argument: str) -> list[GraphData]:
+    """Our ``.npz`` or OGB's ``data.npz`` from the archive's (already decoded) arrays."""
+    keys = set(data)
+    if {"edge_index", "num_nodes_list", "num_edges_list"} <= keys:
+        return _ogb(path, data, argument)
+    if "edge_index" not in keys or "num_nodes" not in keys:
+        raise InputError(
+            "expected our .npz keys (edge_index, num_nodes[, edge_weight, x, y]) or OGB's "
+            f"(edge_index, num_nodes_list, num_edges_list), got {sorted(keys)}"
+        )
+    ei = _t(data["edge_index"], torch.long)
+    w = _t(data["edge_weight"], torch.float64) if "edge_weight" in keys else None
+    x = _t(data["x"]) if "x" in keys else None
+    y = _t(data["y"]) if "y" in keys else None
+    return [GraphData(x, ei, w, y=y, num_nodes=int(data["num_nodes"]))]
 
 
-def _ogb(path: Path, data: dict[str, np.ndarray]) -> list[GraphData]:
+def _ogb(path: Path, data: dict[str, np.ndarray], argument: str) -> list[GraphData]:
     """OGB's binary ``data.npz`` (per-graph local edge indices) with sibling label files."""
     labels: dict[str, np.ndarray] = {}
     for name, key in (("graph-label.npz", "graph_label"), ("node-label.npz", "node_label")):
         sib = path.with_name(name)
         if sib.exists():
-            with np.load(sib, allow_pickle=False) as lab:
-                labels[key] = lab[key] if key in lab.files else lab[lab.files[0]]
+            lab = read_archive(sib, argument=f"{argument} (labels beside it)")
+            labels[key] = lab[key] if key in lab else next(iter(lab.values()))
     nn_list = data["num_nodes_list"].astype(np.int64)
     ne_list = data["num_edges_list"].astype(np.int64)
     if int(ne_list.sum()) != data["edge_index"].shape[1]:
         raise InputError(
-            f"path: {path}: num_edges_list sums to {int(ne_list.sum())} but edge_index has "
+            f"num_edges_list sums to {int(ne_list.sum())} but edge_index has "
             f"{data['edge_index'].shape[1]} edges"
         )
     out, e0, v0 = [], 0, 0
@@ -138,22 +136,23 @@ def _ogb(path: Path, data: dict[str, np.ndarray]) -> list[GraphData]:
     return out
 
 
-def _pyg(path: Path) -> list[GraphData]:
-    """PyG ``Data`` objects (or a list of them) saved with ``torch.save``; loaded with
-    ``weights_only=True`` and PyG's data classes allow-listed, never by unrestricted unpickling."""
+def _pyg_classes() -> list[Any]:
+    """PyG's data classes that a saved ``Data``/``Batch`` needs allow-listed for unpickling."""
     require_extra("torch_geometric", extra="pyg", package="chebnet-stable")
     from torch_geometric.data import Batch, Data
     from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
     from torch_geometric.data.storage import EdgeStorage, GlobalStorage, NodeStorage
 
-    allowed = [Data, Batch, DataEdgeAttr, DataTensorAttr, GlobalStorage, NodeStorage, EdgeStorage]
-    with torch.serialization.safe_globals(allowed):
-        obj = torch.load(path, weights_only=True, map_location="cpu")
+    return [Data, Batch, DataEdgeAttr, DataTensorAttr, GlobalStorage, NodeStorage, EdgeStorage]
+
+
+def _pyg(obj: Any) -> list[GraphData]:
+    """``GraphData`` from PyG ``Data`` objects (or a list of them) read by ``read_torch_file``."""
     items = obj if isinstance(obj, list | tuple) else [obj]
     out = []
     for d in items:
         if not hasattr(d, "edge_index"):
-            raise InputError(f"path: {path}: expected PyG Data objects, got {type(d).__name__}")
+            raise InputError(f"expected PyG Data objects, got {type(d).__name__}")
         w = getattr(d, "edge_weight", None)
         out.append(
             GraphData(
@@ -167,8 +166,18 @@ def _pyg(path: Path) -> list[GraphData]:
     return out
 
 
+_WHAT: dict[GraphFormat, str] = {
+    "edgelist": "an edge list ('u v [w]' per line)",
+    "graphml": "a GraphML graph",
+    "gml": "a GML graph",
+    "npz": "graphs in .npz form",
+    "ogb": "graphs in OGB's .npz form",
+    "pyg": "PyG graphs saved with torch.save",
+}
+
+
 def load_graphs(
-    path: str | os.PathLike[str], *, format: GraphFormat | None = None
+    path: str | os.PathLike[str], *, format: GraphFormat | None = None, argument: str = "path"
 ) -> list[GraphData]:
     """Read graphs from a file.
 
@@ -180,33 +189,53 @@ def load_graphs(
     * ``'npz'``: ours (``edge_index``, ``num_nodes``, optional ``edge_weight``, ``x``, ``y``) or
       OGB's binary ``data.npz`` (``edge_index``, ``num_nodes_list``, ``num_edges_list``, optional
       ``node_feat``) with labels from a sibling ``graph-label.npz``/``node-label.npz``;
-    * ``'pyg'`` (``.pt``): PyG ``Data`` objects saved with ``torch.save`` (``[pyg]``).
+    * ``'pyg'`` (``.pt``): PyG ``Data`` objects saved with ``torch.save`` (``[pyg]``), read with
+      ``torch.load(weights_only=True)`` and PyG's data classes allow-listed.
+
+    Every file is read through :func:`sciml_core.read_user_file` (``.npz`` through
+    :func:`sciml_core.read_archive`, ``.pt`` through :func:`sciml_core.read_torch_file`), so any
+    failure (missing, empty, truncated or junk file, malformed content) is one ``InputError``.
+
+    Args:
+        path: the file.
+        format: one of :data:`FORMATS` (default: from the suffix).
+        argument: how the caller names the file in messages (a command line passes its flag).
 
     Raises:
-        InputError: naming the file, for a missing file, unknown format or malformed content.
+        InputError: ``<argument>: ...`` naming the file, for a missing file, unknown format or
+            malformed content.
     """
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"path: no such file: {p}")
+    if not p.exists():
+        raise InputError(f"{argument}: file {str(p)!r} does not exist")
     fmt = format or _SUFFIX.get(p.suffix.lower())
-    if fmt not in FORMATS:
+    if fmt is None or fmt not in FORMATS:
         raise InputError(
             f"format: cannot tell the format of {p} (expected one of {FORMATS}), got {fmt!r}"
         )
-    try:
-        if fmt == "edgelist":
-            return _edgelist(p)
-        if fmt in ("graphml", "gml"):
-            nx = require_extra("networkx", extra="graphs", package="chebnet-stable")
-            reader = nx.read_graphml if fmt == "graphml" else nx.read_gml
-            return [_from_networkx(reader(p))]
-        if fmt == "npz" or fmt == "ogb":
-            return _npz(p)
-        return _pyg(p)
-    except InputError:
-        raise
-    except (ValueError, KeyError, OSError, RuntimeError, TypeError) as err:
-        raise InputError(f"path: {p}: cannot read it as {fmt}: {err}") from err
+    what = _WHAT[fmt]
+    if fmt == "edgelist":
+        return read_user_file(p, argument=argument, decode=_edgelist, what=what)
+    if fmt in ("graphml", "gml"):
+        nx = require_extra("networkx", extra="graphs", package="chebnet-stable")
+        reader = nx.read_graphml if fmt == "graphml" else nx.read_gml
+        return read_user_file(
+            p, argument=argument, decode=lambda f: [_from_networkx(reader(f))], what=what
+        )
+    if fmt in ("npz", "ogb"):
+        arrays = read_archive(p, argument=argument)
+        return read_user_file(
+            p, argument=argument, decode=lambda f: _npz(f, arrays, argument), what=what
+        )
+    obj = read_torch_file(
+        p,
+        argument=argument,
+        safe_globals=_pyg_classes(),
+        what=what,
+        package="chebnet-stable",
+        extra="pyg",
+    )
+    return read_user_file(p, argument=argument, decode=lambda _: _pyg(obj), what=what)
 
 
 def save_npz(graph: GraphData, path: str | os.PathLike[str]) -> Path:
