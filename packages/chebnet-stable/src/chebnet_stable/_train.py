@@ -14,10 +14,10 @@ import torch
 from torch import Tensor, nn
 
 from sciml_core import InputError, resolve_device
+from sciml_core.cli import progress
 
 from ._graph import GraphData, collate
 from ._laplacian import ScaledLaplacian
-from ._models import Readout
 
 __all__ = [
     "TASK_TYPES",
@@ -27,6 +27,7 @@ __all__ = [
     "TrainModel",
     "TrainResult",
     "TrainTask",
+    "file_splits",
     "train_model",
 ]
 
@@ -130,6 +131,7 @@ def train_model(
     patience: int | None = None,
     time_budget_s: float | None = None,
     device: torch.device | str = "cpu",
+    show_progress: bool = False,
 ) -> TrainResult:
     """Adam on mini-batches; returns train/val/test metrics at the best validation epoch.
 
@@ -138,7 +140,8 @@ def train_model(
     nodes when graphs carry a mask. ``time_budget_s`` (an explicit opt-in, default off) stops early
     once that many seconds have passed (recorded as ``epochs``); results then depend on machine
     load, so ``reproduce`` never uses it and trains every model for a fixed number of epochs.
-    The model is moved to ``device`` and every batch with it.
+    The model is moved to ``device`` and every batch with it. ``show_progress`` shows a bar over
+    epochs on stderr (:func:`sciml_core.cli.progress`, silenced by ``--quiet``).
     """
     if task_type not in TASK_TYPES:
         raise InputError(f"task_type: expected one of {TASK_TYPES}, got {task_type!r}")
@@ -162,6 +165,7 @@ def train_model(
     best_val = math.inf if task_type == "regression" else -math.inf
     best_state = _cpu_state(model)
     best_epoch, since, ran = 0, 0, 0
+    bar = progress(total=epochs, desc="train", unit="epoch", disable=not show_progress)
     for epoch in range(1, epochs + 1):
         model.train()
         for batch, lap in data["train"].iterate(batch_size, rng.permutation(len(train))):
@@ -177,10 +181,13 @@ def train_model(
             best_state = _cpu_state(model)
         else:
             since += 1
+        bar.update()
+        bar.set_postfix(val=f"{v:.4g}", best=f"{best_val:.4g}", refresh=False)
         if patience is not None and since >= patience:
             break
         if time_budget_s is not None and time.perf_counter() - start > time_budget_s:
             break
+    bar.close()
     model.load_state_dict(best_state)
     result = TrainResult(
         train=_evaluate(model, data["train"], task_type, batch_size),
@@ -194,128 +201,27 @@ def train_model(
     return result
 
 
-def run_train(args: Any) -> int:
-    """The ``train`` command: one model on one synthetic task; checkpoint + ``metrics.json``."""
-    import json
-    from pathlib import Path
-
-    from sciml_core import atomic_write_text, save_checkpoint
-
-    from .__about__ import __version__
-    from ._baselines import ADGN, GCN, MLP
-    from ._datasets import make_barbell, make_graph_transfer, make_graphprop, make_ring_transfer
-    from ._models import ChebNet, StableChebNet
-
-    out = Path(args.out)
-    existing = [p.name for p in (out / "model.pt", out / "metrics.json") if p.exists()]
-    if existing and not getattr(args, "overwrite", False):
-        raise InputError(
-            f"--out {str(out)!r} already holds {', '.join(existing)}; pass --overwrite to "
-            "replace them or choose another folder"
-        )
-    n, m, seed = args.n, args.samples, args.seed
-    readout: Readout = "node"
-    task_type: TaskType
-    if args.task == "barbell":
-        make = lambda i, k: make_barbell(n, k, seed=seed * 1000 + i)  # noqa: E731
-        task_type, in_ch, out_ch, hops = "regression", 1, 1, 3
-    elif args.task == "ring":
-        make = lambda i, k: make_ring_transfer(n, k, seed=seed * 1000 + i)  # noqa: E731
-        task_type, in_ch, out_ch, hops = "classification", 5, 5, n // 2
-    elif args.task == "transfer":
-        make = lambda i, k: make_graph_transfer("ring", n, k, seed=seed * 1000 + i)  # noqa: E731
-        task_type, in_ch, out_ch, hops = "regression", 1, 1, n
-    elif args.task.startswith("graphprop-"):
-        gp = args.task.split("-", 1)[1]
-        make = lambda i, k: make_graphprop(k, task=gp, seed=seed * 1000 + i)  # noqa: E731
-        task_type, in_ch, out_ch, hops = "regression", 2, 1, 8
-        readout = "graph" if gp == "diam" else "node"
-    else:
-        splits, task_type, in_ch, out_ch = _file_splits(args.data, seed)
-        hops = 4
-    if args.task != "file":
-        splits = [make(i, m) for i in range(3)]
-    if args.task.startswith("graphprop-"):
-        import dataclasses
-
-        # targets divided by the train maximum, as in reproduce (GraphProp's convention)
-        scale = max(float(_labels(g).max()) for g in splits[0]) or 1.0
-        splits = [[dataclasses.replace(g, y=_labels(g) / scale) for g in sp] for sp in splits]
-    for name in ("K", "steps"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise InputError(f"{name}: expected an integer >= 1, got {value}")
-    steps = args.steps if args.steps is not None else 4
-    K = args.K if args.K is not None else max(2, math.ceil(hops / steps) + 1)
-    hidden, ro = 32, readout
-    builders = {
-        "stable-chebnet": lambda: StableChebNet(
-            in_ch, hidden, out_ch, K=K, steps=steps, epsilon=0.3, readout=ro
-        ),
-        "chebnet": lambda: ChebNet(in_ch, hidden, out_ch, K=K, num_layers=steps, readout=ro),
-        "gcn": lambda: GCN(in_ch, hidden, out_ch, num_layers=steps, readout=ro),
-        "adgn": lambda: ADGN(in_ch, hidden, out_ch, steps=steps, readout=ro),
-        "mlp": lambda: MLP(in_ch, hidden, out_ch, readout=ro),
-    }
-    torch.manual_seed(seed)
-    preset = getattr(args, "preset", None)
-    model: nn.Module
-    if preset is not None:
-        if args.model != "stable-chebnet":
-            raise InputError(f"preset: presets configure stable-chebnet, got --model {args.model}")
-        model = StableChebNet.from_preset(preset, in_ch, out_ch, readout=ro)
-    else:
-        model = builders[args.model]()
-    device = resolve_device(args.device)
-    result = train_model(
-        model,
-        *splits,
-        task_type=task_type,
-        epochs=args.epochs,
-        lr=args.lr,
-        seed=seed,
-        device=device,
-    )
-    out.mkdir(parents=True, exist_ok=True)
-    config: dict[str, Any] = dict(getattr(model, "config", {}))
-    config.update(task=args.task, n=n, samples=m, lr=args.lr)
-    save_checkpoint(
-        out / "model.pt",
-        result.pop("state"),
-        config=config,
-        package="chebnet-stable",
-        version=__version__,
-        overwrite=True,
-    )
-    metric = "mse" if task_type == "regression" else "accuracy"
-    metrics = {
-        "task": args.task,
-        "model": args.model,
-        "metric": metric,
-        **dict(result),
-        "seed": seed,
-        "device": str(device),
-    }
-    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=1))
-    print(json.dumps(metrics))
-    return 0
-
-
 def _labels(g: GraphData) -> Tensor:
     assert g.y is not None
     return g.y
 
 
-def _file_splits(path: Any, seed: int) -> tuple[list[list[GraphData]], TaskType, int, int]:
-    """Train/val/test from a graph file: graphs 80/10/10 in file order, or for a single graph
-    node masks 60/20/20 (seeded). Integer labels make a classification task, floats regression."""
+def file_splits(path: Any, seed: int) -> tuple[list[list[GraphData]], TaskType, int, int]:
+    """Train/val/test from a graph file (``train --task file --data PATH``).
+
+    Graphs 80/10/10 in file order, or for a single graph node masks 60/20/20 (seeded). Integer
+    labels make a classification task, floats regression.
+
+    Returns:
+        The three splits, the task type, input features and outputs.
+    """
     import dataclasses
 
     from ._io import load_graphs
 
     if path is None:
         raise InputError("data: --task file needs --data PATH")
-    graphs = load_graphs(path)
+    graphs = load_graphs(path, argument="--data")
     for i, g in enumerate(graphs):
         if g.x is None or g.y is None:
             raise InputError(f"data: graph {i} of {path} needs node features x and labels y")

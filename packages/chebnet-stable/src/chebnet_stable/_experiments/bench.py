@@ -3,30 +3,25 @@
 Same weights (:meth:`ChebConv.to_pyg_state_dict`), same inputs, same process, forward + backward.
 "Warm" rows use our cached :class:`ScaledLaplacian` (built once per graph, as a training loop
 would); "cold" rows rebuild it on every call, as PyG always does; "lean" rows use the
-memory-efficient backward (memory flat in K, about 3(K−1) instead of 2(K−1) SpMMs). The
-memory cells run in a fresh subprocess each and report the peak RSS growth of one forward +
-backward (CPU).
+memory-efficient backward (memory flat in K, about 3(K−1) instead of 2(K−1) SpMMs). Peak memory
+is measured apart, each cell in a fresh interpreter (:mod:`.memory`, ``bench --memory``).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import resource
-import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 
 from sciml_core import Comparison, InputError, compare_timing, require_extra, resolve_device
+from sciml_core.cli import progress
 
 from .._cheb_conv import ChebConv
-from .._datasets import GRAPH_FAMILIES, GraphFamily, er_edge_index, family_edge_index
+from .._datasets import GRAPH_FAMILIES, GraphFamily, family_edge_index
 from .._laplacian import ScaledLaplacian
 
-__all__ = ["bench", "bench_end_to_end", "bench_memory"]
+__all__ = ["bench", "bench_end_to_end"]
 
 
 def _fwd_bwd(
@@ -72,6 +67,7 @@ def bench(
     repeats = repeats if repeats is not None else (5 if quick else 10)
     rows: list[Comparison] = []
     gen = torch.Generator().manual_seed(seed)
+    bar = progress(total=len(nodes) * len(features) * len(Ks), desc="bench", unit="cell")
     for n in nodes:
         ei = family_edge_index(graph, n, seed=seed).to(dev)
         lap = ScaledLaplacian.from_graph((ei, None, n), device=dev)
@@ -120,6 +116,8 @@ def bench(
                             label=f"{tag} cold",
                         )
                     )
+                bar.update()
+    bar.close()
     return rows
 
 
@@ -192,47 +190,3 @@ def bench_end_to_end(*, quick: bool, seed: int, repeats: int | None = None) -> C
         label=f"Stable-ChebNet step, GraphProp batch N={batch.num_nodes}, "
         f"d={d} K={K} steps={steps}",
     )
-
-
-def _memory_cell(n: int, f: int, K: int, lean: bool, seed: int) -> dict[str, float]:
-    """Peak RSS growth (MiB) of one forward + backward, measured in this (fresh) process."""
-    torch.set_num_threads(1)
-    ei = er_edge_index(n, 8, seed)
-    lap = ScaledLaplacian.from_graph((ei, None, n))
-    conv = ChebConv(f, f, K, memory_efficient=lean)
-    x = torch.randn(n, f, requires_grad=True)
-    with open("/proc/self/statm") as fh:
-        rss_setup = int(fh.read().split()[1]) * resource.getpagesize() / 2**20
-    (conv(x, lap) ** 2).sum().backward()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return {"n": n, "f": f, "K": K, "lean": lean, "peak_growth_mib": peak - rss_setup}
-
-
-def bench_memory(
-    *, n: int = 20_000, f: int = 32, Ks: Sequence[int] = (8, 64, 256), seed: int = 0
-) -> list[dict[str, Any]]:
-    """Peak memory of one forward + backward against K, plain autograd vs the lean backward.
-
-    Each cell runs in a fresh Python process (``ru_maxrss`` is a process-lifetime peak). Linux only.
-    """
-    if not sys.platform.startswith("linux"):
-        raise InputError("memory: the RSS measurement reads /proc and runs on Linux only")
-    # glibc serves mid-sized blocks from a heap whose fragmentation inflates RSS at random; a low
-    # mmap threshold returns every freed tensor to the OS, so the peak tracks live tensors
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MALLOC_MMAP_THRESHOLD_": "65536"}
-    out = []
-    for K in Ks:
-        for lean in (False, True):
-            code = (
-                "import json; from chebnet_stable._experiments.bench import _memory_cell; "
-                f"print(json.dumps(_memory_cell({n}, {f}, {K}, {lean}, {seed})))"
-            )
-            proc = subprocess.run(
-                [sys.executable, "-c", code],
-                capture_output=True,
-                text=True,
-                check=True,
-                env=env,
-            )
-            out.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    return out

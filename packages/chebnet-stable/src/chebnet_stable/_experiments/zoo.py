@@ -58,9 +58,20 @@ ModelFactory = Callable[[], nn.Module]
 
 
 def model_zoo(
-    task: ZooTask, n: int, in_ch: int, out_ch: int, hidden: int, *, readout: Readout = "node"
+    task: ZooTask,
+    n: int,
+    in_ch: int,
+    out_ch: int,
+    hidden: int,
+    *,
+    readout: Readout = "node",
+    K: int | None = None,
+    depth: int | None = None,
 ) -> dict[ModelId, ModelFactory]:
     """Constructors of the task's models, in table order (built on call: seed first).
+
+    ``reproduce`` uses the task's settings; ``chebnet-stable train`` uses the same ones by
+    default, so its models are the reproduction's, and ``--K``/``--steps`` override them.
 
     Args:
         task: the study.
@@ -69,53 +80,77 @@ def model_zoo(
         out_ch: outputs per node (per graph with ``readout='graph'``).
         hidden: hidden width.
         readout: ``'graph'`` for GraphProp's diameter.
+        K: Chebyshev terms of every ChebNet and Stable-ChebNet (default: the task's).
+        depth: layers or steps of every multi-layer model (default: the task's; the one-layer
+            ChebNet of ``transfer`` stays one layer).
 
     Returns:
         ``{model id: constructor}``.
     """
+
+    def k(default: int) -> int:
+        return default if K is None else K
+
+    def deep(default: int) -> int:
+        return default if depth is None else depth
+
     if task == "barbell":
-        K, gcn_layers = 10, 4
         return {
             "mlp": lambda: MLP(in_ch, hidden, out_ch),
-            "gcn": lambda: GCN(in_ch, hidden, out_ch, num_layers=gcn_layers),
-            "adgn": lambda: ADGN(in_ch, hidden, out_ch, steps=gcn_layers),
-            "chebnet": lambda: ChebNet(in_ch, hidden, out_ch, K=K, num_layers=4),
+            "gcn": lambda: GCN(in_ch, hidden, out_ch, num_layers=deep(4)),
+            "adgn": lambda: ADGN(in_ch, hidden, out_ch, steps=deep(4)),
+            "chebnet": lambda: ChebNet(in_ch, hidden, out_ch, K=k(10), num_layers=deep(4)),
             "stable-chebnet": lambda: StableChebNet(
-                in_ch, hidden, out_ch, K=K, steps=4, epsilon=0.3, gamma=0.0, act="relu"
+                in_ch, hidden, out_ch, K=k(10), steps=deep(4), epsilon=0.3, gamma=0.0, act="relu"
             ),
         }
     if task == "transfer":  # n is the source-target distance
         k4 = math.ceil(n / 4) + 1
         return {
             "mlp": lambda: MLP(in_ch, hidden, out_ch),
-            "gcn": lambda: GCN(in_ch, hidden, out_ch, num_layers=n),
-            "adgn": lambda: ADGN(in_ch, hidden, out_ch, steps=n),
-            "chebnet-1-layer": lambda: ChebNet(in_ch, hidden, out_ch, K=n + 1, num_layers=1),
-            "chebnet-4-layers": lambda: ChebNet(in_ch, hidden, out_ch, K=k4, num_layers=4),
+            "gcn": lambda: GCN(in_ch, hidden, out_ch, num_layers=deep(n)),
+            "adgn": lambda: ADGN(in_ch, hidden, out_ch, steps=deep(n)),
+            "chebnet-1-layer": lambda: ChebNet(in_ch, hidden, out_ch, K=k(n + 1), num_layers=1),
+            "chebnet-4-layers": lambda: ChebNet(in_ch, hidden, out_ch, K=k(k4), num_layers=deep(4)),
             "stable-chebnet": lambda: StableChebNet(
-                in_ch, hidden, out_ch, K=k4, steps=4, epsilon=0.3, act="tanh"
+                in_ch, hidden, out_ch, K=k(k4), steps=deep(4), epsilon=0.3, act="tanh"
             ),
         }
     if task == "graphprop":
         ro = readout
         return {
             "mlp": lambda: MLP(in_ch, hidden, out_ch, readout=ro),
-            "gcn": lambda: GCN(in_ch, hidden, out_ch, num_layers=4, readout=ro),
-            "adgn": lambda: ADGN(in_ch, hidden, out_ch, steps=4, readout=ro),
-            "chebnet": lambda: ChebNet(in_ch, hidden, out_ch, K=4, num_layers=5, readout=ro),
+            "gcn": lambda: GCN(in_ch, hidden, out_ch, num_layers=deep(4), readout=ro),
+            "adgn": lambda: ADGN(in_ch, hidden, out_ch, steps=deep(4), readout=ro),
+            "chebnet": lambda: ChebNet(
+                in_ch, hidden, out_ch, K=k(4), num_layers=deep(5), readout=ro
+            ),
             "stable-chebnet": lambda: StableChebNet(
-                in_ch, hidden, out_ch, K=4, steps=5, epsilon=0.7, gamma=0.01, act="tanh", readout=ro
+                in_ch,
+                hidden,
+                out_ch,
+                K=k(4),
+                steps=deep(5),
+                epsilon=0.7,
+                gamma=0.01,
+                act="tanh",
+                readout=ro,
             ),
         }
     if task == "ring":
-        gcn_layers = n // 2
         return {
             "mlp": lambda: MLP(in_ch, hidden, out_ch),
-            "gcn": lambda: GCN(in_ch, hidden, out_ch, num_layers=gcn_layers),
-            "adgn": lambda: ADGN(in_ch, hidden, out_ch, steps=gcn_layers),
-            "chebnet": lambda: ChebNet(in_ch, hidden, out_ch, K=n // 2 + 1, num_layers=1),
+            "gcn": lambda: GCN(in_ch, hidden, out_ch, num_layers=deep(n // 2)),
+            "adgn": lambda: ADGN(in_ch, hidden, out_ch, steps=deep(n // 2)),
+            "chebnet": lambda: ChebNet(in_ch, hidden, out_ch, K=k(n // 2 + 1), num_layers=deep(1)),
             "stable-chebnet": lambda: StableChebNet(
-                in_ch, hidden, out_ch, K=math.ceil(n / 4) + 1, steps=2, epsilon=0.3, act="tanh"
+                in_ch,
+                hidden,
+                out_ch,
+                K=k(math.ceil(n / 4) + 1),
+                steps=deep(2),
+                epsilon=0.3,
+                act="tanh",
             ),
         }
     raise ValueError(f"model_zoo: unknown task {task!r}")
