@@ -29,6 +29,10 @@ from ._metrics import ssim as ssim
 from ._norm import NormEstimate as NormEstimate
 from ._norm import estimate_operator_norm as estimate_operator_norm
 from ._norm import matrix_norm_bound as matrix_norm_bound
+from ._pretrained import LoadReport as LoadReport
+from ._pretrained import WeightsInfo as WeightsInfo
+from ._pretrained import inspect_weights as inspect_weights
+from ._pretrained import load_pretrained as load_pretrained
 from ._result import RESULT_SCHEMA_VERSION as RESULT_SCHEMA_VERSION
 from ._result import Result as Result
 from ._result import load_result as load_result
@@ -49,10 +53,12 @@ __all__ = [
     "Checkpoint",
     "Comparison",
     "InputError",
+    "LoadReport",
     "MissingExtraError",
     "NormEstimate",
     "Result",
     "SeedLike",
+    "WeightsInfo",
     "__version__",
     "adjoint_test",
     "as_generator",
@@ -66,7 +72,9 @@ __all__ = [
     "format_comparisons",
     "get_pyplot",
     "gradient_check",
+    "inspect_weights",
     "load_checkpoint",
+    "load_pretrained",
     "load_result",
     "matrix_norm_bound",
     "psnr",
