@@ -68,8 +68,8 @@ def test_cli_all_is_pinned() -> None:
         assert hasattr(sciml_core.cli, name), name
 
 
-def test_version_is_0_1_0() -> None:
-    assert sciml_core.__version__ == "0.1.0"
+def test_version_is_0_2_0() -> None:
+    assert sciml_core.__version__ == "0.2.0"
 
 
 def test_error_types_are_the_documented_builtins() -> None:
