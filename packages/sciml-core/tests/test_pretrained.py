@@ -419,6 +419,17 @@ def test_module_keeps_its_tensors_dtype_and_requires_grad(
     assert torch.equal(module[3].weight, trained[3].weight.double())
 
 
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_module_keeps_its_device_and_dtype(saved: Path, trained: torch.nn.Module) -> None:
+    module = net(1).cuda().half()
+    report = load_pretrained(module, saved, min_matched=1.0)
+    assert all(v.device.type == "cuda" for v in module.state_dict().values())
+    assert module[0].weight.dtype == torch.float16
+    assert torch.equal(module[0].weight.cpu(), trained[0].weight.detach().half())
+    assert ("0.weight", "float32", "float16") in report.cast
+
+
 def test_chunked_copy_reloads_released_pages_of_shared_storage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
