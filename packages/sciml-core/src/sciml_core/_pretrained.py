@@ -627,12 +627,16 @@ def _open_weights(torch: Any, path: Path, stack: contextlib.ExitStack) -> _Weigh
                 if dtype is None:  # a dtype this table does not name: read the tensor itself
                     dtype = handle.get_tensor(name).dtype
                 meta[name] = (tuple(int(s) for s in piece.get_shape()), dtype)
+        except MemoryError:
+            raise
         except Exception as err:
             raise _unreadable(path, _cause(err)) from None
 
         def get(name: str) -> Any:
             try:
                 return handle.get_tensor(name)
+            except MemoryError:
+                raise
             except Exception as err:
                 raise _unreadable(path, _cause(err)) from None
 
