@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import typing
 import warnings
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
@@ -32,7 +34,9 @@ from ._result import (
 )
 
 SeedLike = int | np.random.Generator | torch.Generator | None
-PENALTIES = ("one-sided", "two-sided", "none")
+Penalty = Literal["one-sided", "two-sided", "none"]
+"""Gradient penalty of the critic loss: one-sided (Lunz et al.), two-sided (WGAN-GP) or none."""
+PENALTIES: tuple[Penalty, ...] = typing.get_args(Penalty)
 
 
 def _count(value: object, name: str, *, minimum: int) -> int:
@@ -76,7 +80,7 @@ class AdversarialRegularizer:
     """
 
     def __init__(
-        self, critic: nn.Module, gradient_penalty: str = "one-sided", gp_weight: float = 20.0
+        self, critic: nn.Module, gradient_penalty: Penalty = "one-sided", gp_weight: float = 20.0
     ) -> None:
         if not isinstance(critic, nn.Module):
             raise InputError(f"critic: expected a torch.nn.Module, got {type(critic).__name__}")

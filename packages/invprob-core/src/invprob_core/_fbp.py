@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+import typing
+from typing import TYPE_CHECKING, Literal
 
 import torch
 
@@ -14,10 +15,12 @@ from ._operator import check_tensor
 if TYPE_CHECKING:
     from ._ray import RayTransform
 
-FILTERS = ("ram-lak", "shepp-logan", "cosine", "hann")
+Filter = Literal["ram-lak", "shepp-logan", "cosine", "hann"]
+"""FBP window: none (Ram-Lak), sinc (Shepp-Logan), cosine, Hann."""
+FILTERS: tuple[Filter, ...] = typing.get_args(Filter)
 
 
-def ramp_kernel(n_det: int, *, filter: str = "ram-lak", dtype=torch.float64, device=None):
+def ramp_kernel(n_det: int, *, filter: Filter = "ram-lak", dtype=torch.float64, device=None):
     r"""Frequency response of the windowed discrete ramp filter on a zero-padded grid.
 
     The spatial kernel is :math:`\tilde h_0 = 1/4`, :math:`\tilde h_k = -1/(\pi k)^2` for odd
@@ -65,7 +68,7 @@ def fbp(
     ray: RayTransform,
     y: torch.Tensor,
     *,
-    filter: str = "ram-lak",
+    filter: Filter = "ram-lak",
     mask: bool | None = None,
 ) -> torch.Tensor:
     r"""Filtered back-projection :math:`\mathrm{FBP}(y) = \frac{\pi}{N_\theta h^2} A^*(\tilde h *

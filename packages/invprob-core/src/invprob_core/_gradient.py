@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import torch
 
@@ -31,7 +32,9 @@ class Gradient(LinearOperator):
         [[[[2.0, 2.0], [0.0, 0.0]], [[1.0, 0.0], [1.0, 0.0]]]]
     """
 
-    def __init__(self, shape: Shape | None = None, boundary: str = "neumann") -> None:
+    def __init__(
+        self, shape: Shape | None = None, boundary: Literal["neumann"] = "neumann"
+    ) -> None:
         if boundary != "neumann":
             raise InputError(f"boundary: expected 'neumann', got {boundary!r}")
         super().__init__(shape, None if shape is None else (2, *shape))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 
 from sciml_core import InputError
@@ -35,7 +37,9 @@ class MaskedFourier(LinearOperator):
 
     complex_range = True
 
-    def __init__(self, mask: torch.Tensor, norm: str = "ortho", real_input: bool = True) -> None:
+    def __init__(
+        self, mask: torch.Tensor, norm: Literal["ortho"] = "ortho", real_input: bool = True
+    ) -> None:
         if isinstance(mask, torch.Tensor) and mask.dtype == torch.bool:
             mask = mask.to(torch.float64)
         check_tensor(mask, "mask")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import typing
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
@@ -284,7 +286,9 @@ def _fourier_apply(spec: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     return torch.fft.ifft2(spec * torch.fft.fft2(v)).real
 
 
-SOLVE_METHODS = ("auto", "cg", "dense", "fourier")
+SolveMethod = Literal["auto", "cg", "dense", "fourier"]
+"""How the PnP fixed point is solved: picked automatically, CG, dense Cholesky, Fourier."""
+SOLVE_METHODS: tuple[SolveMethod, ...] = typing.get_args(SolveMethod)
 _DENSE_MAX = 4096
 
 
@@ -308,7 +312,7 @@ def _cdtype(ref: torch.Tensor) -> torch.dtype:
     return torch.complex128 if ref.dtype == torch.float64 else torch.complex64
 
 
-def _pick(method: str, A: LinearOperator, shape: tuple[int, ...], ref: torch.Tensor) -> str:
+def _pick(method: SolveMethod, A: LinearOperator, shape: tuple[int, ...], ref: torch.Tensor) -> str:
     if method not in SOLVE_METHODS:
         raise InputError(f"method: expected one of {SOLVE_METHODS}, got {method!r}")
     circ = _circulant_symbol(A, shape[-2], shape[-1], ref) is not None
@@ -339,7 +343,7 @@ def pnp_fixed_point(
     denoiser: CirculantDenoiser,
     step: float | None = None,
     *,
-    method: str = "auto",
+    method: SolveMethod = "auto",
     max_iter: int = 2000,
     tol: float | None = None,
 ) -> SolverResult:
@@ -393,7 +397,7 @@ def r_minimizing_solution(
     y0: torch.Tensor,
     denoiser: CirculantDenoiser,
     *,
-    method: str = "auto",
+    method: SolveMethod = "auto",
     max_iter: int = 5000,
     tol: float | None = None,
     rcond: float = 1e-12,

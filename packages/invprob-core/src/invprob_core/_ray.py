@@ -5,16 +5,23 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+import typing
 import warnings
 from collections import OrderedDict
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
 
 from sciml_core import InputError, NormEstimate, atomic_path, matrix_norm_bound
 
+from ._fbp import Filter
 from ._operator import LinearOperator, Shape, check_tensor
+
+Projector = Literal["bilinear", "siddon"]
+"""How a ray is sampled: bilinear interpolation every ``h / spp`` or exact Siddon lengths."""
+PROJECTORS: tuple[Projector, ...] = typing.get_args(Projector)
 
 _DEFAULT_MAX_NNZ = 60_000_000
 _MEMORY_CACHE: OrderedDict[str, tuple[torch.Tensor, ...]] = OrderedDict()
@@ -358,7 +365,7 @@ class RayTransform(LinearOperator):
         angles: int | np.ndarray | torch.Tensor | list[float] = 180,
         n_det: int | None = None,
         spp: int = 2,
-        method: str = "bilinear",
+        method: Projector = "bilinear",
         circle: bool = True,
         cache_dir: str | Path | None = None,
         max_nnz: int = _DEFAULT_MAX_NNZ,
@@ -372,8 +379,8 @@ class RayTransform(LinearOperator):
             raise InputError(f"n_det: expected a positive integer, got {n_det!r}")
         if isinstance(spp, bool) or not isinstance(spp, int | np.integer) or spp < 1:
             raise InputError(f"spp: expected a positive integer, got {spp!r}")
-        if method not in ("bilinear", "siddon"):
-            raise InputError(f"method: expected 'bilinear' or 'siddon', got {method!r}")
+        if method not in PROJECTORS:
+            raise InputError(f"method: expected one of {PROJECTORS}, got {method!r}")
         theta = _angles(angles)
         super().__init__((int(n), int(n)), (len(theta), int(n_det)))
         self.n, self.n_det, self.spp, self.method, self.circle = (
@@ -526,7 +533,7 @@ class RayTransform(LinearOperator):
         return float(est.upper)
 
     def fbp(
-        self, y: torch.Tensor, filter: str = "ram-lak", *, mask: bool | None = None
+        self, y: torch.Tensor, filter: Filter = "ram-lak", *, mask: bool | None = None
     ) -> torch.Tensor:
         """Filtered back-projection, see :func:`invprob_core.fbp` (``mask=None``: zero the
         pixels outside the inscribed disc when ``circle=True``)."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import typing
+from typing import Literal
 
 import torch
 
@@ -19,7 +21,9 @@ from ._result import (
     conjugate_gradient,
 )
 
-METHODS = ("auto", "cg", "fourier")
+TikhonovMethod = Literal["auto", "cg", "fourier"]
+"""How Tikhonov is solved: Fourier when possible, CG on the normal equations, or Fourier."""
+METHODS: tuple[TikhonovMethod, ...] = typing.get_args(TikhonovMethod)
 
 
 def _fourier_ok(A: LinearOperator, L: LinearOperator | None) -> bool:
@@ -45,7 +49,7 @@ def tikhonov(
     y: torch.Tensor,
     alpha: float,
     L: LinearOperator | None = None,
-    method: str = "auto",
+    method: TikhonovMethod = "auto",
     *,
     max_iter: int = 1000,
     tol: float = 1e-10,
