@@ -91,6 +91,8 @@ class Blur(LinearOperator):
         1.0
     """
 
+    kernel: torch.Tensor  # (kh, kw) float64, a non-persistent buffer
+
     def __init__(
         self, kernel: torch.Tensor, boundary: Boundary = "circular", shape: Shape | None = None
     ) -> None:

@@ -20,7 +20,13 @@ Filter = Literal["ram-lak", "shepp-logan", "cosine", "hann"]
 FILTERS: tuple[Filter, ...] = typing.get_args(Filter)
 
 
-def ramp_kernel(n_det: int, *, filter: Filter = "ram-lak", dtype=torch.float64, device=None):
+def ramp_kernel(
+    n_det: int,
+    *,
+    filter: Filter = "ram-lak",
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str | None = None,
+) -> tuple[torch.Tensor, int]:
     r"""Frequency response of the windowed discrete ramp filter on a zero-padded grid.
 
     The spatial kernel is :math:`\tilde h_0 = 1/4`, :math:`\tilde h_k = -1/(\pi k)^2` for odd
@@ -31,7 +37,8 @@ def ramp_kernel(n_det: int, *, filter: Filter = "ram-lak", dtype=torch.float64, 
     :math:`\cos(\pi f)`, Hann :math:`(1 + \cos 2\pi f)/2`.
 
     Returns:
-        real tensor of length ``P // 2 + 1`` (an ``rfft`` grid) and ``P``.
+        ``(response, P)``: the real response of length ``P // 2 + 1`` (an ``rfft`` grid) and
+        the padded length ``P``.
     """
     if filter not in FILTERS:
         raise InputError(f"filter: expected one of {FILTERS}, got {filter!r}")
@@ -53,7 +60,7 @@ def ramp_kernel(n_det: int, *, filter: Filter = "ram-lak", dtype=torch.float64, 
     return resp.to(dtype=dtype, device=device), p
 
 
-def disc_mask(n: int, *, device=None) -> torch.Tensor:
+def disc_mask(n: int, *, device: torch.device | str | None = None) -> torch.Tensor:
     r"""Boolean ``(n, n)`` mask of the pixels whose centre lies in the closed unit disc.
 
     Pixel centres are :math:`-1 + h(i + 1/2)`, :math:`h = 2/n`, on both axes; a pixel is kept when

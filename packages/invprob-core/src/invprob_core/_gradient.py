@@ -59,6 +59,11 @@ class Gradient(LinearOperator):
         return out
 
     def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        r"""Negative divergence :math:`\nabla^* y = -\mathrm{div}\, y`.
+
+        Shapes:
+            y: ``(..., 2, H, W)`` -> ``(..., H, W)``.
+        """
         if isinstance(y, torch.Tensor) and (y.ndim < 3 or y.shape[-3] != 2):
             raise InputError(f"y: expected shape (..., 2, H, W), got {tuple(y.shape)}")
         return super().adjoint(y)

@@ -36,6 +36,7 @@ class MaskedFourier(LinearOperator):
     """
 
     complex_range = True
+    mask: torch.Tensor  # (H, W), a non-persistent buffer
 
     def __init__(
         self, mask: torch.Tensor, norm: Literal["ortho"] = "ortho", real_input: bool = True
@@ -67,6 +68,11 @@ class MaskedFourier(LinearOperator):
         return torch.fft.ifft2(self._m(y) * y, norm="ortho").real
 
     def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        r""":math:`A^* y = \mathrm{Re}\,\mathcal F^{-1}(m \odot y)`.
+
+        Shapes:
+            y: ``(..., H, W)`` complex -> ``(..., H, W)`` real.
+        """
         check_tensor(y, "y", allow_complex=True)
         return super().adjoint(y)
 

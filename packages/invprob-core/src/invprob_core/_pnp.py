@@ -6,7 +6,7 @@ import math
 import typing
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -76,6 +76,8 @@ class CirculantDenoiser(LinearOperator):
         >>> D(torch.ones(1, 4, 4)).mean().item()
         0.5
     """
+
+    spectrum: torch.Tensor  # (H, W) float64, symmetric, a non-persistent buffer
 
     def __init__(self, spectrum: torch.Tensor) -> None:
         check_tensor(spectrum, "spectrum")
@@ -312,7 +314,7 @@ def _cdtype(ref: torch.Tensor) -> torch.dtype:
     return torch.complex128 if ref.dtype == torch.float64 else torch.complex64
 
 
-def _pick(method: SolveMethod, A: LinearOperator, shape: tuple[int, ...], ref: torch.Tensor) -> str:
+def _pick(method: str, A: LinearOperator, shape: tuple[int, ...], ref: torch.Tensor) -> str:
     if method not in SOLVE_METHODS:
         raise InputError(f"method: expected one of {SOLVE_METHODS}, got {method!r}")
     circ = _circulant_symbol(A, shape[-2], shape[-1], ref) is not None
@@ -484,10 +486,10 @@ class LinearPnP:
     def _eta(self, y: torch.Tensor) -> float:
         return _step(self.A, y, self.step)
 
-    def reconstruct(self, y: torch.Tensor, tau: float, **kwargs: object) -> SolverResult:
-        return pnp_pgd(self.A, y, self.denoiser.filtered(tau), self._eta(y), **kwargs)  # type: ignore[arg-type]
+    def reconstruct(self, y: torch.Tensor, tau: float, **kwargs: Any) -> SolverResult:
+        return pnp_pgd(self.A, y, self.denoiser.filtered(tau), self._eta(y), **kwargs)
 
-    def fixed_point(self, y: torch.Tensor, tau: float, **kwargs: object) -> SolverResult:
+    def fixed_point(self, y: torch.Tensor, tau: float, **kwargs: Any) -> SolverResult:
         r"""Solve :math:`(A^*A + \tfrac\tau\eta(D^{-1} - I))x = A^*y` (see :func:`pnp_fixed_point`).
 
         In the ``"dense"`` case the Gram matrices are built once per ``LinearPnP`` and the
@@ -513,7 +515,7 @@ class LinearPnP:
             rhs = b.reshape(-1, math.prod(shape)).to(torch.float64).T
             x = torch.cholesky_solve(rhs, self._chol[key]).T.reshape(b.shape).to(y.dtype)
             return SolverResult(x, 1, True, {"residual": []})
-        return pnp_fixed_point(self.A, y, self.denoiser.filtered(tau), self._eta(y), **kwargs)  # type: ignore[arg-type]
+        return pnp_fixed_point(self.A, y, self.denoiser.filtered(tau), self._eta(y), **kwargs)
 
     def limit(self, y0: torch.Tensor) -> SolverResult:
         return r_minimizing_solution(self.A, y0, self.denoiser)

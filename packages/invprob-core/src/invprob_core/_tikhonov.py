@@ -37,7 +37,9 @@ def _fourier_ok(A: LinearOperator, L: LinearOperator | None) -> bool:
     return circ(A) and circ(L) and not isinstance(A, type(None))
 
 
-def _multiplier(op: LinearOperator | None, shape: tuple[int, int], ref: torch.Tensor):
+def _multiplier(
+    op: LinearOperator | None, shape: tuple[int, int], ref: torch.Tensor
+) -> torch.Tensor | None:
     if op is None or isinstance(op, Identity):
         return None
     assert isinstance(op, Blur)

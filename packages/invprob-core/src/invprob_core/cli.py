@@ -16,6 +16,7 @@ from sciml_core.cli import App, check_output
 from .__about__ import __version__
 from ._downsample import KERNELS
 from ._fbp import FILTERS
+from ._operator import LinearOperator
 from ._padding import BOUNDARIES
 from ._ray import PROJECTORS
 
@@ -62,7 +63,7 @@ def _kernel(spec: str) -> torch.Tensor:
     raise InputError(f"--kernel: expected gaussian:SIGMA, box:SIZE or FILE.npy, got {spec!r}")
 
 
-def build_operator(args: argparse.Namespace, data_shape: tuple[int, ...]):
+def build_operator(args: argparse.Namespace, data_shape: tuple[int, ...]) -> LinearOperator:
     """The operator named by the flags, checked against the data's trailing shape."""
     from ._blur import Blur
     from ._downsample import Downsample
@@ -234,7 +235,7 @@ p.add_argument("--key", default=None, help="array name inside an .npz")
 app.add_output_argument(p)
 
 
-def _zoo(n: int) -> dict[str, object]:
+def _zoo(n: int) -> dict[str, LinearOperator]:
     from ._blur import Blur, gaussian_kernel
     from ._downsample import Downsample
     from ._gradient import Gradient
@@ -245,7 +246,7 @@ def _zoo(n: int) -> dict[str, object]:
 
     mask = random_pixel_mask((n, n), 0.5, seed=0)[0].double()
     ray = RayTransform(n, angles=max(4, n // 2))
-    ops: dict[str, object] = {
+    ops: dict[str, LinearOperator] = {
         "identity": Identity((n, n)),
         "mask": Mask(mask),
         "mri": MaskedFourier(mask),
@@ -271,15 +272,17 @@ def run_adjoint_test(args: argparse.Namespace) -> int:
     failed = 0
     print(f"{'operator':<22} {'mismatch':>10}  (bound {bound:g}, {args.dtype})")
     for name, op in _zoo(args.size).items():
-        x = torch.randn(2, *op.in_shape, generator=gen, dtype=torch.float64).to(dtype)  # type: ignore[attr-defined]
-        yshape = (2, *op.out_shape)  # type: ignore[attr-defined]
+        if op.in_shape is None or op.out_shape is None:
+            raise ValueError(f"{name}: the zoo holds operators of fixed shapes only")
+        x = torch.randn(2, *op.in_shape, generator=gen, dtype=torch.float64).to(dtype)
+        yshape = (2, *op.out_shape)
         y = torch.randn(yshape, generator=gen, dtype=torch.float64)
-        if op.complex_range:  # type: ignore[attr-defined]
+        if op.complex_range:
             y = torch.complex(y, torch.randn(yshape, generator=gen, dtype=torch.float64))
             y = y.to(torch.complex64 if dtype == torch.float32 else torch.complex128)
         else:
             y = y.to(dtype)
-        err = adjoint_test(op, op.adjoint, x, y)  # type: ignore[attr-defined]
+        err = adjoint_test(op, op.adjoint, x, y)
         ok = err <= bound
         failed += not ok
         print(f"{name:<22} {err:10.2e}  {'ok' if ok else 'FAIL'}")
