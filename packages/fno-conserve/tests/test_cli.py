@@ -12,7 +12,8 @@ from fno_conserve import (
     QuadraticConstraint,
     load_trained,
 )
-from fno_conserve import _reproduce as rep
+from fno_conserve._experiments import reproduce
+from fno_conserve._experiments.config import CaseConfig, Config
 from fno_conserve.cli import main
 from sciml_core import InputError, save_checkpoint, validate_result
 
@@ -104,60 +105,37 @@ def test_checkpoint_of_another_version_is_refused(tmp_path):
         load_trained(path)
 
 
-def test_reproduce_writes_a_valid_result_with_honest_claims(tmp_path, monkeypatch):
-    tiny = {
-        "burgers": {
-            "n": 32,
-            "train": 24,
-            "val": 8,
-            "test": 8,
-            "width": 8,
-            "modes": 4,
-            "epochs": 1,
-            "lr": 3e-3,
-            "seeds": 2,
-            "rollout": 2,
-            "penalty": [0.1, 1.0],
-        },
-        "nls": {
-            "n": 64,
-            "train": 16,
-            "test": 8,
-            "width": 8,
-            "modes": 4,
-            "epochs": 1,
-            "lr": 3e-3,
-            "seeds": 1,
-            "rollout": 2,
-        },
-        "ns": {
-            "n": 16,
-            "train": 8,
-            "test": 4,
-            "width": 8,
-            "modes": 4,
-            "epochs": 1,
-            "lr": 3e-3,
-            "seeds": 1,
-            "rollout": 2,
-        },
-    }
-    monkeypatch.setattr(rep, "settings", lambda quick: tiny)
+TINY = Config(
+    burgers=CaseConfig(
+        n=32,
+        train=24,
+        val=8,
+        test=8,
+        width=8,
+        modes=4,
+        epochs=1,
+        lr=3e-3,
+        seeds=2,
+        rollout=2,
+        penalty=(0.1, 1.0),
+    ),
+    nls=CaseConfig(n=64, train=16, test=8, width=8, modes=4, epochs=1, lr=3e-3, seeds=1, rollout=2),
+    ns=CaseConfig(n=16, train=8, test=4, width=8, modes=4, epochs=1, lr=3e-3, seeds=1, rollout=2),
+    pde_params={
+        "burgers": {"t_final": 0.1},
+        "nls": {"t_final": 0.1},
+        "navier-stokes": {"t_final": 0.1},
+    },
+)
+
+
+def test_reproduce_writes_a_valid_result_with_honest_claims(tmp_path):
     torch.set_num_threads(2)
     try:
         with pytest.raises(InputError, match="threads"):
-            rep.reproduce(tmp_path, threads=0)
-        path = rep.reproduce(
-            tmp_path,
-            quick=True,
-            seed=0,
-            device="cpu",
-            show_progress=False,
-            dt_override={
-                "burgers": {"t_final": 0.1},
-                "nls": {"t_final": 0.1},
-                "navier-stokes": {"t_final": 0.1},
-            },
+            reproduce(tmp_path, threads=0)
+        path = reproduce(
+            tmp_path, quick=True, seed=0, device="cpu", show_progress=False, config=TINY
         )
         assert torch.get_num_threads() == 2  # the caller's setting is restored
     finally:

@@ -1,4 +1,8 @@
-"""The ``fno-conserve`` command line: generate-data, train, reproduce, bench."""
+"""The ``fno-conserve`` command line: generate-data, train, reproduce, bench.
+
+``reproduce`` and ``bench`` import :mod:`fno_conserve._experiments` inside their command
+functions only, so ``import fno_conserve.cli`` never loads the experiments.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from ._train import LAWS, TRAIN_DIRECTIONS, VARIANTS
 
 Case = Literal["burgers-mass", "nls-norm", "ns-mean", "all"]
 CASES: tuple[Case, ...] = get_args(Case)
-"""``reproduce --case``: one case of the reproduction or all."""
+"""``reproduce --case``: one registered study (``_experiments.registry.STUDIES``) or all."""
 
 Peer = Literal["neuraloperator"]
 PEERS: tuple[Peer, ...] = get_args(Peer)
@@ -148,7 +152,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_reproduce(args: argparse.Namespace) -> int:
-    from ._reproduce import reproduce
+    from ._experiments import reproduce
 
     start = time.perf_counter()
     path = reproduce(
@@ -156,7 +160,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
         quick=args.quick,
         seed=args.seed,
         device=args.device,
-        case=args.case,
+        studies=None if args.case == "all" else [args.case],
         show_progress=not args.quiet,
         threads=args.threads,
     )
@@ -165,7 +169,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from ._bench import bench
+    from ._experiments import bench
 
     bench(
         args.out,
