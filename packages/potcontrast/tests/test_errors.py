@@ -104,18 +104,32 @@ def test_errors_name_the_problem(call, pattern):
         call()
 
 
-def test_nan_errors_name_band_and_class():
+def _stack_with_nan():
     img = np.stack([IMG, IMG], -1).astype(np.float64)
     img[0, 3, 1] = np.nan  # a labelled pixel of class 1 in band 1
+    return img
+
+
+def test_nan_sample_error_names_band_and_class():
     with pytest.raises(InputError, match=r"NaN.*class 1 in band 1.*nan_policy='omit'"):
-        potcontrast.npc(img, LABELS, range=(0, 60))
+        potcontrast.npc(_stack_with_nan(), LABELS, range=(0, 60))
+
+
+def test_nan_in_the_band_makes_range_none_an_error_naming_the_band():
     with pytest.raises(InputError, match=r"range=None: band 1 .*NaN"):
-        potcontrast.npc(img, LABELS)
+        potcontrast.npc(_stack_with_nan(), LABELS)
+
+
+def test_nan_omit_leaves_the_nan_sample_out_with_a_warning():
     with pytest.warns(RuntimeWarning, match="nan_policy='omit'"):
-        value = potcontrast.npc(img, LABELS, range=(0, 60), nan_policy="omit", bins=4)
+        value = potcontrast.npc(_stack_with_nan(), LABELS, range=(0, 60), nan_policy="omit", bins=4)
     assert value[1] == potcontrast.npc_from_samples(
         [np.delete(IMG[LABELS == 1], 3), IMG[LABELS == 2]], bins=4, range=(0, 60)
     )
+
+
+def test_inf_in_the_band_makes_range_none_an_error_naming_the_band():
+    img = _stack_with_nan()
     img[0, 0, 0] = np.inf
     with pytest.raises(InputError, match=r"range=None: band 0 .*inf"):
         potcontrast.npc(img, LABELS, nan_policy="omit")

@@ -31,6 +31,11 @@ PUBLIC = {
     "load_result",
     "matrix_norm_bound",
     "psnr",
+    "read_archive",
+    "read_array",
+    "read_image",
+    "read_torch_file",
+    "read_user_file",
     "relative_l2",
     "require_extra",
     "resolve_device",
@@ -45,7 +50,7 @@ PUBLIC = {
     "validate_result",
 }
 
-CLI_PUBLIC = {"COMMON_FLAGS", "App", "check_output", "is_quiet", "progress", "set_quiet"}
+CLI_PUBLIC = {"COMMON_FLAGS", "App", "check_output", "is_quiet", "progress", "set_quiet", "wrote"}
 
 
 def test_all_is_pinned() -> None:

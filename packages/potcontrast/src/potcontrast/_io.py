@@ -9,15 +9,20 @@ comes back as ``uint16`` with its values. ``.npy``/``.npz`` need no extra; PNG a
 from __future__ import annotations
 
 import os
+import typing
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from sciml_core import InputError, require_extra
 
-__all__ = ["read_image", "read_labels", "read_masks"]
+__all__ = ["GRAY_MODES", "GrayMode", "read_image", "read_labels", "read_masks"]
+
+GrayMode = Literal["pil"]
+"""``"pil"``: Pillow's 8-bit luma conversion (``convert('L')``), as the reference scripts load."""
+GRAY_MODES: tuple[GrayMode, ...] = typing.get_args(GrayMode)
 
 _TIFF = {".tif", ".tiff"}
 _NUMPY = {".npy", ".npz"}
@@ -61,7 +66,7 @@ def _read_tiff(p: Path) -> np.ndarray:
     return np.asarray(arr)
 
 
-def _read_pil(p: Path, gray: str | None) -> np.ndarray:
+def _read_pil(p: Path, gray: GrayMode | None) -> np.ndarray:
     pil = require_extra("PIL.Image", extra="io", package="potcontrast")
     try:
         with pil.open(p) as im:
@@ -92,7 +97,7 @@ def _read_pil(p: Path, gray: str | None) -> np.ndarray:
     return arr
 
 
-def read_image(path: str | os.PathLike[str], *, gray: str | None = None) -> np.ndarray:
+def read_image(path: str | os.PathLike[str], *, gray: GrayMode | None = None) -> np.ndarray:
     """Read an image or a stack, keeping its dtype and values.
 
     Args:
@@ -109,8 +114,8 @@ def read_image(path: str | os.PathLike[str], *, gray: str | None = None) -> np.n
         MissingExtraError: PNG/TIFF without the ``[io]`` extra.
     """
     p = _path(path, "image")
-    if gray not in (None, "pil"):
-        raise InputError(f"gray must be None or 'pil'; got {gray!r}")
+    if gray is not None and gray not in GRAY_MODES:
+        raise InputError(f"gray must be None or one of {GRAY_MODES}; got {gray!r}")
     ext = p.suffix.lower()
     if ext in _NUMPY:
         arr = _read_numpy(p)

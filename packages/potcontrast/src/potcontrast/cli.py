@@ -7,10 +7,11 @@ import csv
 import io
 import json
 import sys
+import typing
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -18,12 +19,26 @@ from sciml_core import InputError, atomic_write_bytes, atomic_write_text, requir
 from sciml_core.cli import App
 
 from .__about__ import __version__
-from ._io import read_image, read_labels, read_masks
+from ._io import GRAY_MODES, GrayMode, read_image, read_labels, read_masks
 from ._measures import auc, bhattacharyya, fisher_ratio, jeffries_matusita, ks_statistic
-from ._npc import _bin_image, _result, _warn_sparse
-from ._stats import _null_values
+from ._npc import result_from_binned
+from ._samples import NAN_POLICIES, OUT_OF_RANGE_POLICIES, bin_image
+from ._sparsity import warn_if_sparse
+from ._stats import null_values
 
-__all__ = ["app", "main"]
+__all__ = ["CLASS_MAP_SUFFIXES", "MEASURES", "NULL_METHODS", "Measure", "NullMethod", "app", "main"]
+
+Measure = Literal["fisher", "bhattacharyya", "jm", "ks", "auc"]
+"""Companion measures ``--measures`` adds as columns (``ks``, ``auc``: two classes only)."""
+MEASURES: tuple[Measure, ...] = typing.get_args(Measure)
+
+NullMethod = Literal["permutation"]
+"""How ``--null`` builds the null distribution of NPC."""
+NULL_METHODS: tuple[NullMethod, ...] = typing.get_args(NullMethod)
+
+ClassMapSuffix = Literal[".npy", ".png"]
+"""``--class-map`` formats: exact labels (``.npy``) or a grey viewing image (``.png``)."""
+CLASS_MAP_SUFFIXES: tuple[ClassMapSuffix, ...] = typing.get_args(ClassMapSuffix)
 
 app = App(
     "potcontrast",
@@ -54,7 +69,7 @@ def _parse_bins(text: str) -> int | str:
         raise InputError(f"--bins must be a positive integer or 'unique'; got {text!r}") from None
 
 
-def _load_stack(paths: Sequence[str], gray: str | None) -> np.ndarray:
+def _load_stack(paths: Sequence[str], gray: GrayMode | None) -> np.ndarray:
     arrays = [read_image(p, gray=gray) for p in paths]
     if len(arrays) == 1:
         return arrays[0]
@@ -69,7 +84,7 @@ def _load_stack(paths: Sequence[str], gray: str | None) -> np.ndarray:
     return np.stack(arrays, axis=-1)
 
 
-_MEASURES = {
+_MEASURES: dict[Measure, Callable[..., float | np.ndarray]] = {
     "fisher": fisher_ratio,
     "bhattacharyya": bhattacharyya,
     "jm": jeffries_matusita,
@@ -78,14 +93,14 @@ _MEASURES = {
 }
 
 
-def _measure_names(text: str | None) -> list[str]:
+def _measure_names(text: str | None) -> list[Measure]:
     if not text:
         return []
     names = [n.strip() for n in text.split(",") if n.strip() and n.strip() not in ("npc", "pc")]
-    unknown = [n for n in names if n not in _MEASURES]
+    unknown = [n for n in names if n not in MEASURES]
     if unknown:
-        raise InputError(f"--measures: unknown {unknown}; choose from npc,pc,{','.join(_MEASURES)}")
-    return names
+        raise InputError(f"--measures: unknown {unknown}; choose from npc,pc,{','.join(MEASURES)}")
+    return [typing.cast(Measure, n) for n in names]
 
 
 def _measures(
@@ -119,8 +134,10 @@ def _check_class_map(path: Path | None, image: np.ndarray, overwrite: bool) -> N
     if path is None:
         return
     suffix = path.suffix.lower()
-    if suffix not in (".npy", ".png"):
-        raise InputError(f"--class-map must end in .npy or .png; got {str(path)!r}")
+    if suffix not in CLASS_MAP_SUFFIXES:
+        raise InputError(
+            f"--class-map must end in {' or '.join(CLASS_MAP_SUFFIXES)}; got {str(path)!r}"
+        )
     if suffix == ".png" and image.ndim != 2:
         raise InputError(
             f"--class-map .png shows one band, but the image has shape {image.shape}; use .npy "
@@ -192,12 +209,12 @@ def _run_npc(args: argparse.Namespace) -> int:
         out_of_range=args.out_of_range,
         nan_policy=args.nan,
     )
-    binned = _bin_image(image, classes, **kwargs)
-    _warn_sparse(binned, stacklevel=2)
-    res = _result(binned)
+    binned = bin_image(image, classes, **kwargs)
+    warn_if_sparse(binned.counts, stacklevel=2)
+    res = result_from_binned(binned)
     null = None
     if args.null == "permutation":
-        null = _null_values(binned, args.n_perm, args.seed)
+        null = null_values(binned, args.n_perm, args.seed)
     columns, rows = _rows(res, null)
     p_values = [r[-1] for r in rows] if null is not None else []
     extra = _measures(args.measures, image, classes, kwargs)
@@ -242,7 +259,7 @@ def _run_npc(args: argparse.Namespace) -> int:
 
 def run_reproduce(args: argparse.Namespace) -> int:
     """``potcontrast reproduce``."""
-    from ._reproduce import reproduce
+    from ._experiments import reproduce
 
     if args.device not in ("auto", "cpu"):
         raise InputError(
@@ -255,7 +272,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
 
 def run_bench(args: argparse.Namespace) -> int:
     """``potcontrast bench``."""
-    from ._bench import bench
+    from ._experiments import bench
 
     if args.device not in ("auto", "cpu"):
         raise InputError(
@@ -281,15 +298,15 @@ _p.add_argument(
     "--band-axis", type=int, default=None, help="band axis of a 3-D stack (default last)"
 )
 _p.add_argument(
-    "--gray", choices=("pil",), default=None, help="Pillow 8-bit luma, as the reference"
+    "--gray", choices=GRAY_MODES, default=None, help="Pillow 8-bit luma, as the reference"
 )
-_p.add_argument("--out-of-range", choices=("raise", "drop", "clip"), default="raise")
-_p.add_argument("--nan", choices=("raise", "omit"), default="raise")
+_p.add_argument("--out-of-range", choices=OUT_OF_RANGE_POLICIES, default="raise")
+_p.add_argument("--nan", choices=NAN_POLICIES, default="raise")
 _p.add_argument("--pairwise", action="store_true", help="also print the K x K pairwise NPC")
 _p.add_argument(
-    "--measures", default=None, help="extra columns: fisher,bhattacharyya,jm,ks,auc (ks/auc: K=2)"
+    "--measures", default=None, help=f"extra columns: {','.join(MEASURES)} (ks/auc: K=2)"
 )
-_p.add_argument("--null", choices=("permutation",), default=None, help="permutation null")
+_p.add_argument("--null", choices=NULL_METHODS, default=None, help="permutation null")
 _p.add_argument("--n-perm", type=int, default=200, help="permutations for --null (default 200)")
 _p.add_argument("--class-map", type=Path, default=None, help="write the class map (.npy or .png)")
 _p.add_argument("--json", action="store_true", help="print the full result as JSON")

@@ -29,6 +29,11 @@ from ._metrics import ssim as ssim
 from ._norm import NormEstimate as NormEstimate
 from ._norm import estimate_operator_norm as estimate_operator_norm
 from ._norm import matrix_norm_bound as matrix_norm_bound
+from ._readers import read_archive as read_archive
+from ._readers import read_array as read_array
+from ._readers import read_image as read_image
+from ._readers import read_torch_file as read_torch_file
+from ._readers import read_user_file as read_user_file
 from ._result import RESULT_SCHEMA_VERSION as RESULT_SCHEMA_VERSION
 from ._result import Result as Result
 from ._result import load_result as load_result
@@ -70,6 +75,11 @@ __all__ = [
     "load_result",
     "matrix_norm_bound",
     "psnr",
+    "read_archive",
+    "read_array",
+    "read_image",
+    "read_torch_file",
+    "read_user_file",
     "relative_l2",
     "require_extra",
     "resolve_device",

@@ -1,10 +1,7 @@
 """``potcontrast bench``: ours against the authors' per-band workflow, same inputs, same process.
 
-The peer is :mod:`potcontrast._reference`, the reference scripts' computation re-derived without
-file I/O: per band, ``K`` boolean-mask gathers of the whole band, one ``np.histogram`` per class,
-a Python loop over bins, and (``+map``) the whole-band ``np.digitize`` class map. It gets each
-band as a contiguous 2-D array (as Pillow would hand it over) and the masks as bool arrays; file
-I/O and the reference's PNG rescale are left out of its time. Ours gets the ``(B, H, W)`` stack.
+The peer is the authors' per-band workflow, re-derived (:mod:`.workloads`); ours gets the
+``(B, H, W)`` stack. File I/O is left out on both sides.
 
 Rows report ``speedup = t_peer / t_ours`` (median of alternating repeats, sciml_core
 ``compare_timing``), the thread count and load average, and the agreement ``max |ΔNPC|``.
@@ -16,7 +13,6 @@ import os
 import platform
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,63 +20,12 @@ import numpy as np
 
 from sciml_core import Comparison, Result, compare_timing, format_comparisons
 
-from .__about__ import __version__
-from ._npc import analyze, npc, npc_from_samples
-from ._reference import reference_class_map, reference_npc
-from ._sparsity import SparseBinsWarning
+from ..__about__ import __version__
+from .._npc import npc, npc_from_samples
+from .._sparsity import SparseBinsWarning
+from .workloads import BenchCase, make_stack, ours_end_to_end, reference_workflow
 
-__all__ = ["BenchCase", "bench", "make_stack"]
-
-
-@dataclass(frozen=True)
-class BenchCase:
-    """One benchmark input: ``bands`` x ``size`` x ``size`` 12-bit stack, ``k`` classes."""
-
-    size: int
-    bands: int
-    k: int
-    bins: int = 256
-    per_class: int = 3000
-    group: str = ""
-
-    @property
-    def label(self) -> str:
-        return f"{self.bands}x{self.size}^2 K={self.k} M={self.bins}"
-
-
-def make_stack(case: BenchCase, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A ``(B, H, W)`` uint16 12-bit stack and ``(K, H, W)`` disjoint masks of ``per_class`` pixels.
-
-    Labelled pixels of class ``k`` are brightened by ``k · 400`` grey levels so that NPC is
-    neither 0 nor 1.
-    """
-    rng = np.random.default_rng(seed)
-    n = case.size * case.size
-    img = rng.integers(0, 2048, (case.bands, case.size, case.size), dtype=np.uint16)
-    chosen = rng.choice(n, case.k * case.per_class, replace=False).reshape(case.k, -1)
-    masks = np.zeros((case.k, n), dtype=bool)
-    flat = img.reshape(case.bands, n)
-    for k in range(case.k):
-        masks[k, chosen[k]] = True
-        flat[:, chosen[k]] += np.uint16(400 * k)
-    return img, masks.reshape(case.k, case.size, case.size)
-
-
-def _peer(img: np.ndarray, masks: list[np.ndarray], bins: int, with_map: bool) -> list[float]:
-    values = []
-    for b in range(img.shape[0]):
-        band = img[b]
-        out = reference_npc(band, masks, bins, (0, 4096))
-        if with_map:
-            reference_class_map(band, out)
-        values.append(out.npc)
-    return values
-
-
-def _ours_end_to_end(img: np.ndarray, masks: np.ndarray, bins: int) -> np.ndarray:
-    res = analyze(img, masks, bins=bins, range=(0, 4096), band_axis=0)
-    res.class_map(img, band_axis=0)
-    return res.npc
+__all__ = ["bench", "cases"]
 
 
 def _time(ours: Any, peer: Any, label: str, repeats: int) -> Comparison:
@@ -99,15 +44,15 @@ def _run_case(
         labels[masks[k]] = k + 1
     samples = [img[:, m].T for m in masks]
     coords = [np.argwhere(m) for m in masks]
-    ref = np.array(_peer(img, mask_list, case.bins, with_map=False))
+    ref = np.array(reference_workflow(img, mask_list, case.bins, with_map=False))
     kw: dict[str, Any] = dict(bins=case.bins, range=(0, 4096))
     rows = []
-    diff = float(np.max(np.abs(_ours_end_to_end(img, masks, case.bins) - ref)))
+    diff = float(np.max(np.abs(ours_end_to_end(img, masks, case.bins) - ref)))
     rows.append(
         (
             _time(
-                lambda: _ours_end_to_end(img, masks, case.bins),
-                lambda: _peer(img, mask_list, case.bins, with_map=True),
+                lambda: ours_end_to_end(img, masks, case.bins),
+                lambda: reference_workflow(img, mask_list, case.bins, with_map=True),
                 f"{case.group}+map end to end, masks: {case.label}",
                 repeats,
             ),
@@ -126,7 +71,7 @@ def _run_case(
                 (
                     _time(
                         ours,
-                        lambda: _peer(img, mask_list, case.bins, with_map=False),
+                        lambda: reference_workflow(img, mask_list, case.bins, with_map=False),
                         f"{case.group}core, {name}: {case.label}",
                         repeats,
                     ),
@@ -136,7 +81,7 @@ def _run_case(
     return rows
 
 
-def _cases(quick: bool, extended: bool) -> list[tuple[BenchCase, bool]]:
+def cases(quick: bool, extended: bool) -> list[tuple[BenchCase, bool]]:
     """``(case, time every input form)``: quick 1024² stacks; default the issue's headline and
     growth with size, bands and classes; extended adds bins and a 64-band stack."""
     if quick:
@@ -144,14 +89,14 @@ def _cases(quick: bool, extended: bool) -> list[tuple[BenchCase, bool]]:
             (BenchCase(1024, 16, 3, group="quick "), True),
             (BenchCase(1024, 1, 3, group="quick "), True),
         ]
-    cases = [(BenchCase(2000, 16, 3, group="headline "), True)]
-    cases += [(BenchCase(s, 4, 3, group="size "), s == 2048) for s in (512, 1024, 2048)]
-    cases += [(BenchCase(1024, b, 3, group="bands "), False) for b in (1, 4, 16)]
-    cases += [(BenchCase(1024, 4, k, group="classes "), False) for k in (2, 3, 5)]
+    grid = [(BenchCase(2000, 16, 3, group="headline "), True)]
+    grid += [(BenchCase(s, 4, 3, group="size "), s == 2048) for s in (512, 1024, 2048)]
+    grid += [(BenchCase(1024, b, 3, group="bands "), False) for b in (1, 4, 16)]
+    grid += [(BenchCase(1024, 4, k, group="classes "), False) for k in (2, 3, 5)]
     if extended:
-        cases += [(BenchCase(1024, 4, 5, bins=m, group="bins "), False) for m in (4096, 65536)]
-        cases += [(BenchCase(1024, 64, 3, group="bands "), False)]
-    return cases
+        grid += [(BenchCase(1024, 4, 5, bins=m, group="bins "), False) for m in (4096, 65536)]
+        grid += [(BenchCase(1024, 64, 3, group="bands "), False)]
+    return grid
 
 
 def bench(
@@ -175,7 +120,7 @@ def bench(
     with warnings.catch_warnings():
         # K = 2 rows use 256 bins for 3000 samples: the bias floor is irrelevant to timing
         warnings.simplefilter("ignore", SparseBinsWarning)
-        for case, forms in _cases(quick, extended):
+        for case, forms in cases(quick, extended):
             rows.extend(_run_case(case, seed, repeats, forms))
     print(
         f"potcontrast {__version__} bench on {platform.processor() or platform.machine()}, "

@@ -15,42 +15,28 @@ import os
 import resource
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
 import torch
 
 from sciml_core import Comparison, InputError, compare_timing, require_extra, resolve_device
 
-from ._cheb_conv import ChebConv
-from ._laplacian import ScaledLaplacian
+from .._cheb_conv import ChebConv
+from .._datasets import GRAPH_FAMILIES, GraphFamily, er_edge_index, family_edge_index
+from .._laplacian import ScaledLaplacian
 
-__all__ = ["bench", "bench_end_to_end", "bench_memory", "er_graph"]
-
-
-def er_graph(n: int, avg_degree: float, seed: int) -> torch.Tensor:
-    """Undirected Erdős–Rényi edge index with about ``avg_degree`` neighbours per node, O(E)."""
-    rng = np.random.default_rng(seed)
-    m = int(n * avg_degree / 2)
-    src = rng.integers(0, n, m)
-    dst = rng.integers(0, n, m)
-    keep = src != dst
-    key = np.unique(np.minimum(src[keep], dst[keep]) * n + np.maximum(src[keep], dst[keep]))
-    e = torch.tensor(np.vstack([key // n, key % n]), dtype=torch.long)
-    return torch.cat([e, e.flip(0)], dim=1)
+__all__ = ["bench", "bench_end_to_end", "bench_memory"]
 
 
-def ring_graph(n: int) -> torch.Tensor:
-    i = torch.arange(n)
-    e = torch.stack([i, (i + 1) % n])
-    return torch.cat([e, e.flip(0)], dim=1)
+def _fwd_bwd(
+    module: Callable[..., torch.Tensor], graph: Any, x: torch.Tensor, probe: torch.Tensor
+) -> Callable[[], None]:
+    """One forward + backward of ``module(x, graph)`` (``x.grad`` reset each time)."""
 
-
-def _fwd_bwd(fn: Any, x: torch.Tensor, probe: torch.Tensor) -> Any:
     def run() -> None:
         x.grad = None
-        (fn(x) * probe).sum().backward()
+        (module(x, graph) * probe).sum().backward()
 
     return run
 
@@ -63,7 +49,7 @@ def bench(
     Ks: Sequence[int] | None = None,
     nodes: Sequence[int] | None = None,
     features: Sequence[int] | None = None,
-    graph: str = "er",
+    graph: GraphFamily = "er",
     repeats: int | None = None,
     cold: bool = True,
 ) -> list[Comparison]:
@@ -77,8 +63,8 @@ def bench(
         largest output difference to PyG.
     """
     pyg_nn = require_extra("torch_geometric.nn", extra="pyg", package="chebnet-stable")
-    if graph not in ("er", "ring"):
-        raise InputError(f"graph: expected 'er' or 'ring', got {graph!r}")
+    if graph not in GRAPH_FAMILIES:
+        raise InputError(f"graph: expected one of {GRAPH_FAMILIES}, got {graph!r}")
     dev = resolve_device(device)
     Ks = list(Ks) if Ks is not None else ([2, 8, 32] if quick else [2, 4, 8, 16, 32, 64, 128])
     nodes = list(nodes) if nodes is not None else ([10_000] if quick else [1_000, 10_000])
@@ -87,7 +73,7 @@ def bench(
     rows: list[Comparison] = []
     gen = torch.Generator().manual_seed(seed)
     for n in nodes:
-        ei = (er_graph(n, 8, seed) if graph == "er" else ring_graph(n)).to(dev)
+        ei = family_edge_index(graph, n, seed=seed).to(dev)
         lap = ScaledLaplacian.from_graph((ei, None, n), device=dev)
         for f in features:
             x = torch.randn(n, f, generator=gen).to(dev).requires_grad_(True)
@@ -100,10 +86,10 @@ def bench(
                 with torch.no_grad():
                     diff = float((ours(x, lap) - peer(x, ei)).abs().max())
                 tag = f"{graph} N={n} F={f} K={K}"
-                peer_fn = _fwd_bwd(lambda z, p=peer, e=ei: p(z, e), x, probe)
+                peer_fn = _fwd_bwd(peer, ei, x, probe)
                 rows.append(
                     compare_timing(
-                        _fwd_bwd(lambda z, o=ours, g=lap: o(z, g), x, probe),
+                        _fwd_bwd(ours, lap, x, probe),
                         peer_fn,
                         repeats=repeats,
                         warmup=2,
@@ -115,7 +101,7 @@ def bench(
                 lean.load_state_dict(ours.state_dict())
                 rows.append(
                     compare_timing(
-                        _fwd_bwd(lambda z, o=lean, g=lap: o(z, g), x, probe),
+                        _fwd_bwd(lean, lap, x, probe),
                         peer_fn,
                         repeats=repeats,
                         warmup=2,
@@ -126,7 +112,7 @@ def bench(
                 if cold:
                     rows.append(
                         compare_timing(
-                            _fwd_bwd(lambda z, o=ours, g=(ei, None, n): o(z, g), x, probe),
+                            _fwd_bwd(ours, (ei, None, n), x, probe),
                             peer_fn,
                             repeats=repeats,
                             warmup=2,
@@ -172,9 +158,9 @@ def bench_end_to_end(*, quick: bool, seed: int, repeats: int | None = None) -> C
     """One training step (forward + backward) of a Stable-ChebNet stack on a GraphProp batch:
     ours (cached Laplacian) against the PyG-based official layer, ``speedup = t_PyG / t_ours``."""
     pyg_nn = require_extra("torch_geometric.nn", extra="pyg", package="chebnet-stable")
-    from ._datasets import make_graphprop
-    from ._graph import collate
-    from ._stable_conv import StableChebConv
+    from .._datasets import make_graphprop
+    from .._graph import collate
+    from .._stable_conv import StableChebConv
 
     d, K, steps, eps, gamma = 40, 4, 5, 0.7, 0.01
     batch = collate(make_graphprop(64 if quick else 256, task="sssp", seed=seed))
@@ -211,7 +197,7 @@ def bench_end_to_end(*, quick: bool, seed: int, repeats: int | None = None) -> C
 def _memory_cell(n: int, f: int, K: int, lean: bool, seed: int) -> dict[str, float]:
     """Peak RSS growth (MiB) of one forward + backward, measured in this (fresh) process."""
     torch.set_num_threads(1)
-    ei = er_graph(n, 8, seed)
+    ei = er_edge_index(n, 8, seed)
     lap = ScaledLaplacian.from_graph((ei, None, n))
     conv = ChebConv(f, f, K, memory_efficient=lean)
     x = torch.randn(n, f, requires_grad=True)
@@ -238,8 +224,8 @@ def bench_memory(
     for K in Ks:
         for lean in (False, True):
             code = (
-                "import json, chebnet_stable._bench as b; "
-                f"print(json.dumps(b._memory_cell({n}, {f}, {K}, {lean}, {seed})))"
+                "import json; from chebnet_stable._experiments.bench import _memory_cell; "
+                f"print(json.dumps(_memory_cell({n}, {f}, {K}, {lean}, {seed})))"
             )
             proc = subprocess.run(
                 [sys.executable, "-c", code],
