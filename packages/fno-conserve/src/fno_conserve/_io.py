@@ -7,19 +7,31 @@ Both return :func:`fno_conserve.generate`'s layout: float64 tensors ``x (B, C, *
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from types import ModuleType
+from typing import Any, Literal, get_args
 
 import numpy as np
 import torch
 
 from sciml_core import InputError, require_extra
 
-from ._grid import grid, quadrature_weights
+from ._data import Dataset
+from ._grid import Rule, grid, quadrature_weights, rule_grid_kind
 
-_MAT_FIELDS = {"burgers": ("a", "u"), "navier-stokes": ("a", "u"), "darcy": ("coeff", "sol")}
+MatPDE = Literal["burgers", "navier-stokes", "darcy"]
+MAT_PDES: tuple[MatPDE, ...] = get_args(MatPDE)
+"""PDEs of the FNO paper's ``.mat`` files that :func:`load_fno_mat` reads."""
+
+_MAT_FIELDS: dict[str, tuple[str, str]] = {
+    "burgers": ("a", "u"),
+    "navier-stokes": ("a", "u"),
+    "darcy": ("coeff", "sol"),
+}
 
 
-def _h5py():
+def _h5py() -> ModuleType:
     return require_extra("h5py", extra="io", package="fno-conserve")
 
 
@@ -50,9 +62,11 @@ def _read_mat(path: Path, fields: tuple[str, str]) -> tuple[np.ndarray, np.ndarr
         raise InputError(f"path: {path} is not a readable MATLAB file ({err})") from None
 
 
-def _pack(x, y, rule, lengths, meta) -> dict:
+def _pack(
+    x: np.ndarray, y: np.ndarray, rule: Rule, lengths: float, meta: dict[str, Any]
+) -> Dataset:
     spatial = tuple(x.shape[2:])
-    kind = {"periodic": "periodic", "trapezoid": "nodes", "cells": "cells"}[rule]
+    kind = rule_grid_kind(rule)
     return {
         "x": torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64)),
         "y": torch.from_numpy(np.ascontiguousarray(y, dtype=np.float64)),
@@ -63,8 +77,13 @@ def _pack(x, y, rule, lengths, meta) -> dict:
 
 
 def load_fno_mat(
-    path, *, pde: str, n_samples: int | None = None, sub: int = 1, time_index: int | None = -1
-) -> dict:
+    path: str | os.PathLike[str],
+    *,
+    pde: MatPDE,
+    n_samples: int | None = None,
+    sub: int = 1,
+    time_index: int | None = -1,
+) -> Dataset:
     """Read one of the FNO paper's ``.mat`` files (MATLAB v5 via scipy, v7.3 via h5py).
 
     Fields: ``a``/``u`` for ``"burgers"`` (``(B, N)`` each) and ``"navier-stokes"``
@@ -77,8 +96,8 @@ def load_fno_mat(
         dict as :func:`fno_conserve.generate` (periodic rule for Burgers and Navier-Stokes,
         trapezoid for the Darcy node grid).
     """
-    if pde not in _MAT_FIELDS:
-        raise InputError(f"pde: expected one of {tuple(_MAT_FIELDS)}, got {pde!r}")
+    if pde not in MAT_PDES:
+        raise InputError(f"pde: expected one of {MAT_PDES}, got {pde!r}")
     if not isinstance(sub, int) or sub < 1:
         raise InputError(f"sub: expected a positive integer, got {sub!r}")
     path = Path(path)
@@ -104,7 +123,7 @@ def load_fno_mat(
         )
     else:
         y = u[space][:, None]
-    rule = "trapezoid" if pde == "darcy" else "periodic"
+    rule: Rule = "trapezoid" if pde == "darcy" else "periodic"
     meta = {
         "pde": pde,
         "source": str(path),
@@ -114,7 +133,9 @@ def load_fno_mat(
     return _pack(x, y, rule, 1.0, meta)
 
 
-def load_pdebench(path, *, n_samples: int | None = None, time_index: int | None = -1) -> dict:
+def load_pdebench(
+    path: str | os.PathLike[str], *, n_samples: int | None = None, time_index: int | None = -1
+) -> Dataset:
     """Read a PDEBench HDF5 file (needs the ``[io]`` extra).
 
     Layouts: single-array files with ``tensor (B, T, *spatial)`` plus ``x-coordinate`` (and

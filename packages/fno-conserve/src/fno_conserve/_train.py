@@ -4,30 +4,55 @@ variant."""
 from __future__ import annotations
 
 import math
+import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal, get_args
 
 import torch
 from torch import nn
 
-from sciml_core import InputError, as_torch_generator, root_seed
+from sciml_core import InputError, SeedLike, as_torch_generator, root_seed
 from sciml_core.cli import progress
 
-from ._constraints import LinearConstraint, QuadraticConstraint
-from ._correction import ConservationCorrection
+from ._constraints import Constraint, LinearConstraint, QuadraticConstraint, QuadraticMode
+from ._correction import ConservationCorrection, Mode
+from ._data import LawName
 from ._fno import FNO
+from ._grid import Rule
 from ._loss import RelLpLoss
 from ._metrics import conservation_error
 from ._penalty import ConservationPenalty
 from ._wrapper import ConservedOperator, posthoc_projection
 
-LINEAR_VARIANTS = ("plain", "penalty", "posthoc", "projection", "adaptive")
-QUADRATIC_VARIANTS = ("plain", "posthoc", "rescale", "adaptive-rescale")
-VARIANTS = ("plain", "penalty", "posthoc", "projection", "adaptive", "rescale", "adaptive-rescale")
-LAWS = ("mass", "moments", "norm", "mean-zero")
+Variant = Literal[
+    "plain", "penalty", "posthoc", "projection", "adaptive", "rescale", "adaptive-rescale"
+]
+VARIANTS: tuple[Variant, ...] = get_args(Variant)
+"""Every training variant (the baselines and the corrections)."""
+LINEAR_VARIANTS: tuple[Variant, ...] = ("plain", "penalty", "posthoc", "projection", "adaptive")
+"""The variants that apply to a linear law."""
+QUADRATIC_VARIANTS: tuple[Variant, ...] = ("plain", "posthoc", "rescale", "adaptive-rescale")
+"""The variants that apply to the quadratic ``norm`` law."""
+
+Law = LawName
+LAWS: tuple[Law, ...] = get_args(Law)
+"""Named conservation laws: ``mass``, ``moments`` (0, 1, 2), ``norm`` (NLS), ``mean-zero``."""
+
+TrainDirection = Literal["head", "net", "field", "lowrank"]
+TRAIN_DIRECTIONS: tuple[TrainDirection, ...] = get_args(TrainDirection)
+"""Directions a trained variant may use (``dense`` needs a fixed grid and is not offered)."""
 
 
-def make_laws(law: str, *, rule: str = "periodic", lengths=1.0, mode: str = "rescale") -> list:
+def make_laws(
+    law: Law,
+    *,
+    rule: Rule = "periodic",
+    lengths: float | Sequence[float] = 1.0,
+    mode: QuadraticMode = "rescale",
+) -> list[Constraint]:
     """The constraints of a named law (``mass``, ``moments``, ``norm``, ``mean-zero``).
 
     ``mass``: ``int u_out = int u_in`` on channel 0; ``moments``: ``int x^k u`` for ``k = 0, 1, 2``;
@@ -49,9 +74,9 @@ def make_laws(law: str, *, rule: str = "periodic", lengths=1.0, mode: str = "res
 class TrainConfig:
     """Everything that defines one training run (stored in checkpoints and results)."""
 
-    variant: str = "adaptive"
-    law: str | None = "mass"
-    direction: str | None = None
+    variant: Variant = "adaptive"
+    law: Law | None = "mass"
+    direction: TrainDirection | None = None
     penalty_weight: float = 1.0
     width: int = 32
     modes: int = 16
@@ -60,12 +85,17 @@ class TrainConfig:
     epochs: int = 40
     batch: int = 20
     lr: float = 1e-3
-    rule: str = "periodic"
+    rule: Rule = "periodic"
     lengths: float = 1.0
 
     def check(self) -> TrainConfig:
+        """Validate every field (``InputError`` naming the field); returns ``self``."""
         if self.variant not in VARIANTS:
             raise InputError(f"variant: expected one of {VARIANTS}, got {self.variant!r}")
+        if self.direction is not None and self.direction not in TRAIN_DIRECTIONS:
+            raise InputError(
+                f"direction: expected one of {TRAIN_DIRECTIONS} or None, got {self.direction!r}"
+            )
         if self.law is None:
             if self.variant != "plain":
                 raise InputError(
@@ -93,14 +123,16 @@ class TrainConfig:
             raise InputError(f"penalty_weight: expected >= 0, got {self.penalty_weight!r}")
         return self
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-serialisable dict."""
         return asdict(self)
 
 
-def laws_of(cfg: TrainConfig) -> list:
+def laws_of(cfg: TrainConfig) -> list[Constraint]:
+    """The constraints of a config's law (none without a law)."""
     if cfg.law is None:
         return []
-    mode = "adaptive" if cfg.variant == "adaptive-rescale" else "rescale"
+    mode: QuadraticMode = "adaptive" if cfg.variant == "adaptive-rescale" else "rescale"
     return make_laws(cfg.law, rule=cfg.rule, lengths=cfg.lengths, mode=mode)
 
 
@@ -114,7 +146,7 @@ def build_model(cfg: TrainConfig, dim: int, in_channels: int, out_channels: int)
         dim,
         in_channels,
         out_channels,
-        cfg.modes,
+        modes=cfg.modes,
         width=cfg.width,
         n_layers=cfg.layers,
         projection_width=cfg.projection_width,
@@ -122,7 +154,7 @@ def build_model(cfg: TrainConfig, dim: int, in_channels: int, out_channels: int)
     )
     if cfg.variant in ("plain", "penalty", "posthoc"):
         return base
-    mode = "adaptive" if cfg.variant == "adaptive" else "projection"
+    mode: Mode = "adaptive" if cfg.variant == "adaptive" else "projection"
     corr = ConservationCorrection(
         laws_of(cfg), mode=mode, direction=direction if adaptive else None
     )
@@ -143,9 +175,9 @@ def train_model(
     x: torch.Tensor,
     y: torch.Tensor,
     *,
-    seed=0,
+    seed: SeedLike = 0,
     show_progress: bool = True,
-) -> dict:
+) -> dict[str, Any]:
     """Adam + cosine schedule on ``RelLpLoss`` (plus the penalty for ``penalty``); returns history.
 
     ``posthoc`` trains the plain model (the projection is applied only at evaluation).
@@ -190,8 +222,13 @@ def train_model(
 
 @torch.no_grad()
 def evaluate(
-    model: nn.Module, cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, *, dtype=torch.float32
-) -> dict:
+    model: nn.Module,
+    cfg: TrainConfig,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    dtype: torch.dtype = torch.float32,
+) -> dict[str, Any]:
     """Test metrics of a trained variant in ``dtype``: per-sample rel-L2 and conservation errors."""
     model = model.to(dtype)
     x, y = x.to(dtype), y.to(dtype)
@@ -216,8 +253,13 @@ def evaluate(
 
 @torch.no_grad()
 def rollout(
-    model: nn.Module, cfg: TrainConfig, x0: torch.Tensor, ys: torch.Tensor, *, dtype=torch.float32
-) -> dict:
+    model: nn.Module,
+    cfg: TrainConfig,
+    x0: torch.Tensor,
+    ys: torch.Tensor,
+    *,
+    dtype: torch.dtype = torch.float32,
+) -> dict[str, list[float]]:
     """Apply the model to its own output ``k`` times; compare with ``ys`` ``(B, k, C, *spatial)``.
 
     Returns per step the mean rel-L2 error and the max conservation drift relative to the initial
@@ -227,7 +269,8 @@ def rollout(
     laws = laws_of(cfg)
     x0 = x0.to(dtype)
     u = x0
-    errors, drifts = [], []
+    errors: list[float] = []
+    drifts: list[float] = []
     for k in range(ys.shape[1]):
         u = predict(model, u, cfg)
         if u.shape[1] != x0.shape[1]:  # models whose input has extra channels cannot roll out
@@ -241,7 +284,7 @@ def rollout(
 
 
 def save_trained(
-    path,
+    path: str | os.PathLike[str],
     model: nn.Module,
     cfg: TrainConfig,
     *,
@@ -249,7 +292,7 @@ def save_trained(
     in_channels: int,
     out_channels: int,
     overwrite: bool = False,
-):
+) -> Path:
     """Checkpoint a trained variant (atomic; records package version and the full config)."""
     from sciml_core import save_checkpoint
 
@@ -271,7 +314,9 @@ def save_trained(
     )
 
 
-def load_trained(path, *, map_location="cpu") -> tuple[nn.Module, TrainConfig]:
+def load_trained(
+    path: str | os.PathLike[str], *, map_location: str | torch.device = "cpu"
+) -> tuple[nn.Module, TrainConfig]:
     """Rebuild a variant from :func:`save_trained`'s checkpoint (``weights_only=True`` loading).
 
     Refused with an ``InputError`` naming both versions when the checkpoint was written by another

@@ -1,4 +1,8 @@
-"""The ``fno-conserve`` command line: generate-data, train, reproduce, bench."""
+"""The ``fno-conserve`` command line: generate-data, train, reproduce, bench.
+
+``reproduce`` and ``bench`` import :mod:`fno_conserve._experiments` inside their command
+functions only, so ``import fno_conserve.cli`` never loads the experiments.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Literal, get_args
 
 import torch
 
@@ -13,7 +18,16 @@ from sciml_core import InputError, atomic_write_text, resolve_device
 from sciml_core.cli import App, check_output, is_quiet
 
 from .__about__ import __version__
-from ._data import DEFAULT_LAW, DIMS, PDES, generate, load_dataset, save_dataset
+from ._data import DEFAULT_LAW, DIMS, HIERARCHIES, PDES, generate, load_dataset, save_dataset
+from ._train import LAWS, TRAIN_DIRECTIONS, VARIANTS
+
+Case = Literal["burgers-mass", "nls-norm", "ns-mean", "all"]
+CASES: tuple[Case, ...] = get_args(Case)
+"""``reproduce --case``: one registered study (``_experiments.registry.STUDIES``) or all."""
+
+Peer = Literal["neuraloperator"]
+PEERS: tuple[Peer, ...] = get_args(Peer)
+"""``bench --peer``: the peer library the bench times against."""
 
 app = App(
     "fno-conserve",
@@ -138,7 +152,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_reproduce(args: argparse.Namespace) -> int:
-    from ._reproduce import reproduce
+    from ._experiments import reproduce
 
     start = time.perf_counter()
     path = reproduce(
@@ -146,7 +160,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
         quick=args.quick,
         seed=args.seed,
         device=args.device,
-        case=args.case,
+        studies=None if args.case == "all" else [args.case],
         show_progress=not args.quiet,
         threads=args.threads,
     )
@@ -155,7 +169,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from ._bench import bench
+    from ._experiments import bench
 
     bench(
         args.out,
@@ -179,7 +193,7 @@ p.add_argument("pde", choices=PDES)
 p.add_argument("--n-samples", type=int, required=True)
 p.add_argument("--resolution", type=int, default=None)
 p.add_argument("--resolutions", type=_int_list, default=None, help="e.g. 32,64,128")
-p.add_argument("--hierarchy", choices=("restrict", "resolve"), default="restrict")
+p.add_argument("--hierarchy", choices=HIERARCHIES, default="restrict")
 p.add_argument("--rollout-steps", type=int, default=1)
 app.add_output_argument(p)
 
@@ -190,21 +204,9 @@ p = app.add_command(
     common=("seed", "device", "out", "quiet"),
 )
 p.add_argument("data", type=Path)
-p.add_argument(
-    "--variant",
-    default="adaptive",
-    choices=(
-        "plain",
-        "penalty",
-        "posthoc",
-        "projection",
-        "adaptive",
-        "rescale",
-        "adaptive-rescale",
-    ),
-)
-p.add_argument("--law", default=None, choices=("mass", "moments", "norm", "mean-zero"))
-p.add_argument("--direction", default=None, choices=("head", "net", "field", "lowrank"))
+p.add_argument("--variant", default="adaptive", choices=VARIANTS)
+p.add_argument("--law", default=None, choices=LAWS)
+p.add_argument("--direction", default=None, choices=TRAIN_DIRECTIONS)
 p.add_argument("--penalty-weight", type=float, default=1.0)
 p.add_argument("--width", type=int, default=32)
 p.add_argument("--modes", type=int, default=16)
@@ -219,7 +221,7 @@ p.add_argument(
 )
 
 p = app.add_reproduce(run_reproduce)
-p.add_argument("--case", default="all", choices=("burgers-mass", "nls-norm", "ns-mean", "all"))
+p.add_argument("--case", default="all", choices=CASES)
 p.add_argument(
     "--threads",
     type=int,
@@ -227,7 +229,7 @@ p.add_argument(
     help="torch intra-op threads (default: 1 with --quick, torch's default otherwise)",
 )
 p = app.add_bench(run_bench)
-p.add_argument("--peer", default="neuraloperator", choices=("neuraloperator",))
+p.add_argument("--peer", default="neuraloperator", choices=PEERS)
 p.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default 2)")
 p.add_argument(
     "--accuracy",
