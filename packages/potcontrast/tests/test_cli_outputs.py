@@ -12,10 +12,9 @@ import sys
 import numpy as np
 import pytest
 
-import potcontrast._experiments
 import sciml_core
 from potcontrast._binning import MAX_BINS
-from potcontrast._experiments import reproduce
+from potcontrast._experiments.reproduce import reproduce
 from potcontrast.cli import app, main
 
 
@@ -38,8 +37,8 @@ def no_work(monkeypatch):
         raise AssertionError("the command did its work although its output cannot be written")
 
     monkeypatch.setattr("potcontrast.cli.read_image_axes", refuse)
-    monkeypatch.setattr(potcontrast._experiments, "reproduce", refuse)
-    monkeypatch.setattr(potcontrast._experiments, "bench", refuse)
+    monkeypatch.setattr("potcontrast._experiments.reproduce.reproduce", refuse)
+    monkeypatch.setattr("potcontrast._experiments.bench.bench", refuse)
 
 
 def _one_error_line(capsys, needle):
@@ -111,7 +110,7 @@ def test_run_commands_print_one_wrote_line(tmp_path, capsys, monkeypatch, comman
         (tmp_path / "result.json").write_text("{}")
         return tmp_path / "result.json"
 
-    monkeypatch.setattr(potcontrast._experiments, command, fake)
+    monkeypatch.setattr(f"potcontrast._experiments.{command}.{command}", fake)
     assert main([command, "--quick", "--out", str(tmp_path)]) == 0
     assert capsys.readouterr().out == f"wrote {tmp_path / 'result.json'}\n"
 

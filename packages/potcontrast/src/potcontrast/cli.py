@@ -368,7 +368,7 @@ def _run_npc(args: argparse.Namespace) -> int:
 
 def run_reproduce(args: argparse.Namespace) -> int:
     """``potcontrast reproduce``."""
-    from ._experiments import reproduce
+    from ._experiments.reproduce import reproduce
 
     wrote(reproduce(args.out, quick=args.quick, seed=args.seed, device="cpu"))
     return 0
@@ -376,7 +376,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
 
 def run_bench(args: argparse.Namespace) -> int:
     """``potcontrast bench``."""
-    from ._experiments import bench
+    from ._experiments.bench import bench
 
     bench(args.out, quick=args.quick, seed=args.seed, extended=args.extended)
     wrote(Path(args.out) / "result.json")
