@@ -244,7 +244,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_reproduce(args: argparse.Namespace) -> int:
-    from ._experiments import reproduce
+    from ._experiments.reproduce import reproduce
 
     _at_least(args, 1, "threads")
     path = reproduce(
@@ -261,7 +261,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from ._experiments import bench
+    from ._experiments.bench import bench
 
     _at_least(args, 1, "threads")
     bench(
