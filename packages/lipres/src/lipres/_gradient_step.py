@@ -212,13 +212,14 @@ class GradientStep(nn.Module):
         """Plain ``torch.nn`` layers: ``x + Linear_out(σ(Linear_in(x)))`` with h folded in."""
         with torch.no_grad():
             h = self.step_size(exact=True)
-            inner = nn.Linear(self.features, self.hidden)
+            kw = {"dtype": self.weight.dtype, "device": self.weight.device}
+            inner = nn.Linear(self.features, self.hidden, **kw)
             inner.weight.copy_(self.weight)
             inner.bias.copy_(self.bias)
-            outer = nn.Linear(self.hidden, self.features, bias=False)
+            outer = nn.Linear(self.hidden, self.features, bias=False, **kw)
             outer.weight.copy_(-h * self.weight.T)
         seq = nn.Sequential(inner, activation_module(self.activation), outer)
-        return [("residual", seq.to(self.weight.dtype).to(self.weight.device))]
+        return [("residual", seq)]
 
     def config(self) -> dict[str, Any]:
         step: str | float = self.step_mode if self.step_mode != "fixed" else float(self.tau)

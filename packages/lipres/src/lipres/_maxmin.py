@@ -54,8 +54,9 @@ class MaxMin(nn.Module):
         """Shapes: ``[B, m]`` -> ``[B, m]``."""
         if z.dim() < 1 or z.shape[-1] < 2:
             check_features(z, 2, "z")
-        t = torch.relu(z[..., 1:2] - z[..., 0:1])
-        return torch.cat([z[..., 0:1] + t, z[..., 1:2] - t, z[..., 2:]], dim=-1)
+        # = z - w ReLU(w^T z) in exact arithmetic; max/min avoid its rounding
+        a, b = z[..., 0:1], z[..., 1:2]
+        return torch.cat([torch.maximum(a, b), torch.minimum(a, b), z[..., 2:]], dim=-1)
 
     def reset_parameters(self) -> None:
         """No parameters."""
