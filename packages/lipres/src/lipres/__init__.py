@@ -47,6 +47,8 @@ from ._norms import conv_operator_norm as conv_operator_norm
 from ._norms import dual_norm as dual_norm
 from ._norms import spectral_norm as spectral_norm
 from ._targets import abs_target as abs_target
+from ._training import fit_classifier as fit_classifier
+from ._training import fit_regressor as fit_regressor
 from ._targets import distance_to_circle as distance_to_circle
 from ._targets import distance_to_points as distance_to_points
 from ._targets import distance_to_square_boundary as distance_to_square_boundary
@@ -94,6 +96,8 @@ __all__ = [
     "dual_norm",
     "empirical_lipschitz",
     "export",
+    "fit_classifier",
+    "fit_regressor",
     "grid",
     "lipschitz_bound",
     "load_digits_split",

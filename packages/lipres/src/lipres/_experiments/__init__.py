@@ -1,8 +1,8 @@
-"""What ``lipres reproduce`` and ``lipres bench`` run: the experiments, apart from the method.
+"""What ``lipres reproduce`` and ``lipres bench`` run; imports the method, never the other way round.
 
-One module per table or study, registered by name in :mod:`.registry`, each configured by the
-frozen :class:`.config.Config` of its mode (``QUICK`` or ``FULL``). This package imports the method;
-the method never imports it (``tools/meta.py`` checks that only ``cli.py`` does, lazily).
+One module per study (:mod:`.approximation`, :mod:`.digits`), registered by name in
+:mod:`.registry`, each configured by the frozen :class:`.config.Config` of its mode (``QUICK`` or
+``FULL``); shared helpers in :mod:`.models`. Only ``cli.py`` imports this package, lazily.
 """
 
 from .bench import bench as bench

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sciml_core import Result
 
@@ -13,13 +14,16 @@ from .config import Config
 
 @dataclass(frozen=True)
 class Context:
-    """What every study gets: the result it adds to, where figures go, the mode's config."""
+    """What every study gets: the result it adds to, where figures go, the mode's config, and
+    ``values``, the measured numbers keyed by stable ids (claims read them by key)."""
 
     result: Result
     out_dir: Path
     config: Config
     seed: int
     device: str
+    values: dict[tuple[Any, ...], float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

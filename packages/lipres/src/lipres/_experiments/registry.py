@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from . import stub
+from . import approximation, digits
 from .context import Study
 
 STUDIES: dict[str, Study] = {
-    study.name: study for study in (Study("stub", "Not implemented yet", stub.run),)
+    study.name: study
+    for study in (
+        Study("approximation", "Approximation of 1-Lipschitz targets (Theorems 3.1, 4.1)", approximation.run),
+        Study("digits", "Certified robustness on scikit-learn digits", digits.run),
+    )
 }
