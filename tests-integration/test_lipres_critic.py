@@ -51,7 +51,9 @@ def test_fit_projects_after_every_step_and_keeps_the_bound_at_most_one():
     ar.fit(clean, artefacts, steps=20, optimizer=opt, seed=0, batch_size=8, progress=False)
     assert len(calls) == 20
     assert critic.lipschitz_bound() <= 1.0
-    found = lipres.empirical_lipschitz(critic.double(), clean.double(), method="jacobian", n_iter=20)
+    found = lipres.empirical_lipschitz(
+        critic.double(), clean.double(), method="jacobian", n_iter=20
+    )
     assert found <= 1.0 + 1e-12
 
 

@@ -3,19 +3,28 @@ import json
 import subprocess
 import sys
 
+import lipres
 import numpy as np
 import pytest
 import torch
-
-import lipres
 from lipres._experiments import config as config_module
 from lipres._experiments import reproduce
 from lipres.cli import main
+
 from sciml_core import InputError, validate_result
 
 TINY = dataclasses.replace(
-    config_module.QUICK, abs_steps=20, abs_width=4, abs_depth=2, n_train_1d=128, n_test_1d=256,
-    digits_width=16, digits_depth=1, digits_epochs=1, pgd_steps=3, n_certify=40,
+    config_module.QUICK,
+    abs_steps=20,
+    abs_width=4,
+    abs_depth=2,
+    n_train_1d=128,
+    n_test_1d=256,
+    digits_width=16,
+    digits_depth=1,
+    digits_epochs=1,
+    pgd_steps=3,
+    n_certify=40,
 )
 
 
@@ -32,12 +41,18 @@ def data(tmp_path):
 def test_reproduce_writes_a_valid_result_with_every_quick_claim(tmp_path, monkeypatch):
     import importlib
 
-    monkeypatch.setattr(importlib.import_module("lipres._experiments.reproduce"), "config_for", lambda quick: TINY)
+    monkeypatch.setattr(
+        importlib.import_module("lipres._experiments.reproduce"), "config_for", lambda quick: TINY
+    )
     path = reproduce(tmp_path, quick=True, seed=0)
     data = json.loads(path.read_text())
     assert validate_result(data) == []
     names = {c["name"] for c in data["claims"]}
-    assert {"bound_is_respected", "certified_below_empirical", "unconstrained_not_certifiable"} <= names
+    assert {
+        "bound_is_respected",
+        "certified_below_empirical",
+        "unconstrained_not_certifiable",
+    } <= names
     holds = {c["name"]: c["holds"] for c in data["claims"]}
     assert holds["bound_is_respected"] and holds["certified_below_empirical"]
 
@@ -50,7 +65,19 @@ def test_reproduce_refuses_an_unknown_study(tmp_path):
 
 def test_train_then_certify_round_trip(tmp_path, data, capsys):
     out = tmp_path / "m.pt"
-    args = ["train", "--data", str(data), "-o", str(out), "--width", "6", "--depth", "1", "--epochs", "2"]
+    args = [
+        "train",
+        "--data",
+        str(data),
+        "-o",
+        str(out),
+        "--width",
+        "6",
+        "--depth",
+        "1",
+        "--epochs",
+        "2",
+    ]
     assert main([*args, "--quiet"]) == 0
     assert main(["certify", str(out), "--data", str(data), "--eps", "0.1,0.5"]) == 0
     report = json.loads(capsys.readouterr().out.split("\n", 1)[1])
@@ -78,7 +105,12 @@ def test_bad_input_is_one_line_and_exit_2(argv, match, tmp_path, data, capsys):
     np.savez(tmp_path / "wide.npz", x=np.zeros((4, 5)), y=np.zeros(4, dtype=np.int64))
     np.savez(tmp_path / "nan.npz", x=np.full((4, 3), np.nan), y=np.zeros(4, dtype=np.int64))
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    subs = {"data": data, "ckpt": ckpt, "tmp": tmp_path, **{k: tmp_path / f"{k}.npz" for k in ("noy", "wide", "nan", "junk")}}
+    subs = {
+        "data": data,
+        "ckpt": ckpt,
+        "tmp": tmp_path,
+        **{k: tmp_path / f"{k}.npz" for k in ("noy", "wide", "nan", "junk")},
+    }
     argv = [a.format(**subs) for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
@@ -125,7 +157,10 @@ def test_digits_without_scikit_learn_names_the_extra(monkeypatch):
 def test_targets_are_one_lipschitz(target, d):
     x = lipres.grid([(-2.0, 2.0)] * d, 2001 if d == 1 else 201, dtype=torch.float64)
     g = torch.Generator().manual_seed(0)
-    a, b = x[torch.randint(0, len(x), (20000,), generator=g)], x[torch.randint(0, len(x), (20000,), generator=g)]
+    a, b = (
+        x[torch.randint(0, len(x), (20000,), generator=g)],
+        x[torch.randint(0, len(x), (20000,), generator=g)],
+    )
     keep = (a - b).norm(dim=1) > 0
     ratio = (target(a[keep]) - target(b[keep])).abs() / (a[keep] - b[keep]).norm(dim=1)
     assert float(ratio.max()) <= 1 + 1e-12

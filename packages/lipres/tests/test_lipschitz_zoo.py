@@ -3,12 +3,11 @@
 import copy
 import inspect
 
+import lipres
 import pytest
 import torch
 from torch import nn
 from zoo import norm_of, pairs, zoo
-
-import lipres
 
 ZOO = zoo()
 TOL = {torch.float32: 1e-5, torch.float64: 1e-12}
@@ -20,7 +19,11 @@ def _ratio(module, a, b, entry, bound):
     eps = torch.finfo(a.dtype).eps
     with torch.no_grad():
         fa, fb = module(a).double(), module(b).double()
-    size = norm_of(fa, "l2") + norm_of(fb, "l2") + bound * (norm_of(a.double(), "l2") + norm_of(b.double(), "l2"))
+    size = (
+        norm_of(fa, "l2")
+        + norm_of(fb, "l2")
+        + bound * (norm_of(a.double(), "l2") + norm_of(b.double(), "l2"))
+    )
     num = (norm_of(fa - fb, entry.out_norm) - 16 * eps * size).clamp_min(0.0)
     den = norm_of(a.double() - b.double(), entry.in_norm)
     return num / den
@@ -46,7 +49,9 @@ def test_constrained_layers_are_one_lipschitz(name, dtype):
     assert bound <= limit, f"{name}: bound {bound!r} > {limit}"
 
 
-@pytest.mark.parametrize("name", sorted(n for n in ZOO if ZOO[n].in_norm == ZOO[n].out_norm == "l2"))
+@pytest.mark.parametrize(
+    "name", sorted(n for n in ZOO if ZOO[n].in_norm == ZOO[n].out_norm == "l2")
+)
 def test_pair_ascent_never_beats_the_bound(name):
     entry = ZOO[name]
     module = copy.deepcopy(entry.module).double()
@@ -56,7 +61,9 @@ def test_pair_ascent_never_beats_the_bound(name):
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("name", sorted(n for n in ZOO if ZOO[n].in_norm == ZOO[n].out_norm == "l2"))
+@pytest.mark.parametrize(
+    "name", sorted(n for n in ZOO if ZOO[n].in_norm == ZOO[n].out_norm == "l2")
+)
 def test_jacobian_power_iteration_never_beats_the_bound(name, dtype):
     entry = ZOO[name]
     module = copy.deepcopy(entry.module).to(dtype)

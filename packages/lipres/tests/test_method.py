@@ -1,16 +1,15 @@
 """The method's guarantees: step cap, exact representations, end-to-end bound, export, norms."""
 
-import math
 import subprocess
 import sys
 
+import lipres
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-import lipres
 from sciml_core import InputError
 
 F64 = torch.float64
@@ -18,7 +17,9 @@ F64 = torch.float64
 
 def _jacobian_norm(module, x):
     jac = torch.autograd.functional.jacobian(module, x)
-    return float(torch.linalg.matrix_norm(jac.reshape(x.numel(), -1).T if jac.dim() > 1 else jac[None], 2))
+    return float(
+        torch.linalg.matrix_norm(jac.reshape(x.numel(), -1).T if jac.dim() > 1 else jac[None], 2)
+    )
 
 
 @given(
@@ -151,9 +152,10 @@ def test_mixed_norm_maps_are_nonexpansive():
         lift.weight.mul_(5.0)
     a, b = torch.randn(2000, 3, dtype=F64), torch.randn(2000, 3, dtype=F64)
     za, zb = lift(a), lift(b)
-    mixed = lambda z: lipres.dual_norm(z, "l2") if False else torch.cat(  # noqa: E731
-        [z[:, :3].abs(), z[:, 3:].norm(dim=1, keepdim=True)], dim=1
-    ).amax(dim=1)
+
+    def mixed(z):
+        return torch.cat([z[:, :3].abs(), z[:, 3:].norm(dim=1, keepdim=True)], dim=1).amax(dim=1)
+
     assert bool((mixed(za - zb) <= (a - b).norm(dim=1) * (1 + 1e-12)).all())
     for m in (block, aff):
         assert bool((mixed(m(za) - m(zb)) <= mixed(za - zb) * (1 + 1e-12)).all())
@@ -208,7 +210,9 @@ def test_power_mode_training_then_exact_refresh_restores_the_cap():
 def test_export_matches_model(make, dtype, tol):
     torch.manual_seed(5)
     model = make().to(dtype)
-    shape = (2, 6, 6) if isinstance(model, lipres.LipCritic) and model.padding == "circular" else None
+    shape = (
+        (2, 6, 6) if isinstance(model, lipres.LipCritic) and model.padding == "circular" else None
+    )
     if isinstance(model, lipres.LipCritic):
         shape = (model.in_channels, *model.image_size)
     else:

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import lipres
 import torch
 from torch import Tensor, nn
-
-import lipres
 
 
 @dataclass

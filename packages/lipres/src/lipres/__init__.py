@@ -47,8 +47,6 @@ from ._norms import conv_operator_norm as conv_operator_norm
 from ._norms import dual_norm as dual_norm
 from ._norms import spectral_norm as spectral_norm
 from ._targets import abs_target as abs_target
-from ._training import fit_classifier as fit_classifier
-from ._training import fit_regressor as fit_regressor
 from ._targets import distance_to_circle as distance_to_circle
 from ._targets import distance_to_points as distance_to_points
 from ._targets import distance_to_square_boundary as distance_to_square_boundary
@@ -57,6 +55,8 @@ from ._targets import max_affine as max_affine
 from ._targets import random_max_affine as random_max_affine
 from ._targets import random_points as random_points
 from ._targets import triangle_wave as triangle_wave
+from ._training import fit_classifier as fit_classifier
+from ._training import fit_regressor as fit_regressor
 
 __all__ = [
     "ACTIVATIONS",

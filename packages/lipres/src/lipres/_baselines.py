@@ -1,8 +1,9 @@
 r"""Baselines: an unconstrained ResNet and a spectrally normalised MLP (spec §5.4).
 
-``UnconstrainedResNet``: the same width and depth, residual blocks :math:`z + W_2\,\mathrm{ReLU}(W_1z
-+ b)`, free lifting and head. Its bound :math:`\|U\|_2\prod_i(1 + \|W_{2,i}\|_2\|W_{1,i}\|_2)
-\|V\|_2` (exact norms) is proven but loose; it is what its certificate can use.
+``UnconstrainedResNet``: the same width and depth, residual blocks
+:math:`z + W_2\,\mathrm{ReLU}(W_1z + b)`, free lifting and head. Its bound
+:math:`\|U\|_2\prod_i(1 + \|W_{2,i}\|_2\|W_{1,i}\|_2)\|V\|_2` (exact norms) is proven but
+loose; it is what its certificate can use.
 
 ``SpectralNormMLP``: :math:`z \mapsto \sigma(Wz + b)` with every :math:`\|W\|_2 \le 1` (exact
 norms, rescaled in ``forward``), GroupSort-2 (MaxMin over pairs, norm preserving; Anil et al. 2019)
@@ -24,7 +25,13 @@ from ._certify import chain_bound
 from ._common import check_choice, check_features, check_int
 from ._norms import spectral_norm
 
-__all__ = ["BASELINE_ACTIVATIONS", "GroupSort2", "SpectralLinear", "SpectralNormMLP", "UnconstrainedResNet"]
+__all__ = [
+    "BASELINE_ACTIVATIONS",
+    "GroupSort2",
+    "SpectralLinear",
+    "SpectralNormMLP",
+    "UnconstrainedResNet",
+]
 
 BaselineActivation = Literal["groupsort", "relu"]
 BASELINE_ACTIVATIONS: tuple[BaselineActivation, ...] = typing.get_args(BaselineActivation)
@@ -59,7 +66,7 @@ class GroupSort2(nn.Module):
 
 
 class SpectralLinear(nn.Module):
-    r"""``nn.Linear`` with :math:`\|W\|_2 \le 1 - 10^{-6}`, rescaled by the exact norm in ``forward``.
+    r"""``nn.Linear`` with :math:`\|W\|_2 \le 1`, rescaled by the exact norm in ``forward``.
 
     Shapes:
         x: ``[B, d_in]`` -> ``[B, d_out]``.
@@ -146,7 +153,10 @@ class SpectralNormMLP(nn.Module):
         layers: list[nn.Module] = []
         d = in_features
         for _ in range(depth):
-            layers += [SpectralLinear(d, width), GroupSort2() if activation == "groupsort" else nn.ReLU()]
+            layers += [
+                SpectralLinear(d, width),
+                GroupSort2() if activation == "groupsort" else nn.ReLU(),
+            ]
             d = width
         layers.append(SpectralLinear(d, out_features))
         self.layers = nn.Sequential(*layers)
@@ -183,7 +193,7 @@ class UnconstrainedResNet(nn.Module):
         self.head = nn.Linear(width, out_features)
         with torch.no_grad():
             for lin in self.outer:
-                lin.weight.mul_(0.1)
+                typing.cast(nn.Linear, lin).weight.mul_(0.1)
 
     def forward(self, x: Tensor) -> Tensor:
         """Shapes: ``[B, d]`` -> ``[B, K]`` or ``[B]``."""
@@ -202,7 +212,8 @@ class UnconstrainedResNet(nn.Module):
         """Proven, loose: ``‖U‖ Π (1 + ‖W2‖ ‖W1‖) ‖V‖`` with exact norms."""
         total = spectral_norm(self.lift.weight).upper * spectral_norm(self.head.weight).upper
         for w1, w2 in zip(self.inner, self.outer, strict=True):
-            total *= 1.0 + spectral_norm(w1.weight).upper * spectral_norm(w2.weight).upper
+            a, b = typing.cast(nn.Linear, w1).weight, typing.cast(nn.Linear, w2).weight
+            total *= 1.0 + spectral_norm(a).upper * spectral_norm(b).upper
         return total
 
     def config(self) -> dict[str, Any]:

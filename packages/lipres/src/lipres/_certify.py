@@ -121,7 +121,9 @@ def _check_labels(model_out: Tensor, y: Tensor) -> Tensor:
         raise InputError(f"y: expected integer labels, got {y.dtype}")
     k = model_out.shape[1]
     if y.numel() and (int(y.min()) < 0 or int(y.max()) >= k):
-        raise InputError(f"y: labels must lie in [0, {k - 1}], got [{int(y.min())}, {int(y.max())}]")
+        raise InputError(
+            f"y: labels must lie in [0, {k - 1}], got [{int(y.min())}, {int(y.max())}]"
+        )
     return y.long()
 
 
@@ -207,7 +209,7 @@ def certified_accuracy(
         InputError: an ``eps`` <= 0 or not finite (and as :func:`certified_radius`).
     """
     many = not isinstance(eps, int | float)
-    values = [float(e) for e in (eps if many else [eps])]  # type: ignore[union-attr]
+    values = [float(e) for e in eps] if not isinstance(eps, int | float) else [float(eps)]
     for e in values:
         if not (math.isfinite(e) and e > 0):
             raise InputError(f"eps: expected finite numbers > 0, got {e!r}")

@@ -43,7 +43,9 @@ PADDINGS: tuple[Padding, ...] = typing.get_args(Padding)
 def check_image(x: Tensor, channels: int, image_size: tuple[int, int], name: str = "x") -> None:
     if not isinstance(x, Tensor) or x.dim() != 4:
         shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-        raise InputError(f"{name}: expected [B, {channels}, {image_size[0]}, {image_size[1]}], got {shape}")
+        raise InputError(
+            f"{name}: expected [B, {channels}, {image_size[0]}, {image_size[1]}], got {shape}"
+        )
     if x.shape[1] != channels or tuple(x.shape[2:]) != tuple(image_size):
         raise InputError(
             f"{name}: expected [B, {channels}, {image_size[0]}, {image_size[1]}] (the norm is "
@@ -58,7 +60,8 @@ def parse_image_size(image_size: Any, kernel_size: int) -> tuple[int, int]:
         isinstance(s, bool) or not isinstance(s, int) or s < kernel_size for s in size
     ):
         raise InputError(
-            f"image_size: expected (H, W) with H, W >= kernel_size={kernel_size}, got {image_size!r}"
+            f"image_size: expected (H, W) with H, W >= kernel_size={kernel_size}, "
+            f"got {image_size!r}"
         )
     return int(size[0]), int(size[1])
 
@@ -96,7 +99,8 @@ class GradientConv2d(nn.Module):
         >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
         <torch._C.Generator object at ...>
         >>> block = GradientConv2d(2, 3, image_size=6).double()
-        >>> x, y = torch.randn(8, 2, 6, 6, dtype=torch.float64), torch.randn(8, 2, 6, 6, dtype=torch.float64)
+        >>> x = torch.randn(8, 2, 6, 6, dtype=torch.float64)
+        >>> y = torch.randn(8, 2, 6, 6, dtype=torch.float64)
         >>> r = (block(x) - block(y)).flatten(1).norm(dim=1) / (x - y).flatten(1).norm(dim=1)
         >>> bool(r.max() <= 1.0), block.lipschitz_bound()
         (True, 1.0)
@@ -120,7 +124,9 @@ class GradientConv2d(nn.Module):
         super().__init__()
         self.channels = check_int(channels, "channels", minimum=1)
         self.hidden_channels = (
-            channels if hidden_channels is None else check_int(hidden_channels, "hidden_channels", minimum=1)
+            channels
+            if hidden_channels is None
+            else check_int(hidden_channels, "hidden_channels", minimum=1)
         )
         self.kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
         if kernel_size % 2 == 0:
@@ -177,14 +183,17 @@ class GradientConv2d(nn.Module):
     def export_stages(self) -> list[tuple[str, nn.Module]]:
         """``x + Conv_out(σ(Conv_in(x)))`` with ``Conv_out`` the adjoint kernel times ``-h``."""
         k, p = self.kernel_size, self.kernel_size // 2
-        mode = "circular" if self.padding == "circular" else "zeros"
+        mode: Literal["circular", "zeros"] = self.padding
         inner = nn.Conv2d(self.channels, self.hidden_channels, k, padding=p, padding_mode=mode)
-        outer = nn.Conv2d(self.hidden_channels, self.channels, k, padding=p, padding_mode=mode, bias=False)
+        outer = nn.Conv2d(
+            self.hidden_channels, self.channels, k, padding=p, padding_mode=mode, bias=False
+        )
         with torch.no_grad():
             h = self.step_size()
             inner = inner.to(self.weight.dtype)
             outer = outer.to(self.weight.dtype)
             inner.weight.copy_(self.weight)
+            assert inner.bias is not None
             inner.bias.copy_(self.bias)
             outer.weight.copy_(-h * _adjoint_kernel(self.weight))
         seq = nn.Sequential(inner, activation_module(self.activation), outer)

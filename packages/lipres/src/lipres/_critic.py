@@ -61,6 +61,7 @@ class _ChannelLift(nn.Module):
         conv = nn.Conv2d(c, width, 1).to(self.weight.dtype)
         with torch.no_grad():
             conv.weight.copy_(self.matrix()[:, :, None, None])
+            assert conv.bias is not None
             conv.bias.copy_(self.bias)
         return [("map", conv.to(self.weight.device))]
 

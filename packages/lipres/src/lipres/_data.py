@@ -15,7 +15,7 @@ __all__ = ["DigitsSplit", "load_digits_split"]
 
 @dataclass(frozen=True)
 class DigitsSplit:
-    """Train / validation / test tensors: ``x`` ``[N, 64]`` float32 in [0, 1], ``y`` ``[N]`` int64."""
+    """Train / validation / test: ``x`` ``[N, 64]`` float32 in [0, 1], ``y`` ``[N]`` int64."""
 
     x_train: Tensor
     y_train: Tensor
@@ -31,11 +31,13 @@ def _stratified(y: np.ndarray, fraction: float, rng: np.random.Generator) -> np.
     for c in np.unique(y):
         idx = np.flatnonzero(y == c)
         rng.shuffle(idx)
-        picked.append(idx[: int(round(fraction * idx.size))])
+        picked.append(idx[: round(fraction * idx.size)])
     return np.sort(np.concatenate(picked))
 
 
-def load_digits_split(*, seed: SeedLike = 0, test_size: float = 0.3, val_size: float = 0.1) -> DigitsSplit:
+def load_digits_split(
+    *, seed: SeedLike = 0, test_size: float = 0.3, val_size: float = 0.1
+) -> DigitsSplit:
     """The 1797 8×8 digits, pixels / 16, stratified: test ``test_size``, then validation
     ``val_size`` of the rest.
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import operator
 
-import torch
 from torch import fx, nn
 
 from sciml_core import InputError

@@ -212,7 +212,7 @@ class GradientStep(nn.Module):
         """Plain ``torch.nn`` layers: ``x + Linear_out(σ(Linear_in(x)))`` with h folded in."""
         with torch.no_grad():
             h = self.step_size(exact=True)
-            kw = {"dtype": self.weight.dtype, "device": self.weight.device}
+            kw: dict[str, Any] = {"dtype": self.weight.dtype, "device": self.weight.device}
             inner = nn.Linear(self.features, self.hidden, **kw)
             inner.weight.copy_(self.weight)
             inner.bias.copy_(self.bias)
@@ -241,4 +241,3 @@ class GradientStep(nn.Module):
             f"{self.features}, hidden={self.hidden}, activation={self.activation!r}, "
             f"step={self.step_mode!r} (h={h:.4g}), norm={self.norm!r}"
         )
-

@@ -7,7 +7,8 @@ condition; we use the exact dual norm).
 
 ``ClassifierHead``: :math:`f_j(z) = v_j^Tz + \beta_j`, unconstrained. A certificate needs only the
 Lipschitz constants of the margins :math:`f_y - f_j`, which are exactly
-:math:`\|v_y - v_j\|_{\text{dual}}` times the backbone's bound (:meth:`ClassifierHead.margin_table`).
+:math:`\|v_y - v_j\|_{\text{dual}}` times the backbone's bound
+(:meth:`ClassifierHead.margin_table`).
 """
 
 from __future__ import annotations

@@ -73,11 +73,13 @@ def save_model(model: nn.Module, path: str | os.PathLike[str], *, overwrite: boo
     config = getattr(model, "config", None)
     cfg = config() if callable(config) else None
     if not isinstance(cfg, dict) or cfg.get("class") not in _BUILDERS:
-        raise InputError(
-            f"model: expected one of {sorted(_BUILDERS)}, got {type(model).__name__}"
-        )
+        raise InputError(f"model: expected one of {sorted(_BUILDERS)}, got {type(model).__name__}")
     return save_checkpoint(
-        path, model.state_dict(), config=cfg, package=PACKAGE, version=__version__,
+        path,
+        model.state_dict(),
+        config=cfg,
+        package=PACKAGE,
+        version=__version__,
         overwrite=overwrite,
     )
 
@@ -96,7 +98,7 @@ def load_model(path: str | os.PathLike[str], *, map_location: Any = "cpu") -> nn
     """
     ckpt = load_checkpoint(path, package=PACKAGE, version=__version__, map_location=map_location)
     cfg = ckpt.config
-    builder = _BUILDERS.get(cfg.get("class")) if isinstance(cfg, dict) else None
+    builder = _BUILDERS.get(str(cfg.get("class"))) if isinstance(cfg, dict) else None
     if builder is None:
         raise InputError(f"{str(path)!r}: unknown lipres model class {cfg!r}")
     try:

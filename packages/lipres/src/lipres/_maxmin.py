@@ -14,6 +14,7 @@ representation of piecewise-affine 1-Lipschitz functions).
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 import torch
@@ -162,18 +163,21 @@ class AugmentedGradientStep(nn.Module):
         stages = self.maxmin.export_stages(self.width, dtype)
         if self.grad is None:
             return stages
-        (_, g), *_ = self.grad.export_stages()
+        (_, stage), *_ = self.grad.export_stages()
+        seq = typing.cast(nn.Sequential, stage)
+        g_in = typing.cast(nn.Linear, seq[0])
+        g_out = typing.cast(nn.Linear, seq[2])
         k = self.grad.hidden
         inner = nn.Linear(self.width, k).to(dtype)
         outer = nn.Linear(k, self.width, bias=False).to(dtype)
         with torch.no_grad():
             inner.weight.zero_()
             outer.weight.zero_()
-            inner.weight[:, 3:] = g[0].weight
-            inner.bias.copy_(g[0].bias)
-            outer.weight[3:, :] = g[2].weight
-        device = g[0].weight.device
-        stages.append(("residual", nn.Sequential(inner, g[1], outer).to(device)))
+            inner.weight[:, 3:] = g_in.weight
+            inner.bias.copy_(g_in.bias)
+            outer.weight[3:, :] = g_out.weight
+        device = g_in.weight.device
+        stages.append(("residual", nn.Sequential(inner, seq[1], outer).to(device)))
         return stages
 
     def config(self) -> dict[str, Any]:
@@ -186,4 +190,3 @@ class AugmentedGradientStep(nn.Module):
 
     def extra_repr(self) -> str:
         return f"{self.width}, bound={self.lipschitz_bound():.6g}"
-

@@ -26,11 +26,11 @@ import typing
 from collections.abc import Iterator
 from typing import Any, Literal
 
-import torch
 from torch import Tensor, nn
 
 from sciml_core import InputError
 
+from ._affine import MixedNormAffine
 from ._certify import chain_bound
 from ._common import (
     ACTIVATIONS,
@@ -46,7 +46,6 @@ from ._gradient_step import GradientStep
 from ._heads import ClassifierHead, ScalarHead
 from ._lifting import Lifting
 from ._maxmin import AugmentedGradientStep
-from ._affine import MixedNormAffine
 from ._norms import HiddenNorm
 
 __all__ = ["ARCHITECTURES", "Architecture", "LipResNet", "LipResNetClassifier"]
@@ -132,7 +131,8 @@ class LipResNet(_Backbone):
         >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
         <torch._C.Generator object at ...>
         >>> net = LipResNet(2, 8, 3, architecture="fixed-width").double()
-        >>> x, y = torch.randn(200, 2, dtype=torch.float64), torch.randn(200, 2, dtype=torch.float64)
+        >>> x = torch.randn(200, 2, dtype=torch.float64)
+        >>> y = torch.randn(200, 2, dtype=torch.float64)
         >>> ratio = (net(x) - net(y)).abs() / (x - y).norm(dim=1)
         >>> bound = net.lipschitz_bound()
         >>> bound <= 1.0, bool(ratio.max() <= bound)
@@ -253,4 +253,3 @@ class LipResNetClassifier(_Backbone):
             f"architecture={self.architecture!r}, width={self.width}, depth={self.depth}, "
             f"classes={self.n_classes}"
         )
-

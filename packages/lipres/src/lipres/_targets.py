@@ -108,7 +108,9 @@ def max_affine(a: Tensor | np.ndarray, b: Tensor | np.ndarray) -> Target:
     am = torch.as_tensor(np.asarray(a, dtype=np.float64))
     bm = torch.as_tensor(np.asarray(b, dtype=np.float64))
     if am.dim() != 2 or bm.shape != (am.shape[0],):
-        raise InputError(f"a, b: expected shapes [J, d] and [J], got {tuple(am.shape)}, {tuple(bm.shape)}")
+        raise InputError(
+            f"a, b: expected shapes [J, d] and [J], got {tuple(am.shape)}, {tuple(bm.shape)}"
+        )
     am = am / torch.linalg.vector_norm(am, dim=1, keepdim=True).clamp_min(1.0)
 
     def f(x: Tensor) -> Tensor:
@@ -118,14 +120,16 @@ def max_affine(a: Tensor | np.ndarray, b: Tensor | np.ndarray) -> Target:
     return f
 
 
-def random_points(n: int, *, low: float = -1.5, high: float = 1.5, seed: SeedLike = 0) -> np.ndarray:
+def random_points(
+    n: int, *, low: float = -1.5, high: float = 1.5, seed: SeedLike = 0
+) -> np.ndarray:
     """``n`` seeded points, uniform in ``[low, high]^2``."""
     check_int(n, "n", minimum=1)
     return as_generator(seed).uniform(low, high, size=(n, 2))
 
 
 def random_max_affine(n: int, *, seed: SeedLike = 0) -> Target:
-    """Max of ``n`` seeded affine functions on the plane with unit-norm slopes, offsets in [-1, 1]."""
+    """Max of ``n`` seeded affine functions on the plane: unit-norm slopes, offsets in [-1, 1]."""
     check_int(n, "n", minimum=1)
     rng = as_generator(seed)
     angles = rng.uniform(0.0, 2.0 * np.pi, size=n)
@@ -133,7 +137,9 @@ def random_max_affine(n: int, *, seed: SeedLike = 0) -> Target:
     return max_affine(a, rng.uniform(-1.0, 1.0, size=n))
 
 
-def grid(bounds: Sequence[tuple[float, float]], n: int, *, dtype: torch.dtype = torch.float32) -> Tensor:
+def grid(
+    bounds: Sequence[tuple[float, float]], n: int, *, dtype: torch.dtype = torch.float32
+) -> Tensor:
     """A uniform grid with ``n`` points per axis on the box ``bounds`` (``[n**d, d]``).
 
     Examples:

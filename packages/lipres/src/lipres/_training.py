@@ -24,9 +24,7 @@ from ._losses import MarginLoss
 __all__ = ["fit_classifier", "fit_regressor"]
 
 
-def fit_regressor(
-    model: nn.Module, x: Tensor, y: Tensor, *, steps: int, lr: float
-) -> list[float]:
+def fit_regressor(model: nn.Module, x: Tensor, y: Tensor, *, steps: int, lr: float) -> list[float]:
     """Full-batch MSE with Adam and cosine decay to 0; returns the loss per step.
 
     Shapes:
@@ -81,7 +79,9 @@ def fit_classifier(
     check_number(weight_decay, "weight_decay")
     check_finite(x, "x")
     if y.dtype not in (torch.int64, torch.int32) or y.shape != (x.shape[0],):
-        raise InputError(f"y: expected integer labels of shape [{x.shape[0]}], got {y.dtype} {tuple(y.shape)}")
+        raise InputError(
+            f"y: expected integer labels of shape [{x.shape[0]}], got {y.dtype} {tuple(y.shape)}"
+        )
     gen = as_torch_generator(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     n = x.shape[0]

@@ -1,4 +1,5 @@
-"""What ``lipres reproduce`` and ``lipres bench`` run; imports the method, never the other way round.
+"""What ``lipres reproduce`` and ``lipres bench`` run; imports the method, never the other way
+round.
 
 One module per study (:mod:`.approximation`, :mod:`.digits`), registered by name in
 :mod:`.registry`, each configured by the frozen :class:`.config.Config` of its mode (``QUICK`` or

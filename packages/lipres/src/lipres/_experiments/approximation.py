@@ -35,7 +35,9 @@ def _target(name: str) -> Any:
     }[name]
 
 
-def _data(ctx: Context, name: str, seed: int) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+def _data(
+    ctx: Context, name: str, seed: int
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
     cfg = ctx.config
     f = _target(name)
     d = 1 if name in ONE_D else 2
@@ -47,7 +49,9 @@ def _data(ctx: Context, name: str, seed: int) -> tuple[Tensor, Tensor, Tensor, T
     return x[n_val:], f(x[n_val:]), x[:n_val], f(x[:n_val]), grid, f(grid)
 
 
-def _fit(ctx: Context, model_name: ModelName, target: str, seed: int, lr: float, depth: int | None = None):
+def _fit(
+    ctx: Context, model_name: ModelName, target: str, seed: int, lr: float, depth: int | None = None
+):
     cfg = ctx.config
     d = 1 if target in ONE_D else 2
     width = cfg.abs_width if d == 1 else cfg.plane_width
@@ -71,7 +75,11 @@ def run(ctx: Context) -> None:
     v = ctx.values
     targets = ONE_D[:1] if not cfg.planes else ONE_D + TWO_D
     models: dict[str, tuple[ModelName, ...]] = {
-        t: (("fixed-width", "gradient") if not cfg.planes else ("fixed-width", "gradient", "unconstrained"))
+        t: (
+            ("fixed-width", "gradient")
+            if not cfg.planes
+            else ("fixed-width", "gradient", "unconstrained")
+        )
         for t in targets
     }
     if cfg.planes:
@@ -80,11 +88,15 @@ def run(ctx: Context) -> None:
     rows = []
     chosen: dict[tuple[str, str], float] = {}
     for target in targets:
-        seeds = (cfg.abs_seeds if target == "abs" else cfg.plane_seeds if target == "circle" else (0,))
+        seeds = (
+            cfg.abs_seeds if target == "abs" else cfg.plane_seeds if target == "circle" else (0,)
+        )
         for model_name in models[target]:
             grid_lr = cfg.lr_grid_unconstrained if model_name == "unconstrained" else cfg.lr_grid
             for seed in seeds:
-                reuse = chosen.get((target if target in ("abs", "circle", "triangle") else "circle", model_name))
+                reuse = chosen.get(
+                    (target if target in ("abs", "circle", "triangle") else "circle", model_name)
+                )
                 if seed == seeds[0] and reuse is None:
                     fits = [(_fit(ctx, model_name, target, seed, lr), lr) for lr in grid_lr]
                     (model, _, max_err, mae, secs, grid), lr = min(fits, key=lambda f: f[0][1])
@@ -92,27 +104,72 @@ def run(ctx: Context) -> None:
                 else:
                     lr = reuse if reuse is not None else chosen[(target, model_name)]
                     model, _, max_err, mae, secs, grid = _fit(ctx, model_name, target, seed, lr)
-                emp = empirical_max(model, grid[:: max(1, grid.shape[0] // 512)], quick=cfg.mode == "quick", seed=seed)
+                emp = empirical_max(
+                    model,
+                    grid[:: max(1, grid.shape[0] // 512)],
+                    quick=cfg.mode == "quick",
+                    seed=seed,
+                )
                 bound = bound_of(model)
                 frac = fraction_below_cap(model)
                 key = ("approx", target, model_name, seed)
                 v[(*key, "max_err")], v[(*key, "mae")] = max_err, mae
                 v[(*key, "bound")], v[(*key, "empirical")] = bound, max(emp.values())
-                rows.append([target, model_name, seed, lr, max_err, mae, bound, emp["jacobian"],
-                             emp["pairs"], emp["ascent"], frac, secs])
+                rows.append(
+                    [
+                        target,
+                        model_name,
+                        seed,
+                        lr,
+                        max_err,
+                        mae,
+                        bound,
+                        emp["jacobian"],
+                        emp["pairs"],
+                        emp["ascent"],
+                        frac,
+                        secs,
+                    ]
+                )
     for depth in cfg.depths:
         for model_name in ("fixed-width", "gradient"):
             lr = chosen[("circle", model_name)]
             model, _, max_err, mae, secs, _ = _fit(ctx, model_name, "circle", 0, lr, depth=depth)
             v[("depth", model_name, depth, "max_err")] = max_err
-            rows.append([f"circle@depth{depth}", model_name, 0, lr, max_err, mae, bound_of(model),
-                         None, None, None, fraction_below_cap(model), secs])
+            rows.append(
+                [
+                    f"circle@depth{depth}",
+                    model_name,
+                    0,
+                    lr,
+                    max_err,
+                    mae,
+                    bound_of(model),
+                    None,
+                    None,
+                    None,
+                    fraction_below_cap(model),
+                    secs,
+                ]
+            )
     ctx.result.add_table(
         "approximation",
         "Approximation of 1-Lipschitz targets: test-grid errors, certified bound, empirical "
         "Lipschitz estimates (lower bounds), fraction of blocks with h < cap",
-        ["target", "model", "seed", "lr", "max_err", "mae", "bound", "emp_jacobian", "emp_pairs",
-         "emp_ascent", "frac_below_cap", "seconds"],
+        [
+            "target",
+            "model",
+            "seed",
+            "lr",
+            "max_err",
+            "mae",
+            "bound",
+            "emp_jacobian",
+            "emp_pairs",
+            "emp_ascent",
+            "frac_below_cap",
+            "seconds",
+        ],
         rows,
     )
     _claims(ctx)
@@ -122,12 +179,15 @@ def _claims(ctx: Context) -> None:
     cfg = ctx.config
     v = ctx.values
     res = ctx.result
-    constrained = [k for k in v if k[0] == "approx" and k[2] != "unconstrained" and k[-1] == "bound"]
+    constrained = [
+        k for k in v if k[0] == "approx" and k[2] != "unconstrained" and k[-1] == "bound"
+    ]
     worst = max(v[(*k[:-1], "empirical")] / v[k] for k in constrained)
     max_bound = max(v[k] for k in constrained)
     res.add_claim(
         "bound_is_respected",
-        "every constrained model: max of the three empirical estimates <= lipschitz_bound()·(1 + 1e-5) and bound <= 1",
+        "every constrained model: max of the three empirical estimates <= "
+        "lipschitz_bound()·(1 + 1e-5) and bound <= 1",
         f"max empirical/bound {worst:.6f}, max bound {max_bound:.9f}",
         bool(worst <= 1 + 1e-5 and max_bound <= 1.0),
     )
@@ -167,7 +227,10 @@ def _claims(ctx: Context) -> None:
     )
     if cfg.depths:
         lo, hi = min(cfg.depths), max(cfg.depths)
-        obs = {m: [v[("depth", m, dd, "max_err")] for dd in cfg.depths] for m in ("fixed-width", "gradient")}
+        obs = {
+            m: [v[("depth", m, dd, "max_err")] for dd in cfg.depths]
+            for m in ("fixed-width", "gradient")
+        }
         res.add_claim(
             "error_decreases_with_depth",
             f"A3 max error at depth {hi} < at depth {lo}, both architectures",

@@ -21,9 +21,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from sciml_core import Comparison, compare_timing
-
 import lipres
+from sciml_core import Comparison, compare_timing
 
 BATCH = 256
 
@@ -41,7 +40,11 @@ def _step_fn(module: nn.Module, x: torch.Tensor) -> Callable[[], None]:
 
 
 def _sll(d: int) -> nn.Module | None:
-    for path in ("orthogonium.layers.conv.SLL.sll_layer", "orthogonium.layers.conv.SLL", "orthogonium.layers"):
+    for path in (
+        "orthogonium.layers.conv.SLL.sll_layer",
+        "orthogonium.layers.conv.SLL",
+        "orthogonium.layers",
+    ):
         try:
             mod = importlib.import_module(path)
         except ImportError:
@@ -58,7 +61,7 @@ def _deel(d: int, bjorck: bool) -> nn.Module | None:
     except ImportError:
         return None
     params = inspect.signature(tl.SpectralLinear.__init__).parameters
-    kwargs = {}
+    kwargs: dict[str, object] = {}
     if not bjorck:
         kwargs = {"eps_bjorck": None} if "eps_bjorck" in params else {"niter_bjorck": 0}
     return nn.Sequential(tl.SpectralLinear(d, d, **kwargs), tl.GroupSort2())
@@ -92,18 +95,46 @@ def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
         }
         for label, peer in peers.items():
             if peer is None:
-                warnings.warn(f"bench: {label.split()[0]} is not installed; its rows are skipped", UserWarning, stacklevel=2)
+                warnings.warn(
+                    f"bench: {label.split()[0]} is not installed; its rows are skipped",
+                    UserWarning,
+                    stacklevel=2,
+                )
                 continue
             peer_step = _step_fn(peer.to(device), x)
             for kind, ours_step in steps.items():
-                rows.append(compare_timing(ours_step, peer_step, repeats=repeats, warmup=warmup, device=device,
-                                           label=f"d={d}: ours ({kind}) vs {label}"))
+                rows.append(
+                    compare_timing(
+                        ours_step,
+                        peer_step,
+                        repeats=repeats,
+                        warmup=warmup,
+                        device=device,
+                        label=f"d={d}: ours ({kind}) vs {label}",
+                    )
+                )
         plain = lipres.GradientStep(d, step=1.0 / d).to(device)
         plain_block = _PlainStep(plain)
-        rows.append(compare_timing(steps["exact"], _step_fn(plain_block, x), repeats=repeats, warmup=warmup,
-                                   device=device, label=f"d={d}: overhead of the exact norm (plain step / exact)"))
-        rows.append(compare_timing(steps["power"], _step_fn(plain_block, x), repeats=repeats, warmup=warmup,
-                                   device=device, label=f"d={d}: overhead of power iteration (plain step / power)"))
+        rows.append(
+            compare_timing(
+                steps["exact"],
+                _step_fn(plain_block, x),
+                repeats=repeats,
+                warmup=warmup,
+                device=device,
+                label=f"d={d}: overhead of the exact norm (plain step / exact)",
+            )
+        )
+        rows.append(
+            compare_timing(
+                steps["power"],
+                _step_fn(plain_block, x),
+                repeats=repeats,
+                warmup=warmup,
+                device=device,
+                label=f"d={d}: overhead of power iteration (plain step / power)",
+            )
+        )
     return rows
 
 

@@ -68,7 +68,10 @@ def run(ctx: Context) -> None:
                 if len(trials) == 1:
                     (model, secs), setting = trials[0]
                 else:
-                    scored = [(_validation_score(name, m, split), -i, (m, t), s) for i, ((m, t), s) in enumerate(trials)]
+                    scored = [
+                        (_validation_score(name, m, split), -i, (m, t), s)
+                        for i, ((m, t), s) in enumerate(trials)
+                    ]
                     _, _, (model, secs), setting = max(scored)
                 chosen[name] = setting
             else:
@@ -88,8 +91,16 @@ def run(ctx: Context) -> None:
             violations = 0
             for eps in cfg.eps:
                 certified = (radius > eps) & (model(x).argmax(1) == y)
-                adv = lipres.pgd_l2(model, x[:n], y[:n], eps, steps=cfg.pgd_steps, restarts=cfg.pgd_restarts,
-                                    bounds=(0.0, 1.0), seed=seed)
+                adv = lipres.pgd_l2(
+                    model,
+                    x[:n],
+                    y[:n],
+                    eps,
+                    steps=cfg.pgd_steps,
+                    restarts=cfg.pgd_restarts,
+                    bounds=(0.0, 1.0),
+                    seed=seed,
+                )
                 with torch.no_grad():
                     robust = model(adv).argmax(1) == y[:n]
                 violations += int((certified[:n] & ~robust).sum())
@@ -108,7 +119,16 @@ def run(ctx: Context) -> None:
         f"Certified and PGD (ℓ2, {cfg.pgd_steps} steps × {cfg.pgd_restarts} restarts, first "
         f"{cfg.n_certify} test points) accuracy on digits; setting = μ (1-Lipschitz models) or "
         "weight decay (unconstrained), chosen on validation",
-        ["model", "seed", "setting", "clean", *eps_cols, "bound", "certified_but_broken", "train_s"],
+        [
+            "model",
+            "seed",
+            "setting",
+            "clean",
+            *eps_cols,
+            "bound",
+            "certified_but_broken",
+            "train_s",
+        ],
         rows,
     )
     _claims(ctx, names)
@@ -126,11 +146,14 @@ def _claims(ctx: Context, names: tuple[ModelName, ...]) -> None:
     broken = sum(int(v[("digits", n, s, "violations")]) for n in names for s in seeds)
     ordered = all(
         v[("digits", n, s, "certified_sub", e)] <= v[("digits", n, s, "pgd", e)]
-        for n in names for s in seeds for e in cfg.eps
+        for n in names
+        for s in seeds
+        for e in cfg.eps
     )
     res.add_claim(
         "certified_below_empirical",
-        "no point certified at ε is broken by PGD, and certified <= PGD-robust accuracy, every model and ε",
+        "no point certified at ε is broken by PGD, and certified <= PGD-robust accuracy, "
+        "every model and ε",
         f"{broken} certified points broken",
         bool(broken == 0 and ordered),
     )
@@ -148,7 +171,12 @@ def _claims(ctx: Context, names: tuple[ModelName, ...]) -> None:
         _mean(grad),
         bool(_mean(grad) >= 0.80),
     )
-    gap = _mean([v[("digits", "gradient", s, "clean")] - v[("digits", "unconstrained", s, "clean")] for s in seeds])
+    gap = _mean(
+        [
+            v[("digits", "gradient", s, "clean")] - v[("digits", "unconstrained", s, "clean")]
+            for s in seeds
+        ]
+    )
     res.add_claim(
         "clean_accuracy_cost",
         "gradient clean accuracy >= unconstrained - 0.05 (mean over seeds)"
@@ -156,7 +184,12 @@ def _claims(ctx: Context, names: tuple[ModelName, ...]) -> None:
         gap,
         bool(gap >= -0.05),
     )
-    bounds = [v[("digits", n, s, "bound")] for n in names if n in ("gradient", "fixed-width") for s in seeds]
+    bounds = [
+        v[("digits", n, s, "bound")]
+        for n in names
+        if n in ("gradient", "fixed-width")
+        for s in seeds
+    ]
     res.add_claim(
         "bound_is_respected_digits",
         "backbone-certified classifiers: margins certified by exact dual norms; every bound finite",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Literal
 
-import torch
 from torch import Tensor, nn
 
 import lipres
+from lipres._networks import Architecture
 
 ModelName = Literal["fixed-width", "gradient", "cpl", "spectral", "unconstrained"]
 
@@ -18,7 +19,7 @@ def regressor(name: ModelName, d: int, width: int, depth: int) -> nn.Module:
         return lipres.UnconstrainedResNet(d, 1, width, depth)
     if name == "cpl":
         return lipres.LipResNet(d, width, depth, step="max")
-    return lipres.LipResNet(d, width, depth, architecture=name)
+    return lipres.LipResNet(d, width, depth, architecture=_arch(name))
 
 
 def classifier(name: ModelName, d: int, k: int, width: int, depth: int) -> nn.Module:
@@ -29,7 +30,13 @@ def classifier(name: ModelName, d: int, k: int, width: int, depth: int) -> nn.Mo
         return lipres.SpectralNormMLP(d, k, width, depth)
     if name == "cpl":
         return lipres.LipResNetClassifier(d, k, width, depth, step="max")
-    return lipres.LipResNetClassifier(d, k, width, depth, architecture=name)
+    return lipres.LipResNetClassifier(d, k, width, depth, architecture=_arch(name))
+
+
+def _arch(name: ModelName) -> Architecture:
+    if name not in ("gradient", "fixed-width"):
+        raise ValueError(f"not a LipResNet architecture: {name!r}")
+    return typing.cast(Architecture, name)
 
 
 def fraction_below_cap(model: nn.Module) -> float | None:
@@ -51,8 +58,12 @@ def empirical_max(model: nn.Module, x: Tensor, *, quick: bool, seed: int) -> dic
     xd = x.double()
     n_iter = 10 if quick else 30
     out = {
-        "jacobian": lipres.empirical_lipschitz(model, xd[:128], method="jacobian", n_iter=n_iter, seed=seed),
-        "pairs": lipres.empirical_lipschitz(model, xd, method="pairs", n_pairs=2000 if quick else 10_000, seed=seed),
+        "jacobian": lipres.empirical_lipschitz(
+            model, xd[:128], method="jacobian", n_iter=n_iter, seed=seed
+        ),
+        "pairs": lipres.empirical_lipschitz(
+            model, xd, method="pairs", n_pairs=2000 if quick else 10_000, seed=seed
+        ),
         "ascent": lipres.empirical_lipschitz(model, xd, method="ascent", n_iter=n_iter, seed=seed),
     }
     model.float()

@@ -8,7 +8,11 @@ from .context import Study
 STUDIES: dict[str, Study] = {
     study.name: study
     for study in (
-        Study("approximation", "Approximation of 1-Lipschitz targets (Theorems 3.1, 4.1)", approximation.run),
+        Study(
+            "approximation",
+            "Approximation of 1-Lipschitz targets (Theorems 3.1, 4.1)",
+            approximation.run,
+        ),
         Study("digits", "Certified robustness on scikit-learn digits", digits.run),
     )
 }
