@@ -46,6 +46,7 @@ def export(model: nn.Module) -> fx.GraphModule:
         The exported module (in eval mode, on the model's device and dtype).
 
     Examples:
+        >>> import torch
         >>> from lipres import LipResNet
         >>> net = LipResNet(2, 6, 2, architecture="fixed-width").double()
         >>> x = torch.randn(10, 2, dtype=torch.float64)

@@ -128,6 +128,7 @@ class LipResNet(_Backbone):
         x: ``[B, d]`` -> ``[B]``.
 
     Examples:
+        >>> import torch
         >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
         <torch._C.Generator object at ...>
         >>> net = LipResNet(2, 8, 3, architecture="fixed-width").double()
@@ -191,6 +192,7 @@ class LipResNetClassifier(_Backbone):
         x: ``[B, d]`` -> ``[B, K]``.
 
     Examples:
+        >>> import torch
         >>> net = LipResNetClassifier(4, 3, width=6, depth=2)
         >>> net(torch.randn(5, 4)).shape, net.margin_lipschitz().shape
         (torch.Size([5, 3]), torch.Size([3, 3]))
