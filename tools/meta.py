@@ -57,6 +57,14 @@ TABLE: dict[str, dict] = {
             "plot": {"matplotlib"},
         },
     },
+    "lipres": {
+        "required": {"torch", "numpy"},
+        "extras": {
+            "data": {"scikit-learn"},
+            "bench": {"orthogonium", "deel-torchlip"},
+            "plot": {"matplotlib"},
+        },
+    },
 }
 
 #: Edges between method packages that ARCHITECTURE.md allows (every package may need sciml-core).
