@@ -7,9 +7,10 @@ version read from ``__about__.py``, MIT, Python >= 3.11, a ``test`` dependency g
 configuration); the dependency table of ARCHITECTURE.md; sibling requirements as compatible ranges
 that admit the sibling's current version (no pins, no direct references); a torch requirement that
 is a lower bound only; allowed edges between method packages and no cycle; the console script; an
-explicit ``__all__``; a CHANGELOG whose first section is ``[Unreleased]``; and every
-``reports/*/result.json`` present against the result schema (through ``sciml_core``, when
-importable).
+explicit ``__all__``; ``reproduce`` and ``bench`` in ``src/<module>/_experiments/``, which no
+library module imports (``cli.py`` only, inside a function); a CHANGELOG whose first section is
+``[Unreleased]``; and every ``reports/*/result.json`` present against the result schema (through
+``sciml_core``, when importable).
 """
 
 from __future__ import annotations
@@ -56,6 +57,14 @@ TABLE: dict[str, dict] = {
             "plot": {"matplotlib"},
         },
     },
+    "lipres": {
+        "required": {"torch", "numpy"},
+        "extras": {
+            "data": {"scikit-learn"},
+            "bench": {"orthogonium", "deel-torchlip"},
+            "plot": {"matplotlib"},
+        },
+    },
 }
 
 #: Edges between method packages that ARCHITECTURE.md allows (every package may need sciml-core).
@@ -66,6 +75,11 @@ PINNED_TORCH = (2, 14, 1)
 
 REQUIRED_FILES = ["README.md", "CHANGELOG.md", "LICENSE", "pyproject.toml"]
 REQUIRED_MODULE_FILES = ["__init__.py", "__about__.py", "py.typed", "cli.py"]
+
+#: The experiments of a method package (reproduce, bench, sweeps) live in this subpackage.
+EXPERIMENTS = "_experiments"
+#: Top-level modules that moved into ``_experiments/`` and must not come back.
+MOVED_INTO_EXPERIMENTS = ["_reproduce.py", "_bench.py"]
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
@@ -111,6 +125,63 @@ def admits(specifier: str, version: str) -> bool:
 
 def _names(requirements: list[str]) -> set[str]:
     return {pk.requirement_name(r) for r in requirements}
+
+
+def _imports_experiments(node: ast.AST, module: str) -> bool:
+    """Whether an import statement reaches the ``_experiments`` subpackage of ``module``."""
+    if isinstance(node, ast.Import):
+        return any(EXPERIMENTS in alias.name.split(".") for alias in node.names)
+    if isinstance(node, ast.ImportFrom):
+        parts = (node.module or "").split(".")
+        if EXPERIMENTS in parts:
+            return True
+        from_package = node.module in (None, "", module)
+        return from_package and any(alias.name == EXPERIMENTS for alias in node.names)
+    return False
+
+
+def experiment_imports(path: Path, module: str) -> list[tuple[int, bool]]:
+    """``(line, inside_a_function)`` of every import of ``_experiments`` in the file ``path``."""
+    found: list[tuple[int, bool]] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        if _imports_experiments(node, module):
+            found.append((node.lineno, in_function))  # type: ignore[attr-defined]
+        inner = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        for child in ast.iter_child_nodes(node):
+            visit(child, inner)
+
+    visit(ast.parse(path.read_text(), filename=str(path)), False)
+    return found
+
+
+def check_experiments(pkg: pk.Package) -> list[str]:
+    """The experiments stay apart from the method (ARCHITECTURE.md, layout; STYLE.md item 7).
+
+    A method package keeps ``reproduce``/``bench`` in ``src/<module>/_experiments/``; no library
+    module imports it, except ``cli.py`` inside its command functions (so that importing the
+    package never loads the experiments).
+    """
+    module_dir = pkg.path / "src" / pkg.module
+    problems = []
+    if not (module_dir / EXPERIMENTS / "__init__.py").is_file():
+        problems.append(f"missing src/{pkg.module}/{EXPERIMENTS}/__init__.py (reproduce and bench)")
+    for name in MOVED_INTO_EXPERIMENTS:
+        if (module_dir / name).is_file():
+            problems.append(f"src/{pkg.module}/{name} belongs in src/{pkg.module}/{EXPERIMENTS}/")
+    for path in sorted(module_dir.rglob("*.py")):
+        relative = path.relative_to(module_dir)
+        if relative.parts[0] == EXPERIMENTS:
+            continue
+        for line, in_function in experiment_imports(path, pkg.module):
+            if relative == Path("cli.py") and in_function:
+                continue
+            where = f"src/{pkg.module}/{relative.as_posix()}:{line}"
+            problems.append(
+                f"{where} imports {EXPERIMENTS}; the method never imports its experiments "
+                "(only cli.py may, inside a command function)"
+            )
+    return problems
 
 
 def check_package(pkg: pk.Package, pkgs: dict[str, pk.Package]) -> list[str]:
@@ -189,6 +260,7 @@ def check_package(pkg: pk.Package, pkgs: dict[str, pk.Package]) -> list[str]:
             bad(f"pytest markers must declare {marker!r}")
 
     if pkg.is_method:
+        problems += [f"{where}: {problem}" for problem in check_experiments(pkg)]
         script = pkg.scripts.get(pkg.name)
         if script != f"{pkg.module}.cli:main":
             bad(f"console script {pkg.name} = '{pkg.module}.cli:main' missing (got {script!r})")
@@ -214,7 +286,7 @@ def check_package(pkg: pk.Package, pkgs: dict[str, pk.Package]) -> list[str]:
                 bad(f"torch requirement {spec!r} excludes the pinned torch 2.14.1")
 
     if pkg.is_method and CORE in pkgs and CORE not in pkg.siblings:
-        bad(f"every package depends on {CORE}>=0.1,<0.2")
+        bad(f"every package depends on {CORE} (a compatible range such as '>=0.2,<0.3')")
     for sibling in pkg.siblings:
         if sibling != CORE and (pkg.name, sibling) not in ALLOWED_EDGES:
             bad(f"edge {pkg.name} -> {sibling} is not in ARCHITECTURE.md's dependency graph")

@@ -1,7 +1,7 @@
 """The two commands of the README, each doing its own set-up on a fresh clone.
 
-    python3 tools/run.py tests            every test: lint, meta, each package, isolated
-                                          installs, integration; ends with one summary line
+    python3 tools/run.py tests            every test: lint, meta, typecheck, each package,
+                                          isolated installs, integration; ends with one summary line
                                           "N passed, N failed, N skipped"
     python3 tools/run.py report [--full]  every package's reproduce, then reports/index.html
 
@@ -30,7 +30,7 @@ VENV = TOOLS / "venv"
 PINS = ROOT / "constraints" / "tools.txt"
 JUNIT = TOOLS / "junit"
 
-TEST_SESSIONS = ["lint", "meta", "tests", "isolated", "integration"]
+TEST_SESSIONS = ["lint", "meta", "typecheck", "tests", "isolated", "integration"]
 
 
 def _pins() -> list[str]:

@@ -21,6 +21,8 @@ import new_package  # noqa: E402
 import packages as pk  # noqa: E402
 
 REAL_CORE = pk.ROOT / "packages" / pk.CORE
+#: The requirement on the core that a package made from the template declares.
+CORE_REQ = new_package.core_requirement()
 
 
 @pytest.fixture
@@ -66,6 +68,43 @@ def test_missing_module_file_is_caught(repo, name):
     assert any(f"missing src/demo_method/{name}" in p for p in problems(repo))
 
 
+LIBRARY_IMPORTS_OF_EXPERIMENTS = [
+    ("_method.py", "from ._experiments import reproduce\n"),
+    ("_method.py", "from ._experiments.bench import bench\n"),
+    ("_method.py", "from . import _experiments\n"),
+    ("_method.py", "import demo_method._experiments.reproduce\n"),
+    ("_method.py", "from demo_method._experiments import bench\n"),
+    ("_method.py", "def helper():\n    from ._experiments import bench\n    return bench\n"),
+    ("cli.py", "from ._experiments import reproduce\n"),
+]
+
+
+@pytest.mark.parametrize(("name", "source"), LIBRARY_IMPORTS_OF_EXPERIMENTS)
+def test_library_module_importing_the_experiments_is_caught(repo, name, source):
+    module = repo / "packages/demo-method/src/demo_method" / name
+    module.write_text(source + (module.read_text() if module.exists() else ""))
+    found = [p for p in problems(repo) if "imports _experiments" in p]
+    assert len(found) == 1
+    assert f"src/demo_method/{name}:" in found[0]
+
+
+def test_cli_importing_the_experiments_inside_a_command_is_allowed(repo):
+    cli = (repo / "packages/demo-method/src/demo_method/cli.py").read_text()
+    assert "    from ._experiments.reproduce import reproduce" in cli  # the lazy import
+    assert problems(repo) == []
+
+
+def test_missing_experiments_package_is_caught(repo):
+    shutil.rmtree(repo / "packages/demo-method/src/demo_method/_experiments")
+    assert any("missing src/demo_method/_experiments/__init__.py" in p for p in problems(repo))
+
+
+@pytest.mark.parametrize("name", ["_reproduce.py", "_bench.py"])
+def test_experiment_module_at_the_top_level_is_caught(repo, name):
+    (repo / "packages/demo-method/src/demo_method" / name).write_text('"""moved back."""\n')
+    assert any(f"src/demo_method/{name} belongs in" in p for p in problems(repo))
+
+
 def test_missing_public_api_test_is_caught(repo):
     (repo / "packages/demo-method/tests/test_public_api.py").unlink()
     assert any("test_public_api.py" in p for p in problems(repo))
@@ -78,14 +117,12 @@ def test_init_without_all_is_caught(repo):
 
 
 def test_sibling_range_that_excludes_the_current_version_is_caught(repo):
-    edit(
-        repo / "packages/demo-method/pyproject.toml", "sciml-core>=0.1,<0.2", "sciml-core>=0.2,<0.3"
-    )
+    edit(repo / "packages/demo-method/pyproject.toml", CORE_REQ, "sciml-core>=0.0,<0.1")
     assert any("does not admit its current version" in p for p in problems(repo))
 
 
 def test_exact_sibling_pin_is_caught(repo):
-    edit(repo / "packages/demo-method/pyproject.toml", "sciml-core>=0.1,<0.2", "sciml-core==0.1.0")
+    edit(repo / "packages/demo-method/pyproject.toml", CORE_REQ, "sciml-core==0.2.0")
     assert any("compatible range" in p for p in problems(repo))
 
 
@@ -99,7 +136,7 @@ def test_direct_reference_is_caught(repo):
 
 
 def test_missing_core_dependency_is_caught(repo):
-    edit(repo / "packages/demo-method/pyproject.toml", '    "sciml-core>=0.1,<0.2",\n', "")
+    edit(repo / "packages/demo-method/pyproject.toml", f'    "{CORE_REQ}",\n', "")
     assert any("depends on sciml-core" in p for p in problems(repo))
 
 
@@ -112,13 +149,13 @@ def test_torch_requirement_that_excludes_the_pin_or_caps_is_caught(repo, spec):
 def test_cycle_is_caught(repo):
     edit(
         repo / "packages/other-method/pyproject.toml",
-        '    "sciml-core>=0.1,<0.2",',
-        '    "sciml-core>=0.1,<0.2",\n    "demo-method>=0.1,<0.2",',
+        f'    "{CORE_REQ}",',
+        f'    "{CORE_REQ}",\n    "demo-method>=0.1,<0.2",',
     )
     edit(
         repo / "packages/demo-method/pyproject.toml",
-        '    "sciml-core>=0.1,<0.2",',
-        '    "sciml-core>=0.1,<0.2",\n    "other-method>=0.1,<0.2",',
+        f'    "{CORE_REQ}",',
+        f'    "{CORE_REQ}",\n    "other-method>=0.1,<0.2",',
     )
     found = problems(repo)
     assert any(p.startswith("dependency cycle:") for p in found)

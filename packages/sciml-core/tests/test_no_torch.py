@@ -113,10 +113,47 @@ def test_cli_end_to_end_never_imports_torch(tmp_path: Path) -> None:
 def test_import_alone_loads_no_optional_dependency() -> None:
     code = (
         "import sys, sciml_core, sciml_core.cli; "
-        "optional = ('torch', 'scipy', 'matplotlib', 'skimage', 'tifffile', 'PIL'); "
+        "optional = ('torch', 'scipy', 'matplotlib', 'skimage', 'tifffile', 'PIL', 'safetensors'); "
         "print(sorted(m for m in optional if m in sys.modules))"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert proc.stdout.strip() == "[]"
+
+
+WEIGHTS_WITHOUT_TORCH = textwrap.dedent(
+    """
+    import sys
+    sys.modules["torch"] = None  # torch cannot be imported here, whether installed or not
+    import sciml_core
+    from sciml_core import MissingExtraError
+    calls = {
+        "load_pretrained": lambda: sciml_core.load_pretrained(object(), sys.argv[1]),
+        "inspect_weights": lambda: sciml_core.inspect_weights(sys.argv[1]),
+    }
+    for name, call in calls.items():
+        try:
+            call()
+        except MissingExtraError as err:
+            print(name, err)
+        else:
+            raise SystemExit(name + " did not raise MissingExtraError")
+    """
+)
+
+
+def test_weights_loaders_without_torch_name_the_extra(tmp_path: Path) -> None:
+    weights = tmp_path / "weights.pt"
+    weights.write_bytes(b"not read: torch is checked first")
+    proc = subprocess.run(
+        [sys.executable, "-c", WEIGHTS_WITHOUT_TORCH, str(weights)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == ["load_pretrained", "inspect_weights"]
+    assert all("pip install 'sciml-core[torch]'" in line for line in lines)

@@ -10,10 +10,12 @@ PUBLIC = {
     "Checkpoint",
     "Comparison",
     "InputError",
+    "LoadReport",
     "MissingExtraError",
     "NormEstimate",
     "Result",
     "SeedLike",
+    "WeightsInfo",
     "__version__",
     "adjoint_test",
     "as_generator",
@@ -27,7 +29,9 @@ PUBLIC = {
     "format_comparisons",
     "get_pyplot",
     "gradient_check",
+    "inspect_weights",
     "load_checkpoint",
+    "load_pretrained",
     "load_result",
     "matrix_norm_bound",
     "psnr",
@@ -69,8 +73,8 @@ def test_cli_all_is_pinned() -> None:
         assert hasattr(sciml_core.cli, name), name
 
 
-def test_version_is_0_1_0() -> None:
-    assert sciml_core.__version__ == "0.1.0"
+def test_version_is_0_2_0() -> None:
+    assert sciml_core.__version__ == "0.2.0"
 
 
 def test_error_types_are_the_documented_builtins() -> None:

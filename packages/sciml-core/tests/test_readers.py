@@ -642,3 +642,14 @@ def test_a_missing_torch_names_the_callers_extra(
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(MissingExtraError, match=r"pip install 'chebnet-stable\[torch\]'"):
         read_torch_file(tmp_path / "m.pt", argument="path", package="chebnet-stable")
+
+
+def test_a_damaged_tiff_gives_the_one_line_error_and_nothing_else_on_stderr(tmp_path, capfd):
+    pytest.importorskip("tifffile")
+    good = tmp_path / "pages.tif"
+    _tiff_page_by_page(good, np.arange(4 * 32 * 32, dtype=np.uint16).reshape(4, 32, 32))
+    cut = tmp_path / "cut.tif"
+    cut.write_bytes(good.read_bytes()[:3000])
+    with pytest.raises(InputError, match="image: cannot read a TIFF image"):
+        read_image(cut, argument="image")
+    assert capfd.readouterr().err == ""  # tifffile's own log lines are held back

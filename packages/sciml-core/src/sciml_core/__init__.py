@@ -29,6 +29,10 @@ from ._metrics import ssim as ssim
 from ._norm import NormEstimate as NormEstimate
 from ._norm import estimate_operator_norm as estimate_operator_norm
 from ._norm import matrix_norm_bound as matrix_norm_bound
+from ._pretrained import LoadReport as LoadReport
+from ._pretrained import WeightsInfo as WeightsInfo
+from ._pretrained import inspect_weights as inspect_weights
+from ._pretrained import load_pretrained as load_pretrained
 from ._readers import read_archive as read_archive
 from ._readers import read_array as read_array
 from ._readers import read_image as read_image
@@ -54,10 +58,12 @@ __all__ = [
     "Checkpoint",
     "Comparison",
     "InputError",
+    "LoadReport",
     "MissingExtraError",
     "NormEstimate",
     "Result",
     "SeedLike",
+    "WeightsInfo",
     "__version__",
     "adjoint_test",
     "as_generator",
@@ -71,7 +77,9 @@ __all__ = [
     "format_comparisons",
     "get_pyplot",
     "gradient_check",
+    "inspect_weights",
     "load_checkpoint",
+    "load_pretrained",
     "load_result",
     "matrix_norm_bound",
     "psnr",

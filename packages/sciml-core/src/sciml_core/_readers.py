@@ -25,6 +25,7 @@ object-dtype array is refused), torch files with ``torch.load(weights_only=True)
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import pickle
@@ -321,7 +322,35 @@ def read_array(
 # --------------------------------------------------------------------------------------- images
 
 
+class _HeldRecords(logging.Handler):
+    """Holds tifffile's log records while a file is decoded (see :func:`_decode_tiff`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def _decode_tiff(p: Path, tifffile: Any) -> tuple[np.ndarray, str]:
+    # tifffile logs what it finds wrong (``invalid page offset``) before it raises: held back, so
+    # that a file it cannot read gives the one-line error alone; passed on when the read succeeds.
+    logger = logging.getLogger("tifffile")
+    held = _HeldRecords()
+    logger.addHandler(held)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        result = _decode_tiff_held(p, tifffile)
+    finally:
+        logger.removeHandler(held)
+        logger.propagate = propagate
+    for record in held.records:
+        logger.handle(record)
+    return result
+
+
+def _decode_tiff_held(p: Path, tifffile: Any) -> tuple[np.ndarray, str]:
     with tifffile.TiffFile(p) as tif:
         series = list(tif.series)
         if not series:

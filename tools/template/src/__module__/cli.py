@@ -1,4 +1,8 @@
-"""Command line of {{dist}}: ``{{dist}} reproduce``, ``{{dist}} bench``."""
+"""Command line of {{dist}}: ``{{dist}} reproduce``, ``{{dist}} bench``.
+
+The experiments are imported inside the command functions only, so that ``import {{module}}``
+never loads them.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ app = App("{{dist}}", version=__version__, description="{{description}}")
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from ._reproduce import reproduce
+    from ._experiments.reproduce import reproduce
 
     path = reproduce(Path(args.out), quick=args.quick, seed=args.seed, device=args.device)
     print(path)
@@ -22,7 +26,7 @@ def _reproduce(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from ._bench import bench
+    from ._experiments.bench import bench
 
     print(format_comparisons(bench(quick=args.quick, seed=args.seed, device=args.device)))
     return 0

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sciml_core import InputError
+from sciml_core import Comparison, InputError
 
 
-def bench(*, quick: bool, seed: int, device: str = "cpu") -> list:
-    """Run the benchmark rows and return them (``sciml_core.Comparison`` objects)."""
+def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
+    """Run the benchmark rows and return them."""
     raise InputError("bench: not implemented yet (this package is a template stub)")

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
+from torch import nn
 
 from sciml_core import (
+    Comparison,
+    InputError,
     MissingExtraError,
     atomic_write_text,
     compare_timing,
@@ -20,20 +25,24 @@ from sciml_core import (
     resolve_device,
     root_seed,
 )
+from sciml_core.cli import progress
 
-from ._constraints import LinearConstraint, QuadraticConstraint
-from ._correction import ConservationCorrection
-from ._data import generate
-from ._fno import FNO
-from ._loss import RelLpLoss
-from ._wrapper import ConservedOperator
+from .._constraints import Constraint, LinearConstraint, QuadraticConstraint
+from .._correction import ConservationCorrection, Direction
+from .._data import PDE, generate
+from .._fno import FNO, Embedding, SpectralConv
+from .._loss import RelLpLoss
+from .._wrapper import ConservedOperator
+from ..cli import PEERS, Peer
+
+Step = Callable[[], None]
 
 
 def _n_params(model: torch.nn.Module) -> int:
     return sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters())
 
 
-def _peer_fno(dim: int, modes: int, target_params: int):
+def _peer_fno(dim: int, modes: int, target_params: int) -> tuple[nn.Module, int]:
     """neuraloperator's FNO with ``n_modes = 2 m`` and the hidden width matching our parameters."""
     try:
         from neuralop.models import FNO as PeerFNO
@@ -41,7 +50,7 @@ def _peer_fno(dim: int, modes: int, target_params: int):
         raise MissingExtraError(
             "neuraloperator is needed for the peer rows: pip install 'fno-conserve[bench]'"
         ) from err
-    best = None
+    best: tuple[float, int, nn.Module] | None = None
     for hidden in range(4, 129):
         model = PeerFNO(
             n_modes=(2 * modes,) * dim,
@@ -55,11 +64,29 @@ def _peer_fno(dim: int, modes: int, target_params: int):
             best = (gap, hidden, model)
         if _n_params(model) > target_params:
             break
+    if best is None:
+        raise ValueError("target_params: no hidden width was tried")
     return best[2], best[1]
 
 
-def _step(model, x, y, loss_fn, opt):
-    def run():
+def _first_spectral_weight(model: FNO) -> torch.Tensor:
+    """The weight of our FNO's first Fourier layer."""
+    layer = model.spectral[0]
+    if not isinstance(layer, SpectralConv):
+        raise TypeError(f"model: expected a SpectralConv first layer, got {type(layer).__name__}")
+    return layer.weight
+
+
+def _step(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    opt: torch.optim.Optimizer,
+) -> Step:
+    """One training step (forward, backward, optimiser step) as a timing closure."""
+
+    def run() -> None:
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(x), y)
         loss.backward()
@@ -68,15 +95,19 @@ def _step(model, x, y, loss_fn, opt):
     return run
 
 
-def _smooth_input(shape, dtype=torch.float64):
+def _smooth_input(shape: tuple[int, ...], dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """A smooth periodic test input ``(1, 1, *shape)``."""
     coords = [torch.arange(n, dtype=dtype) / n for n in shape]
     grids = torch.meshgrid(*coords, indexing="ij")
-    f = sum(torch.sin(2 * math.pi * (k + 1) * g + k) / (k + 1) for k, g in enumerate(grids))
-    f = f + sum(0.5 * torch.cos(4 * math.pi * g) for g in grids)
+    f = torch.zeros(shape, dtype=dtype)
+    for k, g in enumerate(grids):
+        f = f + torch.sin(2 * math.pi * (k + 1) * g + k) / (k + 1)
+    for g in grids:
+        f = f + 0.5 * torch.cos(4 * math.pi * g)
     return f.reshape(1, 1, *shape)
 
 
-def _consistency(model, dim, dtype):
+def _consistency(model: nn.Module, dim: int, dtype: torch.dtype) -> dict[int, float]:
     """Relative N-vs-2N output difference at N = 64, 128, 256 (1-D) or 16, 32, 64 (2-D)."""
     sizes = (64, 128, 256) if dim == 1 else (16, 32, 64)
     out = []
@@ -88,17 +119,20 @@ def _consistency(model, dim, dtype):
     return dict(zip(sizes, out, strict=True))
 
 
-def _accuracy(quick: bool, seed: int, dev, report: dict) -> None:
+def _accuracy(
+    quick: bool, seed: int, dev: torch.device, report: dict[str, Any], show_progress: bool
+) -> None:
     """Train ours and the peer on the same data, epochs and optimiser; compare test rel-L2."""
     from neuralop.models import FNO as PeerFNO
 
     loss_fn = RelLpLoss()
-    cases = [
-        ("burgers", 64 if quick else 128, {"grid": "periodic"}, {}),
-        ("darcy", 32, {"grid": "cells", "padding": 0.125}, {"domain_padding": 0.125}),
+    # (pde, N, our embedding, our padding, the peer's keyword arguments)
+    cases: list[tuple[Literal["burgers", "darcy"], int, Embedding, float, dict[str, Any]]] = [
+        ("burgers", 64 if quick else 128, "periodic", 0.0, {}),
+        ("darcy", 32, "cells", 0.125, {"domain_padding": 0.125}),
     ]
     n_train, n_test, epochs = (256, 64, 5) if quick else (1000, 200, 20)
-    for pde, n, ours_kw, peer_kw in cases:
+    for pde, n, embedding, padding, peer_kw in cases:
         train = generate(pde, n_train, n, seed=seed, show_progress=False)
         test = generate(pde, n_test, n, seed=seed, offset=n_train, show_progress=False)
         dim = train["x"].ndim - 2
@@ -106,7 +140,7 @@ def _accuracy(quick: bool, seed: int, dev, report: dict) -> None:
         x, y = train["x"].float().to(dev), train["y"].float().to(dev)
         scale = float(y.abs().max())  # Darcy's u ~ 0.02: both train on a unit-scale target
         torch.manual_seed(seed)
-        ours = FNO(dim, 1, 1, modes, width=width, **ours_kw).to(dev)
+        ours = FNO(dim, 1, 1, modes, width=width, grid=embedding, padding=padding).to(dev)
         _, hidden = _peer_fno(dim, modes, _n_params(ours))
         theirs = PeerFNO(
             n_modes=(2 * modes,) * dim,
@@ -116,13 +150,18 @@ def _accuracy(quick: bool, seed: int, dev, report: dict) -> None:
             n_layers=4,
             **peer_kw,
         ).to(dev)
-        results = {}
+        results: dict[str, float] = {}
         for name, model in (("ours", ours), ("peer", theirs)):
             gen = torch.Generator().manual_seed(seed)
             opt = torch.optim.Adam(model.parameters(), lr=1e-3)
             steps = math.ceil(n_train / 20)
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps)
-            for _ in range(epochs):
+            for _ in progress(
+                range(epochs),
+                desc=f"accuracy {pde} {name}",
+                unit="epoch",
+                disable=not show_progress,
+            ):
                 perm = torch.randperm(n_train, generator=gen)
                 for i in range(steps):
                     idx = perm[i * 20 : (i + 1) * 20]
@@ -144,15 +183,16 @@ def _accuracy(quick: bool, seed: int, dev, report: dict) -> None:
 
 
 def bench(
-    out_dir,
+    out_dir: str | os.PathLike[str],
     *,
     quick: bool = False,
-    seed=0,
-    device="auto",
-    peer: str = "neuraloperator",
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    peer: Peer = "neuraloperator",
     threads: int = 2,
     accuracy: bool = False,
-) -> dict:
+    show_progress: bool = True,
+) -> dict[str, Any]:
     """Run the benchmark rows, print them with ``speedup = t_peer / t_ours``, write ``bench.json``.
 
     Rows: the FNO training step (forward + backward + AdamW) against neuraloperator's FNO at equal
@@ -161,11 +201,15 @@ def bench(
     consistency of both models, the correction overhead ``t_corrected / t_plain - 1`` of a training
     step, and data-generation throughput. ``quick`` uses fewer repeats and rows.
     """
+    if peer not in PEERS:
+        raise InputError(f"peer: expected one of {PEERS}, got {peer!r}")
+    if not isinstance(threads, int) or threads < 1:
+        raise InputError(f"threads: expected a positive integer, got {threads!r}")
     dev = resolve_device(device)
     torch.manual_seed(root_seed(seed))
     torch.set_num_threads(threads)
     repeats, warmup = (5, 2) if quick else (15, 3)
-    rows: list = []
+    rows: list[Comparison] = []
     report: dict[str, Any] = {
         "device": str(dev),
         "threads": threads,
@@ -180,8 +224,11 @@ def bench(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # loaded machine: recorded in each row
         warnings.simplefilter("ignore", UserWarning)
-        for dim, n, batch, width, modes in configs:
+        for dim, n, batch, width, modes in progress(
+            configs, desc="bench train step", unit="row", disable=not show_progress
+        ):
             ours = FNO(dim, 1, 1, modes, width=width).to(dev)
+            theirs: nn.Module | None
             try:
                 theirs, hidden = _peer_fno(dim, modes, _n_params(ours))
             except MissingExtraError as err:
@@ -206,7 +253,7 @@ def bench(
                     "params_ours": _n_params(ours),
                     "params_peer": _n_params(theirs),
                     "peer_hidden_channels": hidden,
-                    "spectral_weight_ours": list(ours.spectral[0].weight.shape),
+                    "spectral_weight_ours": list(_first_spectral_weight(ours).shape),
                     "spectral_weight_peer": list(spec_w.shape),
                 }
                 try:
@@ -240,18 +287,21 @@ def bench(
             rows.append(c64)
         # correction overhead: (t_corrected - t_plain) / t_plain of a training step
         cases = [(1, 128, 20, 32, 16), (1, 1024, 20, 32, 16), (2, 64, 8, 24, 8)]
-        laws = {
+        laws: dict[str, list[Constraint]] = {
             "mass": [LinearConstraint.mass()],
             "3 moments": [LinearConstraint.moments(2)],
             "Q2": [QuadraticConstraint((0,), mode="adaptive")],
         }
-        for dim, n, batch, width, modes in cases:
+        for dim, n, batch, width, modes in progress(
+            cases, desc="bench correction overhead", unit="grid", disable=not show_progress
+        ):
             x = torch.randn(batch, 1, *(n,) * dim, device=dev)
             y = torch.randn(batch, 1, *(n,) * dim, device=dev)
             for law_name, law in laws.items():
                 if dim == 2 and law_name == "3 moments":
                     continue
-                for direction in ("head", "net"):
+                directions: tuple[Direction, ...] = ("head", "net")
+                for direction in directions:
                     # float32 solves only on the smallest grid: the solve is m x m either way
                     small = (dim, n) == (1, 128)
                     dtypes = (
@@ -268,7 +318,7 @@ def bench(
                             ConservationCorrection(law, direction=direction, compute_dtype=cd),
                         ).to(dev)
 
-                        def plain_loss(out, yy):
+                        def plain_loss(out: torch.Tensor, yy: torch.Tensor) -> torch.Tensor:
                             return loss_fn(out[:, :1], yy)
 
                         label = (
@@ -298,7 +348,12 @@ def bench(
                         u0 = torch.randn_like(x, requires_grad=True)
                         raw = torch.randn_like(x, requires_grad=True)
 
-                        def correction_only(corr=corr, u0=u0, raw=raw, x=x):
+                        def correction_only(
+                            corr: ConservationCorrection = corr,
+                            u0: torch.Tensor = u0,
+                            raw: torch.Tensor = raw,
+                            x: torch.Tensor = x,
+                        ) -> None:
                             out, _ = corr(u0, x, s=corr.positive(raw), residuals=False)
                             out.sum().backward()
 
@@ -319,14 +374,19 @@ def bench(
                                 "correction_alone": alone.t_ours / alone.t_peer,
                             }
                         )
-        for pde, n, k in (("burgers", 128, 16), ("nls", 256, 8), ("darcy", 64, 8)):
+        speed_rows: tuple[tuple[PDE, int, int], ...] = (
+            ("burgers", 128, 16),
+            ("nls", 256, 8),
+            ("darcy", 64, 8),
+        )
+        for pde, n, k in speed_rows:
             if quick and pde != "burgers":
                 continue
             t0 = time.perf_counter()
             generate(pde, k, n, seed=0, show_progress=False)
             report["data"][f"{pde} N={n}"] = k / (time.perf_counter() - t0)
         if accuracy:
-            _accuracy(quick, root_seed(seed), dev, report)
+            _accuracy(quick, root_seed(seed), dev, report, show_progress)
     print(format_comparisons(rows))
     for label, info in report["peer"].items():
         if isinstance(info, dict):

@@ -8,13 +8,16 @@ import os
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from sciml_core import (
+    Comparison,
     InputError,
     adjoint_test,
     atomic_write_text,
@@ -23,7 +26,11 @@ from sciml_core import (
     resolve_device,
 )
 
-from ._ray import _MEMORY_CACHE, RayTransform
+from .._ray import _MEMORY_CACHE, RayTransform
+
+Timed = list[tuple[Comparison, int]]
+"""Each comparison with the number of images per timed call."""
+Skimage = tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]
 
 
 class GridSampleProjector:
@@ -39,6 +46,11 @@ class GridSampleProjector:
         self.theta = torch.from_numpy(np.asarray(theta, dtype=np.float64))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Rotate and sum: line integrals of ``x`` at every angle.
+
+        Shapes:
+            x: ``(B, n, n)`` -> ``(B, N_theta, n)``.
+        """
         b = x.shape[0]
         outs = []
         for a0 in range(0, len(self.theta), self.chunk):
@@ -52,7 +64,7 @@ class GridSampleProjector:
                 ],
                 1,
             )  # (A, 2, 3)
-            grid = F.affine_grid(mat, (len(th), 1, self.n, self.n), align_corners=False)
+            grid = F.affine_grid(mat, [len(th), 1, self.n, self.n], align_corners=False)
             grid = grid[None].expand(b, -1, -1, -1, -1).reshape(-1, self.n, self.n, 2)
             img = x[:, None].expand(-1, len(th), -1, -1).reshape(-1, 1, self.n, self.n)
             rot = F.grid_sample(
@@ -62,6 +74,11 @@ class GridSampleProjector:
         return torch.cat(outs, dim=1)
 
     def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        """The autograd VJP of :meth:`forward`.
+
+        Shapes:
+            y: ``(B, N_theta, n)`` -> ``(B, n, n)``.
+        """
         x = torch.zeros(
             y.shape[0], self.n, self.n, dtype=y.dtype, device=y.device, requires_grad=True
         )
@@ -71,7 +88,7 @@ class GridSampleProjector:
         return g
 
 
-def _skimage():
+def _skimage() -> Skimage | None:
     try:
         from skimage.transform import iradon, radon
     except ImportError:
@@ -86,7 +103,15 @@ def _disc_images(n: int, batch: int, gen: torch.Generator) -> torch.Tensor:
     return torch.rand(batch, n, n, generator=gen) * disc
 
 
-def _time_pair(A, gs, x, y, label: str, timed: list, **kw) -> None:
+def _time_pair(
+    A: RayTransform,
+    gs: GridSampleProjector,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    label: str,
+    timed: Timed,
+    **kw: Any,
+) -> None:
     """``A``, ``A*`` and ``A + A*``: ours against the grid_sample peer on the same inputs;
     appends ``(Comparison, batch size)`` to ``timed``."""
     for what, ours, peer in (
@@ -99,7 +124,13 @@ def _time_pair(A, gs, x, y, label: str, timed: list, **kw) -> None:
 
 
 def _bench_size(
-    n: int, batch: int, repeats: int, seed: int, gen: torch.Generator, sk, timed: list
+    n: int,
+    batch: int,
+    repeats: int,
+    seed: int,
+    gen: torch.Generator,
+    sk: Skimage | None,
+    timed: Timed,
 ) -> dict[str, object]:
     theta = np.arange(180) * np.pi / 180
     _MEMORY_CACHE.clear()
@@ -117,7 +148,7 @@ def _bench_size(
     x = _disc_images(n, batch, gen)
     y = A(x)
     A.adjoint(y)
-    info = {
+    info: dict[str, object] = {
         "n": n,
         "angles": 180,
         "spp": spp,
@@ -181,7 +212,9 @@ def _bench_size(
     return info
 
 
-def _bench_cuda(n: int, batch: int, repeats: int, gen: torch.Generator, dev, timed: list) -> dict:
+def _bench_cuda(
+    n: int, batch: int, repeats: int, gen: torch.Generator, dev: torch.device, timed: Timed
+) -> dict[str, object]:
     """Ours against the grid_sample peer on the same CUDA device (scikit-image stays on CPU)."""
     theta = np.arange(180) * np.pi / 180
     A = RayTransform(n, angles=180)  # default: cuSPARSE unless torch asks for determinism
@@ -195,7 +228,7 @@ def _bench_cuda(n: int, batch: int, repeats: int, gen: torch.Generator, dev, tim
     a1, a2 = det.adjoint(y), det.adjoint(y)
     c1, c2 = A.adjoint(y), A.adjoint(y)
     g1, g2 = gs.adjoint(y), gs.adjoint(y)
-    info = {
+    info: dict[str, object] = {
         "n": n,
         "batch": batch,
         "device": torch.cuda.get_device_name(dev),
@@ -247,7 +280,7 @@ def bench(
     batch = 8
     repeats = 3 if quick else 5
     rows: list[dict[str, object]] = []
-    timed: list = []  # (Comparison, images per call)
+    timed: Timed = []
     sk = _skimage()
     gen = torch.Generator().manual_seed(seed)
     for n in sizes:
