@@ -221,13 +221,10 @@ def test_success_ends_with_one_wrote_line_naming_what_was_written(
 
 
 def test_bench_memory_runs_only_the_memory_table_and_without_pyg(tmp_path, capsys, monkeypatch):
-    import importlib
     import importlib.util
 
+    from chebnet_stable._experiments import bench as timing
     from chebnet_stable._experiments import memory
-
-    # the module, not the function `bench` that `_experiments` re-exports under the same name
-    timing = importlib.import_module("chebnet_stable._experiments.bench")
 
     real = importlib.util.find_spec
     monkeypatch.setattr(

@@ -44,7 +44,7 @@ def _int_list(text: str) -> list[int]:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from ._experiments import reproduce
+    from ._experiments.reproduce import reproduce
 
     studies = None if args.tasks is None else [t for t in args.tasks.split(",") if t]
     path = reproduce(
