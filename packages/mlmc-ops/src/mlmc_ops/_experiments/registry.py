@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from . import stub
+from . import darcy, identities
 from .context import Study
 
 STUDIES: dict[str, Study] = {
-    study.name: study for study in (Study("stub", "Not implemented yet", stub.run),)
+    study.name: study
+    for study in (
+        Study("identities", "Telescoping identity, k = 1 control, cost accounting", identities.run),
+        Study("darcy", "Darcy: pilots, single-fine vs MLMC vs coarse-only", darcy.run),
+    )
 }
