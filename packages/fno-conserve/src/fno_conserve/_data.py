@@ -129,8 +129,11 @@ def _check_args(
         raise InputError("rollout_steps: Darcy is stationary, expected 1")
     if input_resolution is not None:
         if not isinstance(input_resolution, int) or input_resolution < 4:
-            raise InputError(f"input_resolution: expected an integer >= 4, got {input_resolution!r}")
-        if pde == "darcy" and any(input_resolution % n and n % input_resolution for n in levels):
+            raise InputError(
+                f"input_resolution: expected an integer >= 4, got {input_resolution!r}"
+            )
+        misfit = [n for n in levels if input_resolution % n and n % input_resolution]
+        if pde == "darcy" and misfit:
             raise InputError(
                 f"input_resolution: every level must divide it or be a multiple of it (Darcy's "
                 f"coefficient is block-averaged or repeated), got {input_resolution} for {levels}"
