@@ -24,8 +24,9 @@ def test_mlmc_training_of_the_fno_lowers_the_fine_test_error(hierarchy):
             return float(loss(m(tx), ty).mean())
 
     before = error(model)
-    trainer = mlmc_ops.MLMCTrainer(model, data, loss, torch.optim.Adam(model.parameters(), 1e-2),
-                                   batch_sizes=(16, 4), seed=0)
+    trainer = mlmc_ops.MLMCTrainer(
+        model, data, loss, torch.optim.Adam(model.parameters(), 1e-2), batch_sizes=(16, 4), seed=0
+    )
     history = trainer.fit(steps=15, eval_fn=error, eval_every=15)
     assert history.evals[-1]["metric"] < 0.7 * before
     assert trainer.cost_units == 15 * (16 * 64 + 4 * (256 + 64))

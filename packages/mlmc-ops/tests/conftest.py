@@ -1,12 +1,10 @@
+import pytest
+import torch
 from hypothesis import settings
+from mlmc_ops import MultiLevelData
 
 settings.register_profile("ci", derandomize=True, deadline=None)
 settings.load_profile("ci")
-
-import pytest
-import torch
-
-from mlmc_ops import MultiLevelData
 
 
 def smooth_fields(n_samples: int, n: int, seed: int) -> torch.Tensor:

@@ -3,8 +3,8 @@
 import math
 
 import pytest
-
 from mlmc_ops import geometric_schedule, giles_allocation, step_cost
+
 from sciml_core import InputError
 
 V, C = [6.27, 0.736, 0.0337], [4.53, 9.02, 28.41]

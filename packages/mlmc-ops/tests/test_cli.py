@@ -3,15 +3,26 @@ import subprocess
 import sys
 
 import pytest
-from sciml_core import InputError, validate_result
-
 from mlmc_ops._experiments import reproduce
 from mlmc_ops.cli import main
 
+from sciml_core import InputError, validate_result
+
 
 def test_allocate_prints_the_giles_allocation(capsys):
-    code = main(["allocate", "--variances", "6.27,0.736,0.0337", "--costs", "4.53,9.02,28.41",
-                 "--budget", "1000", "--v-single", "6.16"])
+    code = main(
+        [
+            "allocate",
+            "--variances",
+            "6.27,0.736,0.0337",
+            "--costs",
+            "4.53,9.02,28.41",
+            "--budget",
+            "1000",
+            "--v-single",
+            "6.16",
+        ]
+    )
     assert code == 0
     out = json.loads(capsys.readouterr().out)
     assert round(out["predicted_speedup"], 2) == 1.89 and out["cost"] <= 1000
@@ -19,8 +30,22 @@ def test_allocate_prints_the_giles_allocation(capsys):
 
 def test_allocate_writes_json_with_o(tmp_path, capsys):
     path = tmp_path / "a.json"
-    assert main(["allocate", "--variances", "1,0.1", "--costs", "1,4", "--target-variance",
-                 "0.01", "-o", str(path)]) == 0
+    assert (
+        main(
+            [
+                "allocate",
+                "--variances",
+                "1,0.1",
+                "--costs",
+                "1,4",
+                "--target-variance",
+                "0.01",
+                "-o",
+                str(path),
+            ]
+        )
+        == 0
+    )
     assert json.loads(path.read_text())["variance"] <= 0.01
     assert capsys.readouterr().out.strip() == f"wrote {path}"
 
@@ -42,23 +67,61 @@ def test_bad_input_is_one_line_and_exit_2(argv, match, capsys):
 
 @pytest.mark.parametrize(
     ("argv", "match"),
-    [(["--resolutions", "16,24", "--n-samples", "8,8"], "divide the finest"),
-     (["--batch-sizes", "4"], "batch_sizes"), (["--steps", "0"], "--steps")],
+    [
+        (["--resolutions", "16,24", "--n-samples", "8,8"], "divide the finest"),
+        (["--batch-sizes", "4"], "batch_sizes"),
+        (["--steps", "0"], "--steps"),
+    ],
 )
 def test_train_bad_input_is_one_line_and_exit_2(argv, match, tmp_path, capsys):
-    code = main(["train", "--quiet", "--n-samples", "8,8", "--resolutions", "8,16",
-                 "-o", str(tmp_path / "m.pt"), *argv])
+    code = main(
+        [
+            "train",
+            "--quiet",
+            "--n-samples",
+            "8,8",
+            "--resolutions",
+            "8,16",
+            "-o",
+            str(tmp_path / "m.pt"),
+            *argv,
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert match in err and len(err.splitlines()) == 1
 
 
 def test_train_writes_a_checkpoint_that_resumes(tmp_path):
-    common = ["train", "--quiet", "--resolutions", "8,16", "--n-samples", "12,6",
-              "--batch-sizes", "4,2", "--width", "4", "--modes", "2"]
+    common = [
+        "train",
+        "--quiet",
+        "--resolutions",
+        "8,16",
+        "--n-samples",
+        "12,6",
+        "--batch-sizes",
+        "4,2",
+        "--width",
+        "4",
+        "--modes",
+        "2",
+    ]
     assert main([*common, "--steps", "2", "-o", str(tmp_path / "a.pt")]) == 0
-    assert main([*common, "--steps", "3", "--resume", str(tmp_path / "a.pt"),
-                 "-o", str(tmp_path / "b.pt")]) == 0
+    assert (
+        main(
+            [
+                *common,
+                "--steps",
+                "3",
+                "--resume",
+                str(tmp_path / "a.pt"),
+                "-o",
+                str(tmp_path / "b.pt"),
+            ]
+        )
+        == 0
+    )
     import torch
 
     assert torch.load(tmp_path / "b.pt", weights_only=True)["state_dict"]["counters"]["step"] == 3

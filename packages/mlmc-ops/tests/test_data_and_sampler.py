@@ -2,9 +2,9 @@
 
 import pytest
 import torch
+from mlmc_ops import MLMCSampler, MultiLevelData, per_sample_gradients
 
 from fno_conserve import restrict
-from mlmc_ops import MLMCSampler, MultiLevelData, per_sample_gradients
 from sciml_core import InputError
 
 
@@ -74,7 +74,8 @@ def test_per_sample_gradients_equal_loop(dtype, chunk_size, make_cnn, fine_pool,
     g = per_sample_gradients(model, x, y, loss_fn, chunk_size=chunk_size)
     tol = 1e-12 if dtype == torch.float64 else 1e-6
     for i in range(7):
-        ref = torch.autograd.grad(loss_fn(model(x[i : i + 1]), y[i : i + 1]).sum(),
-                                  list(model.parameters()))
+        ref = torch.autograd.grad(
+            loss_fn(model(x[i : i + 1]), y[i : i + 1]).sum(), list(model.parameters())
+        )
         ref = torch.cat([r.reshape(-1) for r in ref])
         assert torch.allclose(g[i], ref, rtol=0, atol=tol * max(1.0, float(ref.abs().max())))

@@ -2,10 +2,16 @@
 
 import pytest
 import torch
+from mlmc_ops import (
+    MLMCSampler,
+    MLMCTrainer,
+    MultiLevelData,
+    SingleLevelTrainer,
+    geometric_schedule,
+    mlmc_loss,
+)
 from scipy.stats import chi2
 
-from mlmc_ops import MLMCSampler, MLMCTrainer, MultiLevelData, SingleLevelTrainer, mlmc_loss
-from mlmc_ops import geometric_schedule
 from sciml_core import InputError
 
 
@@ -21,7 +27,9 @@ def _fno():
 
 
 @pytest.mark.parametrize("which", ["cnn", "fno"])
-def test_telescoping_identity_equal_sets_give_the_fine_gradient(which, make_cnn, fine_pool, loss_fn):
+def test_telescoping_identity_equal_sets_give_the_fine_gradient(
+    which, make_cnn, fine_pool, loss_fn
+):
     x, y = fine_pool
     data = MultiLevelData.from_fine(x[:64], y[:64], (4, 8, 16))
     model = make_cnn() if which == "cnn" else _fno()
@@ -36,10 +44,18 @@ def test_geometric_k1_equals_single_level_training(make_cnn, fine_pool, loss_fn)
     x, y = fine_pool
     data = MultiLevelData.from_fine(x[:128], y[:128], (8, 16))
     a, b = make_cnn(), make_cnn()
-    ta = MLMCTrainer(a, data, loss_fn, torch.optim.SGD(a.parameters(), 0.1),
-                     batch_sizes=geometric_schedule(2, 1, 8), pairing="nested", seed=3)
-    tb = SingleLevelTrainer(b, x[:128], y[:128], loss_fn, torch.optim.SGD(b.parameters(), 0.1),
-                            batch_size=8, seed=3)
+    ta = MLMCTrainer(
+        a,
+        data,
+        loss_fn,
+        torch.optim.SGD(a.parameters(), 0.1),
+        batch_sizes=geometric_schedule(2, 1, 8),
+        pairing="nested",
+        seed=3,
+    )
+    tb = SingleLevelTrainer(
+        b, x[:128], y[:128], loss_fn, torch.optim.SGD(b.parameters(), 0.1), batch_size=8, seed=3
+    )
     ta.fit(steps=3)
     tb.fit(steps=3)
     for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
@@ -68,7 +84,7 @@ def _draws(model, data, loss_fn, sizes, pairing, n_draws, *, coarse_only=False, 
             continue
         est = mlmc_loss(model, batch, loss_fn)
         out.append(_flat_grad(model, est.value))
-        lev0, lev1 = batch.levels
+        lev0 = batch.levels[0]
         t0 = _flat_grad(model, loss_fn(model(lev0.x), lev0.y).mean())
         terms.append(torch.stack([t0, out[-1] - t0]))
     return torch.stack(out), (torch.stack(terms) if terms else None)
@@ -138,7 +154,7 @@ def test_sum_weighting_matches_derivation(shared_data, make_linear, loss_fn):
         for _ in range(300):
             rows0, rows1 = sampler.indices()
             v = mlmc_loss(model, sampler.batch([rows0, rows1]), loss_fn, weighting="sum").value
-            rest = rows0[len(rows1):]
+            rest = rows0[len(rows1) :]
             assert abs(float(v) - float(l0[rest].sum() + l1[rows1].sum())) < 1e-12 * float(v)
             values.append(float(v))
     values_t = torch.tensor(values, dtype=torch.float64)

@@ -4,19 +4,18 @@ import itertools
 import subprocess
 import sys
 
+import mlmc_ops._trainer as trainer_module
 import pytest
 import torch
-
-import mlmc_ops._trainer as trainer_module
 from mlmc_ops import (
     CurriculumTrainer,
-    DistributedConfig,
     MLMCTrainer,
     MultiLevelData,
     SingleLevelTrainer,
     step_cost,
 )
 from mlmc_ops._experiments import ddp_check
+
 from sciml_core import InputError, save_checkpoint
 
 
@@ -38,10 +37,14 @@ def _make(kind, small, make_cnn, loss_fn, seed=0):
     del coarse
     from fno_conserve import restrict
 
-    by_res = {4: (restrict(x, 4, "average"), restrict(y, 4, "average")),
-              8: (restrict(x, 2, "average"), restrict(y, 2, "average")), 16: (x, y)}
-    return CurriculumTrainer(model, by_res, loss_fn, opt, batch_size=6,
-                             schedule=((4, 2), (8, 2), (16, 2)), seed=seed)
+    by_res = {
+        4: (restrict(x, 4, "average"), restrict(y, 4, "average")),
+        8: (restrict(x, 2, "average"), restrict(y, 2, "average")),
+        16: (x, y),
+    }
+    return CurriculumTrainer(
+        model, by_res, loss_fn, opt, batch_size=6, schedule=((4, 2), (8, 2), (16, 2)), seed=seed
+    )
 
 
 EXPECTED_UNITS = {
@@ -67,8 +70,9 @@ def test_cost_budget_is_never_exceeded(kind, small, make_cnn, loss_fn):
 
 
 @pytest.mark.parametrize("kind", sorted(EXPECTED_UNITS))
-def test_evaluation_time_is_excluded_from_training_seconds(kind, small, make_cnn, loss_fn,
-                                                           monkeypatch):
+def test_evaluation_time_is_excluded_from_training_seconds(
+    kind, small, make_cnn, loss_fn, monkeypatch
+):
     clock = itertools.count()
     now = {"t": 0.0}
 
@@ -105,14 +109,18 @@ def test_trainer_resume_equals_an_uninterrupted_run(kind, small, make_cnn, loss_
 
 @pytest.mark.parametrize(
     ("package", "version", "match"),
-    [("mlmc-ops", "0.9.0", "written by mlmc-ops 0.9.0, this is mlmc-ops 0.1"),
-     ("fno-conserve", "0.1.0", "written by fno-conserve 0.1.0")],
+    [
+        ("mlmc-ops", "0.9.0", "written by mlmc-ops 0.9.0, this is mlmc-ops 0.1"),
+        ("fno-conserve", "0.1.0", "written by fno-conserve 0.1.0"),
+    ],
 )
-def test_a_checkpoint_of_another_package_or_version_is_refused(package, version, match, small,
-                                                                make_cnn, loss_fn, tmp_path):
+def test_a_checkpoint_of_another_package_or_version_is_refused(
+    package, version, match, small, make_cnn, loss_fn, tmp_path
+):
     t = _make("mlmc", small, make_cnn, loss_fn)
-    path = save_checkpoint(tmp_path / "c.pt", {"w": torch.ones(1)}, config={},
-                           package=package, version=version)
+    path = save_checkpoint(
+        tmp_path / "c.pt", {"w": torch.ones(1)}, config={}, package=package, version=version
+    )
     with pytest.raises(InputError, match=match):
         t.load(path)
 
@@ -120,18 +128,27 @@ def test_a_checkpoint_of_another_package_or_version_is_refused(package, version,
 def test_a_checkpoint_of_another_configuration_is_refused(small, make_cnn, loss_fn, tmp_path):
     t = _make("mlmc", small, make_cnn, loss_fn)
     t.save(tmp_path / "c.pt")
-    x, y, data = small
-    other = MLMCTrainer(t.model, data, loss_fn, t.optimizer, batch_sizes=(12, 6, 3),
-                        weighting="sum")
+    data = small[2]
+    other = MLMCTrainer(
+        t.model, data, loss_fn, t.optimizer, batch_sizes=(12, 6, 3), weighting="sum"
+    )
     with pytest.raises(InputError, match="weighting"):
         other.load(tmp_path / "c.pt")
 
 
 def test_giles_batch_sizes_are_allocated_from_a_pilot_and_recorded(small, make_cnn, loss_fn):
-    x, y, data = small
+    data = small[2]
     model = make_cnn()
-    t = MLMCTrainer(model, data, loss_fn, torch.optim.Adam(model.parameters(), 1e-2),
-                    batch_sizes="giles", step_budget=600.0, n_pilot=8, reallocate_every=2)
+    t = MLMCTrainer(
+        model,
+        data,
+        loss_fn,
+        torch.optim.Adam(model.parameters(), 1e-2),
+        batch_sizes="giles",
+        step_budget=600.0,
+        n_pilot=8,
+        reallocate_every=2,
+    )
     t.fit(steps=4)
     allocs = [a for a in t.history.allocations if a["reason"] == "giles"]
     assert [a["step"] for a in allocs] == [0, 2]
@@ -153,8 +170,10 @@ def test_ddp_equals_single_process(shard, tmp_path):
 
 
 def test_import_loads_neither_fno_conserve_nor_neuraloperator_nor_matplotlib():
-    code = ("import sys, mlmc_ops, mlmc_ops.cli; "
-            "print([m for m in ('fno_conserve', 'neuralop', 'matplotlib') if m in sys.modules])")
+    code = (
+        "import sys, mlmc_ops, mlmc_ops.cli; "
+        "print([m for m in ('fno_conserve', 'neuralop', 'matplotlib') if m in sys.modules])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -168,12 +187,14 @@ from mlmc_ops import (LevelSet, MultiLevelData, MLMCTrainer, giles_allocation,
                       estimate_level_stats)
 x = torch.randn(40, 1, 8, 8, dtype=torch.float64)
 xc = x.reshape(40, 1, 4, 2, 4, 2).mean((3, 5))
-data = MultiLevelData.from_pairs((xc[:24], 2 * xc[:24]), [(x[24:], 2 * x[24:], xc[24:], 2 * xc[24:])])
+pairs = [(x[24:], 2 * x[24:], xc[24:], 2 * xc[24:])]
+data = MultiLevelData.from_pairs((xc[:24], 2 * xc[:24]), pairs)
 model = torch.nn.Conv2d(1, 1, 3, padding=1).double()
 loss = lambda p, t: ((p - t) ** 2).mean(dim=(1, 2, 3))
 stats = estimate_level_stats(model, data, loss, n_pilot=8)
 alloc = giles_allocation(stats.V, stats.cost_units, budget=400.0)
-t = MLMCTrainer(model, data, loss, torch.optim.SGD(model.parameters(), 0.01), batch_sizes=alloc.n_int)
+opt = torch.optim.SGD(model.parameters(), 0.01)
+t = MLMCTrainer(model, data, loss, opt, batch_sizes=alloc.n_int)
 t.fit(steps=2)
 print(t.step_count)
 """

@@ -23,7 +23,11 @@ __all__ = ["CurriculumTrainer", "SingleLevelTrainer"]
 def _check_pool(x: torch.Tensor, y: torch.Tensor, batch_size: int, where: str) -> None:
     if not isinstance(x, torch.Tensor) or x.ndim < 3 or x.shape[0] != y.shape[0]:
         raise InputError(f"{where}: expected x (N, C, *spatial) and y with N samples each")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= x.shape[0]:
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, int)
+        or not 1 <= batch_size <= x.shape[0]
+    ):
         raise InputError(f"batch_size: expected 1..{x.shape[0]} (the pool), got {batch_size!r}")
 
 
@@ -74,8 +78,12 @@ class SingleLevelTrainer(Trainer):
         return float(loss.detach()), [float(loss.detach())]
 
     def _config(self) -> dict[str, Any]:
-        return {"trainer": "SingleLevelTrainer", "resolution": int(self.x.shape[-1]),
-                "n_samples": int(self.x.shape[0]), "batch_size": self.batch_size}
+        return {
+            "trainer": "SingleLevelTrainer",
+            "resolution": int(self.x.shape[-1]),
+            "n_samples": int(self.x.shape[0]),
+            "batch_size": self.batch_size,
+        }
 
     def _extra_state(self) -> dict[str, Any]:
         return {"generator": self.generator.get_state()}
@@ -154,8 +162,11 @@ class CurriculumTrainer(Trainer):
         return float(loss.detach()), [float(loss.detach())]
 
     def _config(self) -> dict[str, Any]:
-        return {"trainer": "CurriculumTrainer", "schedule": [list(p) for p in self.schedule],
-                "batch_size": self.batch_size}
+        return {
+            "trainer": "CurriculumTrainer",
+            "schedule": [list(p) for p in self.schedule],
+            "batch_size": self.batch_size,
+        }
 
     def _extra_state(self) -> dict[str, Any]:
         return {"generator": self.generator.get_state()}

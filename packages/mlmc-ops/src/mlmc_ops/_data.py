@@ -262,9 +262,7 @@ class MultiLevelData:
             rows = [torch.arange(count)] * len(levels_n)
         else:
             sizes = list(n_samples)
-            if len(sizes) != len(levels_n) or any(
-                not isinstance(s, int) or s < 1 for s in sizes
-            ):
+            if len(sizes) != len(levels_n) or any(not isinstance(s, int) or s < 1 for s in sizes):
                 raise InputError(
                     f"n_samples: expected {len(levels_n)} positive integers, got {sizes}"
                 )

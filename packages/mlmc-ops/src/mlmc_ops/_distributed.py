@@ -164,9 +164,7 @@ def launch(
     if backend not in BACKENDS:
         raise InputError(f"backend: expected one of {BACKENDS}, got {backend!r}")
     if backend == "nccl" and torch.cuda.device_count() < nprocs:
-        raise InputError(
-            f"backend: 'nccl' needs {nprocs} GPUs, found {torch.cuda.device_count()}"
-        )
+        raise InputError(f"backend: 'nccl' needs {nprocs} GPUs, found {torch.cuda.device_count()}")
     import torch.multiprocessing as mp
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -134,7 +134,8 @@ def mlmc_loss(
         >>> loss_fn = lambda p, t: ((p - t) ** 2).mean(dim=(1, 2, 3))
         >>> same = MLMCSampler(data, (8, 8), pairing="nested", seed=0).sample()
         >>> est = mlmc_loss(model, same, loss_fn)  # equal sets: the fine loss exactly
-        >>> bool(torch.isclose(est.value, loss_fn(model(same.levels[1].x), same.levels[1].y).mean()))
+        >>> fine = same.levels[1]
+        >>> bool(torch.isclose(est.value, loss_fn(model(fine.x), fine.y).mean()))
         True
     """
     if weighting not in WEIGHTINGS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from sciml_core import InputError
@@ -25,11 +26,15 @@ def check_resolutions(
     try:
         levels = tuple(resolutions)
     except TypeError:
-        raise InputError(f"{argument}: expected a sequence of integers, got {resolutions!r}") from None
+        raise InputError(
+            f"{argument}: expected a sequence of integers, got {resolutions!r}"
+        ) from None
     if not levels or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in levels):
         raise InputError(f"{argument}: expected positive integers, got {list(levels)!r}")
-    if any(b <= a for a, b in zip(levels, levels[1:], strict=False)):
-        raise InputError(f"{argument}: expected strictly increasing resolutions, got {list(levels)}")
+    if any(b <= a for a, b in itertools.pairwise(levels)):
+        raise InputError(
+            f"{argument}: expected strictly increasing resolutions, got {list(levels)}"
+        )
     if nested and any(levels[-1] % n for n in levels):
         raise InputError(
             f"{argument}: every level must divide the finest ({levels[-1]}) to restrict, "

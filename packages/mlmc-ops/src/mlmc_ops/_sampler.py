@@ -13,6 +13,7 @@ distributed run that seeds it alike draws the same indices.
 
 from __future__ import annotations
 
+import itertools
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -117,7 +118,7 @@ class MLMCSampler:
         sizes = check_batch_sizes(batch_sizes, self.data.n_levels)
         pools = self.data.n_samples
         if self.pairing == "nested":
-            if any(b > a for a, b in zip(sizes, sizes[1:], strict=False)):
+            if any(b > a for a, b in itertools.pairwise(sizes)):
                 raise InputError(
                     f"batch_sizes: the nested pairing needs non-increasing sizes, got {list(sizes)}"
                 )
@@ -130,9 +131,7 @@ class MLMCSampler:
                     f"the shared pool has {pools[0]}"
                 )
         elif any(b > n for b, n in zip(sizes, pools, strict=True)):
-            raise InputError(
-                f"batch_sizes: {list(sizes)} exceed the level pools {list(pools)}"
-            )
+            raise InputError(f"batch_sizes: {list(sizes)} exceed the level pools {list(pools)}")
         return sizes
 
     def set_batch_sizes(self, batch_sizes: Sequence[int]) -> None:

@@ -147,10 +147,14 @@ class Trainer:
         """
         if steps is None and cost_budget is None and time_budget is None:
             raise InputError("fit: expected at least one of steps, cost_budget, time_budget")
-        for name, value in (("steps", steps), ("cost_budget", cost_budget),
-                            ("time_budget", time_budget)):
-            if value is not None and not (isinstance(value, int | float) and value >= 0
-                                          and math.isfinite(value)):
+        for name, value in (
+            ("steps", steps),
+            ("cost_budget", cost_budget),
+            ("time_budget", time_budget),
+        ):
+            if value is not None and not (
+                isinstance(value, int | float) and value >= 0 and math.isfinite(value)
+            ):
                 raise InputError(f"{name}: expected a non-negative number, got {value!r}")
         if eval_every is not None and (not isinstance(eval_every, int) or eval_every < 1):
             raise InputError(f"eval_every: expected a positive integer, got {eval_every!r}")
@@ -238,11 +242,13 @@ class Trainer:
         ckpt = load_checkpoint(path, package=self.package, version=__version__)
         own = json.loads(json.dumps(self._config()))
         if ckpt.config != own:
-            diff = sorted(k for k in set(own) | set(ckpt.config)
-                          if own.get(k) != ckpt.config.get(k))
+            diff = sorted(
+                k for k in set(own) | set(ckpt.config) if own.get(k) != ckpt.config.get(k)
+            )
+            parts = [f"{k}: {ckpt.config.get(k)!r} vs {own.get(k)!r}" for k in diff]
             raise InputError(
                 f"path: checkpoint {str(path)!r} was written by a trainer configured "
-                f"differently ({', '.join(f'{k}: {ckpt.config.get(k)!r} vs {own.get(k)!r}' for k in diff)})"
+                f"differently ({', '.join(parts)})"
             )
         st = ckpt.state_dict
         self.model.load_state_dict(st["model"])
@@ -325,16 +331,22 @@ class MLMCTrainer(Trainer):
             if batch_sizes != "giles":
                 raise InputError(f"batch_sizes: expected integers or 'giles', got {batch_sizes!r}")
             if step_budget is None or not step_budget > 0:
-                raise InputError(f"step_budget: 'giles' needs a positive budget, got {step_budget!r}")
+                raise InputError(
+                    f"step_budget: 'giles' needs a positive budget, got {step_budget!r}"
+                )
             initial: Sequence[int] = [1] * data.n_levels
         else:
             initial = batch_sizes  # type: ignore[assignment]  # the str case is handled above
         if reallocate_every is not None and (
             not isinstance(reallocate_every, int) or reallocate_every < 1
         ):
-            raise InputError(f"reallocate_every: expected a positive integer, got {reallocate_every!r}")
+            raise InputError(
+                f"reallocate_every: expected a positive integer, got {reallocate_every!r}"
+            )
         if allocation_cost not in ALLOCATION_COSTS:
-            raise InputError(f"allocation_cost: expected one of {ALLOCATION_COSTS}, got {allocation_cost!r}")
+            raise InputError(
+                f"allocation_cost: expected one of {ALLOCATION_COSTS}, got {allocation_cost!r}"
+            )
         self.reallocate_every = reallocate_every
         self.step_budget = step_budget
         self.allocation_cost: AllocationCost = allocation_cost
@@ -351,7 +363,9 @@ class MLMCTrainer(Trainer):
         """The batch sizes of the next step."""
         return self.sampler.batch_sizes
 
-    def set_batch_sizes(self, batch_sizes: Sequence[int], *, reason: str = "set", **info: Any) -> None:
+    def set_batch_sizes(
+        self, batch_sizes: Sequence[int], *, reason: str = "set", **info: Any
+    ) -> None:
         """Use ``batch_sizes`` from the next step on (recorded in ``history.allocations``)."""
         self.sampler.set_batch_sizes(batch_sizes)
         self._record_allocation(self.sampler.batch_sizes, reason, **info)

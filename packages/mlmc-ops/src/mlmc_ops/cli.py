@@ -74,6 +74,7 @@ def _allocate(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     import torch
+
     from fno_conserve import FNO2d, RelLpLoss
 
     from ._data import MultiLevelData
@@ -85,6 +86,13 @@ def _train(args: argparse.Namespace) -> int:
         raise InputError(f"--steps: expected a positive integer, got {args.steps}")
     if not (math.isfinite(args.lr) and args.lr > 0):
         raise InputError(f"--lr: expected a positive number, got {args.lr}")
+    batch: Any = (
+        "giles" if args.batch_sizes == "giles" else _numbers(args.batch_sizes, "--batch-sizes", int)
+    )
+    if batch != "giles" and len(batch) != len(resolutions):
+        raise InputError(
+            f"batch_sizes: expected {len(resolutions)} sizes (one per level), got {batch}"
+        )
     data = MultiLevelData.generate(
         "darcy",
         n_samples[0] if len(n_samples) == 1 else n_samples,
@@ -97,7 +105,6 @@ def _train(args: argparse.Namespace) -> int:
     torch.manual_seed(args.seed)
     model = FNO2d(1, 1, args.modes, width=args.width, grid="cells", padding=0.125)
     loss = RelLpLoss(rule="cells", reduction="none")
-    batch: Any = "giles" if args.batch_sizes == "giles" else _numbers(args.batch_sizes, "--batch-sizes", int)
     trainer = MLMCTrainer(
         model,
         data,
@@ -144,7 +151,9 @@ p.add_argument("--v-single", type=float, help="V_SL, for the predicted speed-up"
 app.add_output_argument(p, required=False, suffixes=(".json",))
 
 p = app.add_command(
-    "train", _train, help="MLMC training of an FNO on Darcy data; writes a checkpoint",
+    "train",
+    _train,
+    help="MLMC training of an FNO on Darcy data; writes a checkpoint",
     common=("seed", "quiet"),
 )
 p.add_argument("--resolutions", default="16,32", help="n_0,...,n_L (default: 16,32)")

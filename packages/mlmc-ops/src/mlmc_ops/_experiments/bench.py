@@ -22,8 +22,11 @@ def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
     """Run the benchmark rows and return them."""
     from fno_conserve import FNO2d, RelLpLoss
 
-    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                       ("cpu" if device == "auto" else device))
+    dev = torch.device(
+        "cuda"
+        if device == "auto" and torch.cuda.is_available()
+        else ("cpu" if device == "auto" else device)
+    )
     n = 32 if quick else 64
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(32, 1, n, n, generator=g)
@@ -44,6 +47,11 @@ def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a loaded machine is marked in the row
-        row = compare_timing(ours, plain, repeats=5 if quick else 15, device=dev,
-                             label=f"estimator overhead (one level, {n}^2, batch 16)")
+        row = compare_timing(
+            ours,
+            plain,
+            repeats=5 if quick else 15,
+            device=dev,
+            label=f"estimator overhead (one level, {n}^2, batch 16)",
+        )
     return [row]

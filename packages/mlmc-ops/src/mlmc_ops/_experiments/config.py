@@ -40,12 +40,32 @@ class Config:
 
 
 QUICK = Config(
-    mode="quick", resolutions=(16, 32), width=12, modes=6, pool=400, n_val=50, n_test=100,
-    n_pilot=32, batch=16, steps=120, lrs=(3e-3,), geom_fraction=0.1,
+    mode="quick",
+    resolutions=(16, 32),
+    width=12,
+    modes=6,
+    pool=400,
+    n_val=50,
+    n_test=100,
+    n_pilot=32,
+    batch=16,
+    steps=120,
+    lrs=(3e-3,),
+    geom_fraction=0.1,
 )
 FULL = Config(
-    mode="full", resolutions=(16, 32, 64), width=24, modes=8, pool=2000, n_val=100, n_test=200,
-    n_pilot=64, batch=16, steps=400, lrs=(1e-3, 3e-3), geom_fraction=0.1,
+    mode="full",
+    resolutions=(16, 32, 64),
+    width=24,
+    modes=8,
+    pool=2000,
+    n_val=100,
+    n_test=200,
+    n_pilot=64,
+    batch=16,
+    steps=400,
+    lrs=(1e-3, 3e-3),
+    geom_fraction=0.1,
 )
 
 

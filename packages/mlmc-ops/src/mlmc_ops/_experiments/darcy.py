@@ -53,21 +53,31 @@ def _data(cfg: Config, seed: int) -> dict[str, Any]:
     fine = cfg.resolutions[-1]
     pool = generate("darcy", cfg.pool, fine, seed=seed, show_progress=False)
     x, y = _norm_x(pool["x"]).float(), _norm_y(pool["y"]).float()
-    held = generate("darcy", cfg.n_val + cfg.n_test, fine, seed=seed, offset=cfg.pool,
-                    show_progress=False)
+    held = generate(
+        "darcy", cfg.n_val + cfg.n_test, fine, seed=seed, offset=cfg.pool, show_progress=False
+    )
     hx, hy = _norm_x(held["x"]).float(), _norm_y(held["y"]).float()
     n_s = cfg.n_pilot * len(cfg.resolutions)
     s_data = MultiLevelData.generate(
-        "darcy", [cfg.n_pilot] * len(cfg.resolutions), cfg.resolutions, hierarchy="resolve",
-        seed=seed, offset=cfg.pool + cfg.n_val + cfg.n_test,
+        "darcy",
+        [cfg.n_pilot] * len(cfg.resolutions),
+        cfg.resolutions,
+        hierarchy="resolve",
+        seed=seed,
+        offset=cfg.pool + cfg.n_val + cfg.n_test,
     )
     r_data = MultiLevelData.generate(
-        "darcy", [cfg.n_pilot] * len(cfg.resolutions), cfg.resolutions, hierarchy="restrict",
-        seed=seed, offset=cfg.pool + cfg.n_val + cfg.n_test,
+        "darcy",
+        [cfg.n_pilot] * len(cfg.resolutions),
+        cfg.resolutions,
+        hierarchy="restrict",
+        seed=seed,
+        offset=cfg.pool + cfg.n_val + cfg.n_test,
     )
     del n_s
     return {
-        "x": x, "y": y,
+        "x": x,
+        "y": y,
         "val": (hx[: cfg.n_val], hy[: cfg.n_val]),
         "test": (hx[cfg.n_val :], hy[cfg.n_val :]),
         "pilot_R": r_data.map(_norm_x, _norm_y).to(dtype=torch.float32),
@@ -99,8 +109,9 @@ def run(ctx: Context) -> None:
 
     def single(lr: float, x: torch.Tensor, y: torch.Tensor) -> SingleLevelTrainer:
         m = _model(cfg, ctx.seed)
-        return SingleLevelTrainer(m, x, y, loss, torch.optim.Adam(m.parameters(), lr),
-                                  batch_size=cfg.batch, seed=ctx.seed)
+        return SingleLevelTrainer(
+            m, x, y, loss, torch.optim.Adam(m.parameters(), lr), batch_size=cfg.batch, seed=ctx.seed
+        )
 
     rows: list[list[Any]] = []
     runs: dict[str, tuple[Trainer, float]] = {}
@@ -126,24 +137,36 @@ def run(ctx: Context) -> None:
     t_single, lr_single = best(fit_single)
     finish("single-fine", t_single, lr_single)
 
-    stats_R = estimate_level_stats(t_single.model, d["pilot_R"], loss, n_pilot=cfg.n_pilot,
-                                   seed=ctx.seed)
-    stats_S = estimate_level_stats(t_single.model, d["pilot_S"], loss, n_pilot=cfg.n_pilot,
-                                   seed=ctx.seed)
+    stats_R = estimate_level_stats(
+        t_single.model, d["pilot_R"], loss, n_pilot=cfg.n_pilot, seed=ctx.seed
+    )
+    stats_S = estimate_level_stats(
+        t_single.model, d["pilot_S"], loss, n_pilot=cfg.n_pilot, seed=ctx.seed
+    )
     pilots.append(_pilot_row("R", "trained single-fine", stats_R))
     pilots.append(_pilot_row("S", "trained single-fine", stats_S))
     step_budget = cfg.batch * fine**2
-    alloc = giles_allocation(stats_R.V, stats_R.cost_units, budget=step_budget, min_samples=2,
-                             v_single=stats_R.V_single)
+    alloc = giles_allocation(
+        stats_R.V, stats_R.cost_units, budget=step_budget, min_samples=2, v_single=stats_R.V_single
+    )
 
     def fit_mlmc(lr: float) -> Trainer:
         m = _model(cfg, ctx.seed)
         geom = geometric_schedule(len(cfg.resolutions), 2, max(1, cfg.batch // 4))
-        t = MLMCTrainer(m, d["train"], loss, torch.optim.Adam(m.parameters(), lr),
-                        batch_sizes=geom, seed=ctx.seed)
+        t = MLMCTrainer(
+            m,
+            d["train"],
+            loss,
+            torch.optim.Adam(m.parameters(), lr),
+            batch_sizes=geom,
+            seed=ctx.seed,
+        )
         t.fit(cost_budget=cfg.geom_fraction * budget)
-        t.set_batch_sizes(alloc.n_int, reason="giles (pilot on trained single-fine)",
-                          predicted_speedup=alloc.predicted_speedup)
+        t.set_batch_sizes(
+            alloc.n_int,
+            reason="giles (pilot on trained single-fine)",
+            predicted_speedup=alloc.predicted_speedup,
+        )
         t.fit(cost_budget=budget)
         return t
 
@@ -173,8 +196,14 @@ def run(ctx: Context) -> None:
         "pilots",
         "Pilot level statistics (V: trace of gradient covariance; bias of the coarsest level "
         f"alone; {cfg.n_pilot} samples per level: orders of magnitude only)",
-        ["hierarchy", "state", "V_single",
-         *[f"V_{j}" for j in range(len(cfg.resolutions))], "V_L/V_single", "bias_coarsest"],
+        [
+            "hierarchy",
+            "state",
+            "V_single",
+            *[f"V_{j}" for j in range(len(cfg.resolutions))],
+            "V_L/V_single",
+            "bias_coarsest",
+        ],
         pilots,
     )
     ctx.result.add_table(
@@ -220,7 +249,9 @@ def run(ctx: Context) -> None:
             ["coarse-only test error > single-fine at f = 1", "needs --full's budget and 64^2"],
             ["mlmc-R Pareto curve left of single-fine (units)", "needs the --full budget sweep"],
             ["the same in training seconds", "needs the --full budget sweep"],
-            ["mlmc-R <= mlmc-S at equal cost", "mlmc-S training, mlmc-geom, curriculum not run "
-             "by this version of reproduce"],
+            [
+                "mlmc-R <= mlmc-S at equal cost",
+                "mlmc-S training, mlmc-geom, curriculum not run by this version of reproduce",
+            ],
         ],
     )

@@ -41,13 +41,24 @@ def run(ctx: Context) -> None:
     gb = torch.autograd.grad(_loss(model(fine.x), fine.y).mean(), params)
     identity = max(float((a - b).abs().max()) for a, b in zip(ga, gb, strict=True))
     a, b = _cnn(ctx.seed), _cnn(ctx.seed)
-    ta = MLMCTrainer(a, data, _loss, torch.optim.SGD(a.parameters(), 0.1),
-                     batch_sizes=geometric_schedule(3, 1, 8), pairing="nested", seed=ctx.seed)
-    tb = SingleLevelTrainer(b, x, y, _loss, torch.optim.SGD(b.parameters(), 0.1), batch_size=8,
-                            seed=ctx.seed)
+    ta = MLMCTrainer(
+        a,
+        data,
+        _loss,
+        torch.optim.SGD(a.parameters(), 0.1),
+        batch_sizes=geometric_schedule(3, 1, 8),
+        pairing="nested",
+        seed=ctx.seed,
+    )
+    tb = SingleLevelTrainer(
+        b, x, y, _loss, torch.optim.SGD(b.parameters(), 0.1), batch_size=8, seed=ctx.seed
+    )
     ta.fit(steps=3)
     tb.fit(steps=3)
-    k1 = max(float((p - q).detach().abs().max()) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    k1 = max(
+        float((p - q).detach().abs().max())
+        for p, q in zip(a.parameters(), b.parameters(), strict=True)
+    )
     ctx.result.add_claim(
         "telescoping identity and k = 1 equals single-fine (float64, 3 steps)",
         expected="max |difference| <= 1e-12",
@@ -58,8 +69,10 @@ def run(ctx: Context) -> None:
     m = _cnn(ctx.seed)
     tc = MLMCTrainer(m, data, _loss, torch.optim.SGD(m.parameters(), 0.1), batch_sizes=sizes)
     tc.fit(steps=4)
-    formula = 4 * sum(b * (n**2 + (m**2 if m else 0)) for b, n, m in
-                      zip(sizes, (4, 8, 16), (0, 4, 8), strict=True))
+    formula = 4 * sum(
+        b * (n**2 + (m**2 if m else 0))
+        for b, n, m in zip(sizes, (4, 8, 16), (0, 4, 8), strict=True)
+    )
     ctx.result.add_claim(
         "cost units = sum_steps sum_l b_l (n_l^2 + n_(l-1)^2)",
         expected=formula,
