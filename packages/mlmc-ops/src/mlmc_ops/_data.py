@@ -311,14 +311,30 @@ class MultiLevelData:
         if hierarchy not in HIERARCHIES:
             raise InputError(f"hierarchy: expected one of {HIERARCHIES}, got {hierarchy!r}")
         fine = levels_n[-1]
-        kw: dict[str, Any] = dict(
-            seed=seed, hierarchy=hierarchy, show_progress=show_progress, **pde_params
-        )
+        pde_name: Any = pde  # fno_conserve checks the name (its Literal is not ours to copy)
+        extra: dict[str, Any] = dict(pde_params)
+
+        def call(
+            count: int, res: int, grids: tuple[int, ...], start: int, n_input: int | None
+        ) -> list[Any]:
+            return fno_generate(
+                pde_name,
+                count,
+                res,
+                seed=seed,
+                resolutions=grids,
+                hierarchy=hierarchy,
+                show_progress=show_progress,
+                offset=start,
+                input_resolution=n_input,
+                **extra,
+            )
+
         t0 = time.perf_counter()
         if isinstance(n_samples, int):
             if n_samples < 1:
                 raise InputError(f"n_samples: expected a positive integer, got {n_samples}")
-            out = fno_generate(pde, n_samples, fine, resolutions=levels_n, offset=offset, **kw)  # type: ignore[arg-type]  # pde is checked by fno_conserve
+            out = call(n_samples, fine, levels_n, offset, None)
             ids = torch.arange(offset, offset + n_samples)
             levels = [
                 LevelSet(
@@ -342,18 +358,9 @@ class MultiLevelData:
             for j, (n, count) in enumerate(zip(levels_n, sizes, strict=True)):
                 want = (n,) if j == 0 else (levels_n[j - 1], n)
                 if hierarchy == "restrict":
-                    grids = want if n == fine else (*want, fine)
-                    got = fno_generate(pde, count, fine, resolutions=grids, offset=start, **kw)  # type: ignore[arg-type]
+                    got = call(count, fine, want if n == fine else (*want, fine), start, None)
                 else:
-                    got = fno_generate(
-                        pde,  # type: ignore[arg-type]
-                        count,
-                        n,
-                        resolutions=want,
-                        offset=start,
-                        input_resolution=fine,
-                        **kw,
-                    )
+                    got = call(count, n, want, start, fine)
                 ids = torch.arange(start, start + count)
                 if j == 0:
                     levels.append(LevelSet(n, got[0]["x"], got[0]["y"], None, None, ids))
