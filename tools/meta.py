@@ -49,6 +49,10 @@ TABLE: dict[str, dict] = {
         "required": {"torch", "numpy", "scipy"},
         "extras": {"io": {"h5py"}, "bench": {"neuraloperator"}, "plot": {"matplotlib"}},
     },
+    "mlmc-ops": {
+        "required": {"torch", "numpy"},
+        "extras": {"plot": {"matplotlib"}, "bench": {"neuraloperator"}},
+    },
     "chebnet-stable": {
         "required": {"torch", "numpy"},
         "extras": {

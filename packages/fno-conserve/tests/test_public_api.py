@@ -42,7 +42,7 @@ def test_public_api_is_pinned():
     assert set(fno_conserve.__all__) == EXPECTED
     for name in fno_conserve.__all__:
         assert hasattr(fno_conserve, name), name
-    assert fno_conserve.__version__ == "0.1.0"
+    assert fno_conserve.__version__ == "0.2.0"
 
 
 def test_import_does_not_import_neuraloperator_or_h5py():

@@ -36,7 +36,7 @@ from ._pdes.darcy import (
 from ._pdes.heat_advection import advection_solve, heat_solve
 from ._pdes.navier_stokes import navier_stokes_solve
 from ._pdes.nls import nls_solve
-from ._restrict import RestrictMethod, restrict
+from ._restrict import RestrictMethod, prolong, restrict
 
 PDE = Literal["burgers", "heat", "advection", "nls", "navier-stokes", "darcy"]
 PDES: tuple[PDE, ...] = get_args(PDE)
@@ -114,6 +114,7 @@ def _check_args(
     hierarchy: str,
     rollout_steps: int,
     params: dict[str, float],
+    input_resolution: int | None = None,
 ) -> list[int]:
     if pde not in DEFAULTS:
         raise InputError(f"pde: expected one of {PDES}, got {pde!r}")
@@ -133,6 +134,17 @@ def _check_args(
         raise InputError(f"rollout_steps: expected a positive integer, got {rollout_steps!r}")
     if pde == "darcy" and rollout_steps != 1:
         raise InputError("rollout_steps: Darcy is stationary, expected 1")
+    if input_resolution is not None:
+        if not isinstance(input_resolution, int) or input_resolution < 4:
+            raise InputError(
+                f"input_resolution: expected an integer >= 4, got {input_resolution!r}"
+            )
+        misfit = [n for n in levels if input_resolution % n and n % input_resolution]
+        if pde == "darcy" and misfit:
+            raise InputError(
+                f"input_resolution: every level must divide it or be a multiple of it (Darcy's "
+                f"coefficient is block-averaged or repeated), got {input_resolution} for {levels}"
+            )
     unknown = set(params) - set(DEFAULTS[pde])
     if unknown:
         raise InputError(
@@ -184,6 +196,17 @@ def _evaluate_inputs(pde: PDE, draws: Sequence[Draw], n: int, p: dict[str, float
         speeds = np.array([e["c"] for _, _, e in draws])
         return np.concatenate([u0, np.broadcast_to(speeds[:, None, None], u0.shape)], axis=1)
     return u0
+
+
+def _darcy_inputs(draws: Sequence[Draw], n: int, n_input: int, p: dict[str, float]) -> np.ndarray:
+    """Darcy coefficients ``(B, 1, n, n)`` from the coefficient drawn on the ``n_input`` grid:
+    block averages when ``n_input > n``, repeated cells when ``n_input < n``."""
+    a = _evaluate_inputs("darcy", draws, n_input, p)
+    if n_input == n:
+        return a
+    if n_input > n:
+        return restrict(torch.from_numpy(a), n_input // n, "average").numpy()
+    return prolong(torch.from_numpy(a), n // n_input, "constant").numpy()
 
 
 def _solve(pde: PDE, x: np.ndarray, p: dict[str, float], steps: int) -> np.ndarray:
@@ -248,6 +271,7 @@ def generate(
     cache_dir: str | os.PathLike[str] | None = None,
     show_progress: bool = True,
     offset: int = 0,
+    input_resolution: int | None = None,
     **params: float,
 ) -> Dataset: ...
 
@@ -265,6 +289,7 @@ def generate(
     cache_dir: str | os.PathLike[str] | None = None,
     show_progress: bool = True,
     offset: int = 0,
+    input_resolution: int | None = None,
     **params: float,
 ) -> list[Dataset]: ...
 
@@ -281,6 +306,7 @@ def generate(
     cache_dir: str | os.PathLike[str] | None = None,
     show_progress: bool = True,
     offset: int = 0,
+    input_resolution: int | None = None,
     **params: float,
 ) -> Dataset | list[Dataset]:
     """Generate a seeded PDE dataset ``x -> y`` (float64 tensors ``(B, C, *spatial)``).
@@ -309,6 +335,13 @@ def generate(
         show_progress: progress bar on stderr (silenced by the CLI's ``--quiet``).
         offset: index of the first sample (disjoint index ranges give independent sets, e.g. a
             test set at ``offset = n_train``).
+        input_resolution: the grid on which the random input is drawn (default: the finest
+            level). Periodic PDEs draw ``(input_resolution + 1) // 2`` modes per axis; Darcy
+            evaluates its coefficient on this grid and block-averages it to every coarser level
+            (repeats its cells on a finer one). With ``hierarchy="resolve"`` a level generated
+            alone with ``input_resolution=F`` equals the same level of a call whose finest level
+            is ``F``: the coarse levels of a multilevel data set are made without solving on the
+            finest grid.
         **params: PDE parameters overriding ``DEFAULTS[pde]``.
 
     Returns:
@@ -319,12 +352,15 @@ def generate(
         >>> tuple(data["x"].shape), tuple(data["y"].shape), data["meta"]["law"]
         ((4, 1, 32), (4, 1, 32), 'mass')
     """
-    levels = _check_args(pde, n_samples, resolution, resolutions, hierarchy, rollout_steps, params)
+    levels = _check_args(
+        pde, n_samples, resolution, resolutions, hierarchy, rollout_steps, params, input_resolution
+    )
     if not isinstance(offset, int) or offset < 0:
         raise InputError(f"offset: expected a non-negative integer, got {offset!r}")
     p = dict(DEFAULTS[pde], **params)
     seed_int = root_seed(seed)
     fine = max(levels)
+    n_input = fine if input_resolution is None else input_resolution
     meta = {
         "pde": pde,
         "params": p,
@@ -336,6 +372,7 @@ def generate(
         "version": __version__,
         "levels": levels,
         "offset": offset,
+        "input_resolution": n_input,
     }
     path = None
     if cache_dir is not None:
@@ -344,7 +381,7 @@ def generate(
         if path.exists():
             cached = load_dataset(path)
             return cached if resolutions is not None else cached[0]
-    k_draw = (fine + 1) // 2
+    k_draw = (n_input + 1) // 2
     draws = [_sample_inputs(pde, seed_int, offset + i, k_draw, p) for i in range(n_samples)]
     solve_levels = levels if hierarchy == "resolve" else [fine]
     solved: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -356,9 +393,8 @@ def generate(
             xs, ys = [], []
             for start in range(0, n_samples, _CHUNK):
                 chunk = draws[start : start + _CHUNK]
-                if pde == "darcy" and n != fine:  # (S): block-average the fine coefficient
-                    a = torch.from_numpy(_evaluate_inputs(pde, chunk, fine, p))
-                    x = restrict(a, fine // n, "average").numpy()
+                if pde == "darcy":  # (S): block-average the coefficient drawn on the input grid
+                    x = _darcy_inputs(chunk, n, n_input, p)
                 else:
                     x = _evaluate_inputs(pde, chunk, n, p)
                 xs.append(x)
