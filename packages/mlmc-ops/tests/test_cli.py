@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 import pytest
-from mlmc_ops._experiments import reproduce
+from mlmc_ops._experiments.reproduce import reproduce
 from mlmc_ops.cli import main
 
 from sciml_core import InputError, validate_result

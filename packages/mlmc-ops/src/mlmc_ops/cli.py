@@ -124,7 +124,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from ._experiments import reproduce
+    from ._experiments.reproduce import reproduce
 
     path = reproduce(Path(args.out), quick=args.quick, seed=args.seed, device=args.device)
     wrote(path)
@@ -132,7 +132,7 @@ def _reproduce(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from ._experiments import bench
+    from ._experiments.bench import bench
 
     print(format_comparisons(bench(quick=args.quick, seed=args.seed, device=args.device)))
     return 0

@@ -3,9 +3,7 @@
 One module per table or study, registered by name in :mod:`.registry`, each configured by the
 frozen :class:`.config.Config` of its mode (``QUICK`` or ``FULL``). This package imports the method;
 the method never imports it (``tools/meta.py`` checks that only ``cli.py`` does, lazily).
+
+Nothing is re-exported here, so that ``_experiments.reproduce`` and ``_experiments.bench`` stay
+the modules.
 """
-
-from .bench import bench as bench
-from .reproduce import reproduce as reproduce
-
-__all__ = ["bench", "reproduce"]
