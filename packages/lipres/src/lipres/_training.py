@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from sciml_core import InputError, SeedLike, as_torch_generator, check_finite
+from sciml_core.cli import progress
 
 from ._common import check_int, check_number
 from ._constraints import constrain_
@@ -24,8 +25,19 @@ from ._losses import MarginLoss
 __all__ = ["fit_classifier", "fit_regressor"]
 
 
-def fit_regressor(model: nn.Module, x: Tensor, y: Tensor, *, steps: int, lr: float) -> list[float]:
+def fit_regressor(
+    model: nn.Module,
+    x: Tensor,
+    y: Tensor,
+    *,
+    steps: int,
+    lr: float,
+    show_progress: bool = False,
+) -> list[float]:
     """Full-batch MSE with Adam and cosine decay to 0; returns the loss per step.
+
+    ``show_progress``: a progress bar over the steps on stderr (``sciml_core.cli.progress``,
+    silenced by the command line's ``--quiet``).
 
     Shapes:
         x: ``[N, d]``, y: ``[N]``.
@@ -37,7 +49,9 @@ def fit_regressor(model: nn.Module, x: Tensor, y: Tensor, *, steps: int, lr: flo
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
     losses = []
     model.train()
-    for _ in range(steps):
+    for _ in progress(
+        range(steps), desc="fit", unit="step", leave=False, disable=not show_progress
+    ):
         opt.zero_grad()
         loss = nn.functional.mse_loss(model(x), y)
         loss.backward()
@@ -61,8 +75,12 @@ def fit_classifier(
     temperature: float = 0.25,
     weight_decay: float = 0.0,
     seed: SeedLike = 0,
+    show_progress: bool = False,
 ) -> list[float]:
     """Adam + cosine, shuffled mini-batches; :class:`MarginLoss` (``margin`` not None) or CE.
+
+    ``show_progress``: a progress bar over the epochs on stderr (``sciml_core.cli.progress``,
+    silenced by the command line's ``--quiet``).
 
     The margin table of a :class:`~lipres.LipResNetClassifier` (``training_margin_table()``) is
     used when the model has one, else :math:`\\sqrt 2` (a 1-Lipschitz logit map).
@@ -91,7 +109,9 @@ def fit_classifier(
     table_fn = getattr(model, "training_margin_table", None)
     history = []
     model.train()
-    for _ in range(epochs):
+    for _ in progress(
+        range(epochs), desc="fit", unit="epoch", leave=False, disable=not show_progress
+    ):
         order = torch.randperm(n, generator=gen)
         total = 0.0
         for start in range(0, n, batch_size):
