@@ -240,9 +240,12 @@ def test_export_loads_without_lipres(tmp_path):
     assert eval(out.stdout) == pytest.approx(net(x).tolist(), abs=1e-12)
 
 
+@pytest.mark.parametrize(
+    "steps", [15, pytest.param(50, marks=pytest.mark.slow)], ids=["15steps", "50steps"]
+)
 @pytest.mark.parametrize("optim", ["adam", "sgd"])
 @pytest.mark.parametrize("project", [False, True], ids=["forward", "projected"])
-def test_constraints_hold_after_every_step(optim, project):
+def test_constraints_hold_after_every_step(optim, project, steps):
     torch.manual_seed(7)
     net = lipres.LipResNet(2, 6, 2, architecture="fixed-width")
     params = list(net.parameters())
@@ -250,7 +253,7 @@ def test_constraints_hold_after_every_step(optim, project):
     if project:
         opt = lipres.ConstrainedOptimizer(opt, net)
     x = torch.randn(64, 2)
-    for _ in range(50):
+    for _ in range(steps):
         opt.zero_grad()
         (-(net(x[:32]) - net(x[32:])).mean()).backward()  # stretches: pushes the norms up
         opt.step()
@@ -353,3 +356,4 @@ def test_a_checkpoint_of_another_version_is_refused_naming_both(tmp_path, monkey
 def test_bad_options_are_input_errors(make, match):
     with pytest.raises(InputError, match=match):
         make()
+
