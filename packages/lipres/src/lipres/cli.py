@@ -189,7 +189,8 @@ def _check(args: argparse.Namespace) -> int:
     elif d is not None:
         x = torch.randn(256, d, generator=gen, dtype=torch.float64)
     else:
-        shape = (model.in_channels, *model.image_size)
+        critic: Any = model  # a LipCritic: (in_channels, image_size) images
+        shape = (int(critic.in_channels), *critic.image_size)
         x = torch.randn(64, *shape, generator=gen, dtype=torch.float64)
     try:
         bound = lipschitz_bound(model)
