@@ -2,13 +2,14 @@ import dataclasses
 import json
 import subprocess
 import sys
+from argparse import _HelpAction
 
 import lipres
 import numpy as np
 import pytest
 import torch
 from lipres._experiments import config as config_module
-from lipres._experiments import reproduce
+from lipres._experiments.reproduce import reproduce
 from lipres.cli import main
 
 from sciml_core import InputError, validate_result
@@ -91,7 +92,7 @@ def test_train_then_certify_round_trip(tmp_path, data, capsys):
         (["certify", "missing.pt", "--data", "{data}"], "does not exist"),
         (["certify", "{ckpt}", "--data", "{data}", "--eps", "0,0.1"], "--eps"),
         (["certify", "{ckpt}", "--data", "{data}", "--eps", "abc"], "--eps"),
-        (["certify", "{ckpt}", "--data", "{noy}"], r"\['y'\]"),
+        (["certify", "{ckpt}", "--data", "{noy}"], "has no array 'y'"),
         (["certify", "{ckpt}", "--data", "{wide}"], "features"),
         (["certify", "{ckpt}", "--data", "{junk}"], "cannot read"),
         (["certify", "{data}", "--data", "{data}"], "checkpoint"),
@@ -116,6 +117,115 @@ def test_bad_input_is_one_line_and_exit_2(argv, match, tmp_path, data, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("lipres: error:")
     assert pytest.importorskip("re").search(match, err), err
+
+
+def _bad_files(tmp_path, data):
+    """Damaged user files: a cut .npz, junk bytes, an object array; a cut, junk and pickled
+    checkpoint (the last would run code if it were unpickled)."""
+    good = data.read_bytes()
+    (tmp_path / "cut.npz").write_bytes(good[: len(good) // 2])
+    (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 this is not an archive")
+    np.savez(
+        tmp_path / "object.npz",
+        x=np.array([[1.0, "a", None]] * 4, dtype=object),
+        y=np.zeros(4, dtype=np.int64),
+    )
+    torch.manual_seed(0)
+    ckpt = lipres.save_model(lipres.LipResNetClassifier(3, 2, 4, 1), tmp_path / "c.pt")
+    raw = ckpt.read_bytes()
+    (tmp_path / "cut.pt").write_bytes(raw[: len(raw) // 2])
+    (tmp_path / "junk.pt").write_bytes(b"\x00\x01 not a torch file")
+    torch.save(torch.nn.Linear(3, 2), tmp_path / "pickled.pt")
+    return ckpt
+
+
+@pytest.mark.parametrize("bad", ["cut", "junk", "object"])
+@pytest.mark.parametrize("command", ["train", "certify", "check"])
+def test_a_damaged_data_file_is_one_line_naming_argument_and_file(
+    command, bad, tmp_path, data, capsys
+):
+    ckpt = _bad_files(tmp_path, data)
+    out = tmp_path / "out.pt"
+    path = tmp_path / f"{bad}.npz"
+    argv = {
+        "train": ["train", "--data", str(path), "-o", str(out), "--epochs", "1"],
+        "certify": ["certify", str(ckpt), "--data", str(path)],
+        "check": ["check", str(ckpt), "--data", str(path)],
+    }[command]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("lipres: error: --data:"), err
+    assert str(path) in err
+    assert captured.out == ""
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("bad", ["cut", "junk", "pickled", "missing"])
+@pytest.mark.parametrize("command", ["certify", "check"])
+def test_a_damaged_checkpoint_is_one_line_naming_argument_and_file(
+    command, bad, tmp_path, data, capsys
+):
+    _bad_files(tmp_path, data)
+    path = tmp_path / f"{bad}.pt"
+    argv = [command, str(path), "--data", str(data)]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("lipres: error: checkpoint:"), err
+    assert str(path) in err
+    assert captured.out == ""
+
+
+def test_train_with_bad_data_leaves_no_output_file(tmp_path, data, monkeypatch, capsys):
+    monkeypatch.setattr("lipres.cli.fit_classifier", _no_work)
+    np.savez(tmp_path / "nan.npz", x=np.full((4, 3), np.nan), y=np.zeros(4, dtype=np.int64))
+    out = tmp_path / "m.pt"
+    assert main(["train", "--data", str(tmp_path / "nan.npz"), "-o", str(out)]) == 2
+    assert "finite" in capsys.readouterr().err
+    assert not out.exists() and set(tmp_path.iterdir()) == {data, tmp_path / "nan.npz"}
+
+
+def _no_work(*args, **kwargs):
+    raise AssertionError("the command started its work")
+
+
+@pytest.mark.parametrize("command", ["reproduce", "bench", "train"])
+def test_an_unwritable_output_is_refused_before_any_work(command, tmp_path, data, monkeypatch):
+    import importlib
+
+    for module, name in (
+        ("lipres._experiments.reproduce", "reproduce"),
+        ("lipres._experiments.bench", "bench"),
+        ("lipres.cli", "fit_classifier"),
+        ("lipres.cli", "read_archive"),
+    ):
+        monkeypatch.setattr(importlib.import_module(module), name, _no_work)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    argv = {
+        "reproduce": ["reproduce", "--quick", "--out", str(blocker / "sub")],
+        "bench": ["bench", "--quick", "--out", str(blocker / "sub")],
+        "train": ["train", "--data", str(data), "-o", str(blocker / "m.pt")],
+    }[command]
+    assert main(argv) == 2
+    assert blocker.read_text() == "not a folder"
+
+
+def test_train_refuses_an_output_that_is_not_a_checkpoint(tmp_path, data, capsys):
+    assert main(["train", "--data", str(data), "-o", str(tmp_path / "m.txt")]) == 2
+    assert "must end in .pt or .pth" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["train", "certify", "check", "reproduce", "bench"])
+def test_help_shows_every_default(command, capsys):
+    assert main([command, "--help"]) == 0
+    assert "usage" in capsys.readouterr().out
+    parser = lipres.cli.app._subparsers.choices[command]
+    options = [a for a in parser._actions if a.option_strings and not isinstance(a, _HelpAction)]
+    assert options
+    for action in options:
+        assert action.help and ("default" in action.help or "required" in action.help), action
 
 
 def test_importing_the_package_or_its_cli_loads_no_experiments_and_no_extras():

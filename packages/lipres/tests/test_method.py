@@ -240,9 +240,12 @@ def test_export_loads_without_lipres(tmp_path):
     assert eval(out.stdout) == pytest.approx(net(x).tolist(), abs=1e-12)
 
 
+@pytest.mark.parametrize(
+    "steps", [15, pytest.param(50, marks=pytest.mark.slow)], ids=["15steps", "50steps"]
+)
 @pytest.mark.parametrize("optim", ["adam", "sgd"])
 @pytest.mark.parametrize("project", [False, True], ids=["forward", "projected"])
-def test_constraints_hold_after_every_step(optim, project):
+def test_constraints_hold_after_every_step(optim, project, steps):
     torch.manual_seed(7)
     net = lipres.LipResNet(2, 6, 2, architecture="fixed-width")
     params = list(net.parameters())
@@ -250,7 +253,7 @@ def test_constraints_hold_after_every_step(optim, project):
     if project:
         opt = lipres.ConstrainedOptimizer(opt, net)
     x = torch.randn(64, 2)
-    for _ in range(50):
+    for _ in range(steps):
         opt.zero_grad()
         (-(net(x[:32]) - net(x[32:])).mean()).backward()  # stretches: pushes the norms up
         opt.step()
@@ -353,3 +356,58 @@ def test_a_checkpoint_of_another_version_is_refused_naming_both(tmp_path, monkey
 def test_bad_options_are_input_errors(make, match):
     with pytest.raises(InputError, match=match):
         make()
+
+
+def _stretched(make):
+    torch.manual_seed(3)
+    module = make().double()
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            if "weight" in name or "rows" in name or "block" in name:
+                p.mul_(20.0)  # every norm (each row's, too) well above 1: the rescaling is active
+    return module
+
+
+NORMALISED = {
+    "lifting_l2": (lambda: lipres.Lifting(3, 6), 3, [("weight", None)]),
+    "lifting_mixed": (
+        lambda: lipres.Lifting(3, 6, norm="mixed"),
+        3,
+        [("weight", slice(0, 3)), ("weight", slice(3, None))],
+    ),
+    "mixed_affine": (lambda: lipres.MixedNormAffine(6), 6, [("rows", None), ("block", None)]),
+    "scalar_head": (lambda: lipres.ScalarHead(6, norm="mixed"), 6, [("weight", None)]),
+    "spectral_linear": (lambda: lipres.SpectralLinear(4, 3), 4, [("weight", None)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NORMALISED))
+def test_normalisation_gradient_has_no_radial_part(name):
+    """W ↦ W (1 - 1e-6)/‖W‖ is 0-homogeneous where active: the loss cannot change along W, so
+    the gradient the optimiser sees is the projected one (rows: each row on its own)."""
+    make, d, parts = NORMALISED[name]
+    module = _stretched(make)
+    x = torch.randn(32, d, dtype=F64)
+    module(x).sin().sum().backward()
+    for pname, rows in parts:
+        p = dict(module.named_parameters())[pname]
+        w, g = p.detach(), p.grad
+        if rows is not None:
+            w, g = w[rows], g[rows]
+        if pname == "rows" or (name == "lifting_mixed" and rows == slice(0, 3)):
+            radial = (g * w).sum(dim=1).abs().max()
+        else:
+            radial = (g * w).sum().abs()
+        assert float(radial) <= 1e-10 * float(g.norm() * w.norm()), (pname, float(radial))
+        assert float(g.norm()) > 0
+
+
+@pytest.mark.parametrize("name", sorted(NORMALISED))
+def test_normalisation_value_does_not_depend_on_autograd(name):
+    make, d, _ = NORMALISED[name]
+    module = _stretched(make)
+    x = torch.randn(8, d, dtype=F64)
+    with torch.no_grad():
+        frozen = module(x)
+    assert torch.equal(module(x).detach(), frozen)
+    assert module.lipschitz_bound() <= 1.0

@@ -18,6 +18,7 @@ matrix exponential's forward and backward cost about 7 ms per map and step on on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -26,25 +27,67 @@ from torch import Tensor, nn
 from ._common import SAFETY, check_features, check_int
 from ._norms import dual_norm, spectral_norm
 
-__all__ = ["MixedNormAffine", "rescale", "row_scales"]
+__all__ = ["MixedNormAffine", "live_spectral_norm", "rescale", "rescale_rows", "row_scales"]
+
+NormFn = Callable[[Tensor], Tensor]
+"""A differentiable norm of a weight (its value is replaced by the exact one, §2.5)."""
 
 
-def rescale(weight: Tensor, norm: float) -> Tensor:
+def live_spectral_norm(weight: Tensor) -> Tensor:
+    """``‖W‖₂`` in the weight's dtype, differentiable (``∂σ₁/∂W = u₁v₁ᵀ``)."""
+    return torch.linalg.matrix_norm(weight, ord=2)
+
+
+def _with_gradient_of(live: Tensor, exact: Tensor) -> Tensor:
+    """A tensor whose value is ``exact`` and whose gradient is ``live``'s."""
+    return live - live.detach() + exact
+
+
+def rescale(weight: Tensor, norm: float, norm_fn: NormFn | None = None) -> Tensor:
     """``weight`` if its (float64, proven) norm is <= 1, else ``weight * (1 - 1e-6) / norm``.
 
     A weight of norm exactly 1 in float64 (``e_1``, ``(1, -1)/√2`` is not, ``±1`` is) is kept,
     so exact constructions (|x|, max of affine functions) stay exact; a rescaled one lands at
     ``1 - 1e-6``, far enough below 1 that float32 storage cannot push its float64 norm above 1
-    (spec §4 item 8). The factor is a constant for autograd.
+    (spec §4 item 8).
+
+    With ``norm_fn`` (the norm as a differentiable function of the weight) the factor carries
+    the gradient of ``(1 - 1e-6)/norm_fn(weight)`` while its value stays the exact
+    ``(1 - 1e-6)/norm``: the normalisation ``W ↦ W/‖W‖`` is then differentiated as a
+    parametrisation, so an optimiser sees the gradient with its radial part removed (the
+    projected gradient) instead of pushing the raw weight outward against a constant factor.
+    Without it (or without autograd) the factor is a constant.
     """
     if norm <= 1.0:
         return weight
-    return weight * ((1.0 - SAFETY) / norm)
+    factor = (1.0 - SAFETY) / norm
+    if norm_fn is None or not (torch.is_grad_enabled() and weight.requires_grad):
+        return weight * factor
+    live = (1.0 - SAFETY) / norm_fn(weight)
+    exact = torch.as_tensor(factor, dtype=weight.dtype, device=weight.device)
+    return weight * _with_gradient_of(live, exact)
 
 
 def row_scales(norms: Tensor) -> Tensor:
     """Per-row factors of :func:`rescale` (float64 in, float64 out)."""
     return torch.where(norms <= 1.0, torch.ones_like(norms), (1.0 - SAFETY) / norms)
+
+
+def rescale_rows(rows: Tensor, norm_fn: NormFn) -> Tensor:
+    """Each row of ``rows`` (``[k, m]``) through :func:`rescale` with its own norm ``norm_fn``
+    (row-wise, differentiable): exact float64 factors, the normalisation's gradient."""
+    exact = norm_fn(rows.detach().double())
+    scale = row_scales(exact).to(rows.dtype)
+    active = exact > 1.0
+    if not (torch.is_grad_enabled() and rows.requires_grad and bool(active.any())):
+        return rows * scale[:, None]
+    live = (1.0 - SAFETY) / norm_fn(rows)
+    factor = torch.where(active.to(rows.device), _with_gradient_of(live, scale), scale)
+    return rows * factor[:, None]
+
+
+def _mixed_dual(rows: Tensor) -> Tensor:
+    return dual_norm(rows, "mixed")
 
 
 class MixedNormAffine(nn.Module):
@@ -89,13 +132,11 @@ class MixedNormAffine(nn.Module):
 
     def matrix(self) -> Tensor:
         """The effective ``A`` (``[m, m]``), rows and Q rescaled to norm <= 1 - 1e-6."""
-        with torch.no_grad():
-            scale = row_scales(dual_norm(self.rows.detach().double(), "mixed"))
-        rows = self.rows * scale.to(self.rows.dtype)[:, None]
+        rows = rescale_rows(self.rows, _mixed_dual)
         m = self.width
         if m == 3:
             return rows
-        q = rescale(self.block, spectral_norm(self.block).upper)
+        q = rescale(self.block, spectral_norm(self.block).upper, live_spectral_norm)
         bottom = torch.cat([q.new_zeros(m - 3, 3), q], dim=1)
         return torch.cat([rows, bottom], dim=0)
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
-from ._affine import rescale
+from ._affine import live_spectral_norm, rescale
 from ._certify import chain_bound
 from ._common import check_choice, check_features, check_int
 from ._norms import spectral_norm
@@ -98,7 +98,7 @@ class SpectralLinear(nn.Module):
             self.bias.uniform_(-b, b)
 
     def matrix(self) -> Tensor:
-        return rescale(self.weight, spectral_norm(self.weight).upper)
+        return rescale(self.weight, spectral_norm(self.weight).upper, live_spectral_norm)
 
     def forward(self, x: Tensor) -> Tensor:
         """Shapes: ``[B, d_in]`` -> ``[B, d_out]``."""

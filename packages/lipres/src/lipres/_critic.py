@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ._affine import rescale
+from ._affine import live_spectral_norm, rescale
 from ._certify import chain_bound
 from ._common import SAFETY, check_choice, check_int
 from ._constraints import constrain_
@@ -44,7 +44,7 @@ class _ChannelLift(nn.Module):
             self.weight.mul_(1.0 - SAFETY)
 
     def matrix(self) -> Tensor:
-        return rescale(self.weight, spectral_norm(self.weight).upper)
+        return rescale(self.weight, spectral_norm(self.weight).upper, live_spectral_norm)
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.einsum("oc,bchw->bohw", self.matrix(), x) + self.bias[:, None, None]
@@ -82,7 +82,7 @@ class _FlatHead(nn.Module):
 
     def vector(self) -> Tensor:
         n = float(torch.linalg.vector_norm(self.weight.detach().double()))
-        return rescale(self.weight, n)
+        return rescale(self.weight, n, lambda w: torch.linalg.vector_norm(w))
 
     def forward(self, z: Tensor) -> Tensor:
         return z.flatten(1) @ self.vector() + self.bias

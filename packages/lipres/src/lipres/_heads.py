@@ -70,7 +70,8 @@ class ScalarHead(nn.Module):
         """The applied ``(v, c)``: v with dual norm <= 1 (see :func:`rescale`), c clamped to ±L."""
         with torch.no_grad():
             n = float(dual_norm(self.weight.detach().double(), self.norm))
-        return rescale(self.weight, n), self.c.clamp(-self.scale, self.scale)
+        v = rescale(self.weight, n, lambda w: dual_norm(w, self.norm))
+        return v, self.c.clamp(-self.scale, self.scale)
 
     def forward(self, z: Tensor) -> Tensor:
         """Shapes: ``[B, m]`` -> ``[B]``."""

@@ -84,8 +84,15 @@ def save_model(model: nn.Module, path: str | os.PathLike[str], *, overwrite: boo
     )
 
 
-def load_model(path: str | os.PathLike[str], *, map_location: Any = "cpu") -> nn.Module:
+def load_model(
+    path: str | os.PathLike[str], *, map_location: Any = "cpu", argument: str = "path"
+) -> nn.Module:
     """Load a model saved by :func:`save_model` (``weights_only``; refused across major.minor).
+
+    The file is read by ``sciml_core.load_checkpoint`` (``sciml_core.read_torch_file``): a
+    missing, truncated or foreign file, pickled objects, another package or another major.minor
+    version are one :class:`~sciml_core.InputError` whose message starts with ``argument`` (how
+    the user named the file, e.g. ``"checkpoint"``) and names the file.
 
     Examples:
         >>> import tempfile, torch
@@ -96,16 +103,24 @@ def load_model(path: str | os.PathLike[str], *, map_location: Any = "cpu") -> nn
         >>> bool(torch.equal(back(x), net(x)))
         True
     """
-    ckpt = load_checkpoint(path, package=PACKAGE, version=__version__, map_location=map_location)
+    ckpt = load_checkpoint(
+        path,
+        package=PACKAGE,
+        version=__version__,
+        map_location=map_location,
+        argument=argument,
+    )
     cfg = ckpt.config
     builder = _BUILDERS.get(str(cfg.get("class"))) if isinstance(cfg, dict) else None
+    where = f"{argument}: {str(path)!r}"
     if builder is None:
-        raise InputError(f"{str(path)!r}: unknown lipres model class {cfg!r}")
+        raise InputError(f"{where}: unknown lipres model class {cfg!r}")
     try:
         model = builder(cfg)
         model.load_state_dict(ckpt.state_dict)
-    except (KeyError, TypeError, RuntimeError) as err:
-        raise InputError(f"{str(path)!r}: its weights do not fit its config: {err}") from None
+    except (KeyError, TypeError, ValueError, RuntimeError, InputError) as err:
+        message = " ".join(str(err).split())
+        raise InputError(f"{where}: its weights do not fit its config: {message}") from None
     dtype = next((v.dtype for k, v in ckpt.state_dict.items() if k.endswith("weight")), None)
     if dtype is not None and dtype.is_floating_point:
         model = model.to(dtype)

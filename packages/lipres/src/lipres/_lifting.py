@@ -16,11 +16,15 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ._affine import rescale, row_scales
+from ._affine import live_spectral_norm, rescale, rescale_rows
 from ._common import SAFETY, check_choice, check_features, check_int
 from ._norms import HIDDEN_NORMS, HiddenNorm, spectral_norm
 
 __all__ = ["Lifting"]
+
+
+def _row_l2(rows: Tensor) -> Tensor:
+    return torch.linalg.vector_norm(rows, dim=1)
 
 
 class Lifting(nn.Module):
@@ -65,14 +69,11 @@ class Lifting(nn.Module):
     def matrix(self) -> Tensor:
         """The effective U, rescaled to the constraint with exact norms."""
         if self.norm == "l2":
-            return rescale(self.weight, spectral_norm(self.weight).upper)
-        with torch.no_grad():
-            row = torch.linalg.vector_norm(self.weight[:3].detach().double(), dim=1)
-            scale = row_scales(row).to(self.weight.dtype)
-        top = self.weight[:3] * scale[:, None]
+            return rescale(self.weight, spectral_norm(self.weight).upper, live_spectral_norm)
+        top = rescale_rows(self.weight[:3], _row_l2)
         low = self.weight[3:]
         if low.shape[0]:
-            low = rescale(low, spectral_norm(low).upper)
+            low = rescale(low, spectral_norm(low).upper, live_spectral_norm)
         return torch.cat([top, low], dim=0)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -1,5 +1,14 @@
 """Command line of lipres: ``train``, ``certify``, ``check``, ``reproduce``, ``bench``.
 
+Every user file is read through the shared readers of ``sciml_core``: data archives with
+``read_archive`` (every member decoded at once; object arrays, truncated and junk files refused),
+checkpoints with ``load_checkpoint`` (``read_torch_file``, ``weights_only``). Bad input is one
+line ``lipres: error: ...`` naming the argument (and the file), exit status 2, before any work
+and without an output file; ``-o``/``--out`` are checked for writing before the command runs
+(``sciml_core.cli.App``). On success a command that writes a file prints one line
+``wrote PATH`` on stdout (``certify`` and ``check`` print their JSON report there instead);
+progress bars go to stderr and ``--quiet`` silences them.
+
 The experiments are imported inside the command functions only, so that ``import lipres``
 never loads them.
 """
@@ -9,15 +18,17 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import zipfile
+import sys
+import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
+from torch import nn
 
-from sciml_core import InputError, format_comparisons
-from sciml_core.cli import App
+from sciml_core import InputError, atomic_write_text, format_comparisons, read_archive
+from sciml_core.cli import App, is_quiet, wrote
 
 from .__about__ import __version__
 from ._certify import NotCertifiedError, certified_accuracy, lipschitz_bound
@@ -26,6 +37,13 @@ from ._io import load_model, save_model
 from ._networks import ARCHITECTURES, LipResNetClassifier
 from ._training import fit_classifier
 
+Case = Literal["approximation", "digits", "all"]
+CASES: tuple[Case, ...] = typing.get_args(Case)
+"""``reproduce --case``: one registered study (``_experiments.registry.STUDIES``) or all."""
+
+CHECKPOINT_SUFFIXES = (".pt", ".pth")
+"""What ``train -o`` accepts (a ``sciml_core`` checkpoint written by ``torch.save``)."""
+
 app = App(
     "lipres",
     version=__version__,
@@ -33,33 +51,33 @@ app = App(
 )
 
 
-def _read_npz(path: Path, *, argument: str) -> tuple[np.ndarray, np.ndarray]:
-    """``x`` (float ``[N, d]``) and ``y`` (int ``[N]``) from an ``.npz``; else InputError."""
-    if not path.is_file():
-        raise InputError(f"{argument}: file {str(path)!r} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = [k for k in ("x", "y") if k not in data.files]
-            if missing:
-                raise InputError(
-                    f"{argument}: {str(path)!r} has no array(s) {missing} (keys: {data.files})"
-                )
-            x, y = np.asarray(data["x"]), np.asarray(data["y"])
-    except InputError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-        raise InputError(
-            f"{argument}: cannot read arrays from {str(path)!r}: {type(err).__name__}: {err}"
-        ) from None
-    if x.ndim != 2 or x.dtype.kind not in "fiu":
-        raise InputError(f"{argument}: x must be a numeric [N, d] array, got {x.dtype} {x.shape}")
+def _read_data(path: Path, *, argument: str, labels: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """``x`` (float32 ``[N, d]``, finite) and, with ``labels``, ``y`` (int64 ``[N]``) from an
+    ``.npz`` read by ``sciml_core.read_archive``; anything else is an ``InputError`` naming
+    ``argument`` and the file."""
+    arrays = read_archive(path, argument=argument, required=("x", "y") if labels else ("x",))
+    where = f"{argument}: {str(path)!r}"
+    x = arrays["x"]
+    if x.ndim != 2 or x.shape[0] < 1 or x.dtype.kind not in "fiu":
+        raise InputError(f"{where}: x must be a numeric [N, d] array, got {x.dtype} {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise InputError(f"{where}: x must be finite; it holds NaN or inf")
+    if not labels:
+        return x.astype(np.float32), None
+    y = arrays["y"]
     if y.ndim != 1 or y.shape[0] != x.shape[0] or y.dtype.kind not in "iu":
         raise InputError(
-            f"{argument}: y must be integer labels [N={x.shape[0]}], got {y.dtype} {y.shape}"
+            f"{where}: y must be integer labels [N={x.shape[0]}], got {y.dtype} {y.shape}"
         )
-    if not np.all(np.isfinite(x)):
-        raise InputError(f"{argument}: x must be finite; got NaN or inf")
     return x.astype(np.float32), y.astype(np.int64)
+
+
+def _check_features(model: nn.Module, x: np.ndarray, path: Path) -> None:
+    d = getattr(model, "in_features", None)
+    if d is not None and x.shape[1] != d:
+        raise InputError(
+            f"--data: {str(path)!r}: x has {x.shape[1]} features, the model expects {d}"
+        )
 
 
 def _eps_list(text: str) -> list[float]:
@@ -72,12 +90,31 @@ def _eps_list(text: str) -> list[float]:
     return values
 
 
+def _check_flags(args: argparse.Namespace) -> None:
+    """``train``'s numeric flags, each named, before any file is read."""
+    for name, low in (("width", 1), ("depth", 0), ("epochs", 1), ("batch_size", 1)):
+        value = getattr(args, name)
+        if value < low:
+            flag = "--" + name.replace("_", "-")
+            raise InputError(f"{flag}: expected an integer >= {low}, got {value}")
+    if args.architecture == "fixed-width" and args.width < 3:
+        raise InputError(f"--width: the fixed-width architecture needs >= 3, got {args.width}")
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        raise InputError(f"--lr: expected a finite number > 0, got {args.lr}")
+    if not (math.isfinite(args.margin) and args.margin >= 0):
+        raise InputError(f"--margin: expected a finite number >= 0, got {args.margin}")
+
+
 def _train(args: argparse.Namespace) -> int:
-    x, y = _read_npz(Path(args.data), argument="--data")
+    _check_flags(args)
+    data = Path(args.data)
+    x, y = _read_data(data, argument="--data", labels=True)
+    assert y is not None
     n_classes = int(y.max()) + 1
     if n_classes < 2 or int(y.min()) < 0:
         raise InputError(
-            f"--data: labels must be 0..K-1 with K >= 2, got [{int(y.min())}, {int(y.max())}]"
+            f"--data: {str(data)!r}: labels must be 0..K-1 with K >= 2, "
+            f"got [{int(y.min())}, {int(y.max())}]"
         )
     torch.manual_seed(args.seed)
     model = LipResNetClassifier(
@@ -88,32 +125,40 @@ def _train(args: argparse.Namespace) -> int:
         torch.from_numpy(x),
         torch.from_numpy(y),
         epochs=args.epochs,
+        batch_size=args.batch_size,
         lr=args.lr,
         margin=args.margin,
         seed=args.seed,
+        show_progress=not is_quiet(),
     )
-    save_model(model, args.output, overwrite=args.overwrite)
-    print(f"wrote {args.output}")
+    wrote(save_model(model, args.output, overwrite=args.overwrite))
     return 0
 
 
-def _load(path: str) -> Any:
-    return load_model(Path(path))
+def _load(path: str) -> nn.Module:
+    return load_model(Path(path), argument="checkpoint")
 
 
 def _certify(args: argparse.Namespace) -> int:
     eps = _eps_list(args.eps)
     model = _load(args.checkpoint)
-    x, y = _read_npz(Path(args.data), argument="--data")
-    d = getattr(model, "in_features", None)
-    if d is not None and x.shape[1] != d:
-        raise InputError(f"--data: x has {x.shape[1]} features, the model expects {d}")
-    xt, yt = torch.from_numpy(x).to(next(model.parameters()).dtype), torch.from_numpy(y)
-    k = getattr(model, "n_classes", None)
-    if k is not None and (int(yt.min()) < 0 or int(yt.max()) >= k):
+    if not isinstance(model, LipResNetClassifier):
         raise InputError(
-            f"--data: labels must lie in [0, {k - 1}], got [{int(yt.min())}, {int(yt.max())}]"
+            f"checkpoint: {args.checkpoint!r} holds a {type(model).__name__}; "
+            "certify needs a LipResNetClassifier (lipres train)"
         )
+    data = Path(args.data)
+    x, y = _read_data(data, argument="--data", labels=True)
+    assert y is not None
+    _check_features(model, x, data)
+    k = model.n_classes
+    if int(y.min()) < 0 or int(y.max()) >= k:
+        raise InputError(
+            f"--data: {str(data)!r}: labels must lie in [0, {k - 1}], "
+            f"got [{int(y.min())}, {int(y.max())}]"
+        )
+    xt = torch.from_numpy(x).to(next(model.parameters()).dtype)
+    yt = torch.from_numpy(y)
     with torch.no_grad():
         clean = float((model(xt).argmax(1) == yt).double().mean())
     cert = certified_accuracy(model, xt, yt, eps)
@@ -129,23 +174,29 @@ def _certify(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     model = _load(args.checkpoint).double()
+    d = getattr(model, "in_features", None)
+    gen = torch.Generator().manual_seed(args.seed)
+    if args.data is not None:
+        if d is None:
+            raise InputError(
+                f"--data: probe points [N, d] fit a LipResNet or LipResNetClassifier; "
+                f"checkpoint {args.checkpoint!r} holds a {type(model).__name__}"
+            )
+        data = Path(args.data)
+        arr, _ = _read_data(data, argument="--data", labels=False)
+        _check_features(model, arr, data)
+        x = torch.from_numpy(arr).double()
+    elif d is not None:
+        x = torch.randn(256, d, generator=gen, dtype=torch.float64)
+    else:
+        critic: Any = model  # a LipCritic: (in_channels, image_size) images
+        shape = (int(critic.in_channels), *critic.image_size)
+        x = torch.randn(64, *shape, generator=gen, dtype=torch.float64)
     try:
         bound = lipschitz_bound(model)
     except NotCertifiedError as err:
         print(f"not certified: {err}")
         return 1
-    d = getattr(model, "in_features", None)
-    if args.data is not None:
-        x = torch.from_numpy(_read_npz(Path(args.data), argument="--data")[0]).double()
-    elif d is not None:
-        x = torch.randn(
-            256, d, generator=torch.Generator().manual_seed(args.seed), dtype=torch.float64
-        )
-    else:
-        shape = (model.in_channels, *model.image_size)
-        x = torch.randn(
-            64, *shape, generator=torch.Generator().manual_seed(args.seed), dtype=torch.float64
-        )
     found = {
         m: empirical_lipschitz(model, x, method=m, seed=args.seed)
         for m in ("jacobian", "pairs", "ascent")
@@ -156,22 +207,32 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from ._experiments import reproduce
+    from ._experiments.reproduce import reproduce
 
     studies = None if args.case == "all" else [args.case]
-    path = reproduce(
-        Path(args.out), quick=args.quick, seed=args.seed, device="cpu", studies=studies
+    wrote(
+        reproduce(Path(args.out), quick=args.quick, seed=args.seed, device="cpu", studies=studies)
     )
-    print(f"wrote {path}")
     return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from ._experiments import bench
+    from ._experiments.bench import bench
 
     device = "cpu" if args.device == "auto" and not torch.cuda.is_available() else args.device
     device = "cuda" if device == "auto" else device
-    print(format_comparisons(bench(quick=args.quick, seed=args.seed, device=device)))
+    rows = bench(quick=args.quick, seed=args.seed, device=device)
+    print(format_comparisons(rows), file=sys.stderr)
+    path = Path(args.out) / "bench.json"
+    report: dict[str, Any] = {
+        "package": "lipres",
+        "version": __version__,
+        "quick": args.quick,
+        "seed": args.seed,
+        "rows": [row.row() for row in rows],
+    }
+    atomic_write_text(path, json.dumps(report, indent=2) + "\n")
+    wrote(path)
     return 0
 
 
@@ -181,33 +242,68 @@ p = app.add_command(
     help="train a certified LipResNetClassifier on FILE.npz (x, y)",
     common=("seed", "quiet"),
 )
-p.add_argument("--data", required=True, help=".npz with x [N, d] and integer labels y [N]")
-p.add_argument("--architecture", choices=ARCHITECTURES, default="gradient")
-p.add_argument("--width", type=int, default=64)
-p.add_argument("--depth", type=int, default=4)
-p.add_argument("--epochs", type=int, default=30)
-p.add_argument("--lr", type=float, default=3e-3)
-p.add_argument("--margin", type=float, default=0.25, help="certified margin μ of the loss")
-app.add_output_argument(p)
+p.add_argument(
+    "--data",
+    required=True,
+    metavar="FILE.npz",
+    help=".npz with x [N, d] (finite numbers) and integer labels y [N] in 0..K-1 (required)",
+)
+p.add_argument(
+    "--architecture",
+    choices=ARCHITECTURES,
+    default="gradient",
+    help="backbone (default: %(default)s)",
+)
+p.add_argument("--width", type=int, default=64, help="hidden width (default: %(default)s)")
+p.add_argument("--depth", type=int, default=4, help="residual blocks (default: %(default)s)")
+p.add_argument("--epochs", type=int, default=30, help="training epochs (default: %(default)s)")
+p.add_argument("--batch-size", type=int, default=64, help="mini-batch size (default: %(default)s)")
+p.add_argument(
+    "--lr", type=float, default=3e-3, help="Adam learning rate, cosine decay (default: %(default)s)"
+)
+p.add_argument(
+    "--margin",
+    type=float,
+    default=0.25,
+    help="certified margin μ of the loss, in input distance (default: %(default)s)",
+)
+app.add_output_argument(p, suffixes=CHECKPOINT_SUFFIXES)
 
 p = app.add_command(
-    "certify", _certify, help="clean and certified accuracy of a checkpoint", common=("quiet",)
+    "certify",
+    _certify,
+    help="clean and certified accuracy of a checkpoint (JSON on stdout)",
+    common=("quiet",),
 )
-p.add_argument("checkpoint")
-p.add_argument("--data", required=True, help=".npz with x and y")
-p.add_argument("--eps", default="0.1,0.25,0.5", help="comma-separated ℓ2 radii")
+p.add_argument("checkpoint", help="a LipResNetClassifier saved by `lipres train`")
+p.add_argument(
+    "--data",
+    required=True,
+    metavar="FILE.npz",
+    help=".npz with x [N, d] and integer labels y [N] (required)",
+)
+p.add_argument(
+    "--eps", default="0.1,0.25,0.5", help="comma-separated ℓ2 radii > 0 (default: %(default)s)"
+)
 
 p = app.add_command(
     "check",
     _check,
-    help="certified bound vs empirical Lipschitz estimates (exit 1 if beaten)",
+    help="certified bound vs empirical Lipschitz estimates (JSON on stdout; exit 1 if beaten)",
     common=("seed", "quiet"),
 )
-p.add_argument("checkpoint")
-p.add_argument("--data", default=None, help=".npz whose x are the probe points")
+p.add_argument("checkpoint", help="a model saved by lipres.save_model or `lipres train`")
+p.add_argument(
+    "--data",
+    default=None,
+    metavar="FILE.npz",
+    help=".npz whose x [N, d] are the probe points (default: 256 seeded Gaussian points)",
+)
 
-p = app.add_reproduce(_reproduce)
-p.add_argument("--case", choices=("approximation", "digits", "all"), default="all")
+p = app.add_reproduce(_reproduce, device=False)
+p.add_argument(
+    "--case", choices=CASES, default="all", help="which study to run (default: %(default)s)"
+)
 app.add_bench(_bench)
 
 

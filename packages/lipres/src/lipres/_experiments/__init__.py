@@ -3,10 +3,7 @@ round.
 
 One module per study (:mod:`.approximation`, :mod:`.digits`), registered by name in
 :mod:`.registry`, each configured by the frozen :class:`.config.Config` of its mode (``QUICK`` or
-``FULL``); shared helpers in :mod:`.models`. Only ``cli.py`` imports this package, lazily.
+``FULL``); shared helpers in :mod:`.models`. Only ``cli.py`` imports this package, lazily, from
+its modules (``from ._experiments.reproduce import reproduce``): nothing is re-exported here, so
+``lipres._experiments.reproduce`` and ``.bench`` stay the modules, not functions that shadow them.
 """
-
-from .bench import bench as bench
-from .reproduce import reproduce as reproduce
-
-__all__ = ["bench", "reproduce"]

@@ -61,7 +61,7 @@ def _fit(
     torch.manual_seed(seed)
     model = regressor(model_name, d, width, depth)
     start = time.perf_counter()
-    lipres.fit_regressor(model, xt, yt, steps=steps, lr=lr)
+    lipres.fit_regressor(model, xt, yt, steps=steps, lr=lr, show_progress=True)
     seconds = time.perf_counter() - start
     with torch.no_grad():
         val = float((model(xv) - yv).abs().max())

@@ -39,6 +39,7 @@ def _train(ctx: Context, name: ModelName, split: lipres.DigitsSplit, seed: int, 
         temperature=cfg.temperature,
         weight_decay=setting if name == "unconstrained" else 0.0,
         seed=seed,
+        show_progress=True,
     )
     return model, time.perf_counter() - start
 
