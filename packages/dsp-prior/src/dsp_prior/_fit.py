@@ -20,7 +20,7 @@ estimate); it never influences :math:`\theta`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -138,6 +138,7 @@ def fit(
     seed: SeedLike = None,
     progress_bar: bool = True,
     callback: Callable[[int, torch.Tensor], None] | None = None,
+    observers: Sequence[Callable[[torch.Tensor, int], object]] = (),
 ) -> FitResult:
     r"""Fit ``net`` to the measurement ``y`` through ``physics`` by Adam (module docstring).
 
@@ -166,6 +167,9 @@ def fit(
         seed: seed of the initialisation, of ``z`` and of the perturbations.
         progress_bar: show a progress bar (``sciml_core.cli.progress``, silenced by ``--quiet``).
         callback: called as ``callback(t, x_t)`` at every logged iteration.
+        observers: each called as ``observer(f_t, t)`` at every iteration with the step's
+            (perturbed-input) output, e.g. ``VarianceMonitor.update`` to follow several ES-WMV
+            settings in one run.
 
     Returns:
         :class:`FitResult`.
@@ -258,6 +262,8 @@ def fit(
         out = out.detach()
         if ema is not None:
             x_avg = out.clone() if x_avg is None else ema * x_avg + (1.0 - ema) * out
+        for observer in observers:
+            observer(out, t)
         fired = monitor.update(out, t) if monitor is not None else False
         halt = fired and isinstance(stop, RunningVariance) and stop.halt
         if t % log_every == 0 or t == budget or halt:

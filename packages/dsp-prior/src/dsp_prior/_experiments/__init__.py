@@ -1,8 +1,7 @@
-"""What ``dsp-prior reproduce`` and ``dsp-prior bench`` run: the experiments, apart from the method.
+"""What ``dsp-prior reproduce`` and ``dsp-prior bench`` run; imports the method, never the other way round.
 
 One module per table or study, registered by name in :mod:`.registry`, each configured by the
-frozen :class:`.config.Config` of its mode (``QUICK`` or ``FULL``). This package imports the method;
-the method never imports it (``tools/meta.py`` checks that only ``cli.py`` does, lazily).
+frozen :class:`.config.Config` of its mode (``QUICK`` or ``FULL``).
 """
 
 from .bench import bench as bench
