@@ -2,10 +2,8 @@
 
 import math
 
-import invprob_core as ipc
 import pytest
 import torch
-
 from dsp_prior import (
     DSPLoss,
     FixedBudget,
@@ -16,6 +14,8 @@ from dsp_prior import (
     ValidatedStop,
     fit,
 )
+
+import invprob_core as ipc
 
 
 def _tiny():
@@ -30,7 +30,9 @@ def _data(dtype=torch.float32):
 
 
 def _run(y, **kwargs):
-    defaults = dict(iterations=20, log_every=5, seed=0, progress_bar=False, input_perturbation=1 / 30, ema=0.99)
+    defaults = dict(
+        iterations=20, log_every=5, seed=0, progress_bar=False, input_perturbation=1 / 30, ema=0.99
+    )
     defaults.update(kwargs)
     loss = defaults.pop("loss", PixelMSE())
     physics = defaults.pop("physics", None)
@@ -63,7 +65,10 @@ def test_oracle_needs_oracle_true_and_the_truth():
         _run(y, oracle=True)
     res = _run(y, x_true=x, oracle=True, stop=Oracle())
     assert res.oracle_best_psnr == max(res.history["psnr"])
-    assert res.oracle_best_iteration == res.history["iteration"][res.history["psnr"].index(res.oracle_best_psnr)]
+    assert (
+        res.oracle_best_iteration
+        == res.history["iteration"][res.history["psnr"].index(res.oracle_best_psnr)]
+    )
 
 
 def test_batchnorm_stays_in_training_mode_during_fit():
@@ -89,7 +94,9 @@ def test_exponential_average_follows_its_recursion():
     net = _tiny()
     orig = net.forward
     net.forward = lambda z: outputs.append(orig(z)) or outputs[-1]  # record every forward
-    res = fit(y, None, net, PixelMSE(), iterations=3, ema=0.9, log_every=100, seed=0, progress_bar=False)
+    res = fit(
+        y, None, net, PixelMSE(), iterations=3, ema=0.9, log_every=100, seed=0, progress_bar=False
+    )
     train_outs = [o.detach() for o in outputs[1:-1]]  # first: shape check; last: the final iterate
     expected = train_outs[0]
     for o in train_outs[1:]:
@@ -100,7 +107,10 @@ def test_exponential_average_follows_its_recursion():
 @pytest.mark.parametrize("stop", [FixedBudget(12), ValidatedStop(12)])
 def test_budget_rules_stop_on_the_same_trajectory(stop):
     _, y = _data()
-    long, short = _run(y, iterations=20, log_every=4), _run(y, iterations=20, log_every=4, stop=stop)
+    long, short = (
+        _run(y, iterations=20, log_every=4),
+        _run(y, iterations=20, log_every=4, stop=stop),
+    )
     assert short.stopped_at == 12
     assert short.history["loss"] == long.history["loss"][:3]
 
@@ -110,7 +120,9 @@ def test_running_variance_without_halt_reports_its_iterate_and_runs_to_the_horiz
     res = _run(y, iterations=30, stop=RunningVariance(window=7, patience=3, halt=False))
     assert res.stopped_at == 30 and res.es_fired is not None
     assert 7 <= res.stop_iteration <= 30
-    assert math.isnan(res.history["es_variance"][0]) and not math.isnan(res.history["es_variance"][-1])
+    assert math.isnan(res.history["es_variance"][0]) and not math.isnan(
+        res.history["es_variance"][-1]
+    )
 
 
 def test_running_variance_with_halt_stops_early():
@@ -129,7 +141,13 @@ def test_fit_follows_the_dtype_of_y(dtype):
 def test_fit_works_through_an_operator_with_a_smaller_range():
     g = torch.Generator().manual_seed(0)
     y = torch.rand(1, 1, 4, 4, generator=g)
-    res = _run(y, physics=ipc.Downsample(4, "lanczos2", "replicate"), size=(16, 16), iterations=30, input_perturbation=0.0)
+    res = _run(
+        y,
+        physics=ipc.Downsample(4, "lanczos2", "replicate"),
+        size=(16, 16),
+        iterations=30,
+        input_perturbation=0.0,
+    )
     assert res.x_final.shape == (1, 1, 16, 16)
     assert res.history["loss"][-1] < res.history["loss"][0]
 

@@ -2,10 +2,8 @@
 
 import math
 
-import invprob_core as ipc
 import pytest
 import torch
-
 from dsp_prior import (
     AmplitudePhaseLoss,
     DSPLoss,
@@ -15,6 +13,8 @@ from dsp_prior import (
     hermitian_weights,
     radial_frequency,
 )
+
+import invprob_core as ipc
 
 OPERATORS = {
     "identity": lambda: ipc.Identity(),
@@ -101,11 +101,15 @@ def test_half_spectrum_weights(width):
     half_spec = torch.fft.rfft2(x, norm="ortho").abs() ** 2
     half_w = weight((6, width), onesided=True) * hermitian_weights(width)
     assert torch.isclose((half_w * half_spec).sum(), full, rtol=1e-13)
-    assert float(half_spec.sum()) < 0.75 * float(full / weight((6, width)).mean())  # unweighted drops energy
+    assert float(half_spec.sum()) < 0.75 * float(
+        full / weight((6, width)).mean()
+    )  # unweighted drops energy
 
 
 def _cosine_image(a, b, h=16, w=16):
-    yy, xx = torch.meshgrid(torch.arange(h, dtype=torch.float64), torch.arange(w, dtype=torch.float64), indexing="ij")
+    yy, xx = torch.meshgrid(
+        torch.arange(h, dtype=torch.float64), torch.arange(w, dtype=torch.float64), indexing="ij"
+    )
     return torch.cos(2 * math.pi * (a * yy / h + b * xx / w))[None, None]
 
 
@@ -129,7 +133,11 @@ def test_weighted_loss_matches_definition_on_known_spectra(a, b, energy, rfft):
 
 @pytest.mark.parametrize(
     "weight",
-    [RadialWeight.gaussian(0.1, 0.05), RadialWeight.butterworth(0.2, 3, 0.01), RadialWeight.power(1.0, 0.02)],
+    [
+        RadialWeight.gaussian(0.1, 0.05),
+        RadialWeight.butterworth(0.2, 3, 0.01),
+        RadialWeight.power(1.0, 0.02),
+    ],
     ids=repr,
 )
 @pytest.mark.parametrize("size", [(16, 16), (9, 12)])
@@ -158,7 +166,9 @@ def test_amplitude_phase_identity_holds_elementwise():
     assert torch.allclose(phase, expected_phase, rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("loss", [AmplitudePhaseLoss(), DSPLoss("v2"), DSPLoss("v2", weight_phase=True)], ids=repr)
+@pytest.mark.parametrize(
+    "loss", [AmplitudePhaseLoss(), DSPLoss("v2"), DSPLoss("v2", weight_phase=True)], ids=repr
+)
 def test_amplitude_phase_gradient_is_finite_at_a_zero_spectrum(loss):
     f = torch.zeros(1, 1, 8, 8, dtype=torch.float64, requires_grad=True)
     y = torch.rand(1, 1, 8, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
@@ -175,18 +185,28 @@ def test_dsp_v2_with_the_weight_on_both_terms_equals_v1():
 
 @pytest.mark.parametrize(
     "loss",
-    [PixelMSE(), FourierLoss(RadialWeight.gaussian(0.15, 0.05)), DSPLoss("v1"), DSPLoss("v2"), AmplitudePhaseLoss(1.0, 2.0)],
+    [
+        PixelMSE(),
+        FourierLoss(RadialWeight.gaussian(0.15, 0.05)),
+        DSPLoss("v1"),
+        DSPLoss("v2"),
+        AmplitudePhaseLoss(1.0, 2.0),
+    ],
     ids=repr,
 )
 def test_mask_is_applied_before_fft(loss):
     mask = ipc.random_pixel_mask((16, 16), 0.5, seed=3)[0].to(torch.float64)
     op = ipc.Mask(mask)
     f, y = _pair(op, 3, torch.float64)
-    changed = f.detach() + (1 - mask) * torch.rand(f.shape, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
+    changed = f.detach() + (1 - mask) * torch.rand(
+        f.shape, generator=torch.Generator().manual_seed(9), dtype=torch.float64
+    )
     assert torch.equal(loss(f.detach(), y, op), loss(changed, y, op))
 
 
-@pytest.mark.parametrize("loss", [DSPLoss("v1"), DSPLoss("v2"), AmplitudePhaseLoss(0.5, 1.5)], ids=repr)
+@pytest.mark.parametrize(
+    "loss", [DSPLoss("v1"), DSPLoss("v2"), AmplitudePhaseLoss(0.5, 1.5)], ids=repr
+)
 def test_spectral_gradients_match_finite_differences(loss):
     op = ipc.Downsample(2, "lanczos2", "replicate")
     g = torch.Generator().manual_seed(2)
@@ -196,7 +216,9 @@ def test_spectral_gradients_match_finite_differences(loss):
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("loss", [PixelMSE(), FourierLoss(rfft=True), DSPLoss("v1"), DSPLoss("v2")], ids=repr)
+@pytest.mark.parametrize(
+    "loss", [PixelMSE(), FourierLoss(rfft=True), DSPLoss("v1"), DSPLoss("v2")], ids=repr
+)
 def test_losses_follow_the_input_dtype(loss, dtype):
     f, y = _pair(ipc.Identity(), 1, dtype)
     assert loss(f, y, None).dtype == dtype
@@ -210,7 +232,9 @@ def test_loss_refuses_an_operator_whose_output_does_not_match_y():
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-@pytest.mark.parametrize("loss", [FourierLoss(), FourierLoss(rfft=True), AmplitudePhaseLoss()], ids=repr)
+@pytest.mark.parametrize(
+    "loss", [FourierLoss(), FourierLoss(rfft=True), AmplitudePhaseLoss()], ids=repr
+)
 def test_parseval_identity_holds_on_cuda(loss):
     op = ipc.Blur(ipc.gaussian_kernel(1.6), boundary="circular")
     f, y = _pair(op, 3, torch.float64)

@@ -2,7 +2,6 @@
 
 import pytest
 import torch
-
 from dsp_prior import SkipNet
 
 
@@ -23,9 +22,18 @@ def test_skipnet_matches_dip_reference_parameter_counts(build, count):
 @pytest.mark.parametrize(
     "build, settings",
     [
-        (SkipNet.dip_denoising, dict(down=(128,) * 5, up=(128,) * 5, skip=(4,) * 5, upsample="bilinear")),
-        (SkipNet.dip_super_resolution, dict(down=(128,) * 5, up=(128,) * 5, skip=(4,) * 5, upsample="bilinear")),
-        (SkipNet.dip_inpainting, dict(down=(128,) * 5, up=(128,) * 5, skip=(128,) * 5, upsample="nearest")),
+        (
+            SkipNet.dip_denoising,
+            dict(down=(128,) * 5, up=(128,) * 5, skip=(4,) * 5, upsample="bilinear"),
+        ),
+        (
+            SkipNet.dip_super_resolution,
+            dict(down=(128,) * 5, up=(128,) * 5, skip=(4,) * 5, upsample="bilinear"),
+        ),
+        (
+            SkipNet.dip_inpainting,
+            dict(down=(128,) * 5, up=(128,) * 5, skip=(128,) * 5, upsample="nearest"),
+        ),
     ],
     ids=["denoising", "super-resolution", "inpainting"],
 )
@@ -47,9 +55,13 @@ def test_output_has_the_input_size_and_lies_in_the_unit_interval(channels):
 
 def test_sizes_not_divisible_by_two_to_the_scales_raise_unless_crop():
     z = torch.rand(1, 32, 20, 20)
-    with pytest.raises(ValueError, match=r"z: spatial size 20x20 is not divisible by 2\^scales = 8"):
+    with pytest.raises(
+        ValueError, match=r"z: spatial size 20x20 is not divisible by 2\^scales = 8"
+    ):
         SkipNet.small(1)(z)
-    assert SkipNet.small(1, scales=3).__class__(32, 1, (8,) * 3, (8,) * 3, (4,) * 3, crop=True)(z).shape == (1, 1, 20, 20)
+    assert SkipNet.small(1, scales=3).__class__(32, 1, (8,) * 3, (8,) * 3, (4,) * 3, crop=True)(
+        z
+    ).shape == (1, 1, 20, 20)
 
 
 @pytest.mark.parametrize("skip", [(4, 4, 4), (0, 0, 4)])

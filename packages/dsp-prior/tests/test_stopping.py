@@ -2,7 +2,6 @@
 
 import pytest
 import torch
-
 from dsp_prior import FixedBudget, RunningVariance, ValidatedStop
 
 
@@ -24,7 +23,10 @@ def test_running_variance_stop_finds_the_knee_of_a_synthetic_sequence(knee, wind
 
 def test_running_variance_is_the_mean_windowed_variance():
     mon = RunningVariance(window=4, patience=10).monitor()
-    xs = [torch.rand(1, 2, 3, 3, generator=torch.Generator().manual_seed(i), dtype=torch.float64) for i in range(9)]
+    xs = [
+        torch.rand(1, 2, 3, 3, generator=torch.Generator().manual_seed(i), dtype=torch.float64)
+        for i in range(9)
+    ]
     for t, x in enumerate(xs, start=1):
         mon.update(x, t)
     stack = torch.stack(xs[-4:])

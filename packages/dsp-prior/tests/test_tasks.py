@@ -1,16 +1,16 @@
 """The restoration tasks: invprob-core's operators, DIP's downsampler, bad input."""
 
-import invprob_core as ipc
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
 from dsp_prior import METHODS, SkipNet, deblur, denoise, inpaint, make_loss, super_resolve
+
+import invprob_core as ipc
 
 
 def _dip_lanczos2_kernel(factor):
-    """DIP's ``get_kernel(factor, 'lanczos', phase=0.5, kernel_width=4 f + 1, support=2)``, restated."""
+    """DIP's ``get_kernel(f, 'lanczos', phase=0.5, kernel_width=4 f + 1, support=2)``, restated."""
     width = 4 * factor + 1
     centre = (width + 1) / 2.0
     size = width - 1
@@ -49,7 +49,12 @@ def test_every_method_runs_each_task_and_lowers_nothing_outside_the_unit_interva
         denoise(x, method=method, **_quick()),
         inpaint(mask * x, mask, method=method, **_quick()),
         super_resolve(ipc.Downsample(4, "lanczos2", "replicate")(x), 4, method=method, **_quick()),
-        deblur(ipc.Blur(ipc.gaussian_kernel(1.0))(x), ipc.gaussian_kernel(1.0), method=method, **_quick()),
+        deblur(
+            ipc.Blur(ipc.gaussian_kernel(1.0))(x),
+            ipc.gaussian_kernel(1.0),
+            method=method,
+            **_quick(),
+        ),
     ]
     for res in results:
         assert res.x_final.shape == (1, 1, 16, 16)

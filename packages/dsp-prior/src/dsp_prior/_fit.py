@@ -32,7 +32,14 @@ from sciml_core.cli import progress
 
 from ._inputs import noise_input
 from ._losses import Loss, Physics, apply_physics
-from ._stopping import FixedBudget, Oracle, RunningVariance, StopRule, ValidatedStop, VarianceMonitor
+from ._stopping import (
+    FixedBudget,
+    Oracle,
+    RunningVariance,
+    StopRule,
+    ValidatedStop,
+    VarianceMonitor,
+)
 
 
 @dataclass
@@ -106,7 +113,11 @@ def initialise(net: nn.Module, seed: int, device: torch.device) -> None:
         torch.manual_seed(seed)
         for module in net.modules():
             reset = getattr(module, "reset_parameters", None)
-            if module is not net and callable(reset) and any(True for _ in module.parameters(recurse=False)):
+            if (
+                module is not net
+                and callable(reset)
+                and any(True for _ in module.parameters(recurse=False))
+            ):
                 reset()
 
 
@@ -199,10 +210,14 @@ def fit(
         raise InputError(f"net: expected a torch.nn.Module, got {type(net).__name__}")
     if not callable(loss):
         raise InputError(f"loss: expected a callable loss(output, y, physics), got {loss!r}")
-    if stop is not None and not isinstance(stop, FixedBudget | ValidatedStop | RunningVariance | Oracle):
+    if stop is not None and not isinstance(
+        stop, FixedBudget | ValidatedStop | RunningVariance | Oracle
+    ):
         raise InputError(f"stop: expected a stopping rule, got {type(stop).__name__}")
     if isinstance(stop, Oracle) and not oracle:
-        raise InputError("stop: Oracle() uses the truth; pass oracle=True to allow it (evaluation only)")
+        raise InputError(
+            "stop: Oracle() uses the truth; pass oracle=True to allow it (evaluation only)"
+        )
     if oracle and x_true is None:
         raise InputError("oracle: oracle=True needs x_true")
     budget = iterations
@@ -221,8 +236,19 @@ def fit(
         in_channels = getattr(net, "in_channels", None)
         if not isinstance(in_channels, int):
             raise InputError("z: pass z for a network without an integer in_channels attribute")
-        z = noise_input(in_channels, (int(hw[0]), int(hw[1])), seed=_seed_int(base, 1), device=device, dtype=dtype)
-    elif not isinstance(z, torch.Tensor) or z.ndim != 4 or z.shape[0] != 1 or not bool(torch.isfinite(z).all()):
+        z = noise_input(
+            in_channels,
+            (int(hw[0]), int(hw[1])),
+            seed=_seed_int(base, 1),
+            device=device,
+            dtype=dtype,
+        )
+    elif (
+        not isinstance(z, torch.Tensor)
+        or z.ndim != 4
+        or z.shape[0] != 1
+        or not bool(torch.isfinite(z).all())
+    ):
         got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
         raise InputError(f"z: expected a finite tensor of shape (1, C_in, H, W), got {got}")
     z = z.to(device=device, dtype=dtype)
@@ -236,7 +262,9 @@ def fit(
     if x_true is not None:
         if not isinstance(x_true, torch.Tensor) or x_true.shape != first.shape:
             got = tuple(x_true.shape) if isinstance(x_true, torch.Tensor) else type(x_true).__name__
-            raise InputError(f"x_true: expected shape {tuple(first.shape)} (the network's output), got {got}")
+            raise InputError(
+                f"x_true: expected shape {tuple(first.shape)} (the network's output), got {got}"
+            )
         x_true = x_true.to(device=device, dtype=dtype)
 
     monitor: VarianceMonitor | None = stop.monitor() if isinstance(stop, RunningVariance) else None
@@ -250,9 +278,15 @@ def fit(
     best: tuple[float, int, torch.Tensor] | None = None
     x_t = first
     t = 0
-    for t in progress(range(1, budget + 1), desc="fit", unit="it", leave=False, disable=not progress_bar):
+    for t in progress(
+        range(1, budget + 1), desc="fit", unit="it", leave=False, disable=not progress_bar
+    ):
         opt.zero_grad(set_to_none=True)
-        z_in = z + sigma_p * torch.randn(z.shape, generator=gen, device=device, dtype=dtype) if sigma_p else z
+        z_in = (
+            z + sigma_p * torch.randn(z.shape, generator=gen, device=device, dtype=dtype)
+            if sigma_p
+            else z
+        )
         out = net(z_in)
         value = loss(out, y, physics)
         if not bool(torch.isfinite(value)):
@@ -272,7 +306,9 @@ def fit(
             history["iteration"].append(float(t))
             history["loss"].append(float(value.detach()))
             if monitor is not None:
-                history["es_variance"].append(float("nan") if monitor.value is None else monitor.value)
+                history["es_variance"].append(
+                    float("nan") if monitor.value is None else monitor.value
+                )
             if x_true is not None:
                 p, s = _metrics(x_t, x_true, metric_crop)
                 history["psnr"].append(p)

@@ -76,7 +76,9 @@ class _Scale(nn.Module):
         d, u, s = down[0], up[0], skip[0]
         self.skip: nn.Module | None = None
         if s > 0:
-            self.skip = nn.Sequential(_conv(c_in, s, kernel_skip, 1, pad), nn.BatchNorm2d(s), _act())
+            self.skip = nn.Sequential(
+                _conv(c_in, s, kernel_skip, 1, pad), nn.BatchNorm2d(s), _act()
+            )
         layers: list[nn.Module] = [
             _conv(c_in, d, kernel_down, 2, pad),
             nn.BatchNorm2d(d),
@@ -200,7 +202,11 @@ class SkipNet(nn.Module):
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InputError(f"{name}: expected a positive integer, got {value!r}")
-        for name, value in (("kernel_down", kernel_down), ("kernel_up", kernel_up), ("kernel_skip", kernel_skip)):
+        for name, value in (
+            ("kernel_down", kernel_down),
+            ("kernel_up", kernel_up),
+            ("kernel_skip", kernel_skip),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value % 2 == 0:
                 raise InputError(f"{name}: expected an odd positive integer, got {value!r}")
         if upsample not in UPSAMPLES:
@@ -287,7 +293,5 @@ class SkipNet(nn.Module):
     def small(
         cls, out_channels: int = 1, *, scales: int = 3, channels: int = 32, skip: int = 4
     ) -> SkipNet:
-        """A CPU-sized skip network (input 32, ``scales`` x ``channels``, skip ``skip``, bilinear)."""
-        return cls(
-            32, out_channels, (channels,) * scales, (channels,) * scales, (skip,) * scales
-        )
+        """A CPU-sized skip net: input 32, ``scales`` x ``channels``, skip ``skip``, bilinear."""
+        return cls(32, out_channels, (channels,) * scales, (channels,) * scales, (skip,) * scales)

@@ -1,11 +1,13 @@
 r"""Restoration tasks on invprob-core's operators, with the DIP notebooks' settings as defaults.
 
-| task | operator (invprob-core) | DIP notebook | iterations | :math:`\sigma_p` | network |
-|---|---|---|---|---|---|
-| :func:`denoise` | ``Identity()`` | ``denoising.ipynb`` | 3000 | 1/30 (1/20 for :math:`\sigma \ge 50/255`) | :meth:`SkipNet.dip_denoising` |
-| :func:`inpaint` | ``Mask(m)`` | ``inpainting.ipynb`` (text mask) | 6001 | 0.03 | :meth:`SkipNet.dip_inpainting` |
-| :func:`super_resolve` | ``Downsample(f, "lanczos2", "replicate")`` | ``super-resolution.ipynb`` | 2000 (x4), 4000 (x8) | 0.03 (x4), 0.05 (x8) | :meth:`SkipNet.dip_super_resolution` |
-| :func:`deblur` | ``Blur(k, boundary)`` | none (denoising settings) | 3000 | 1/30 | :meth:`SkipNet.dip_denoising` |
+* :func:`denoise`: ``Identity()``; ``denoising.ipynb``: 3000 iterations,
+  :math:`\sigma_p = 1/30` (1/20 from :math:`\sigma = 50/255`), :meth:`SkipNet.dip_denoising`.
+* :func:`inpaint`: ``Mask(m)``; ``inpainting.ipynb`` (text mask): 6001 iterations,
+  :math:`\sigma_p = 0.03`, :meth:`SkipNet.dip_inpainting`.
+* :func:`super_resolve`: ``Downsample(f, "lanczos2", "replicate")``; ``super-resolution.ipynb``:
+  2000 iterations and :math:`\sigma_p = 0.03` for x4 (4000 and 0.05 for x8),
+  :meth:`SkipNet.dip_super_resolution`.
+* :func:`deblur`: ``Blur(k, boundary)``; no DIP notebook, the denoising settings.
 
 All use Adam with learning rate 0.01, input :math:`z \sim \mathcal U(0, 0.1)` with 32 channels and
 the output average :math:`\beta = 0.99`. ``Downsample(f, "lanczos2", "replicate")`` equals the DIP
@@ -179,7 +181,9 @@ def inpaint(
     y = check_measurement(y)
     if not isinstance(mask, torch.Tensor) or mask.shape != y.shape[-2:]:
         got = tuple(mask.shape) if isinstance(mask, torch.Tensor) else type(mask).__name__
-        raise InputError(f"mask: expected shape {tuple(y.shape[-2:])} (the image's H, W), got {got}")
+        raise InputError(
+            f"mask: expected shape {tuple(y.shape[-2:])} (the image's H, W), got {got}"
+        )
     mask = mask.to(device=y.device, dtype=y.dtype)
     if not bool(((mask == 0) | (mask == 1)).all()):
         raise InputError("mask: expected values 0 (hole) and 1 (known pixel) only")
@@ -209,7 +213,7 @@ def super_resolve(
     log_every: int = 25,
     progress_bar: bool = True,
 ) -> FitResult:
-    r"""Super-resolve ``y_lr = S(k * x)`` by ``factor`` (``Downsample(f, "lanczos2", "replicate")``).
+    r"""Super-resolve ``y_lr = S(k * x)`` (``Downsample(factor, "lanczos2", "replicate")``).
 
     Defaults of ``super-resolution.ipynb``: 2000 iterations and :math:`\sigma_p = 0.03` for x4,
     4000 and 0.05 for x8. PSNR/SSIM leave out a border of ``factor`` pixels.
@@ -227,7 +231,9 @@ def super_resolve(
         raise InputError(f"factor: expected an integer >= 2, got {factor!r}")
     big = factor >= 8
     iterations = (4000 if big else 2000) if iterations is None else iterations
-    input_perturbation = (0.05 if big else 0.03) if input_perturbation is None else input_perturbation
+    input_perturbation = (
+        (0.05 if big else 0.03) if input_perturbation is None else input_perturbation
+    )
     net = SkipNet.dip_super_resolution(y_lr.shape[1]) if net is None else net
     size = (y_lr.shape[-2] * factor, y_lr.shape[-1] * factor)
     physics = ipc.Downsample(factor, "lanczos2", "replicate")

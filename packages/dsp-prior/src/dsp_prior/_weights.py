@@ -36,7 +36,11 @@ def radial_frequency(
     """
     h, w = size
     ky = torch.fft.fftfreq(h, dtype=torch.float64)
-    kx = torch.fft.rfftfreq(w, dtype=torch.float64) if onesided else torch.fft.fftfreq(w, dtype=torch.float64)
+    kx = (
+        torch.fft.rfftfreq(w, dtype=torch.float64)
+        if onesided
+        else torch.fft.fftfreq(w, dtype=torch.float64)
+    )
     k = torch.sqrt(ky[:, None] ** 2 + kx[None, :] ** 2)
     return k.to(device=device, dtype=dtype)
 
@@ -147,5 +151,10 @@ class RadialWeight:
 
 
 def _positive(value: object, name: str) -> None:
-    if not (isinstance(value, int | float) and not isinstance(value, bool) and value > 0 and math.isfinite(value)):
+    if not (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and value > 0
+        and math.isfinite(value)
+    ):
         raise InputError(f"{name}: expected a positive finite number, got {value!r}")

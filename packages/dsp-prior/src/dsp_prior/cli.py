@@ -16,7 +16,14 @@ import numpy as np
 import torch
 
 import invprob_core as ipc
-from sciml_core import InputError, atomic_path, atomic_write_text, format_comparisons, require_extra, resolve_device
+from sciml_core import (
+    InputError,
+    atomic_path,
+    atomic_write_text,
+    format_comparisons,
+    require_extra,
+    resolve_device,
+)
 from sciml_core.cli import App, check_output
 
 from .__about__ import __version__
@@ -53,16 +60,24 @@ def _read_image(path: Path, argument: str) -> np.ndarray:
         else:
             image_mod = require_extra("PIL.Image", extra="io", package="dsp-prior")
             with image_mod.open(path) as img:
-                img = img.convert("L") if img.mode in ("L", "1", "I;16", "I", "F") else img.convert("RGB")
+                img = (
+                    img.convert("L")
+                    if img.mode in ("L", "1", "I;16", "I", "F")
+                    else img.convert("RGB")
+                )
                 arr = np.asarray(img, dtype=np.float64) / 255.0
     except (OSError, ValueError) as err:
-        raise InputError(f"{argument}: cannot read {str(path)!r}: {type(err).__name__}: {err}") from None
+        raise InputError(
+            f"{argument}: cannot read {str(path)!r}: {type(err).__name__}: {err}"
+        ) from None
     if arr.ndim == 2:
         arr = arr[None]
     elif arr.ndim == 3 and arr.shape[-1] in (1, 3):
         arr = np.moveaxis(arr, -1, 0)
     else:
-        raise InputError(f"{argument}: expected an image (H, W) or (H, W, 1|3), got shape {arr.shape}")
+        raise InputError(
+            f"{argument}: expected an image (H, W) or (H, W, 1|3), got shape {arr.shape}"
+        )
     if not np.isfinite(arr).all():
         raise InputError(f"{argument}: contains NaN or inf")
     return arr
@@ -110,10 +125,15 @@ def _restore(args: argparse.Namespace) -> int:
             f"(the {scales}-scale '{args.net}' network); crop the image"
         )
     y = torch.from_numpy(y_np)[None].to(device=device, dtype=torch.float32)
-    net = {"dip": {"inpaint": SkipNet.dip_inpainting, "sr": SkipNet.dip_super_resolution}.get(
-        args.task, SkipNet.dip_denoising
-    ), "small": SkipNet.small}[args.net](channels)
-    common: dict[str, Any] = dict(method=args.method, net=net, lr=args.lr, seed=args.seed, progress_bar=True)
+    net = {
+        "dip": {"inpaint": SkipNet.dip_inpainting, "sr": SkipNet.dip_super_resolution}.get(
+            args.task, SkipNet.dip_denoising
+        ),
+        "small": SkipNet.small,
+    }[args.net](channels)
+    common: dict[str, Any] = dict(
+        method=args.method, net=net, lr=args.lr, seed=args.seed, progress_bar=True
+    )
     if iterations is not None:
         common["iterations"] = iterations
     res: FitResult
@@ -124,14 +144,22 @@ def _restore(args: argparse.Namespace) -> int:
             raise InputError("--mask: inpainting needs a mask file (1 = known pixel, 0 = hole)")
         m = _read_image(Path(args.mask), "--mask")
         if m.shape[-2:] != (h, w):
-            raise InputError(f"--mask: expected size {h}x{w} (the image's), got {m.shape[-2]}x{m.shape[-1]}")
+            raise InputError(
+                f"--mask: expected size {h}x{w} (the image's), got {m.shape[-2]}x{m.shape[-1]}"
+            )
         mask = torch.from_numpy((m.max(axis=0) > 0.5).astype(np.float32)).to(device)
         res = inpaint(y, mask, **common)
     elif args.task == "sr":
         res = super_resolve(y, factor, **common)
     else:
         res = deblur(y, ipc.gaussian_kernel(args.kernel_sigma), **common)
-    x = (res.x_final if args.estimate == "final" else res.x_ema if res.x_ema is not None else res.x_final)
+    x = (
+        res.x_final
+        if args.estimate == "final"
+        else res.x_ema
+        if res.x_ema is not None
+        else res.x_final
+    )
     _write_image(out, x[0].detach().cpu().double().numpy())
     summary = {
         "image": str(args.image), "task": args.task, "method": args.method, "net": args.net,
@@ -178,15 +206,25 @@ p = app.add_command(
     common=("seed", "device", "quiet"),
 )  # fmt: skip
 p.add_argument("image", metavar="IMAGE", help="degraded image (.png, .jpg, .tif or .npy in [0, 1])")
-p.add_argument("--task", choices=TASKS, required=True, help="denoise, inpaint, sr (x factor) or deblur")
+p.add_argument(
+    "--task", choices=TASKS, required=True, help="denoise, inpaint, sr (x factor) or deblur"
+)
 p.add_argument("--method", choices=METHODS, default="dsp", help="loss (default dsp: our reading)")
 p.add_argument("--mask", help="inpainting mask file of the image's size (1 = known, 0 = hole)")
-p.add_argument("--sigma", type=float, default=25.0, help="noise level in 0-255 units (denoise; default 25)")
+p.add_argument(
+    "--sigma", type=float, default=25.0, help="noise level in 0-255 units (denoise; default 25)"
+)
 p.add_argument("--factor", type=int, default=4, help="super-resolution factor (default 4)")
-p.add_argument("--kernel-sigma", type=float, default=1.6, help="Gaussian blur sigma (deblur; default 1.6)")
-p.add_argument("--iterations", type=int, help="iterations (default: the DIP notebook's for the task)")
+p.add_argument(
+    "--kernel-sigma", type=float, default=1.6, help="Gaussian blur sigma (deblur; default 1.6)"
+)
+p.add_argument(
+    "--iterations", type=int, help="iterations (default: the DIP notebook's for the task)"
+)
 p.add_argument("--lr", type=float, default=0.01, help="Adam learning rate (default 0.01)")
-p.add_argument("--net", choices=NETS, default="dip", help="dip (reference, GPU-sized) or small (CPU)")
+p.add_argument(
+    "--net", choices=NETS, default="dip", help="dip (reference, GPU-sized) or small (CPU)"
+)
 p.add_argument("--estimate", choices=("final", "ema"), default="final", help="final iterate or EMA")
 app.add_output_argument(p)
 

@@ -1,4 +1,5 @@
-"""What ``dsp-prior reproduce`` and ``dsp-prior bench`` run; imports the method, never the other way round.
+"""What ``dsp-prior reproduce`` and ``dsp-prior bench`` run; imports the method, never the other
+way round.
 
 One module per table or study, registered by name in :mod:`.registry`, each configured by the
 frozen :class:`.config.Config` of its mode (``QUICK`` or ``FULL``).

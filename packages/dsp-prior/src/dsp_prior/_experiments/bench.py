@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import warnings
+from functools import partial
 
 import torch
 
@@ -34,7 +35,7 @@ def _plain_loop(y: torch.Tensor, net: SkipNet, n: int) -> None:
         opt.step()
 
 
-def _deepinv_peer(y: torch.Tensor, net: SkipNet, n: int):  # type: ignore[no-untyped-def]
+def _deepinv_peer(y: torch.Tensor, net: SkipNet, n: int):
     import deepinv
 
     model = deepinv.models.DeepImagePrior(
@@ -60,14 +61,15 @@ def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
             if has_deepinv:
                 peer, name = _deepinv_peer(y, net, n), "deepinv DeepImagePrior"
             else:
-                peer, name = (lambda: _plain_loop(y, net, n)), "plain torch loop (deepinv missing)"
+                peer = partial(_plain_loop, y, net, n)
+                name = "plain torch loop (deepinv missing)"
             rows.append(compare_timing(
-                lambda: _ours(y, net, PixelMSE(), n), peer, repeats=3, warmup=1, device=dev,
+                partial(_ours, y, net, PixelMSE(), n), peer, repeats=3, warmup=1, device=dev,
                 label=f"DIP {n} its, small net, {size}^2, peer {name}",
             ))  # fmt: skip
             for label, loss in (("FourierLoss", FourierLoss()), ("DSPLoss v2", DSPLoss("v2"))):
                 rows.append(compare_timing(
-                    lambda loss=loss: _ours(y, net, loss, n), lambda: _ours(y, net, PixelMSE(), n),
+                    partial(_ours, y, net, loss, n), partial(_ours, y, net, PixelMSE(), n),
                     repeats=3, warmup=1, device=dev,
                     label=f"{label} vs PixelMSE (peer), {n} its, {size}^2",
                 ))  # fmt: skip

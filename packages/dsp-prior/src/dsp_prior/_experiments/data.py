@@ -66,7 +66,9 @@ class Record:
     peak_iteration: int
     iterations: list[int]
     psnr_curve: list[float]
-    eswmv: dict[tuple[int, int], tuple[int | None, float | None, bool]] = field(default_factory=dict)
+    eswmv: dict[tuple[int, int], tuple[int | None, float | None, bool]] = field(
+        default_factory=dict
+    )
     seconds_per_iteration: float = float("nan")
 
     def psnr_at(self, iteration: int) -> float:
@@ -123,9 +125,7 @@ def tv(A: ipc.LinearOperator, y: torch.Tensor, alpha: float, iterations: int) ->
     return ipc.pdhg_tv(A, y, alpha, nonneg=True, max_iter=iterations).x
 
 
-def plot_curves(
-    path: Path, curves: dict[str, tuple[list[int], list[float]]], title: str
-) -> bool:
+def plot_curves(path: Path, curves: dict[str, tuple[list[int], list[float]]], title: str) -> bool:
     """PSNR against iteration, one line per method; False when matplotlib is missing."""
     try:
         plt = get_pyplot("dsp-prior")

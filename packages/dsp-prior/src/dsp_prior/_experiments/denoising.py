@@ -12,19 +12,37 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable
+from typing import TypeVar
+
+import torch
 
 import invprob_core as ipc
-import torch
 
 from .._fit import FitResult, fit
 from .context import Context
-from .data import Record, clean_image, method_loss, metrics, noisy_image, plot_curves, record, small_net, tv
+from .data import (
+    Record,
+    clean_image,
+    method_loss,
+    metrics,
+    noisy_image,
+    plot_curves,
+    record,
+    small_net,
+    tv,
+)
 
 TASK = "denoising"
+K = TypeVar("K")
 
 
 def fit_denoising(
-    ctx: Context, method: str, image: str, seed: int, k0: float | None, grid: tuple[tuple[int, int], ...]
+    ctx: Context,
+    method: str,
+    image: str,
+    seed: int,
+    k0: float | None,
+    grid: tuple[tuple[int, int], ...],
 ) -> Record:
     """One recorded run of ``method`` on ``image`` with noise seed ``seed`` (also the fit seed)."""
     cfg = ctx.config
@@ -41,8 +59,14 @@ def fit_denoising(
     return record(run, x, eswmv_grid=grid)
 
 
-def _best(keys: tuple, score: Callable) -> object:  # type: ignore[type-arg]
-    return max(keys, key=lambda k: -math.inf if score(k) is None else score(k))
+def _best(keys: tuple[K, ...], score: Callable[[K], float | None]) -> K:
+    """The key of highest score (a missing score, ``None``, ranks last)."""
+
+    def rank(key: K) -> float:
+        value = score(key)
+        return -math.inf if value is None else value
+
+    return max(keys, key=rank)
 
 
 def run(ctx: Context) -> None:
@@ -50,21 +74,33 @@ def run(ctx: Context) -> None:
     cfg, v = ctx.config, ctx.values
     val = cfg.validation_image
     dip_val = fit_denoising(ctx, "dip", val, ctx.seed, None, cfg.eswmv_grid)
-    dsp_val = {k0: fit_denoising(ctx, "dsp", val, ctx.seed, k0, cfg.eswmv_grid) for k0 in cfg.k0_grid}
+    dsp_val = {
+        k0: fit_denoising(ctx, "dsp", val, ctx.seed, k0, cfg.eswmv_grid) for k0 in cfg.k0_grid
+    }
     k0 = _best(cfg.k0_grid, lambda k: dsp_val[k].final_psnr)
     valstop = dip_val.peak_iteration
     es_key = _best(cfg.eswmv_grid, lambda g: dip_val.eswmv[g][1])
     x_val = clean_image(val, cfg.size).to(ctx.device)
     y_val = noisy_image(x_val, cfg.sigma, ctx.seed)
-    tv_scores = {a: metrics(tv(ipc.Identity(), y_val, a, cfg.tv_iterations), x_val)[0] for a in cfg.tv_alphas}
+    tv_scores = {
+        a: metrics(tv(ipc.Identity(), y_val, a, cfg.tv_iterations), x_val)[0] for a in cfg.tv_alphas
+    }
     alpha = _best(cfg.tv_alphas, tv_scores.get)
     rows = [["dsp k0 (final PSNR)", k, dsp_val[k].final_psnr, k == k0] for k in cfg.k0_grid]
     rows += [["dip stopping iteration (peak PSNR)", valstop, dip_val.peak_psnr, True]]
-    rows += [[f"ES-WMV window/patience {g[0]}/{g[1]} (PSNR)", f"{g[0]}/{g[1]}", dip_val.eswmv[g][1], g == es_key] for g in cfg.eswmv_grid]
+    rows += [
+        [
+            f"ES-WMV window/patience {g[0]}/{g[1]} (PSNR)",
+            f"{g[0]}/{g[1]}",
+            dip_val.eswmv[g][1],
+            g == es_key,
+        ]
+        for g in cfg.eswmv_grid
+    ]
     rows += [["TV alpha (PSNR)", a, tv_scores[a], a == alpha] for a in cfg.tv_alphas]
     ctx.result.add_table(
         "denoising_validation",
-        f"Denoising, validation image {val} ({cfg.size}x{cfg.size} grey, sigma 25/255): the choices",
+        f"Denoising, validation image {val} ({cfg.size}x{cfg.size} grey, sigma 25/255): choices",
         ["choice", "candidate", "PSNR [dB]", "chosen"],
         rows,
     )
@@ -122,7 +158,10 @@ def run(ctx: Context) -> None:
     v[(TASK, "same_image")] = same_image
 
     curve_rows = [
-        [it, a, b] for it, a, b in zip(dip_val.iterations, dip_val.psnr_curve, dsp_val[k0].psnr_curve, strict=True)
+        [it, a, b]
+        for it, a, b in zip(
+            dip_val.iterations, dip_val.psnr_curve, dsp_val[k0].psnr_curve, strict=True
+        )
     ]
     ctx.result.add_table(
         "denoising_curve",
@@ -131,16 +170,27 @@ def run(ctx: Context) -> None:
         curve_rows,
     )
     fig = "denoising_curve.png"
-    curves = {"DIP": (dip_val.iterations, dip_val.psnr_curve), f"DSP, our reading (v2, k0={k0})": (dsp_val[k0].iterations, dsp_val[k0].psnr_curve)}
-    if plot_curves(ctx.out_dir / fig, curves, f"Denoising {val} {cfg.size}x{cfg.size}, sigma 25/255"):
-        ctx.result.add_figure(fig, "PSNR against iteration: DIP rises then falls; our reading of DSP")
+    curves = {
+        "DIP": (dip_val.iterations, dip_val.psnr_curve),
+        f"DSP, our reading (v2, k0={k0})": (dsp_val[k0].iterations, dsp_val[k0].psnr_curve),
+    }
+    if plot_curves(
+        ctx.out_dir / fig, curves, f"Denoising {val} {cfg.size}x{cfg.size}, sigma 25/255"
+    ):
+        ctx.result.add_figure(
+            fig, "PSNR against iteration: DIP rises then falls; our reading of DSP"
+        )
     _claims(ctx)
 
 
 def _claims(ctx: Context) -> None:
     cfg, v, res = ctx.config, ctx.values, ctx.result
     h = cfg.horizon
-    where = "on the validation image (quick)" if v[(TASK, "same_image")] else "mean over test images and seeds"
+    where = (
+        "on the validation image (quick)"
+        if v[(TASK, "same_image")]
+        else "mean over test images and seeds"
+    )
     drop = v[(TASK, "dip", "drop")]
     res.add_claim(
         "2. DIP rises then falls: oracle peak - final >= 0.5 dB",
@@ -148,7 +198,7 @@ def _claims(ctx: Context) -> None:
     )  # fmt: skip
     dsp, dip = v[(TASK, "dsp", "final")], v[(TASK, "dip", "final")]
     res.add_claim(
-        f"3. our reading of DSP: final PSNR > DIP final PSNR at {h} iterations (a horizon statement)",
+        f"3. our reading of DSP: final PSNR > DIP final PSNR at {h} iterations (horizon statement)",
         "DSP final > DIP final", f"{dsp:.2f} vs {dip:.2f} dB ({where})", dsp > dip,
     )  # fmt: skip
     tv_psnr, oracle = v[(TASK, "tv", "final")], v[(TASK, "dip", "oracle_peak")]
@@ -162,22 +212,26 @@ def _claims(ctx: Context) -> None:
             f"needs a horizon of about 10x DIP's peak iteration (3000 at 64x64) and test images "
             f"apart from the validation image; --quick runs {h} iterations on the validation image"
         )
-        ctx.not_tested.extend([
-            ("4. our reading of DSP needs no early stopping: peak - final < 0.3 dB", reason),
-            ("5. our reading of DSP final >= dip-valstop, dip-eswmv, dip-ema", reason),
-            ("6. our reading of DSP final >= dip-oracle", reason),
-        ])
+        ctx.not_tested.extend(
+            [
+                ("4. our reading of DSP needs no early stopping: peak - final < 0.3 dB", reason),
+                ("5. our reading of DSP final >= dip-valstop, dip-eswmv, dip-ema", reason),
+                ("6. our reading of DSP final >= dip-oracle", reason),
+            ]
+        )
         return
     dsp_drop = v[(TASK, "dsp", "drop")]
     res.add_claim(
-        "4. our reading of DSP needs no early stopping: oracle peak - final < 0.3 dB at the horizon",
+        "4. our reading of DSP needs no early stopping: oracle peak - final < 0.3 dB at horizon",
         "< 0.3 dB", f"{dsp_drop:.2f} dB at {h} iterations ({where})", dsp_drop < 0.3,
     )  # fmt: skip
     rivals = {k: v[(TASK, "dip", k)] for k in ("valstop", "eswmv", "ema")}
     observed = ", ".join(f"dip-{k} {x:.2f}" for k, x in rivals.items())
     res.add_claim(
         "5. our reading of DSP: final PSNR >= dip-valstop, dip-eswmv and dip-ema",
-        "DSP final >= each", f"DSP {dsp:.2f} dB; {observed} ({where})", all(dsp >= x for x in rivals.values()),
+        "DSP final >= each",
+        f"DSP {dsp:.2f} dB; {observed} ({where})",
+        all(dsp >= x for x in rivals.values()),
     )  # fmt: skip
     res.add_claim(
         "6. our reading of DSP: final PSNR >= dip-oracle peak",

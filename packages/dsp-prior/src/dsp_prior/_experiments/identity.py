@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import invprob_core as ipc
 import torch
+
+import invprob_core as ipc
 
 from .._fit import fit
 from .._losses import FourierLoss, PixelMSE
@@ -26,7 +27,9 @@ def run(ctx: Context) -> None:
             progress_bar=False,
         )  # fmt: skip
         histories[name] = res.history["loss"]
-    rel = [abs(a - b) / abs(a) for a, b in zip(histories["dip"], histories["fourier-l2"], strict=True)]
+    rel = [
+        abs(a - b) / abs(a) for a, b in zip(histories["dip"], histories["fourier-l2"], strict=True)
+    ]
     worst = max(rel)
     ctx.values[("identity", "max_rel")] = worst
     ctx.result.add_table(
@@ -34,7 +37,12 @@ def run(ctx: Context) -> None:
         f"Parseval control: DIP and the unweighted unitary Fourier loss, float64, {n}x{n} crop of "
         f"{cfg.validation_image}, same seed",
         ["iteration", "dip loss", "fourier-l2 loss", "relative difference"],
-        [[i + 1, a, b, r] for i, (a, b, r) in enumerate(zip(histories["dip"], histories["fourier-l2"], rel, strict=True))],
+        [
+            [i + 1, a, b, r]
+            for i, (a, b, r) in enumerate(
+                zip(histories["dip"], histories["fourier-l2"], rel, strict=True)
+            )
+        ],
     )
     ctx.result.add_claim(
         "1. fourier-l2 is DIP: float64 loss histories agree within 1e-10 relative",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import invprob_core as ipc
 import torch
+
+import invprob_core as ipc
 
 from .._fit import FitResult, fit
 from .context import Context
@@ -21,7 +22,9 @@ def run(ctx: Context) -> None:
         ctx.not_tested.append((f"{TASK}: our reading of DSP vs DIP", "--full only (cost)"))
         return
     k0 = ctx.values.get(("denoising", "k0"), cfg.k0_grid[0])
-    mask = ipc.random_pixel_mask((cfg.size, cfg.size), cfg.inpaint_keep, seed=ctx.seed)[0].to(ctx.device)
+    mask = ipc.random_pixel_mask((cfg.size, cfg.size), cfg.inpaint_keep, seed=ctx.seed)[0].to(
+        ctx.device
+    )
     op = ipc.Mask(mask)
 
     def data(name: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -35,7 +38,9 @@ def run(ctx: Context) -> None:
     rows: list[list[object]] = []
     for method in ("dip", "dsp"):
 
-        def run_fit(observers: list[Callable[[torch.Tensor, int], object]], m: str = method) -> FitResult:
+        def run_fit(
+            observers: list[Callable[[torch.Tensor, int], object]], m: str = method
+        ) -> FitResult:
             return fit(
                 y, op, small_net(), method_loss(m, k0), iterations=cfg.inpaint_horizon,
                 input_perturbation=0.03, ema=0.99, x_true=x, log_every=cfg.log_every,
@@ -43,7 +48,17 @@ def run(ctx: Context) -> None:
             )  # fmt: skip
 
         rec = record(run_fit, x)
-        rows.append([method, rec.final_psnr, rec.final_ssim, rec.ema_psnr, rec.peak_psnr, rec.peak_iteration, rec.drop])
+        rows.append(
+            [
+                method,
+                rec.final_psnr,
+                rec.final_ssim,
+                rec.ema_psnr,
+                rec.peak_psnr,
+                rec.peak_iteration,
+                rec.drop,
+            ]
+        )
         ctx.values[(TASK, method, "final")] = rec.final_psnr
         ctx.values[(TASK, method, "drop")] = rec.drop
     tv_psnr, tv_ssim = metrics(tv(op, y, alpha, cfg.tv_iterations), x)
@@ -52,11 +67,20 @@ def run(ctx: Context) -> None:
         TASK,
         f"Inpainting {cfg.inpaint_image} {cfg.size}x{cfg.size} grey, {cfg.inpaint_keep:.0%} pixels "
         f"known, horizon {cfg.inpaint_horizon}; 'dsp' is our reading of DSP (v2, k0={k0})",
-        ["method", "final PSNR", "final SSIM", "EMA PSNR", "oracle peak PSNR", "oracle peak it", "peak-final drop"],
+        [
+            "method",
+            "final PSNR",
+            "final SSIM",
+            "EMA PSNR",
+            "oracle peak PSNR",
+            "oracle peak it",
+            "peak-final drop",
+        ],
         rows,
     )
     dsp, dip = ctx.values[(TASK, "dsp", "final")], ctx.values[(TASK, "dip", "final")]
     ctx.result.add_claim(
-        f"inpainting: our reading of DSP final PSNR > DIP final PSNR at {cfg.inpaint_horizon} iterations",
+        f"inpainting: our reading of DSP final PSNR > DIP final PSNR at {cfg.inpaint_horizon} "
+        "iterations",
         "DSP final > DIP final", f"{dsp:.2f} vs {dip:.2f} dB (one image, one seed)", dsp > dip,
     )  # fmt: skip
