@@ -49,6 +49,15 @@ TABLE: dict[str, dict] = {
         "required": {"torch", "numpy", "scipy"},
         "extras": {"io": {"h5py"}, "bench": {"neuraloperator"}, "plot": {"matplotlib"}},
     },
+    "dsp-prior": {
+        "required": {"torch", "numpy"},
+        "extras": {
+            "images": {"scikit-image"},
+            "io": {"pillow"},
+            "plot": {"matplotlib"},
+            "bench": {"deepinv"},
+        },
+    },
     "chebnet-stable": {
         "required": {"torch", "numpy"},
         "extras": {
