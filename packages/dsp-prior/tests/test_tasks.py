@@ -91,3 +91,34 @@ def test_denoise_picks_dips_input_perturbation_from_sigma(monkeypatch):
     denoise(x, sigma=25 / 255, net=_net())
     denoise(x, sigma=50 / 255, net=_net())
     assert seen == [1 / 30, 1 / 20]
+
+
+def _captured(monkeypatch):
+    import dsp_prior._tasks as tasks
+
+    seen = []
+    monkeypatch.setattr(tasks, "fit", lambda *a, **k: seen.append((a, k)))
+    return seen
+
+
+@pytest.mark.parametrize(
+    "call, iterations, sigma_p, net_skip, upsample",
+    [
+        (lambda x: denoise(x), 3000, 1 / 30, 4, "bilinear"),
+        (lambda x: inpaint(x, torch.ones(64, 64)), 6001, 0.03, 128, "nearest"),
+        (lambda x: super_resolve(x[..., :16, :16], 4), 2000, 0.03, 4, "bilinear"),
+        (lambda x: super_resolve(x[..., :8, :8], 8), 4000, 0.05, 4, "bilinear"),
+    ],
+    ids=["denoising", "inpainting", "sr-x4", "sr-x8"],
+)
+def test_task_defaults_are_the_dip_notebooks(
+    monkeypatch, call, iterations, sigma_p, net_skip, upsample
+):
+    seen = _captured(monkeypatch)
+    call(torch.rand(1, 3, 64, 64))
+    (args, kwargs) = seen[0]
+    net = args[2]
+    assert kwargs["iterations"] == iterations and kwargs["input_perturbation"] == sigma_p
+    assert kwargs["lr"] == 0.01 and kwargs["ema"] == 0.99
+    assert net.channels_skip == (net_skip,) * 5 and net.upsample == upsample
+    assert net.channels_down == (128,) * 5 and net.in_channels == 32 and net.out_channels == 3
