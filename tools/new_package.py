@@ -21,6 +21,23 @@ import packages as pk
 TEMPLATE = Path(__file__).resolve().parent / "template"
 
 
+def core_requirement(root: Path = pk.ROOT) -> str:
+    """The requirement ``sciml-core>=X.Y,<X.(Y+1)`` for the core's current version X.Y.Z.
+
+    A new package is written against the core as it is now. The core is ``root``'s when it has
+    one, else this repository's.
+    """
+    core = root / "packages" / pk.CORE
+    if not core.is_dir():
+        core = pk.PACKAGES / pk.CORE
+    version = pk.read_version(core / "src" / pk.CORE.replace("-", "_") / "__about__.py")
+    match = re.match(r"(\d+)\.(\d+)", version or "")
+    if match is None:
+        raise SystemExit(f"cannot read the version of {pk.CORE} under {core}")
+    major, minor = int(match.group(1)), int(match.group(2))
+    return f"{pk.CORE}>={major}.{minor},<{major}.{minor + 1}"
+
+
 def create(root: Path, name: str, description: str, *, torch: bool = False) -> Path:
     if not re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", name):
         raise SystemExit(f"NAME must be kebab case like 'fno-conserve', got {name!r}")
@@ -28,7 +45,7 @@ def create(root: Path, name: str, description: str, *, torch: bool = False) -> P
     target = root / "packages" / name
     if target.exists():
         raise SystemExit(f"{target} exists already; refusing to overwrite it")
-    deps = ['    "numpy>=1.24",', '    "sciml-core>=0.1,<0.2",']
+    deps = ['    "numpy>=1.24",', f'    "{core_requirement(root)}",']
     if torch:
         deps.insert(0, '    "torch>=2.4",')
     values = {

@@ -11,6 +11,8 @@ from _pytest.doctest import DoctestItem
 _OPTIONAL = {
     "torch": ("torch", "resolve_device(", "resolve_dtype("),
     "matplotlib": ("get_pyplot(",),
+    "tifffile": ("tifffile",),
+    "PIL": ("PIL",),
 }
 
 

@@ -21,6 +21,8 @@ import new_package  # noqa: E402
 import packages as pk  # noqa: E402
 
 REAL_CORE = pk.ROOT / "packages" / pk.CORE
+#: The requirement on the core that a package made from the template declares.
+CORE_REQ = new_package.core_requirement()
 
 
 @pytest.fixture
@@ -88,7 +90,7 @@ def test_library_module_importing_the_experiments_is_caught(repo, name, source):
 
 def test_cli_importing_the_experiments_inside_a_command_is_allowed(repo):
     cli = (repo / "packages/demo-method/src/demo_method/cli.py").read_text()
-    assert "    from ._experiments import" in cli  # the template's lazy import
+    assert "    from ._experiments.reproduce import reproduce" in cli  # the lazy import
     assert problems(repo) == []
 
 
@@ -115,14 +117,12 @@ def test_init_without_all_is_caught(repo):
 
 
 def test_sibling_range_that_excludes_the_current_version_is_caught(repo):
-    edit(
-        repo / "packages/demo-method/pyproject.toml", "sciml-core>=0.1,<0.2", "sciml-core>=0.2,<0.3"
-    )
+    edit(repo / "packages/demo-method/pyproject.toml", CORE_REQ, "sciml-core>=0.0,<0.1")
     assert any("does not admit its current version" in p for p in problems(repo))
 
 
 def test_exact_sibling_pin_is_caught(repo):
-    edit(repo / "packages/demo-method/pyproject.toml", "sciml-core>=0.1,<0.2", "sciml-core==0.1.0")
+    edit(repo / "packages/demo-method/pyproject.toml", CORE_REQ, "sciml-core==0.2.0")
     assert any("compatible range" in p for p in problems(repo))
 
 
@@ -136,7 +136,7 @@ def test_direct_reference_is_caught(repo):
 
 
 def test_missing_core_dependency_is_caught(repo):
-    edit(repo / "packages/demo-method/pyproject.toml", '    "sciml-core>=0.1,<0.2",\n', "")
+    edit(repo / "packages/demo-method/pyproject.toml", f'    "{CORE_REQ}",\n', "")
     assert any("depends on sciml-core" in p for p in problems(repo))
 
 
@@ -149,13 +149,13 @@ def test_torch_requirement_that_excludes_the_pin_or_caps_is_caught(repo, spec):
 def test_cycle_is_caught(repo):
     edit(
         repo / "packages/other-method/pyproject.toml",
-        '    "sciml-core>=0.1,<0.2",',
-        '    "sciml-core>=0.1,<0.2",\n    "demo-method>=0.1,<0.2",',
+        f'    "{CORE_REQ}",',
+        f'    "{CORE_REQ}",\n    "demo-method>=0.1,<0.2",',
     )
     edit(
         repo / "packages/demo-method/pyproject.toml",
-        '    "sciml-core>=0.1,<0.2",',
-        '    "sciml-core>=0.1,<0.2",\n    "other-method>=0.1,<0.2",',
+        f'    "{CORE_REQ}",',
+        f'    "{CORE_REQ}",\n    "other-method>=0.1,<0.2",',
     )
     found = problems(repo)
     assert any(p.startswith("dependency cycle:") for p in found)

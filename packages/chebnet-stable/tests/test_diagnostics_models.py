@@ -14,9 +14,12 @@ from chebnet_stable import (
     StableChebNet,
     collate,
     dirichlet_energy,
+    euler_step_gain,
     jacobian_dense,
+    jacobian_spectrum,
     sensitivity,
 )
+from sciml_core import InputError
 
 
 def test_sensitivity_equals_the_dense_jacobian_block_norms():
@@ -101,18 +104,43 @@ def test_presets_hold_the_official_settings():
     assert PRESETS["barbell"]["K"] == 20 and PRESETS["graphprop"]["epsilon"] == 0.7
 
 
-def test_diagnostics_refuse_bad_steps_and_weights():
-    from chebnet_stable import euler_step_gain, jacobian_spectrum
-    from sciml_core import InputError
+def _path_lap():
+    return ScaledLaplacian.from_graph(nx_edge_index(nx.path_graph(4)), dtype=torch.float64)
 
-    lap = ScaledLaplacian.from_graph(nx_edge_index(nx.path_graph(4)), dtype=torch.float64)
-    a = torch.zeros(3, 2, 2, dtype=torch.float64)
-    for eps in (0.0, -0.5, float("nan")):
-        with pytest.raises(InputError, match=r"^epsilon:"):
-            euler_step_gain(lap, a, epsilon=eps)
-    with pytest.raises(InputError, match=r"^gamma:"):
-        euler_step_gain(lap, a, epsilon=0.1, gamma=-1.0)
-    with pytest.raises(InputError, match=r"^weights:"):
-        jacobian_spectrum(lap, torch.zeros(3, 0, 0, dtype=torch.float64))
-    with pytest.raises(InputError, match=r"^weights:"):
-        jacobian_spectrum(lap, torch.full((2, 2, 2), float("nan"), dtype=torch.float64))
+
+_A = torch.zeros(3, 2, 2, dtype=torch.float64)
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        *(
+            pytest.param(
+                lambda eps=eps: euler_step_gain(_path_lap(), _A, epsilon=eps),
+                "epsilon",
+                id=f"epsilon={eps}",
+            )
+            for eps in (0.0, -0.5, float("nan"))
+        ),
+        pytest.param(
+            lambda: euler_step_gain(_path_lap(), _A, epsilon=0.1, gamma=-1.0),
+            "gamma",
+            id="negative-gamma",
+        ),
+        pytest.param(
+            lambda: jacobian_spectrum(_path_lap(), torch.zeros(3, 0, 0, dtype=torch.float64)),
+            "weights",
+            id="empty-weights",
+        ),
+        pytest.param(
+            lambda: jacobian_spectrum(
+                _path_lap(), torch.full((2, 2, 2), float("nan"), dtype=torch.float64)
+            ),
+            "weights",
+            id="nan-weights",
+        ),
+    ],
+)
+def test_diagnostics_refuse_bad_steps_and_weights(call, name):
+    with pytest.raises(InputError, match=rf"^{name}:"):
+        call()

@@ -111,29 +111,54 @@ def test_disconnected_parts_are_handled_per_component():
     assert torch.equal(out[2:], torch.zeros(2, 1, dtype=torch.float64))
 
 
-def test_layer_inputs_are_checked():
-    conv = ChebConv(3, 2, 3)
-    with pytest.raises(InputError, match=r"^x:"):
-        conv(torch.randn(3, 4), EI)
-    with pytest.raises(InputError, match=r"^x:"):
-        conv(torch.tensor([[0.0, 1.0, float("nan")]] * 3), EI)
-    with pytest.raises(InputError, match=r"^x:"):
-        ChebConv(3, 2, 3)(torch.randn(5, 3), ScaledLaplacian.from_graph(EI))
-    with pytest.raises(InputError, match=r"^graph:"):
-        conv(torch.randn(3, 3), ScaledLaplacian.from_graph(EI), lambda_max=2.0)
-    for bad_k in (0, -1, 1.5, True):
-        with pytest.raises(InputError, match=r"^K:"):
-            ChebConv(3, 2, bad_k)
-        with pytest.raises(InputError, match=r"^K:"):
-            StableChebConv(3, bad_k)
-    with pytest.raises(InputError, match=r"^epsilon:"):
-        StableChebConv(3, 2, epsilon=0.0)
-    with pytest.raises(InputError, match=r"^gamma:"):
-        StableChebConv(3, 2, gamma=-1.0)
-    with pytest.raises(InputError, match=r"^damping:"):
-        StableChebConv(3, 2, damping="dirichlet")
-    with pytest.raises(InputError, match=r"^weight:"):
-        cheb_filter(ScaledLaplacian.from_graph(EI), torch.randn(3, 2), torch.randn(2, 2))
+def _conv_call(x, graph, **kwargs):
+    return lambda: ChebConv(3, 2, 3)(x, graph, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        pytest.param(_conv_call(torch.randn(3, 4), EI), "x", id="wrong-feature-size"),
+        pytest.param(
+            _conv_call(torch.tensor([[0.0, 1.0, float("nan")]] * 3), EI), "x", id="nan-features"
+        ),
+        pytest.param(
+            lambda: ChebConv(3, 2, 3)(torch.randn(5, 3), ScaledLaplacian.from_graph(EI)),
+            "x",
+            id="node-count-differs-from-the-laplacian",
+        ),
+        pytest.param(
+            lambda: ChebConv(3, 2, 3)(
+                torch.randn(3, 3), ScaledLaplacian.from_graph(EI), lambda_max=2.0
+            ),
+            "graph",
+            id="lambda-max-with-a-built-laplacian",
+        ),
+        *(
+            pytest.param(lambda k=k: ChebConv(3, 2, k), "K", id=f"chebconv-K={k!r}")
+            for k in (0, -1, 1.5, True)
+        ),
+        *(
+            pytest.param(lambda k=k: StableChebConv(3, k), "K", id=f"stable-K={k!r}")
+            for k in (0, -1, 1.5, True)
+        ),
+        pytest.param(lambda: StableChebConv(3, 2, epsilon=0.0), "epsilon", id="epsilon-0"),
+        pytest.param(lambda: StableChebConv(3, 2, gamma=-1.0), "gamma", id="negative-gamma"),
+        pytest.param(
+            lambda: StableChebConv(3, 2, damping="dirichlet"), "damping", id="unknown-damping"
+        ),
+        pytest.param(
+            lambda: cheb_filter(
+                ScaledLaplacian.from_graph(EI), torch.randn(3, 2), torch.randn(2, 2)
+            ),
+            "weight",
+            id="weight-not-3d",
+        ),
+    ],
+)
+def test_layer_inputs_are_checked_naming_the_argument(call, name):
+    with pytest.raises(InputError, match=rf"^{name}:"):
+        call()
 
 
 def test_batch_vectors_must_match():

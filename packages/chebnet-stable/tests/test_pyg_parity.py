@@ -186,7 +186,7 @@ def test_directed_graphs_with_symmetrize_false_match_pyg(normalization):
 
 def test_bench_peer_stack_is_the_official_layer():
     """The PyG-based peer timed by `bench` computes the same step as StableChebConv + tanh."""
-    from chebnet_stable._bench import _pyg_stable_stack
+    from chebnet_stable._experiments.bench import _pyg_stable_stack
 
     torch.manual_seed(8)
     d, K, eps, gamma = 5, 4, 0.7, 0.01

@@ -1,5 +1,6 @@
 """FNO guarantees: modes convention, resolution consistency, float64 end to end, determinism."""
 
+import inspect
 import itertools
 import math
 
@@ -40,12 +41,14 @@ def _band_limited_2d(n, k_max=3, seed=0):
     return f.reshape(1, 1, n, n).expand(2, 3, n, n).clone()
 
 
-def test_weight_shapes_pin_the_modes_convention():
-    assert tuple(SpectralConv(1, 3, 5, modes=6).weight.shape) == (3, 5, 6, 2)
-    assert tuple(SpectralConv(2, 3, 5, modes=6).weight.shape) == (3, 5, 12, 6, 2)
+@pytest.mark.parametrize("dim,shape", [(1, (3, 5, 6, 2)), (2, (3, 5, 12, 6, 2))])
+def test_weight_shapes_pin_the_modes_convention(dim, shape):
+    assert tuple(SpectralConv(dim, 3, 5, modes=6).weight.shape) == shape
 
 
-def test_spectral_conv_keeps_exactly_the_documented_frequencies():
+@pytest.mark.parametrize("kx,ky,kept", [(2, 2, True), (-3, 2, True), (3, 2, False), (0, 3, False)])
+def test_spectral_conv_keeps_exactly_the_documented_frequencies(kx, ky, kept):
+    """modes=3 keeps -3..2 on the first axis and 0..2 on the last (rfft) axis."""
     conv = SpectralConv(2, 1, 1, modes=3).double().requires_grad_(False)
     with torch.no_grad():
         conv.weight.zero_()
@@ -53,11 +56,9 @@ def test_spectral_conv_keeps_exactly_the_documented_frequencies():
     n = 16
     x = torch.arange(n, dtype=torch.float64) / n
     X, Y = torch.meshgrid(x, x, indexing="ij")
-    for (kx, ky), kept in {(2, 2): True, (-3, 2): True, (3, 2): False, (0, 3): False}.items():
-        f = torch.cos(2 * math.pi * (kx * X + ky * Y)).reshape(1, 1, n, n)
-        out = conv(f)
-        expected = f if kept else torch.zeros_like(f)
-        torch.testing.assert_close(out, expected, atol=1e-12, rtol=0)
+    f = torch.cos(2 * math.pi * (kx * X + ky * Y)).reshape(1, 1, n, n)
+    expected = f if kept else torch.zeros_like(f)
+    torch.testing.assert_close(conv(f), expected, atol=1e-12, rtol=0)
 
 
 @pytest.mark.parametrize("dim", [1, 2])
@@ -73,46 +74,72 @@ def test_spectral_conv_is_resolution_consistent(dim):
     assert float((coarse - fine).abs().max() / fine.abs().max()) < 1e-12
 
 
-def test_fno_is_discretisation_convergent():
+def _n_vs_2n_differences(grid):
+    """Relative N-vs-2N output differences at N = 32, 64, 128, 256 (random weights, float64) of
+    the FNO with the periodic embedding, or the same weights with the raw ``grid`` embedding."""
     torch.manual_seed(0)
     model = FNO1d(1, 1, modes=8, width=16).double()
-    raw = FNO1d(1, 1, modes=8, width=16, grid="nodes").double()
-    raw.load_state_dict(
-        {k: v for k, v in model.state_dict().items() if not k.startswith("lift")}, strict=False
-    )
-    diffs, raw_diffs = [], []
+    if grid != "periodic":
+        raw = FNO1d(1, 1, modes=8, width=16, grid=grid).double()
+        raw.load_state_dict(
+            {k: v for k, v in model.state_dict().items() if not k.startswith("lift")},
+            strict=False,
+        )
+        model = raw
+    diffs = []
     with torch.no_grad():
         for n in (32, 64, 128, 256):
             a, b = _band_limited_1d(n, amp=3.0), _band_limited_1d(2 * n, amp=3.0)
             ya, yb = model(a), model(b)[..., ::2]
             diffs.append(float((ya - yb).norm() / yb.norm()))
-            ra, rb = raw(a), raw(b)[..., ::2]
-            raw_diffs.append(float((ra - rb).norm() / rb.norm()))
+    return diffs
+
+
+def test_fno_is_discretisation_convergent():
+    diffs = _n_vs_2n_differences("periodic")
     for prev, cur in itertools.pairwise(diffs):
         assert cur < prev or cur < 1e-13, diffs  # decreases until the float floor
     assert diffs[-1] <= 1e-6
-    # the pitfall: a raw coordinate jumps across the periodic boundary -> first order only
+
+
+def test_raw_coordinates_limit_the_fno_to_first_order():
+    """The pitfall: a raw coordinate jumps across the periodic boundary -> first order only."""
+    raw_diffs = _n_vs_2n_differences("nodes")
     assert raw_diffs[-1] > 1e-6 and 1.5 < raw_diffs[-2] / raw_diffs[-1] < 2.5, raw_diffs
 
 
-def test_float64_runs_end_to_end_with_float64_gradients():
+def _float64_fno2d():
     model = FNO2d(2, 1, modes=4, width=8, aux_channels=1).double()
-    x = torch.randn(2, 2, 12, 12, dtype=torch.float64)
-    out = model(x)
+    return model, model(torch.randn(2, 2, 12, 12, dtype=torch.float64))
+
+
+def test_float64_model_returns_float64():
+    _, out = _float64_fno2d()
     assert out.dtype == torch.float64 and out.shape == (2, 2, 12, 12)
+
+
+def test_float64_model_has_finite_float64_gradients():
+    model, out = _float64_fno2d()
     out.square().mean().backward()
     for p in model.parameters():
         assert p.grad is not None and p.grad.dtype == torch.float64
         assert bool(torch.isfinite(p.grad).all())
 
 
+def test_strict_modes_accepts_the_coarsest_grid_that_holds_every_mode():
+    model = FNO1d(1, 1, modes=8, width=4, strict_modes=True)
+    assert model(torch.randn(1, 1, 15)).shape == (1, 1, 15)  # 0..7 all below 15/2
+
+
 def test_strict_modes_raises_on_a_too_coarse_grid():
     model = FNO1d(1, 1, modes=8, width=4, strict_modes=True)
-    model(torch.randn(1, 1, 15))  # 0..7 all below 15/2
     with pytest.raises(InputError, match="strict_modes"):
         model(torch.randn(1, 1, 14))
+
+
+def test_lax_modes_restrict_the_operator_to_a_coarse_grid():
     lax = FNO1d(1, 1, modes=8, width=4)
-    assert lax(torch.randn(1, 1, 6)).shape == (1, 1, 6)  # restriction to the coarse grid
+    assert lax(torch.randn(1, 1, 6)).shape == (1, 1, 6)
 
 
 def test_padding_is_a_fraction_and_keeps_consistency():
@@ -121,35 +148,41 @@ def test_padding_is_a_fraction_and_keeps_consistency():
     assert model(torch.randn(2, 1, 40, dtype=torch.float64)).shape == (2, 1, 40)
 
 
-def test_per_sample_gradients_with_vmap_equal_a_loop():
+@pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5), (torch.float64, 1e-12)])
+def test_per_sample_gradients_with_vmap_equal_a_loop(dtype, tol):
     from torch.func import functional_call, grad, vmap
 
     torch.manual_seed(2)
-    for dtype, tol in ((torch.float32, 1e-5), (torch.float64, 1e-12)):
-        model = FNO1d(1, 1, modes=4, width=8).to(dtype)
-        params = {k: v.detach() for k, v in model.named_parameters()}
-        x = torch.randn(3, 1, 16, dtype=dtype)
-        y = torch.randn(3, 1, 16, dtype=dtype)
+    model = FNO1d(1, 1, modes=4, width=8).to(dtype)
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    x = torch.randn(3, 1, 16, dtype=dtype)
+    y = torch.randn(3, 1, 16, dtype=dtype)
 
-        def loss(p, xi, yi, model=model):
-            out = functional_call(model, p, (xi.unsqueeze(0),))
-            return ((out - yi.unsqueeze(0)) ** 2).mean()
+    def loss(p, xi, yi):
+        out = functional_call(model, p, (xi.unsqueeze(0),))
+        return ((out - yi.unsqueeze(0)) ** 2).mean()
 
-        batched = vmap(grad(loss), in_dims=(None, 0, 0))(params, x, y)
-        for i in range(3):
-            single = grad(loss)(params, x[i], y[i])
-            for k in params:
-                scale = single[k].abs().max().clamp_min(1e-30)
-                assert float((batched[k][i] - single[k]).abs().max() / scale) < tol, k
+    batched = vmap(grad(loss), in_dims=(None, 0, 0))(params, x, y)
+    for i in range(3):
+        single = grad(loss)(params, x[i], y[i])
+        for k in params:
+            scale = single[k].abs().max().clamp_min(1e-30)
+            assert float((batched[k][i] - single[k]).abs().max() / scale) < tol, k
 
 
-def test_forward_is_deterministic_and_sample_independent_in_train_mode():
+def test_two_train_mode_forward_passes_are_identical():
     torch.manual_seed(3)
     model = FNO1d(2, 1, modes=4, width=8).train()
     x = torch.randn(4, 2, 32)
-    a, b = model(x), model(x)
-    assert torch.equal(a, b)
-    torch.testing.assert_close(model(x[1:2]), a[1:2], rtol=1e-6, atol=1e-7)
+    assert torch.equal(model(x), model(x))
+
+
+def test_forward_is_sample_independent():
+    """No batch coupling: a sample alone gives what it gives inside a batch."""
+    torch.manual_seed(3)
+    model = FNO1d(2, 1, modes=4, width=8).train()
+    x = torch.randn(4, 2, 32)
+    torch.testing.assert_close(model(x[1:2]), model(x)[1:2], rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize(
@@ -169,11 +202,29 @@ def test_bad_fno_arguments_raise_input_error_naming_them(kwargs, name):
         FNO(**args)
 
 
-def test_wrong_input_shape_is_refused():
+@pytest.mark.parametrize(
+    "in_channels,shape", [(2, (3, 1, 16)), (1, (3, 1, 16, 16))], ids=["channels", "axes"]
+)
+def test_wrong_input_shape_is_refused(in_channels, shape):
     with pytest.raises(InputError, match="x"):
-        FNO1d(2, 1, modes=4)(torch.randn(3, 1, 16))
-    with pytest.raises(InputError, match="x"):
-        FNO1d(1, 1, modes=4)(torch.randn(3, 1, 16, 16))
+        FNO1d(in_channels, 1, modes=4)(torch.randn(*shape))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: FNO(1, 1, 1, 4, 8), lambda: FNO1d(1, 1, 4, 8), lambda: FNO2d(1, 1, 4, 8)],
+    ids=["FNO", "FNO1d", "FNO2d"],
+)
+def test_fno_options_are_keyword_only(make):
+    """Only dim, in_channels, out_channels and modes may be given by position."""
+    with pytest.raises(TypeError, match="positional"):
+        make()
+
+
+@pytest.mark.parametrize("cls", [FNO1d, FNO2d])
+def test_fno1d_and_fno2d_spell_out_every_option_of_fno(cls):
+    fno = set(inspect.signature(FNO).parameters) - {"dim"}
+    assert set(inspect.signature(cls).parameters) == fno
 
 
 def test_zero_shot_super_resolution_on_heat():

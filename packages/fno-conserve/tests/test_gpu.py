@@ -18,24 +18,42 @@ pytestmark = [
 ]
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_corrections_are_exact_on_cuda(dtype):
+CASES = {
+    "moments-projection": (lambda: [LinearConstraint.moments(2)], "projection"),
+    "moments-adaptive": (lambda: [LinearConstraint.moments(2)], "adaptive"),
+    "q2": (lambda: [QuadraticConstraint((0, 1), mode="adaptive")], "projection"),
+    "q3": (
+        lambda: [LinearConstraint.mass(channel=(0, 1)), QuadraticConstraint((0, 1))],
+        "adaptive",
+    ),
+}
+
+
+def _corrected_on_cuda(case, dtype):
     torch.manual_seed(0)
     dev = torch.device("cuda")
     x = torch.randn(8, 2, 256, device=dev, dtype=dtype)
-    for laws, mode in (
-        ([LinearConstraint.moments(2)], "projection"),
-        ([LinearConstraint.moments(2)], "adaptive"),
-        ([QuadraticConstraint((0, 1), mode="adaptive")], "projection"),
-        ([LinearConstraint.mass(channel=(0, 1)), QuadraticConstraint((0, 1))], "adaptive"),
-    ):
-        aux = 1 if mode == "adaptive" or laws[0].kind == "quadratic" else 0
-        base = FNO1d(2, 2, modes=8, width=16, aux_channels=aux)
-        model = ConservedOperator(base, ConservationCorrection(laws, mode=mode)).to(dev, dtype)
-        out = model(x)
-        assert out.device.type == "cuda" and out.dtype == dtype
-        err = conservation_error(out, x, laws)
-        assert err["max_rel"] <= 10 * torch.finfo(dtype).eps, (laws, mode, err["max_rel"])
+    make, mode = CASES[case]
+    laws = make()
+    aux = 1 if mode == "adaptive" or isinstance(laws[0], QuadraticConstraint) else 0
+    base = FNO1d(2, 2, modes=8, width=16, aux_channels=aux)
+    model = ConservedOperator(base, ConservationCorrection(laws, mode=mode)).to(dev, dtype)
+    return model(x), x, laws
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_corrected_output_stays_on_cuda_in_its_dtype(dtype, case):
+    out, _, _ = _corrected_on_cuda(case, dtype)
+    assert out.device.type == "cuda" and out.dtype == dtype
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_corrections_are_exact_on_cuda(dtype, case):
+    out, x, laws = _corrected_on_cuda(case, dtype)
+    err = conservation_error(out, x, laws)
+    assert err["max_rel"] <= 10 * torch.finfo(dtype).eps, (case, err["max_rel"])
 
 
 def test_fno_float64_resolution_consistency_on_cuda():

@@ -27,6 +27,7 @@ EXPECTED = {
     "restrict",
     "save_dataset",
     "TrainConfig",
+    "DivergenceError",
     "build_model",
     "train_model",
     "evaluate",
@@ -52,3 +53,20 @@ def test_import_does_not_import_neuraloperator_or_h5py():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_importing_the_package_and_cli_does_not_load_the_experiments():
+    code = (
+        "import sys, fno_conserve, fno_conserve.cli; "
+        "bad = [m for m in sys.modules if m.startswith('fno_conserve._experiments')]; "
+        "print(bad); raise SystemExit(1 if bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_cli_case_choices_are_the_registered_studies():
+    from fno_conserve._experiments.registry import STUDIES
+    from fno_conserve.cli import CASES
+
+    assert (*STUDIES, "all") == CASES

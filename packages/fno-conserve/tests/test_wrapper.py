@@ -40,24 +40,42 @@ def _exact(model, x, laws, k=10.0):
     return err["max_rel"] <= k * torch.finfo(out.dtype).eps, err
 
 
-def test_wrapper_accepts_any_model():
+MOMENTS = LinearConstraint.moments(1)
+# model kind -> (the wrapped model with direction=None, the direction it must resolve to)
+MODELS = {
+    "cnn": (
+        lambda: ConservedOperator(
+            TinyCNN(), ConservationCorrection(MOMENTS), in_channels=1, out_channels=1, dim=1
+        ),
+        "net",
+    ),
+    "fno-with-aux": (
+        lambda: ConservedOperator(
+            FNO1d(1, 1, modes=8, width=8, aux_channels=1), ConservationCorrection(MOMENTS)
+        ),
+        "head",
+    ),
+    "fno-without-aux": (
+        lambda: ConservedOperator(FNO1d(1, 1, modes=8, width=8), ConservationCorrection(MOMENTS)),
+        "net",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(MODELS))
+def test_direction_none_resolves_per_model(kind):
+    make, direction = MODELS[kind]
+    assert make().direction == direction
+
+
+@pytest.mark.parametrize("kind", sorted(MODELS))
+def test_wrapper_accepts_any_model(kind):
     torch.manual_seed(0)
-    law = LinearConstraint.moments(1)
+    model = MODELS[kind][0]()
     x = torch.randn(4, 1, 64) + 1.0
-    cnn = ConservedOperator(
-        TinyCNN(), ConservationCorrection(law), in_channels=1, out_channels=1, dim=1
-    )
-    assert cnn.direction == "net"
-    fno_head = ConservedOperator(
-        FNO1d(1, 1, modes=8, width=8, aux_channels=1), ConservationCorrection(law)
-    )
-    assert fno_head.direction == "head"
-    fno_net = ConservedOperator(FNO1d(1, 1, modes=8, width=8), ConservationCorrection(law))
-    assert fno_net.direction == "net"
-    for model in (cnn, fno_head, fno_net):
-        ok, err = _exact(model, x, law)
-        assert ok, err
-        assert conservation_error(model.uncorrected(x), x, law)["max_rel"] > 1e-4  # base violates
+    assert conservation_error(model.uncorrected(x), x, MOMENTS)["max_rel"] > 1e-4  # base violates
+    ok, err = _exact(model, x, MOMENTS)
+    assert ok, err
 
 
 def test_wrapper_accepts_neuraloperator_fno():
@@ -74,8 +92,9 @@ def test_wrapper_accepts_neuraloperator_fno():
     assert ok, err
 
 
-@pytest.mark.parametrize("direction", ["head", "net", "field", "lowrank", "dense"])
-def test_adaptive_direction_changes_output_and_learns(direction):
+def _adaptive_model(direction):
+    """A float64 FNO wrapped with ``direction``, its direction parameters perturbed so that the
+    direction is clearly non-constant (the tests then check that it is used)."""
     torch.manual_seed(2)
     law = LinearConstraint.mass()
     aux = 1 if direction == "head" else 0
@@ -91,14 +110,27 @@ def test_adaptive_direction_changes_output_and_learns(direction):
             if not name.startswith("base.") or (direction == "head" and "proj2" in name):
                 p.add_(torch.randn_like(p) * 0.5)
     x = torch.randn(4, 1, 32, dtype=torch.float64)
+    return model, law, x
+
+
+@pytest.mark.parametrize("direction", ["head", "net", "field", "lowrank", "dense"])
+def test_adaptive_direction_changes_output(direction):
+    """u* differs from the projection's by far more than rounding on a residual of order 1."""
+    model, law, x = _adaptive_model(direction)
     u = model.uncorrected(x)
     u = u + (x.mean(-1, keepdim=True) - u.mean(-1, keepdim=True)) + 1.0  # residual of order 1
     proj = ConservationCorrection(law, mode="projection")(u, x)[0]
-    terms = model.direction_terms(x, u, base(x)[:, 1:] if aux else None)
+    aux = model.base(x)[:, 1:] if direction == "head" else None
+    terms = model.direction_terms(x, u, aux)
     adaptive = model.correction(u, x, **terms)[0]
     rel = float(((adaptive - proj).norm() / (proj - u).norm()).detach())
     assert rel >= 1e-3, rel
-    # a loss on u* sends finite, non-zero gradients to the parameters that produce the direction
+
+
+@pytest.mark.parametrize("direction", ["head", "net", "field", "lowrank", "dense"])
+def test_adaptive_direction_learns(direction):
+    """A loss on u* sends finite, non-zero gradients to the parameters that produce it."""
+    model, _, x = _adaptive_model(direction)
     model.zero_grad()
     y = torch.randn(4, 1, 32, dtype=torch.float64)
     ((model(x) - y) ** 2).mean().backward()
@@ -134,19 +166,36 @@ def test_encoder_decoder_correct_in_physical_units():
     assert _exact(model, x, law)[0]
 
 
-def test_wrapper_errors_name_the_argument():
-    law = LinearConstraint.mass()
-    with pytest.raises(InputError, match="head"):
-        ConservedOperator(TinyCNN(), ConservationCorrection(law, direction="head"))
-    with pytest.raises(InputError, match="in_channels"):
-        ConservedOperator(TinyCNN(), ConservationCorrection(law))  # net needs channel counts
-    with pytest.raises(InputError, match="grid_shape"):
-        ConservedOperator(FNO1d(1, 1, modes=4), ConservationCorrection(law, direction="dense"))
-    dense = ConservedOperator(
-        FNO1d(1, 1, modes=4), ConservationCorrection(law, direction="dense"), grid_shape=(16,)
-    )
-    with pytest.raises(InputError, match="dense"):
-        dense(torch.randn(1, 1, 32))
+MASS = LinearConstraint.mass()
+WRAPPER_ERRORS = {
+    "head without aux channels": (
+        lambda: ConservedOperator(TinyCNN(), ConservationCorrection(MASS, direction="head")),
+        "head",
+    ),
+    "net without channel counts": (
+        lambda: ConservedOperator(TinyCNN(), ConservationCorrection(MASS)),
+        "in_channels",
+    ),
+    "dense without a grid": (
+        lambda: ConservedOperator(
+            FNO1d(1, 1, modes=4), ConservationCorrection(MASS, direction="dense")
+        ),
+        "grid_shape",
+    ),
+    "dense on another grid": (
+        lambda: ConservedOperator(
+            FNO1d(1, 1, modes=4), ConservationCorrection(MASS, direction="dense"), grid_shape=(16,)
+        )(torch.randn(1, 1, 32)),
+        "dense",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WRAPPER_ERRORS))
+def test_wrapper_errors_name_the_argument(case):
+    make, name = WRAPPER_ERRORS[case]
+    with pytest.raises(InputError, match=name):
+        make()
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])

@@ -3,46 +3,94 @@ workflow (same numbers), and the headline claim says which case it measured."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import warnings
 
 import numpy as np
 import pytest
 
-from potcontrast import _bench
+import potcontrast._experiments.bench as bench_module
+from potcontrast import analyze
+from potcontrast._experiments import workloads
 from potcontrast._reference import reference_class_map, reference_npc
 from sciml_core import validate_result
 
 pytestmark = pytest.mark.filterwarnings("ignore::potcontrast.SparseBinsWarning")
 
+CASE = workloads.BenchCase(48, 3, 3, per_class=60)
 
-def test_peer_is_the_reference_workflow_and_agrees_with_ours():
-    case = _bench.BenchCase(48, 3, 3, per_class=60)
-    img, masks = _bench.make_stack(case, seed=1)
-    peer = _bench._peer(img, list(masks), 256, with_map=True)
-    for b in range(case.bands):
+
+@pytest.fixture(scope="module")
+def stack():
+    return workloads.make_stack(CASE, seed=1)
+
+
+def test_peer_is_the_reference_workflow(stack):
+    img, masks = stack
+    peer = workloads.reference_workflow(img, list(masks), 256, with_map=True)
+    for b in range(CASE.bands):
         assert peer[b] == reference_npc(img[b], list(masks), 256, (0, 4096)).npc
-    ours = _bench._ours_end_to_end(img, masks, 256)
-    np.testing.assert_allclose(ours, peer, rtol=0, atol=1e-12)
-    # the class map ours times is the reference's map (no work skipped on our side)
-    from potcontrast import analyze
 
+
+def test_ours_agrees_with_the_peer(stack):
+    img, masks = stack
+    peer = workloads.reference_workflow(img, list(masks), 256, with_map=False)
+    ours = workloads.ours_end_to_end(img, masks, 256)
+    np.testing.assert_allclose(ours, peer, rtol=0, atol=1e-12)
+
+
+def test_the_class_map_ours_times_is_the_reference_map(stack):
+    # no work skipped on our side
+    img, masks = stack
     res = analyze(img, masks, bins=256, range=(0, 4096), band_axis=0)
     cmap = res.class_map(img, band_axis=0)
-    for b in range(case.bands):
+    for b in range(CASE.bands):
         ref = reference_npc(img[b], list(masks), 256, (0, 4096))
         np.testing.assert_array_equal(cmap[b], reference_class_map(img[b], ref).astype(int))
 
 
-@pytest.mark.filterwarnings("error::potcontrast.SparseBinsWarning")
-def test_bench_prints_the_ratio_and_names_the_case(tmp_path, monkeypatch, capsys):
-    tiny = [(_bench.BenchCase(64, 2, 3, per_class=40, group="quick "), True)]
-    monkeypatch.setattr(_bench, "_cases", lambda quick, extended: tiny)
-    rows = _bench.bench(tmp_path, quick=True, seed=0)  # no bias-floor warning in timing output
-    out = capsys.readouterr().out
+@pytest.fixture(scope="module")
+def tiny_bench(tmp_path_factory):
+    """One tiny bench run: ``(rows, stdout, warnings seen, result dict)``."""
+    out = tmp_path_factory.mktemp("bench")
+    tiny = [(workloads.BenchCase(64, 2, 3, per_class=40, group="quick "), True)]
+    stdout = io.StringIO()
+    with (
+        pytest.MonkeyPatch.context() as mp,
+        warnings.catch_warnings(record=True) as seen,
+        contextlib.redirect_stdout(stdout),
+    ):
+        warnings.simplefilter("always")
+        mp.setattr(bench_module, "cases", lambda quick, extended: tiny)
+        rows = bench_module.bench(out, quick=True, seed=0)
+    data = json.loads((out / "result.json").read_text())
+    return rows, stdout.getvalue(), seen, data
+
+
+def test_bench_rows_agree_with_the_reference(tiny_bench):
+    rows, _, _, _ = tiny_bench
     assert len(rows) == 5 and all(d <= 1e-12 for _, d in rows)
+
+
+def test_bench_prints_the_ratio_of_every_row(tiny_bench):
+    _, out, _, _ = tiny_bench
     assert out.count("speedup = t_reference / t_ours = ") == 5
-    data = json.loads((tmp_path / "result.json").read_text())
+
+
+def test_bench_emits_no_bias_floor_warning(tiny_bench):
+    _, _, seen, _ = tiny_bench
+    assert not [w for w in seen if w.category.__name__ == "SparseBinsWarning"]
+
+
+def test_bench_result_is_valid(tiny_bench):
+    _, _, _, data = tiny_bench
     assert validate_result(data) == []
+
+
+def test_bench_headline_claim_names_the_case(tiny_bench):
+    rows, _, _, data = tiny_bench
     head = data["claims"][0]
     assert "not the issue's 16 x 2000^2 headline" in head["name"]
     assert head["holds"] == (rows[0][0].speedup >= 20)

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 import potcontrast
 from potcontrast._binning import make_binning
-from potcontrast._npc import _bin_image, _result
 from sciml_core import InputError
 
 pytestmark = pytest.mark.filterwarnings("ignore::potcontrast.SparseBinsWarning")
@@ -106,7 +105,7 @@ def test_range_none_uses_whole_band_not_samples():
     img[0, 0, 1], img[-1, -1, 1] = 40, 222
     labels = np.zeros((20, 30), int)
     labels[5:10, 5:10], labels[12:16, 20:25] = 1, 2
-    res = _result(_bin_image(img, labels, bins=16))
+    res = potcontrast.analyze(img, labels, bins=16)
     np.testing.assert_array_equal(res.range, [[3, 250], [40, 222]])
     samples = [img[labels == 1], img[labels == 2]]
     from_samples = potcontrast.npc_from_samples(samples, bins=16)
@@ -120,28 +119,43 @@ def test_range_none_uses_whole_band_not_samples():
         )
 
 
-def test_range_dtype_rule():
-    img = np.array([[0, 1], [2, 3]], dtype=np.uint16)
+@pytest.mark.parametrize(
+    ("dtype", "expected"),
+    [(np.uint16, [0, 65536]), (np.uint8, [0, 256]), (np.int8, [-128, 128])],
+)
+def test_range_dtype_rule(dtype, expected):
+    img = np.array([[0, 1], [2, 3]], dtype=dtype)
     masks = np.array([[[1, 1], [0, 0]], [[0, 0], [1, 1]]], bool)
-    assert np.array_equal(
-        _result(_bin_image(img, masks, bins=4, range="dtype")).range, [[0, 65536]]
+    np.testing.assert_array_equal(
+        potcontrast.analyze(img, masks, bins=4, range="dtype").range, [expected]
     )
-    res8 = _result(_bin_image(img.astype(np.uint8), masks, bins=4, range="dtype"))
-    assert np.array_equal(res8.range, [[0, 256]])
-    res_i = _result(_bin_image(img.astype(np.int8), masks, bins=4, range="dtype"))
-    assert np.array_equal(res_i.range, [[-128, 128]])
+
+
+def test_range_dtype_is_refused_for_float_images():
+    img = np.array([[0, 1], [2, 3]], dtype=np.float32)
+    masks = np.array([[[1, 1], [0, 0]], [[0, 0], [1, 1]]], bool)
     with pytest.raises(ValueError, match="range"):
-        potcontrast.npc(img.astype(np.float32), masks, range="dtype")
+        potcontrast.npc(img, masks, range="dtype")
 
 
-def test_degenerate_range_gives_zero():
+def test_constant_band_gives_zero_npc_and_pc():
     img = np.full((10, 10), 1234, dtype=np.uint16)
     labels = np.repeat([1, 2], 50).reshape(10, 10)
-    res = _result(_bin_image(img, labels, bins=16))
+    res = potcontrast.analyze(img, labels, bins=16)
     assert res.npc[0] == 0.0 and res.pc[0] == 0.0
+
+
+def test_degenerate_range_is_kept_and_its_edges_widened_by_half():
+    img = np.full((10, 10), 1234, dtype=np.uint16)
+    labels = np.repeat([1, 2], 50).reshape(10, 10)
+    res = potcontrast.analyze(img, labels, bins=16)
     np.testing.assert_array_equal(res.range, [[1234, 1234]])
     np.testing.assert_array_equal(res.bin_edges[0, [0, -1]], [1233.5, 1234.5])
+
+
+def test_explicit_degenerate_range_gives_zero():
     img7 = np.full((10, 10), 7, dtype=np.uint16)
+    labels = np.repeat([1, 2], 50).reshape(10, 10)
     assert potcontrast.npc(img7, labels, bins=16, range=(7, 7)) == 0.0
 
 
@@ -155,36 +169,75 @@ def test_per_band_ranges():
         assert got[b] == potcontrast.npc(img[..., b], labels, bins=8, range=tuple(per_band[b]))
 
 
-def test_unique_bins_equal_unit_bins_for_integer_data_and_are_permutation_invariant():
+def _unique_scene():
     rng = np.random.default_rng(9)
     img = rng.integers(0, 4096, (30, 40, 3)).astype(np.uint16)
     img[..., 2] //= 512  # a band with few distinct values: padded to the common M
     labels = rng.integers(0, 4, (30, 40))
+    return img, labels, rng
+
+
+def test_unique_bins_equal_unit_bins_for_integer_data():
+    img, labels, _ = _unique_scene()
     unit = [potcontrast.npc(img[..., b], labels, bins=4096, range=(0, 4096)) for b in range(3)]
     got = potcontrast.npc(img, labels, bins="unique")
     np.testing.assert_allclose(got, unit, rtol=0, atol=1e-15)
+
+
+def test_unique_bins_are_invariant_to_a_level_permutation():
+    img, labels, rng = _unique_scene()
+    got = potcontrast.npc(img, labels, bins="unique")
     perm = rng.permutation(4096).astype(np.uint16)
     np.testing.assert_array_equal(potcontrast.npc(perm[img], labels, bins="unique"), got)
-    res = _result(_bin_image(img, labels, bins="unique"))
+
+
+def test_unique_bins_count_every_labelled_sample():
+    img, labels, _ = _unique_scene()
+    res = potcontrast.analyze(img, labels, bins="unique")
     assert res.histograms.sum(axis=(1, 2)).tolist() == [np.count_nonzero(labels)] * 3
-    for b in range(3):
-        u = np.unique(img[..., b][labels > 0])
-        assert res.range[b].tolist() == [u[0], u[-1]]
-        # the reference's own np.histogram on these edges gives the same counts
-        edges = np.append(u, u[-1])
-        for k in range(3):
-            ref = np.histogram(img[..., b][labels == k + 1], bins=edges)[0]
-            np.testing.assert_array_equal(res.histograms[b, k, : u.size], ref)
-        assert res.histograms[b, :, u.size :].sum() == 0
+
+
+@pytest.mark.parametrize("band", range(3))
+def test_unique_bins_range_is_the_samples_min_max(band):
+    img, labels, _ = _unique_scene()
+    res = potcontrast.analyze(img, labels, bins="unique")
+    u = np.unique(img[..., band][labels > 0])
+    assert res.range[band].tolist() == [u[0], u[-1]]
+
+
+@pytest.mark.parametrize("band", range(3))
+def test_unique_bins_match_numpy_histogram_and_pad_with_empty_bins(band):
+    img, labels, _ = _unique_scene()
+    res = potcontrast.analyze(img, labels, bins="unique")
+    u = np.unique(img[..., band][labels > 0])
+    # the reference's own np.histogram on these edges gives the same counts
+    edges = np.append(u, u[-1])
+    for k in range(3):
+        ref = np.histogram(img[..., band][labels == k + 1], bins=edges)[0]
+        np.testing.assert_array_equal(res.histograms[band, k, : u.size], ref)
+    assert res.histograms[band, :, u.size :].sum() == 0
+
+
+def test_unique_bins_class_map_uses_each_levels_bin():
+    img, labels, _ = _unique_scene()
+    res = potcontrast.analyze(img, labels, bins="unique")
     cmap = res.class_map(img)
     inside = labels > 0
     np.testing.assert_array_equal(
         cmap[..., 0][inside],
         res.class_of_bin[0][np.searchsorted(np.unique(img[..., 0][inside]), img[..., 0][inside])],
     )
+
+
+def test_unique_bins_refuse_an_explicit_range():
+    img, labels, _ = _unique_scene()
     with pytest.raises(
         InputError, match='range must be None when bins is an array of edges or "unique"'
     ):
         potcontrast.npc(img, labels, bins="unique", range=(0, 4096))
+
+
+def test_bins_refuses_an_unknown_string():
+    img, labels, _ = _unique_scene()
     with pytest.raises(InputError, match="bins must be"):
         potcontrast.npc(img, labels, bins="auto")

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import potcontrast
-from potcontrast._npc import _bin_image, _result
 from potcontrast._reference import reference_class_map, reference_npc
 
 pytestmark = pytest.mark.filterwarnings("ignore::potcontrast.SparseBinsWarning")
@@ -55,7 +54,7 @@ def test_matches_reference_workflow(fmt, k, bands, rng_kind, m):
     img, masks, (lo, hi) = _case(fmt, k, bands, seed=CASES.index((fmt, k, bands, rng_kind, m)))
     rng_arg = (lo, hi) if rng_kind == "explicit" else None
     stack = img if bands > 1 else img[..., 0]
-    res = _result(_bin_image(stack, masks, bins=m, range=rng_arg))
+    res = potcontrast.analyze(stack, masks, bins=m, range=rng_arg)
     cmap = res.class_map(stack)
     cmap = cmap if bands > 1 else cmap[..., None]
     for b in range(bands):
@@ -95,8 +94,8 @@ def test_drop_and_omit_reproduce_the_reference_silent_behaviour():
     img[masks[1] & (np.arange(img.shape[1])[None, :] < 3)] = np.nan
     ref = reference_npc(img, masks, 64, (0.0, 1.0))
     with pytest.warns(RuntimeWarning, match="left out"):
-        res = _result(
-            _bin_image(img, masks, bins=64, range=(0, 1), out_of_range="drop", nan_policy="omit")
+        res = potcontrast.analyze(
+            img, masks, bins=64, range=(0, 1), out_of_range="drop", nan_policy="omit"
         )
     assert abs(res.npc[0] - ref.npc) <= 1e-12
     assert res.n_dropped[0, 0] > 0 and res.n_dropped[0, 1] > 0 and res.n_dropped[0, 2] == 0
@@ -108,13 +107,13 @@ def test_clip_counts_clamped_samples_at_the_ends():
     img = img[..., 0].copy()
     img[masks[0] & (np.arange(img.shape[1])[None, :] < 4)] = 5.0
     with pytest.warns(RuntimeWarning, match="clamped"):
-        res = _result(_bin_image(img, masks, bins=8, range=(0, 1), out_of_range="clip"))
+        res = potcontrast.analyze(img, masks, bins=8, range=(0, 1), out_of_range="clip")
     clamped = np.clip(img, 0, 1)
     ref = reference_npc(clamped, masks, 8, (0.0, 1.0))
     np.testing.assert_array_equal(res.histograms[0], np.stack(ref.counts))
 
 
-def test_reference_failures_become_clear_errors():
+def test_reference_answer_depends_on_where_an_empty_class_sits():
     img, masks, _ = _case("u8", 3, 1, seed=13)
     img = img[..., 0]
     empty = np.zeros_like(masks[0])
@@ -124,9 +123,21 @@ def test_reference_failures_become_clear_errors():
         ref_last = reference_npc(img, [masks[1], masks[2], empty], 16, (0, 256)).npc
     # the reference's answer depends on where the empty class sits: NaN first, a number last
     assert np.isnan(ref_first) and np.isfinite(ref_last)
-    for order in ([empty, masks[1], masks[2]], [masks[1], masks[2], empty]):
-        with pytest.raises(ValueError, match=r"classes: class .* has no valid sample in band 0"):
-            potcontrast.npc(img, order, bins=16, range=(0, 256))
+
+
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_an_empty_class_is_a_clear_error_wherever_it_sits(where):
+    img, masks, _ = _case("u8", 3, 1, seed=13)
+    img = img[..., 0]
+    empty = np.zeros_like(masks[0])
+    order = [empty, masks[1], masks[2]] if where == "first" else [masks[1], masks[2], empty]
+    with pytest.raises(ValueError, match=r"classes: class .* has no valid sample in band 0"):
+        potcontrast.npc(img, order, bins=16, range=(0, 256))
+
+
+def test_one_class_is_an_assertion_in_the_reference_and_a_clear_error_here():
+    img, masks, _ = _case("u8", 3, 1, seed=13)
+    img = img[..., 0]
     with pytest.raises(AssertionError):
         reference_npc(img, [masks[0]], 16, (0, 256))
     with pytest.raises(ValueError, match="K >= 2"):
@@ -138,7 +149,7 @@ def test_degenerate_bands_match_reference(dtype):
     img, masks, _ = _case("u8", 3, 3, seed=14)
     img = img.astype(dtype)
     img[..., 1] = 77  # a constant band: range (77, 77) widened by numpy to (76.5, 77.5)
-    res = _result(_bin_image(img, masks, bins=16))
+    res = potcontrast.analyze(img, masks, bins=16)
     for b in range(3):
         band = np.ascontiguousarray(img[..., b])
         ref = reference_npc(band, masks, 16, None)

@@ -35,6 +35,15 @@ LABELS = np.repeat([1, 2, 0], 20).reshape(6, 10)
             r"bins=5000 is too many for the range",
         ),
         (lambda: potcontrast.npc(IMG, LABELS, bins=2.5), r"bins must be"),
+        # refused before numpy allocates 10**12 edges (a MemoryError before)
+        (
+            lambda: potcontrast.npc(IMG, LABELS, bins=10**12),
+            r"bins: 1000000000000 bins for 1 band\(s\) and 2 classes .* at most 67,108,864",
+        ),
+        (
+            lambda: potcontrast.npc_from_samples([np.ones((3, 4)), np.zeros((3, 4))], bins=2**24),
+            r"bins: 16777216 bins for 4 band\(s\) and 2 classes .* so at most 8,388,608 bins",
+        ),
         (lambda: potcontrast.npc(IMG, LABELS, bins=[0, 5, 5, 9]), r"bins.*strictly increasing"),
         (lambda: potcontrast.npc(IMG, LABELS, bins=[0, 9], range=(0, 9)), r"range must be None"),
         (lambda: potcontrast.npc(IMG, LABELS[:5]), r"classes.*\(5, 10\).*\(6, 10\)"),
@@ -104,18 +113,32 @@ def test_errors_name_the_problem(call, pattern):
         call()
 
 
-def test_nan_errors_name_band_and_class():
+def _stack_with_nan():
     img = np.stack([IMG, IMG], -1).astype(np.float64)
     img[0, 3, 1] = np.nan  # a labelled pixel of class 1 in band 1
+    return img
+
+
+def test_nan_sample_error_names_band_and_class():
     with pytest.raises(InputError, match=r"NaN.*class 1 in band 1.*nan_policy='omit'"):
-        potcontrast.npc(img, LABELS, range=(0, 60))
+        potcontrast.npc(_stack_with_nan(), LABELS, range=(0, 60))
+
+
+def test_nan_in_the_band_makes_range_none_an_error_naming_the_band():
     with pytest.raises(InputError, match=r"range=None: band 1 .*NaN"):
-        potcontrast.npc(img, LABELS)
+        potcontrast.npc(_stack_with_nan(), LABELS)
+
+
+def test_nan_omit_leaves_the_nan_sample_out_with_a_warning():
     with pytest.warns(RuntimeWarning, match="nan_policy='omit'"):
-        value = potcontrast.npc(img, LABELS, range=(0, 60), nan_policy="omit", bins=4)
+        value = potcontrast.npc(_stack_with_nan(), LABELS, range=(0, 60), nan_policy="omit", bins=4)
     assert value[1] == potcontrast.npc_from_samples(
         [np.delete(IMG[LABELS == 1], 3), IMG[LABELS == 2]], bins=4, range=(0, 60)
     )
+
+
+def test_inf_in_the_band_makes_range_none_an_error_naming_the_band():
+    img = _stack_with_nan()
     img[0, 0, 0] = np.inf
     with pytest.raises(InputError, match=r"range=None: band 0 .*inf"):
         potcontrast.npc(img, LABELS, nan_policy="omit")

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import potcontrast
-from potcontrast._npc import _bin_image, _result
 
 from .conftest import FIXTURES
 
@@ -44,7 +43,7 @@ def test_fixture_matches_reference(name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", potcontrast.SparseBinsWarning)
         got = potcontrast.npc(image, list(masks), **kw)
-        res = _result(_bin_image(image, masks, **kw))
+        res = potcontrast.analyze(image, masks, **kw)
         got_pc = potcontrast.pc(image, masks, **kw)
     np.testing.assert_allclose(got, case["npc"], rtol=0, atol=ATOL)
     # PC = NPC (hi - lo): the reference's own NPC round-off (~1e-15) is scaled by hi - lo (up to

@@ -20,22 +20,33 @@ def _scene(seed=0, shape=(24, 32), bands=3, k=3):
     return img, labels
 
 
-def test_every_class_input_form_agrees():
-    img, labels = _scene()
-    kw = dict(bins=64, range=(0, 4096))
-    ref = potcontrast.npc(img, labels, **kw)
+def _class_inputs(img, labels, kw):
+    """The labelled pixels of ``labels`` in every class input form, each as NPC of ``img``."""
     values = np.unique(labels[labels != 0])
     masks = np.stack([labels == v for v in values])
     coords = [np.argwhere(m) for m in masks]
-    samples = [img[m] for m in masks]
-    np.testing.assert_array_equal(potcontrast.npc(img, masks, **kw), ref)
-    np.testing.assert_array_equal(potcontrast.npc(img, list(masks), **kw), ref)
-    np.testing.assert_array_equal(potcontrast.npc(img, coords, **kw), ref)
-    np.testing.assert_array_equal(potcontrast.npc_from_samples(samples, **kw), ref)
-    np.testing.assert_array_equal(potcontrast.npc(img, [masks[0], coords[1], masks[2]], **kw), ref)
-    # background other than 0: relabel so that 10 is the background
-    shifted = np.where(labels == 0, 99, labels)
-    np.testing.assert_array_equal(potcontrast.npc(img, shifted, background=99, **kw), ref)
+    return {
+        "mask stack": lambda: potcontrast.npc(img, masks, **kw),
+        "list of masks": lambda: potcontrast.npc(img, list(masks), **kw),
+        "coordinates": lambda: potcontrast.npc(img, coords, **kw),
+        "samples": lambda: potcontrast.npc_from_samples([img[m] for m in masks], **kw),
+        "mixed list": lambda: potcontrast.npc(img, [masks[0], coords[1], masks[2]], **kw),
+        # background other than 0: relabel so that 99 is the background
+        "background 99": lambda: potcontrast.npc(
+            img, np.where(labels == 0, 99, labels), background=99, **kw
+        ),
+    }
+
+
+FORMS = ["mask stack", "list of masks", "coordinates", "samples", "mixed list", "background 99"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_every_class_input_form_agrees(form):
+    img, labels = _scene()
+    kw = dict(bins=64, range=(0, 4096))
+    ref = potcontrast.npc(img, labels, **kw)
+    np.testing.assert_array_equal(_class_inputs(img, labels, kw)[form](), ref)
 
 
 def test_overlapping_masks_count_a_pixel_for_each_class():
@@ -49,39 +60,68 @@ def test_overlapping_masks_count_a_pixel_for_each_class():
     )
 
 
+LAYOUTS = {
+    "bands first, band_axis=0": lambda img: (np.ascontiguousarray(np.moveaxis(img, 2, 0)), 0),
+    "bands in the middle, band_axis=1": lambda img: (np.moveaxis(img, 2, 1), 1),
+}
+
+
 @pytest.mark.parametrize("rng_arg", [None, (0, 4096), "dtype"])
 def test_stack_equals_loop_over_bands(rng_arg):
     img, labels = _scene(2, bands=4)
     got = potcontrast.npc(img, labels, bins=64, range=rng_arg)
     loop = [potcontrast.npc(img[..., b], labels, bins=64, range=rng_arg) for b in range(4)]
     np.testing.assert_array_equal(got, loop)
-    band_first = np.ascontiguousarray(np.moveaxis(img, 2, 0))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("rng_arg", [None, (0, 4096), "dtype"])
+def test_band_axis_names_the_band_axis_of_any_layout(rng_arg, layout):
+    img, labels = _scene(2, bands=4)
+    moved, axis = LAYOUTS[layout](img)
     np.testing.assert_array_equal(
-        potcontrast.npc(band_first, labels, bins=64, range=rng_arg, band_axis=0), got
-    )
-    np.testing.assert_array_equal(
-        potcontrast.npc(np.moveaxis(img, 2, 1), labels, bins=64, range=rng_arg, band_axis=1), got
+        potcontrast.npc(moved, labels, bins=64, range=rng_arg, band_axis=axis),
+        potcontrast.npc(img, labels, bins=64, range=rng_arg),
     )
 
 
-def test_class_map_matches_bin_classes_and_marks_out_of_range():
+def _class_map_scene():
     img, labels = _scene(3, bands=2)
     res = potcontrast.analyze(img, labels, bins=16, range=(0, 4096))
-    cmap = res.class_map(img)
-    assert cmap.shape == img.shape
     band = np.arange(2)[None, None, :]
-    expected = res.class_of_bin[band, img // 256]
+    return img, labels, res.class_of_bin[band, img // 256]
+
+
+def test_class_map_is_the_class_of_each_pixels_bin():
+    img, labels, expected = _class_map_scene()
+    cmap = potcontrast.analyze(img, labels, bins=16, range=(0, 4096)).class_map(img)
+    assert cmap.shape == img.shape
     np.testing.assert_array_equal(cmap, expected)
+
+
+def test_class_map_of_float_data_matches_integer_data():
+    img, labels, expected = _class_map_scene()
     float_img = img.astype(np.float64) / 4096
     res_f = potcontrast.analyze(float_img, labels, bins=16, range=(0, 1))
     np.testing.assert_array_equal(res_f.class_map(float_img), expected)
-    # values below lo get -1 (the reference wraps them to the last bin's class), above hi too
+
+
+def test_class_map_marks_values_below_the_range_minus_one():
+    # the reference wraps them to the last bin's class
+    img, labels, _ = _class_map_scene()
+    float_img = img.astype(np.float64) / 4096
+    res_f = potcontrast.analyze(float_img, labels, bins=16, range=(0, 1))
     shifted = float_img - 0.25
     cm = res_f.class_map(shifted)
     inside = shifted >= 0
+    band = np.arange(2)[None, None, :]
     assert np.all(cm[~inside] == -1)
     np.testing.assert_array_equal(
         cm[inside], res_f.class_of_bin[band, (shifted * 16).astype(int)][inside]
     )
+
+
+def test_class_map_marks_values_above_the_range_minus_one():
+    img, labels, _ = _class_map_scene()
     narrow = potcontrast.analyze(img, labels, bins=16, range=(0, 4096))
     np.testing.assert_array_equal(narrow.class_map(img + np.uint16(4096))[...], -1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import warnings
 
 import numpy as np
 import pytest
@@ -11,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import potcontrast
-from potcontrast._npc import _bin_image, _result
 from potcontrast._reference import reference_npc, reference_pc_original
 
 pytestmark = pytest.mark.filterwarnings("ignore::potcontrast.SparseBinsWarning")
@@ -133,14 +131,22 @@ def test_npc_matches_brute_force_over_class_maps(case):
     assert abs(_npc(samples, m) - (k * best - 1) / (k - 1)) <= 1e-12
 
 
-def test_known_values():
+def test_identical_classes_give_zero():
     a = np.array([0, 1, 1, 2, 3])
     assert _npc([a, a.copy(), a[::-1].copy()], 4) == 0.0
+
+
+def test_bin_disjoint_classes_give_one():
     assert _npc([np.array([0, 0, 1]), np.array([2, 3]), np.array([5])], 6) == 1.0
-    # K single-pixel classes occupying d distinct bins give (d - 1)/(K - 1).
-    for bins_hit in ([0, 0, 0, 0], [0, 0, 1, 1], [0, 1, 2, 2], [0, 1, 2, 3]):
-        d = len(set(bins_hit))
-        assert _npc([np.array([b]) for b in bins_hit], 4) == pytest.approx((d - 1) / 3, abs=1e-15)
+
+
+@pytest.mark.parametrize("bins_hit", [[0, 0, 0, 0], [0, 0, 1, 1], [0, 1, 2, 2], [0, 1, 2, 3]])
+def test_single_pixel_classes_in_d_bins_give_d_minus_one_over_k_minus_one(bins_hit):
+    d = len(set(bins_hit))
+    assert _npc([np.array([b]) for b in bins_hit], 4) == pytest.approx((d - 1) / 3, abs=1e-15)
+
+
+def test_multiclass_npc_is_not_the_mean_of_pairwise_values():
     # A = B, C disjoint: NPC_3 = 0.5, while the pairwise values are 0, 1, 1 (not their mean).
     img = np.array([[0, 1, 0, 1, 5, 6]], dtype=np.uint8)
     masks = np.zeros((3, 1, 6), bool)
@@ -151,24 +157,41 @@ def test_known_values():
 
 
 @given(unit_bin_samples(), st.integers(1, 4))
-def test_invariant_to_replication_and_unequal_sizes(case, reps):
+def test_invariant_to_replicating_every_class(case, reps):
     samples, m = case
-    value = _npc(samples, m)
-    assert abs(_npc([np.tile(s, reps) for s in samples], m) - value) <= 1e-15
-    assert abs(_npc([np.tile(samples[0], reps), *samples[1:]], m) - value) <= 1e-15
+    assert abs(_npc([np.tile(s, reps) for s in samples], m) - _npc(samples, m)) <= 1e-15
 
 
-def test_inversion_and_level_permutation_with_unit_bins():
+@given(unit_bin_samples(), st.integers(1, 4))
+def test_invariant_to_unequal_class_sizes_by_replication(case, reps):
+    samples, m = case
+    assert abs(_npc([np.tile(samples[0], reps), *samples[1:]], m) - _npc(samples, m)) <= 1e-15
+
+
+def test_inversion_of_8_bit_data_with_unit_bins_leaves_npc_unchanged():
     rng = np.random.default_rng(0)
     img = rng.integers(0, 256, (30, 40), dtype=np.uint8)
     labels = rng.integers(0, 4, (30, 40))
     base = potcontrast.npc(img, labels, bins=256, range=(0, 256))
     assert potcontrast.npc(255 - img, labels, bins=256, range=(0, 256)) == base
+
+
+def _permuted_12_bit():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 4, (30, 40))
     img12 = rng.integers(0, 4096, (30, 40)).astype(np.uint16)
     perm = rng.permutation(4096).astype(np.uint16)
+    return img12, perm, labels
+
+
+def test_level_permutation_with_unit_bins_leaves_npc_unchanged():
+    img12, perm, labels = _permuted_12_bit()
     base12 = potcontrast.npc(img12, labels, bins=4096, range=(0, 4096))
     assert potcontrast.npc(perm[img12], labels, bins=4096, range=(0, 4096)) == base12
-    # A remapping that does not map bins onto bins can change NPC.
+
+
+def test_level_permutation_that_does_not_map_bins_onto_bins_can_change_npc():
+    img12, perm, labels = _permuted_12_bit()
     assert potcontrast.npc(perm[img12], labels, bins=16, range=(0, 4096)) != potcontrast.npc(
         img12, labels, bins=16, range=(0, 4096)
     )
@@ -225,12 +248,28 @@ def _as_image_float(samples):
 
 
 @given(unit_bin_samples())
-def test_histogram_entry_point_agrees(case):
+def test_histogram_entry_point_agrees_on_counts(case):
     samples, m = case
     counts = np.stack([np.bincount(s, minlength=m) for s in samples])
     assert potcontrast.npc_from_histograms(counts) == _npc(samples, m)
+
+
+@given(unit_bin_samples())
+def test_histogram_entry_point_agrees_on_unnormalised_probabilities(case):
+    samples, m = case
+    counts = np.stack([np.bincount(s, minlength=m) for s in samples])
     assert abs(potcontrast.npc_from_histograms(counts / 7.0) - _npc(samples, m)) <= 1e-15
+
+
+@given(unit_bin_samples())
+def test_histogram_entry_point_takes_its_axes_from_the_caller(case):
+    samples, m = case
+    counts = np.stack([np.bincount(s, minlength=m) for s in samples])
     assert potcontrast.npc_from_histograms(counts.T, class_axis=-1, bin_axis=0) == _npc(samples, m)
+
+
+def test_gaussian_closed_form_value():
+    assert potcontrast.npc_gaussian(0.0, 1.0, 1.0) == pytest.approx(0.38292492, abs=1e-8)
 
 
 def test_binned_estimate_approaches_gaussian_closed_form():
@@ -238,22 +277,35 @@ def test_binned_estimate_approaches_gaussian_closed_form():
     a = rng.normal(0.0, 1.0, 100_000)
     b = rng.normal(1.0, 1.0, 100_000)
     truth = potcontrast.npc_gaussian(0.0, 1.0, 1.0)
-    assert truth == pytest.approx(0.38292492, abs=1e-8)
     assert abs(potcontrast.npc_from_samples([a, b], bins=64, range=(-5, 6)) - truth) < 0.01
+
+
+def test_densities_on_a_grid_give_the_gaussian_closed_form():
+    truth = potcontrast.npc_gaussian(0.0, 1.0, 1.0)
     grid = np.linspace(-8, 9, 17001)
     pdfs = np.exp(-0.5 * (grid[None] - np.array([[0.0], [1.0]])) ** 2) / np.sqrt(2 * np.pi)
     assert potcontrast.npc_from_densities(pdfs, grid[1] - grid[0]) == pytest.approx(truth, abs=1e-6)
 
 
-def test_pairwise_and_balanced_accuracy_fields():
+def _fields_scene():
     rng = np.random.default_rng(4)
     img = rng.integers(0, 64, (40, 50), dtype=np.uint8)
     labels = rng.integers(0, 4, (40, 50))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", potcontrast.SparseBinsWarning)
-        res = _result(_bin_image(img, labels, bins=16, range=(0, 64)))
-    for i, j in itertools.combinations(range(3), 2):
-        two = potcontrast.npc(img, [labels == i + 1, labels == j + 1], bins=16, range=(0, 64))
-        assert res.pairwise[0, i, j] == res.pairwise[0, j, i] == pytest.approx(two, abs=1e-15)
+    return img, labels, potcontrast.analyze(img, labels, bins=16, range=(0, 64))
+
+
+@pytest.mark.parametrize(("i", "j"), list(itertools.combinations(range(3), 2)))
+def test_pairwise_field_is_the_two_class_npc(i, j):
+    img, labels, res = _fields_scene()
+    two = potcontrast.npc(img, [labels == i + 1, labels == j + 1], bins=16, range=(0, 64))
+    assert res.pairwise[0, i, j] == res.pairwise[0, j, i] == pytest.approx(two, abs=1e-15)
+
+
+def test_balanced_accuracy_field_is_one_plus_k_minus_one_npc_over_k():
+    _, _, res = _fields_scene()
     assert res.balanced_accuracy[0] == pytest.approx((1 + 2 * res.npc[0]) / 3, abs=1e-15)
+
+
+def test_class_labels_field_lists_the_sorted_labels():
+    _, _, res = _fields_scene()
     np.testing.assert_array_equal(res.class_labels, [1, 2, 3])

@@ -34,37 +34,66 @@ def test_bootstrap_coverage_on_gaussian_closed_form():
     assert 0.05 < np.mean(widths) < 0.12
 
 
-def test_bootstrap_is_seeded_and_ordered():
+def _three_classes():
     rng = np.random.default_rng(1)
-    img, labels = _row(rng.normal(0, 1, 500), rng.normal(0.5, 1, 400), rng.normal(2, 1, 300))
+    return _row(rng.normal(0, 1, 500), rng.normal(0.5, 1, 400), rng.normal(2, 1, 300))
+
+
+def test_bootstrap_is_seeded():
+    img, labels = _three_classes()
     a = potcontrast.bootstrap_ci(img, labels, bins=8, range=(-5, 7), n_boot=300, seed=3)
     b = potcontrast.bootstrap_ci(img, labels, bins=8, range=(-5, 7), n_boot=300, seed=3)
     np.testing.assert_array_equal(a, b)
+
+
+def test_bootstrap_interval_is_ordered_around_the_estimate():
+    img, labels = _three_classes()
+    a = potcontrast.bootstrap_ci(img, labels, bins=8, range=(-5, 7), n_boot=300, seed=3)
     value = potcontrast.npc(img, labels, bins=8, range=(-5, 7))
     assert a.shape == (1, 2) and a[0, 0] < value < a[0, 1]
 
 
-def test_permutation_null_under_the_null():
+def _null_of_identical_classes():
     rng = np.random.default_rng(5)
     img, labels = _row(rng.normal(0, 1, 1000), rng.normal(0, 1, 1000))
-    res = potcontrast.permutation_null(img, labels, bins=64, range=(-5, 5), n_perm=200, seed=0)
+    return potcontrast.permutation_null(img, labels, bins=64, range=(-5, 5), n_perm=200, seed=0)
+
+
+def test_permutation_null_under_the_null_has_no_excess():
+    res = _null_of_identical_classes()
     assert abs(res.excess_over_null[0]) <= 3 * res.null_std[0]
+    assert res.p_value[0] > 0.01
+
+
+def test_permutation_null_mean_matches_the_spec_null_table():
+    res = _null_of_identical_classes()
     # spec §3.7 null table: K = 2, n = 1000, 64 bins -> 0.097, a 40-replicate mean (standard
     # error null_std / sqrt(40)). Ours averages 200 permutations of one data set; over 30 data
     # sets its spread was 0.0015, about null_std / sqrt(100), so it counts as 100 draws here.
     se = res.null_std[0] * np.sqrt(1 / 40 + 1 / 100)
     assert abs(res.null_mean[0] - 0.097) <= 3 * se
-    assert res.p_value[0] > 0.01
+
+
+def test_permutation_null_keeps_every_permutation():
+    res = _null_of_identical_classes()
     assert res.null.shape == (200, 1) and res.n_perm == 200
 
 
-def test_permutation_null_for_separable_classes():
+def _null_of_separable_classes():
     rng = np.random.default_rng(6)
     img, labels = _row(rng.uniform(0, 1, 300), rng.uniform(2, 3, 200), rng.uniform(4, 5, 250))
-    res = potcontrast.permutation_null(img, labels, bins=10, range=(0, 5), n_perm=99, seed=1)
+    return potcontrast.permutation_null(img, labels, bins=10, range=(0, 5), n_perm=99, seed=1)
+
+
+def test_permutation_null_of_separable_classes_gives_the_smallest_p_value():
+    res = _null_of_separable_classes()
     assert res.observed[0] == 1.0
     assert res.p_value[0] == 1 / 100
     assert res.null.max() < 0.5
+
+
+def test_excess_over_null_is_observed_minus_null_mean():
+    res = _null_of_separable_classes()
     np.testing.assert_allclose(res.excess_over_null, res.observed - res.null.mean(axis=0))
 
 
@@ -102,24 +131,53 @@ def test_sparse_bins_warning(k, n, m, warns):
         assert "permutation_null" in str(hits[0].message)
 
 
-@pytest.mark.filterwarnings("ignore::potcontrast.SparseBinsWarning")
-def test_stack_statistics_equal_band_by_band_calls():
-    # one vectorised call over a stack gives each band what that band alone would get
+def _stack():
     rng = np.random.default_rng(10)
     labels = np.repeat(np.arange(1, 4), 200).reshape(20, 30)
     stack = np.stack([rng.normal(labels * s, 1.0) for s in (0.1, 0.5, 1.0)], axis=-1)
-    kw = dict(bins=16, range=(-6, 9))
-    null = potcontrast.permutation_null(stack, labels, n_perm=40, seed=3, **kw)
-    ci = potcontrast.bootstrap_ci(stack, labels, n_boot=60, seed=3, **kw)
-    for b in range(3):
-        alone = potcontrast.permutation_null(stack[..., b], labels, n_perm=40, seed=3, **kw)
-        np.testing.assert_array_equal(null.null[:, b], alone.null[:, 0])
-        np.testing.assert_array_equal(
-            ci[b], potcontrast.bootstrap_ci(stack[..., b], labels, n_boot=60, seed=3, **kw)[0]
-        )
+    return stack, labels
+
+
+KW = dict(bins=16, range=(-6, 9))
+
+
+@pytest.mark.filterwarnings("ignore::potcontrast.SparseBinsWarning")
+@pytest.mark.parametrize("b", range(3))
+def test_stack_permutation_null_equals_band_by_band_calls(b):
+    # one vectorised call over a stack gives each band what that band alone would get
+    stack, labels = _stack()
+    null = potcontrast.permutation_null(stack, labels, n_perm=40, seed=3, **KW)
+    alone = potcontrast.permutation_null(stack[..., b], labels, n_perm=40, seed=3, **KW)
+    np.testing.assert_array_equal(null.null[:, b], alone.null[:, 0])
+
+
+@pytest.mark.filterwarnings("ignore::potcontrast.SparseBinsWarning")
+@pytest.mark.parametrize("b", range(3))
+def test_stack_bootstrap_equals_band_by_band_calls(b):
+    stack, labels = _stack()
+    ci = potcontrast.bootstrap_ci(stack, labels, n_boot=60, seed=3, **KW)
+    np.testing.assert_array_equal(
+        ci[b], potcontrast.bootstrap_ci(stack[..., b], labels, n_boot=60, seed=3, **KW)[0]
+    )
+
+
+@pytest.mark.filterwarnings("ignore::potcontrast.SparseBinsWarning")
+def test_generator_seed_gives_every_band_the_same_stream():
     # a generator as seed: one draw makes the root, whatever the number of bands
-    a = potcontrast.permutation_null(stack, labels, n_perm=10, seed=np.random.default_rng(1), **kw)
+    stack, labels = _stack()
+    a = potcontrast.permutation_null(stack, labels, n_perm=10, seed=np.random.default_rng(1), **KW)
     b = potcontrast.permutation_null(
-        stack[..., 2], labels, n_perm=10, seed=np.random.default_rng(1), **kw
+        stack[..., 2], labels, n_perm=10, seed=np.random.default_rng(1), **KW
     )
     np.testing.assert_array_equal(a.null[:, 2], b.null[:, 0])
+
+
+def test_null_values_report_their_progress():
+    from potcontrast._samples import bin_image
+    from potcontrast._stats import null_values
+
+    stack, labels = _stack()
+    binned = bin_image(stack, labels, **KW)
+    done: list[int] = []
+    null = null_values(binned, 40, 3, on_progress=done.append)
+    assert sum(done) == 40 * 3 == null.size

@@ -15,7 +15,7 @@ SCRIPT = textwrap.dedent(
     import numpy as np
     import sciml_core
     from sciml_core import InputError, Result, psnr, ssim, relative_l2, estimate_operator_norm
-    from sciml_core.cli import App, progress
+    from sciml_core.cli import App, progress, wrote
 
     def bad(args):
         raise InputError("level must be >= 0; got -1")
@@ -49,12 +49,17 @@ SCRIPT = textwrap.dedent(
         res.add_table("t", "Timing", list(c.row()), [list(c.row().values())])
         res.add_claim("adjoint", "< 1e-14", defect, defect < 1e-14)
         sciml_core.load_result(res.save(args.out))
+        np.save(args.out / "x.npy", x)
+        np.savez(args.out / "x.npz", x=x)
+        sciml_core.read_array(args.out / "x.npy", argument="x")
+        sciml_core.read_archive(args.out / "x.npz", argument="x", required=["x"])
+        wrote(args.out / "result.json")
 
     app = App("demo", version="0.1.0")
     app.add_command("bad", bad, help="raises InputError")
     app.add_command("bug", bug, help="raises a bug")
     app.add_output_argument(app.add_command("write", write, help="writes a file"))
-    app.add_reproduce(reproduce)
+    app.add_reproduce(reproduce, device=False)
     codes = {}
     for name, argv in json.loads(sys.argv[1]).items():
         codes[name] = app.run(argv)
@@ -71,7 +76,7 @@ def test_cli_end_to_end_never_imports_torch(tmp_path: Path) -> None:
         "write": ["write", "-o", str(target), "--quiet"],
         "again": ["write", "-o", str(target)],
         "overwrite": ["write", "-o", str(target), "--overwrite"],
-        "reproduce": ["reproduce", "--quick", "--out", str(tmp_path / "rep"), "--device", "cpu"],
+        "reproduce": ["reproduce", "--quick", "--out", str(tmp_path / "rep")],
         "usage": ["write", "--no-such-flag"],
     }
     proc = subprocess.run(
@@ -102,14 +107,53 @@ def test_cli_end_to_end_never_imports_torch(tmp_path: Path) -> None:
     result = json.loads((tmp_path / "rep" / "result.json").read_text())
     assert result["meta"]["quick"] is True
     assert result["meta"]["device"] == "cpu"
+    assert f"wrote {tmp_path / 'rep' / 'result.json'}\n" in proc.stdout
 
 
 def test_import_alone_loads_no_optional_dependency() -> None:
     code = (
         "import sys, sciml_core, sciml_core.cli; "
-        "print(sorted(m for m in ('torch', 'scipy', 'matplotlib', 'skimage') if m in sys.modules))"
+        "optional = ('torch', 'scipy', 'matplotlib', 'skimage', 'tifffile', 'PIL', 'safetensors'); "
+        "print(sorted(m for m in optional if m in sys.modules))"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert proc.stdout.strip() == "[]"
+
+
+WEIGHTS_WITHOUT_TORCH = textwrap.dedent(
+    """
+    import sys
+    sys.modules["torch"] = None  # torch cannot be imported here, whether installed or not
+    import sciml_core
+    from sciml_core import MissingExtraError
+    calls = {
+        "load_pretrained": lambda: sciml_core.load_pretrained(object(), sys.argv[1]),
+        "inspect_weights": lambda: sciml_core.inspect_weights(sys.argv[1]),
+    }
+    for name, call in calls.items():
+        try:
+            call()
+        except MissingExtraError as err:
+            print(name, err)
+        else:
+            raise SystemExit(name + " did not raise MissingExtraError")
+    """
+)
+
+
+def test_weights_loaders_without_torch_name_the_extra(tmp_path: Path) -> None:
+    weights = tmp_path / "weights.pt"
+    weights.write_bytes(b"not read: torch is checked first")
+    proc = subprocess.run(
+        [sys.executable, "-c", WEIGHTS_WITHOUT_TORCH, str(weights)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == ["load_pretrained", "inspect_weights"]
+    assert all("pip install 'sciml-core[torch]'" in line for line in lines)

@@ -10,10 +10,12 @@ PUBLIC = {
     "Checkpoint",
     "Comparison",
     "InputError",
+    "LoadReport",
     "MissingExtraError",
     "NormEstimate",
     "Result",
     "SeedLike",
+    "WeightsInfo",
     "__version__",
     "adjoint_test",
     "as_generator",
@@ -27,10 +29,17 @@ PUBLIC = {
     "format_comparisons",
     "get_pyplot",
     "gradient_check",
+    "inspect_weights",
     "load_checkpoint",
+    "load_pretrained",
     "load_result",
     "matrix_norm_bound",
     "psnr",
+    "read_archive",
+    "read_array",
+    "read_image",
+    "read_torch_file",
+    "read_user_file",
     "relative_l2",
     "require_extra",
     "resolve_device",
@@ -45,7 +54,7 @@ PUBLIC = {
     "validate_result",
 }
 
-CLI_PUBLIC = {"COMMON_FLAGS", "App", "check_output", "is_quiet", "progress", "set_quiet"}
+CLI_PUBLIC = {"COMMON_FLAGS", "App", "check_output", "is_quiet", "progress", "set_quiet", "wrote"}
 
 
 def test_all_is_pinned() -> None:
@@ -64,8 +73,8 @@ def test_cli_all_is_pinned() -> None:
         assert hasattr(sciml_core.cli, name), name
 
 
-def test_version_is_0_1_0() -> None:
-    assert sciml_core.__version__ == "0.1.0"
+def test_version_is_0_2_0() -> None:
+    assert sciml_core.__version__ == "0.2.0"
 
 
 def test_error_types_are_the_documented_builtins() -> None:

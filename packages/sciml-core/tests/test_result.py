@@ -94,16 +94,14 @@ def test_save_is_atomic_and_round_trips(tmp_path: Path) -> None:
 def test_figures_must_exist_and_be_relative(tmp_path: Path) -> None:
     res = make_result()
     res.add_figure("plots/curve.png", "Convergence")
-    with pytest.raises(InputError, match="figure file\\(s\\) missing"):
+    with pytest.raises(ValueError, match="figure file\\(s\\) missing") as info:
         res.save(tmp_path)
+    assert not isinstance(info.value, InputError)
     (tmp_path / "plots").mkdir()
     (tmp_path / "plots" / "curve.png").write_bytes(b"png")
     assert load_result(res.save(tmp_path))["figures"] == [
         {"file": "plots/curve.png", "caption": "Convergence"}
     ]
-    for bad in ("/abs/fig.png", "../fig.png", ""):
-        with pytest.raises(InputError, match="relative to the output folder"):
-            res.add_figure(bad, "x")
 
 
 def test_invalid_save_writes_nothing_and_keeps_the_earlier_result(tmp_path: Path) -> None:
@@ -111,10 +109,10 @@ def test_invalid_save_writes_nothing_and_keeps_the_earlier_result(tmp_path: Path
     before = first.read_bytes()
     res = make_result()
     res.add_figure("missing.png", "never drawn")
-    with pytest.raises(InputError, match="missing"):
+    with pytest.raises(ValueError, match="missing"):
         res.save(tmp_path)
     bad_seed = Result("demo", "0.1.0", seed=-1, device="cpu", quick=True)
-    with pytest.raises(InputError, match=r"meta\.seed"):
+    with pytest.raises(ValueError, match=r"meta\.seed"):
         bad_seed.save(tmp_path)
     assert first.read_bytes() == before
     assert os.listdir(tmp_path) == ["result.json"]
@@ -129,22 +127,80 @@ def test_save_into_a_file_is_refused_and_the_file_kept(tmp_path: Path) -> None:
     assert os.listdir(tmp_path) == ["notes.txt"]
 
 
-def test_builder_rejects_bad_tables_and_claims() -> None:
-    res = make_result()
-    with pytest.raises(InputError, match="row 1 of table 'u' must have 2 values"):
-        res.add_table("u", "U", ["a", "b"], [[1, 2], [3]])
-    with pytest.raises(InputError, match="already used"):
-        res.add_table("psnr", "again", ["a"], [[1]])
-    with pytest.raises(InputError, match="columns"):
-        res.add_table("v", "V", ["a", 2], [[1, 2]])  # type: ignore[list-item]
-    with pytest.raises(InputError, match="claim name must be a non-empty string"):
-        res.add_claim("", 1, 2, True)
-    with pytest.raises(InputError, match="holds of claim 'c' must be a bool"):
-        res.add_claim("c", 1, 2, "yes")  # type: ignore[arg-type]
-    with pytest.raises(InputError, match="must be a number, string"):
-        res.add_table("w", "W", ["a"], [[object()]])
-    with pytest.raises(InputError, match="package must be a non-empty string"):
-        Result("", "0.1.0", seed=0, device="cpu", quick=True)
+FIGURE_RULE = "relative to the output folder"
+BUILDER_MISTAKES = [
+    pytest.param(
+        lambda r: r.add_table("u", "U", ["a", "b"], [[1, 2], [3]]),
+        ValueError,
+        "row 1 of table 'u' must have 2 values",
+        id="row-length",
+    ),
+    pytest.param(
+        lambda r: r.add_table("psnr", "again", ["a"], [[1]]),
+        ValueError,
+        "already used",
+        id="dup-id",
+    ),
+    pytest.param(
+        lambda r: r.add_table("", "E", ["a"], [[1]]), ValueError, "table id", id="empty-id"
+    ),
+    pytest.param(lambda r: r.add_table(3, "E", ["a"], [[1]]), TypeError, "table id", id="int-id"),
+    pytest.param(lambda r: r.add_table("v", "V", [], []), ValueError, "column", id="no-columns"),
+    pytest.param(
+        lambda r: r.add_table("v", "V", ["a", 2], [[1, 2]]), TypeError, "columns", id="int-column"
+    ),
+    pytest.param(
+        lambda r: r.add_table("w", "W", ["a"], [[object()]]),
+        TypeError,
+        "must be a number, string",
+        id="object-cell",
+    ),
+    pytest.param(
+        lambda r: r.add_table("k", "K", ["a"], [[{1: 2}]]),
+        TypeError,
+        "keys must be strings",
+        id="key",
+    ),
+    pytest.param(
+        lambda r: r.add_claim("", 1, 2, True), ValueError, "claim name must be", id="empty-claim"
+    ),
+    pytest.param(
+        lambda r: r.add_claim("c", 1, 2, "yes"),
+        TypeError,
+        "holds of claim 'c' must be a bool",
+        id="holds-str",
+    ),
+    pytest.param(
+        lambda r: r.add_figure("/abs/fig.png", "x"), ValueError, FIGURE_RULE, id="absolute-figure"
+    ),
+    pytest.param(
+        lambda r: r.add_figure("../fig.png", "x"), ValueError, FIGURE_RULE, id="up-figure"
+    ),
+    pytest.param(lambda r: r.add_figure("", "x"), ValueError, FIGURE_RULE, id="empty-figure"),
+    pytest.param(
+        lambda r: Result("", "0.1.0", seed=0, device="cpu", quick=True),
+        ValueError,
+        "package must be a non-empty string",
+        id="empty-package",
+    ),
+    pytest.param(
+        lambda r: Result("demo", None, seed=0, device="cpu", quick=True),
+        TypeError,
+        "version must be a non-empty string",
+        id="none-version",
+    ),
+]
+
+
+@pytest.mark.parametrize(("build", "error", "match"), BUILDER_MISTAKES)
+def test_a_mistake_in_building_a_result_is_a_bug_not_bad_input(
+    build,
+    error: type[Exception],
+    match: str,  # type: ignore[no-untyped-def]
+) -> None:
+    with pytest.raises(error, match=match) as info:
+        build(make_result())
+    assert type(info.value) is error  # not InputError: the command line keeps the traceback
 
 
 def broken(valid: dict[str, Any], edit) -> list[str]:  # type: ignore[no-untyped-def]
@@ -253,8 +309,24 @@ def test_load_result_reports_every_problem(tmp_path: Path, valid: dict[str, Any]
     with pytest.raises(InputError) as info:
         load_result(tmp_path)
     assert "claims[0].holds" in str(info.value) and "meta.quick" in str(info.value)
-    (tmp_path / "result.json").write_text("{not json")
-    with pytest.raises(InputError, match="not valid JSON"):
-        load_result(tmp_path / "result.json")
-    with pytest.raises(InputError, match="does not exist"):
-        load_result(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "does not exist"),
+        (b"", "is empty"),
+        (b"{not json", "not valid JSON"),
+        (b"\xff\xfe\x00junk", "not valid JSON"),
+    ],
+    ids=["missing", "empty", "not-json", "binary"],
+)
+def test_a_bad_result_file_is_one_input_error_naming_the_argument(
+    tmp_path: Path, content: bytes | None, message: str
+) -> None:
+    path = tmp_path / "result.json"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InputError, match=message) as info:
+        load_result(path, argument="--result")
+    assert str(info.value).startswith("--result: ") and repr(str(path)) in str(info.value)

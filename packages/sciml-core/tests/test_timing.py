@@ -128,18 +128,23 @@ def test_threads_of_torch_when_imported() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
+    ("args", "kwargs", "error", "match"),
     [
-        ({"repeats": 0}, "repeats must be an int >= 1"),
-        ({"repeats": 2.5}, "repeats must be an int >= 1"),
-        ({"warmup": -1}, "warmup must be an int >= 0"),
+        ((), {"repeats": 0}, ValueError, "repeats must be an int >= 1"),
+        ((), {"repeats": 2.5}, TypeError, "repeats must be an int >= 1"),
+        ((), {"repeats": True}, TypeError, "repeats must be an int >= 1"),
+        ((), {"warmup": -1}, ValueError, "warmup must be an int >= 0"),
+        ((1,), {}, TypeError, "callables"),
     ],
+    ids=["repeats-0", "repeats-float", "repeats-bool", "warmup-negative", "not-callable"],
 )
-def test_bad_arguments(kwargs: dict, match: str) -> None:
-    with pytest.raises(InputError, match=match):
-        compare_timing(lambda: None, lambda: None, **kwargs)
-    with pytest.raises(InputError, match="callables"):
-        compare_timing(1, lambda: None)  # type: ignore[arg-type]
+def test_a_bench_harness_mistake_is_a_bug_not_bad_input(
+    args: tuple[object, ...], kwargs: dict[str, object], error: type[Exception], match: str
+) -> None:
+    ours, peer = (*args, lambda: None, lambda: None)[:2]
+    with pytest.raises(error, match=match) as info:
+        compare_timing(ours, peer, **kwargs)  # type: ignore[arg-type]
+    assert not isinstance(info.value, InputError)
 
 
 def test_row_has_every_field() -> None:

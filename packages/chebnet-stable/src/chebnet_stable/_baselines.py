@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from ._cheb_conv import as_laplacian
 from ._laplacian import ScaledLaplacian, _csr
-from ._models import _Head, activation
+from ._models import Activation, Readout, _Head, activation
 from ._stable_conv import StableChebConv
 
 __all__ = ["ADGN", "GCN", "MLP", "gcn_operator"]
@@ -46,8 +46,8 @@ class MLP(nn.Module):
         out_channels: int,
         *,
         num_layers: int = 2,
-        act: str = "relu",
-        readout: str = "node",
+        act: Activation = "relu",
+        readout: Readout = "node",
     ) -> None:
         super().__init__()
         self.config = {
@@ -67,6 +67,12 @@ class MLP(nn.Module):
         self.head = _Head(hidden_channels, out_channels, readout, self.act)
 
     def forward(self, x: Tensor, graph: Any, *, batch: Tensor | None = None) -> Tensor:
+        """The per-node MLP (the graph is used only by a ``'graph'`` readout's pooling).
+
+        Shapes:
+            x: ``[N, in_channels]``; batch: ``[N]``; output: ``[N, out_channels]`` (node readout)
+            or ``[num_graphs, out_channels]`` (graph readout).
+        """
         lap = as_laplacian(graph, x, normalization="sym", batch=batch)
         h = x
         for lin in self.lins:
@@ -84,8 +90,8 @@ class GCN(nn.Module):
         out_channels: int,
         *,
         num_layers: int,
-        act: str = "relu",
-        readout: str = "node",
+        act: Activation = "relu",
+        readout: Readout = "node",
     ) -> None:
         super().__init__()
         self.config = {
@@ -105,6 +111,12 @@ class GCN(nn.Module):
         self.head = _Head(hidden_channels, out_channels, readout, self.act)
 
     def forward(self, x: Tensor, graph: Any, *, batch: Tensor | None = None) -> Tensor:
+        """``num_layers`` GCN layers, then the head.
+
+        Shapes:
+            x: ``[N, in_channels]``; batch: ``[N]``; output: ``[N, out_channels]`` (node readout)
+            or ``[num_graphs, out_channels]`` (graph readout).
+        """
         lap = as_laplacian(graph, x, normalization="sym", batch=batch)
         a_hat = gcn_operator(lap)
         h = x
@@ -130,7 +142,7 @@ class ADGN(nn.Module):
         steps: int,
         epsilon: float = 0.1,
         gamma: float = 0.1,
-        readout: str = "node",
+        readout: Readout = "node",
     ) -> None:
         super().__init__()
         self.config = {
@@ -157,6 +169,12 @@ class ADGN(nn.Module):
         self.head = _Head(hidden_channels, out_channels, readout, torch.relu)
 
     def forward(self, x: Tensor, graph: Any, *, batch: Tensor | None = None) -> Tensor:
+        """Encoder, ``steps`` shared antisymmetric steps, head.
+
+        Shapes:
+            x: ``[N, in_channels]``; batch: ``[N]``; output: ``[N, out_channels]`` (node readout)
+            or ``[num_graphs, out_channels]`` (graph readout).
+        """
         lap = as_laplacian(graph, x, normalization="sym", batch=batch)
         h = self.encoder(x)
         for _ in range(self.steps):

@@ -3,26 +3,29 @@ r"""ChebConv with PyG's semantics, a cached Laplacian and an optional memory-lea
 from __future__ import annotations
 
 import math
-from typing import Any
+import typing
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
 from sciml_core import InputError
 
-from ._chebyshev import STRATEGIES, _check_k, cheb_filter
-from ._laplacian import ScaledLaplacian, check_normalization
+from ._chebyshev import STRATEGIES, Strategy, _check_k, cheb_filter
+from ._laplacian import Normalization, ScaledLaplacian, check_normalization
 
-__all__ = ["INITS", "ChebConv", "as_laplacian"]
+__all__ = ["INITS", "ChebConv", "Init", "as_laplacian"]
 
-INITS = ("glorot", "variance_preserving")
+Init = Literal["glorot", "variance_preserving"]
+"""Glorot per term (PyG parity) or Glorot times √(2/(K+1)) (gain ≈ 1 at any K)."""
+INITS: tuple[Init, ...] = typing.get_args(Init)
 
 
 def as_laplacian(
     graph: Any,
     x: Tensor,
     *,
-    normalization: str | None,
+    normalization: Normalization | None,
     edge_weight: Tensor | None = None,
     batch: Tensor | None = None,
     lambda_max: Any = None,
@@ -59,7 +62,7 @@ def as_laplacian(
     )
 
 
-def init_cheb_weight(weight: Tensor, *, init: str) -> None:
+def init_cheb_weight(weight: Tensor, *, init: Init) -> None:
     """Glorot-uniform per term (PyG), optionally times √(2/(K+1)) so the layer's gain is ≈ 1."""
     K, fin, fout = weight.shape
     bound = math.sqrt(6.0 / (fin + fout))
@@ -119,10 +122,10 @@ class ChebConv(nn.Module):
         out_channels: int,
         K: int,
         *,
-        normalization: str | None = "sym",
+        normalization: Normalization | None = "sym",
         bias: bool = True,
-        init: str = "glorot",
-        strategy: str = "auto",
+        init: Init = "glorot",
+        strategy: Strategy = "auto",
         memory_efficient: bool = False,
         symmetrize: bool | None = None,
     ) -> None:
@@ -158,7 +161,12 @@ class ChebConv(nn.Module):
         batch: Tensor | None = None,
         lambda_max: Any = None,
     ) -> Tensor:
-        """Filter ``x`` on ``graph`` (see the class docstring)."""
+        """Filter ``x`` on ``graph`` (see the class docstring).
+
+        Shapes:
+            x: ``[N, Fin]``; edge_weight: ``[E]`` (cold path only); batch: ``[N]``; lambda_max:
+            a scalar or ``[num_graphs]``; output: ``[N, Fout]``.
+        """
         if x.dim() != 2 or x.shape[1] != self.in_channels:
             raise InputError(
                 f"x: expected [N, {self.in_channels}], got {tuple(getattr(x, 'shape', ()))}"

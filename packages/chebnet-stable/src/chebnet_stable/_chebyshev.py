@@ -20,8 +20,9 @@ about 3(K-1) SpMMs in forward plus backward instead of 2(K-1).
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import Tensor
@@ -30,9 +31,11 @@ from sciml_core import InputError
 
 from ._laplacian import ScaledLaplacian
 
-__all__ = ["STRATEGIES", "cheb_basis", "cheb_filter"]
+__all__ = ["STRATEGIES", "Strategy", "cheb_basis", "cheb_filter"]
 
-STRATEGIES = ("auto", "accumulate", "stacked", "clenshaw")
+Strategy = Literal["auto", "accumulate", "stacked", "clenshaw"]
+"""Order of operations of the filter (same values; ``'auto'`` picks by Fin and Fout)."""
+STRATEGIES: tuple[Strategy, ...] = typing.get_args(Strategy)
 
 
 def cheb_basis(lap: ScaledLaplacian, x: Tensor, K: int) -> Iterator[Tensor]:
@@ -107,7 +110,7 @@ _STRATEGY_FN = {
 }
 
 
-def _auto(weight: Tensor) -> str:
+def _auto(weight: Tensor) -> Strategy:
     # Clenshaw's SpMMs run on Fout channels, the recursion's on Fin channels
     return "clenshaw" if weight.shape[2] < weight.shape[1] else "accumulate"
 
@@ -116,7 +119,15 @@ class _MemoryEfficientFilter(torch.autograd.Function):
     """Chebyshev filter whose backward recomputes the recursion instead of storing K terms."""
 
     @staticmethod
-    def forward(ctx: Any, x: Tensor, weight: Tensor, lap: ScaledLaplacian, strategy: str) -> Tensor:
+    def forward(
+        ctx: Any, x: Tensor, weight: Tensor, lap: ScaledLaplacian, strategy: Strategy
+    ) -> Tensor:
+        """``Σ_k T_k(L̂) x Θ_k`` without keeping the ``T_k x``.
+
+        Shapes:
+            x: ``[N, Fin]`` or ``[B, N, Fin]``; weight: ``[K, Fin, Fout]``; output: ``[N, Fout]``
+            or ``[B, N, Fout]``.
+        """
         ctx.lap = lap
         ctx.save_for_backward(x, weight)
         with torch.no_grad():
@@ -145,7 +156,7 @@ def cheb_filter(
     weight: Tensor,
     bias: Tensor | None = None,
     *,
-    strategy: str = "auto",
+    strategy: Strategy = "auto",
     memory_efficient: bool = False,
 ) -> Tensor:
     r"""Apply the Chebyshev filter :math:`Y = \sum_{k=0}^{K-1} T_k(\hat L) X \Theta_k + b`.

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import math
+import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -16,13 +17,33 @@ from ._graph import GraphData
 
 __all__ = [
     "GRAPHPROP_TASKS",
+    "GRAPH_FAMILIES",
+    "TRANSFER_TOPOLOGIES",
+    "GraphFamily",
+    "GraphPropTask",
+    "TransferTopology",
     "barbell_edge_index",
     "crossed_ring_edge_index",
+    "er_edge_index",
+    "family_edge_index",
+    "grid_edge_index",
     "make_barbell",
     "make_graph_transfer",
     "make_graphprop",
     "make_ring_transfer",
+    "path_edge_index",
+    "ring_edge_index",
 ]
+
+TransferTopology = Literal["line", "ring", "crossed_ring"]
+"""Graph-transfer topologies (SWAN): a path, a ring, a ring with chords."""
+TRANSFER_TOPOLOGIES: tuple[TransferTopology, ...] = typing.get_args(TransferTopology)
+GraphPropTask = Literal["sssp", "ecc", "diam"]
+"""GraphProp targets: single-source shortest paths, eccentricity (node tasks), diameter (graph)."""
+GRAPHPROP_TASKS: tuple[GraphPropTask, ...] = typing.get_args(GraphPropTask)
+GraphFamily = Literal["er", "ring"]
+"""Large sparse test graphs (:func:`family_edge_index`): Erdős–Rényi of average degree 8, ring."""
+GRAPH_FAMILIES: tuple[GraphFamily, ...] = typing.get_args(GraphFamily)
 
 
 def _undirected(pairs: list[tuple[int, int]]) -> torch.Tensor:
@@ -42,6 +63,58 @@ def barbell_edge_index(n: int) -> torch.Tensor:
     pairs = [(i, j) for c in (0, n) for i in range(c, c + n) for j in range(i + 1, c + n)]
     pairs.append((n - 1, n))
     return _undirected(pairs)
+
+
+def ring_edge_index(n: int) -> torch.Tensor:
+    """``networkx.cycle_graph(n)``: node i joined to i + 1 (mod n), both directions stored."""
+    _check_int("n", n, 3)
+    return _undirected([(i, (i + 1) % n) for i in range(n)])
+
+
+def path_edge_index(n: int) -> torch.Tensor:
+    """``networkx.path_graph(n)``: node i joined to i + 1, both directions stored."""
+    _check_int("n", n, 2)
+    return _undirected([(i, i + 1) for i in range(n - 1)])
+
+
+def grid_edge_index(rows: int, cols: int) -> torch.Tensor:
+    """``networkx.grid_2d_graph(rows, cols)`` with node ``i·cols + j``, both directions stored."""
+    _check_int("rows", rows, 1)
+    _check_int("cols", cols, 1)
+    pairs = [(i * cols + j, i * cols + j + 1) for i in range(rows) for j in range(cols - 1)]
+    pairs += [(i * cols + j, (i + 1) * cols + j) for i in range(rows - 1) for j in range(cols)]
+    return _undirected(pairs)
+
+
+def er_edge_index(n: int, avg_degree: float, seed: int) -> torch.Tensor:
+    """Undirected Erdős–Rényi-like graph with about ``avg_degree`` neighbours per node, in O(E).
+
+    Draws ``n·avg_degree/2`` node pairs with replacement and keeps the distinct non-loop ones (so
+    the degree is slightly below ``avg_degree``); both directions stored, sorted by pair.
+    """
+    _check_int("n", n, 2)
+    rng = np.random.default_rng(seed)
+    m = int(n * avg_degree / 2)
+    src = rng.integers(0, n, m)
+    dst = rng.integers(0, n, m)
+    keep = src != dst
+    key = np.unique(np.minimum(src[keep], dst[keep]) * n + np.maximum(src[keep], dst[keep]))
+    e = torch.tensor(np.vstack([key // n, key % n]), dtype=torch.long)
+    return torch.cat([e, e.flip(0)], dim=1)
+
+
+def family_edge_index(family: GraphFamily, n: int, *, seed: int) -> torch.Tensor:
+    """A large sparse graph of ``n`` nodes: ``'er'`` (average degree 8) or ``'ring'``.
+
+    Examples:
+        >>> family_edge_index("ring", 4, seed=0).shape
+        torch.Size([2, 8])
+    """
+    if family == "er":
+        return er_edge_index(n, 8, seed)
+    if family == "ring":
+        return ring_edge_index(n)
+    raise InputError(f"graph: expected one of {GRAPH_FAMILIES}, got {family!r}")
 
 
 def _samples(
@@ -140,7 +213,7 @@ def crossed_ring_edge_index(d: int) -> torch.Tensor:
 
 
 def make_graph_transfer(
-    topology: str, distance: int, num_graphs: int, *, seed: SeedLike
+    topology: TransferTopology, distance: int, num_graphs: int, *, seed: SeedLike
 ) -> list[GraphData]:
     """Graph transfer (Gravina et al., SWAN): move the source's value to a target ``distance`` away.
 
@@ -161,7 +234,7 @@ def make_graph_transfer(
         n, tgt = 2 * distance, distance
         ei = crossed_ring_edge_index(distance)
     else:
-        raise InputError(f"topology: expected 'line', 'ring' or 'crossed_ring', got {topology!r}")
+        raise InputError(f"topology: expected one of {TRANSFER_TOPOLOGIES}, got {topology!r}")
     mask = torch.zeros(n, dtype=torch.bool)
     mask[tgt] = True
 
@@ -175,7 +248,6 @@ def make_graph_transfer(
     return _samples(num_graphs, seed, make)
 
 
-GRAPHPROP_TASKS = ("sssp", "ecc", "diam")
 _GRAPHPROP_TYPES = (
     ("erdos_renyi", 0.20),
     ("barabasi_albert", 0.20),
@@ -228,7 +300,7 @@ def _graphprop_graph(kind: str, n: int, rng: np.random.Generator, nx: Any) -> An
 
 
 def make_graphprop(
-    num_graphs: int, *, task: str, nodes: tuple[int, int] = (25, 34), seed: SeedLike
+    num_graphs: int, *, task: GraphPropTask, nodes: tuple[int, int] = (25, 34), seed: SeedLike
 ) -> list[GraphData]:
     """GraphProp (Corso et al., PNA): single-source shortest paths, eccentricity, diameter.
 

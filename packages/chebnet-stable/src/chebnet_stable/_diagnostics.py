@@ -23,7 +23,7 @@ from torch import Tensor
 from sciml_core import InputError
 
 from ._laplacian import ScaledLaplacian
-from ._stable_conv import StableChebConv, _check_damping, damping_weights
+from ._stable_conv import Damping, StableChebConv, _check_damping, damping_weights
 
 __all__ = [
     "dirichlet_energy",
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 
-def _weights_of(weights: Any, gamma: float, damping: str) -> Tensor:
+def _weights_of(weights: Any, gamma: float, damping: Damping) -> Tensor:
     """``W_k = A_k − γ c_k I`` (float64) from a tensor ``[K, d, d]`` or a StableChebConv."""
     if isinstance(weights, StableChebConv):
         return weights.weights().detach().to(torch.float64)
@@ -63,7 +63,7 @@ def _weights_of(weights: Any, gamma: float, damping: str) -> Tensor:
 
 
 def jacobian_blocks(
-    lap: ScaledLaplacian, weights: Any, *, gamma: float = 0.0, damping: str = "per_order"
+    lap: ScaledLaplacian, weights: Any, *, gamma: float = 0.0, damping: Damping = "per_order"
 ) -> Tensor:
     """The N blocks :math:`J_i = \\sum_k T_k(\\mu_i) W_k^T` of the linear layer's Jacobian.
 
@@ -93,7 +93,7 @@ def jacobian_blocks(
 
 
 def jacobian_spectrum(
-    lap: ScaledLaplacian, weights: Any, *, gamma: float = 0.0, damping: str = "per_order"
+    lap: ScaledLaplacian, weights: Any, *, gamma: float = 0.0, damping: Damping = "per_order"
 ) -> Tensor:
     r"""All eigenvalues of the linear layer's Jacobian :math:`\sum_k W_k^T \otimes T_k(\hat L)`.
 
@@ -124,7 +124,7 @@ def euler_step_gain(
     *,
     epsilon: float | None = None,
     gamma: float = 0.0,
-    damping: str = "per_order",
+    damping: Damping = "per_order",
 ) -> float:
     r"""Spectral norm of one linear Euler step :math:`X + \varepsilon\sum_k T_k(\hat L)XW_k`.
 

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import os
+import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -14,10 +15,12 @@ from sciml_core import InputError, require_extra
 
 from ._graph import GraphData
 
-__all__ = ["FORMATS", "load_graphs", "save_npz"]
+__all__ = ["FORMATS", "GraphFormat", "load_graphs", "save_npz"]
 
-FORMATS = ("edgelist", "graphml", "gml", "pyg", "ogb", "npz")
-_SUFFIX = {
+GraphFormat = Literal["edgelist", "graphml", "gml", "pyg", "ogb", "npz"]
+"""Graph file formats :func:`load_graphs` reads (``'ogb'`` and ``'npz'`` read the same ``.npz``)."""
+FORMATS: tuple[GraphFormat, ...] = typing.get_args(GraphFormat)
+_SUFFIX: dict[str, GraphFormat] = {
     ".txt": "edgelist",
     ".edges": "edgelist",
     ".edgelist": "edgelist",
@@ -164,7 +167,9 @@ def _pyg(path: Path) -> list[GraphData]:
     return out
 
 
-def load_graphs(path: str | os.PathLike[str], *, format: str | None = None) -> list[GraphData]:
+def load_graphs(
+    path: str | os.PathLike[str], *, format: GraphFormat | None = None
+) -> list[GraphData]:
     """Read graphs from a file.
 
     Formats (``format=None``: from the suffix, and for ``.npz`` from the keys):

@@ -11,7 +11,8 @@ approach
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+import typing
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import torch
@@ -20,11 +21,13 @@ from torch import Tensor
 from sciml_core import InputError
 
 from ._graph import as_edges
-from ._laplacian import Laplacian, build_laplacian, check_normalization
+from ._laplacian import Laplacian, Normalization, build_laplacian, check_normalization
 
-__all__ = ["LAMBDA_MAX_METHODS", "LambdaMaxEstimate", "lambda_max_bound"]
+__all__ = ["LAMBDA_MAX_METHODS", "LambdaMaxEstimate", "LambdaMaxMethod", "lambda_max_bound"]
 
-LAMBDA_MAX_METHODS = ("analytic", "exact", "lanczos", "power")
+LambdaMaxMethod = Literal["analytic", "exact", "lanczos", "power"]
+"""How λ_max is bounded; only ``'analytic'`` and ``'exact'`` certify the upper bound."""
+LAMBDA_MAX_METHODS: tuple[LambdaMaxMethod, ...] = typing.get_args(LambdaMaxMethod)
 _EXACT_REL, _EXACT_ABS = 1e-6, 1e-9
 _ITER_REL = 1e-2
 
@@ -189,12 +192,19 @@ def _exact(lap: Laplacian) -> Tensor:
     return out
 
 
+def check_method(method: object) -> LambdaMaxMethod:
+    """``method`` as a :data:`LambdaMaxMethod`, or an ``InputError`` naming the allowed ones."""
+    for known in LAMBDA_MAX_METHODS:
+        if method == known:
+            return known
+    raise InputError(f"method: expected one of {LAMBDA_MAX_METHODS}, got {method!r}")
+
+
 def estimate_lambda_max(
-    lap: Laplacian, method: str = "analytic", *, iters: int = 30
+    lap: Laplacian, method: LambdaMaxMethod = "analytic", *, iters: int = 30
 ) -> LambdaMaxEstimate:
     """Bounds of :math:`\\lambda_{\\max}` per graph of an unscaled :class:`Laplacian`."""
-    if method not in LAMBDA_MAX_METHODS:
-        raise InputError(f"method: expected one of {LAMBDA_MAX_METHODS}, got {method!r}")
+    method = check_method(method)
     analytic = _analytic(lap)
     cheap = _cheap_lower(lap)
     if method != "analytic" and not lap.symmetric:
@@ -224,7 +234,7 @@ def resolve_lambda_max(lap: Laplacian, lambda_max: Any) -> LambdaMaxEstimate:
     if lambda_max is None:
         return estimate_lambda_max(lap, "analytic")
     if isinstance(lambda_max, str):
-        return estimate_lambda_max(lap, lambda_max)
+        return estimate_lambda_max(lap, check_method(lambda_max))
     lam = torch.as_tensor(lambda_max).detach().to(device="cpu", dtype=torch.float64).reshape(-1)
     if lam.numel() == 1:
         lam = lam.expand(lap.num_graphs).clone()
@@ -251,8 +261,8 @@ def resolve_lambda_max(lap: Laplacian, lambda_max: Any) -> LambdaMaxEstimate:
 def lambda_max_bound(
     graph: Any,
     *,
-    normalization: str | None = "sym",
-    method: str = "analytic",
+    normalization: Normalization | None = "sym",
+    method: LambdaMaxMethod = "analytic",
     batch: Tensor | None = None,
     symmetrize: bool | None = None,
     iters: int = 30,

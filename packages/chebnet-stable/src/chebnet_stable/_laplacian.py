@@ -14,8 +14,9 @@ for ``'rw'`` on an undirected graph that is :math:`I - A D^{-1}` (PyG's choice, 
 
 from __future__ import annotations
 
+import typing
 import warnings
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import torch
 from torch import Tensor
@@ -27,13 +28,30 @@ from ._graph import Edges, as_edges
 if TYPE_CHECKING:
     from ._lambda_max import LambdaMaxEstimate
 
-__all__ = ["NORMALIZATIONS", "ScaledLaplacian", "build_laplacian"]
+__all__ = [
+    "BACKENDS",
+    "NORMALIZATIONS",
+    "NORMALIZATION_NAMES",
+    "Backend",
+    "Normalization",
+    "NormalizationName",
+    "ScaledLaplacian",
+    "build_laplacian",
+]
 
-NORMALIZATIONS = ("sym", "rw", None)
-BACKENDS = ("auto", "csr", "scatter", "dense")
+Normalization = Literal["sym", "rw"]
+"""``'sym'``: I − D^{-1/2}AD^{-1/2}; ``'rw'``: I − D^{-1}A; ``None`` (not in the type): D − A."""
+NORMALIZATIONS: tuple[Normalization | None, ...] = (*typing.get_args(Normalization), None)
+NormalizationName = Literal["sym", "rw", "none"]
+"""The normalisations as strings (``'none'`` for ``None``), as the command line spells them."""
+NORMALIZATION_NAMES: tuple[NormalizationName, ...] = typing.get_args(NormalizationName)
+Backend = Literal["auto", "csr", "scatter", "dense"]
+"""How ``lap @ x`` is computed (see :meth:`ScaledLaplacian.from_graph`)."""
+BACKENDS: tuple[Backend, ...] = typing.get_args(Backend)
 
 
-def check_normalization(normalization: Any) -> str | None:
+def check_normalization(normalization: Any) -> Normalization | None:
+    """``normalization`` validated (the string ``'none'`` stands for ``None``)."""
     if isinstance(normalization, str) and normalization.lower() == "none":
         return None
     if normalization not in NORMALIZATIONS:
@@ -61,7 +79,7 @@ class Laplacian(NamedTuple):
     batch: Tensor | None
     num_graphs: int
     symmetric: bool
-    normalization: str | None
+    normalization: Normalization | None
 
 
 def _coalesce(ei: Tensor, w: Tensor, n: int) -> tuple[Tensor, Tensor]:
@@ -82,7 +100,7 @@ def _is_symmetric(ei: Tensor, w: Tensor, n: int) -> bool:
 
 
 def build_laplacian(
-    edges: Edges, normalization: str | None, *, symmetrize: bool | None = None
+    edges: Edges, normalization: Normalization | None, *, symmetrize: bool | None = None
 ) -> Laplacian:
     """Unscaled Laplacian entries in float64 from a validated edge list (self-loops removed)."""
     n = edges.num_nodes
@@ -162,6 +180,11 @@ class _SpMM(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, lap: ScaledLaplacian, transpose: bool) -> Tensor:
+        """``L̂ x`` (or ``L̂ᵀ x``).
+
+        Shapes:
+            x: ``[N, F]`` -> ``[N, F]``.
+        """
         ctx.lap, ctx.transpose = lap, transpose
         return lap._apply(x, transpose=transpose)
 
@@ -199,7 +222,7 @@ class ScaledLaplacian:
         lap: Laplacian,
         estimate: LambdaMaxEstimate,
         *,
-        backend: str,
+        backend: Backend,
         dtype: torch.dtype,
         device: torch.device,
     ) -> None:
@@ -234,13 +257,13 @@ class ScaledLaplacian:
         cls,
         graph: Any,
         *,
-        normalization: str | None = "sym",
+        normalization: Normalization | None = "sym",
         lambda_max: Any = None,
         batch: Tensor | None = None,
         edge_weight: Tensor | None = None,
         num_nodes: int | None = None,
         symmetrize: bool | None = None,
-        backend: str = "auto",
+        backend: Backend = "auto",
         dtype: torch.dtype | None = None,
         device: torch.device | str | None = None,
     ) -> ScaledLaplacian:

@@ -2,34 +2,50 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
 from sciml_core import InputError
 
-from ._cheb_conv import ChebConv, as_laplacian
-from ._laplacian import ScaledLaplacian
-from ._stable_conv import StableChebConv
+from ._cheb_conv import ChebConv, Init, as_laplacian
+from ._laplacian import Normalization, ScaledLaplacian
+from ._stable_conv import Damping, EpsilonScaling, StableChebConv
 
-__all__ = ["PRESETS", "ChebNet", "StableChebNet", "activation", "graph_readout"]
+__all__ = [
+    "ACTIVATIONS",
+    "PRESETS",
+    "READOUTS",
+    "Activation",
+    "ChebNet",
+    "Readout",
+    "StableChebNet",
+    "activation",
+    "graph_readout",
+]
 
-_ACTS: dict[str, Callable[[Tensor], Tensor]] = {
+Activation = Literal["relu", "tanh", "silu", "identity"]
+"""The activations a model applies between layers (after each Euler step)."""
+ACTIVATIONS: tuple[Activation, ...] = typing.get_args(Activation)
+_ACTS: dict[Activation, Callable[[Tensor], Tensor]] = {
     "relu": torch.relu,
     "tanh": torch.tanh,
     "silu": nn.functional.silu,
     "identity": lambda t: t,
 }
-READOUTS = ("node", "graph")
+Readout = Literal["node", "graph"]
+"""``'node'``: a linear head per node; ``'graph'``: add/max/mean pooling, then an MLP."""
+READOUTS: tuple[Readout, ...] = typing.get_args(Readout)
 
 
-def activation(name: str) -> Callable[[Tensor], Tensor]:
+def activation(name: Activation) -> Callable[[Tensor], Tensor]:
     """The activation called ``name`` (``relu``, ``tanh``, ``silu``, ``identity``)."""
     if name not in _ACTS:
-        raise InputError(f"act: expected one of {sorted(_ACTS)}, got {name!r}")
+        raise InputError(f"act: expected one of {ACTIVATIONS}, got {name!r}")
     return _ACTS[name]
 
 
@@ -52,7 +68,9 @@ def graph_readout(h: Tensor, batch: Tensor | None, num_graphs: int) -> Tensor:
 
 
 class _Head(nn.Module):
-    def __init__(self, hidden: int, out: int, readout: str, act: Callable[[Tensor], Tensor]):
+    def __init__(
+        self, hidden: int, out: int, readout: Readout, act: Callable[[Tensor], Tensor]
+    ) -> None:
         super().__init__()
         if readout not in READOUTS:
             raise InputError(f"readout: expected one of {READOUTS}, got {readout!r}")
@@ -64,6 +82,11 @@ class _Head(nn.Module):
             self.lin = nn.Linear(hidden, out)
 
     def forward(self, h: Tensor, lap: ScaledLaplacian) -> Tensor:
+        """Per-node linear head, or pooling per graph then a two-layer MLP.
+
+        Shapes:
+            h: ``[N, hidden]``; output: ``[N, out]`` (node) or ``[num_graphs, out]`` (graph).
+        """
         if self.readout == "node":
             return self.lin(h)
         pooled = graph_readout(h, lap.batch, lap.num_graphs)
@@ -104,11 +127,11 @@ class ChebNet(nn.Module):
         *,
         K: int,
         num_layers: int,
-        act: str = "relu",
+        act: Activation = "relu",
         dropout: float = 0.0,
-        readout: str = "node",
-        normalization: str | None = "sym",
-        init: str = "glorot",
+        readout: Readout = "node",
+        normalization: Normalization | None = "sym",
+        init: Init = "glorot",
         memory_efficient: bool = False,
     ) -> None:
         super().__init__()
@@ -145,6 +168,12 @@ class ChebNet(nn.Module):
     def forward(
         self, x: Tensor, graph: Any, *, batch: Tensor | None = None, lambda_max: Any = None
     ) -> Tensor:
+        """``num_layers`` × (ChebConv → act → dropout), then the head; one Laplacian for all.
+
+        Shapes:
+            x: ``[N, in_channels]``; batch: ``[N]``; output: ``[N, out_channels]`` (node readout)
+            or ``[num_graphs, out_channels]`` (graph readout).
+        """
         lap = as_laplacian(
             graph, x, normalization=self.normalization, batch=batch, lambda_max=lambda_max
         )
@@ -194,13 +223,13 @@ class StableChebNet(nn.Module):
         steps: int,
         epsilon: float,
         gamma: float = 0.0,
-        damping: str = "per_order",
+        damping: Damping = "per_order",
         share_weights: bool = False,
-        act: str = "tanh",
+        act: Activation = "tanh",
         dropout: float = 0.0,
-        readout: str = "node",
-        init: str = "glorot",
-        epsilon_scaling: str = "none",
+        readout: Readout = "node",
+        init: Init = "glorot",
+        epsilon_scaling: EpsilonScaling = "none",
         memory_efficient: bool = False,
     ) -> None:
         super().__init__()
@@ -243,6 +272,7 @@ class StableChebNet(nn.Module):
         self.head = _Head(hidden_channels, out_channels, readout, self.act)
 
     def encode(self, x: Tensor) -> Tensor:
+        """The linear encoder: ``[N, in_channels]`` -> ``[N, hidden_channels]``."""
         return self.encoder(x)
 
     def propagate(self, h: Tensor, lap: ScaledLaplacian) -> Tensor:
@@ -254,6 +284,12 @@ class StableChebNet(nn.Module):
     def forward(
         self, x: Tensor, graph: Any, *, batch: Tensor | None = None, lambda_max: Any = None
     ) -> Tensor:
+        """Encoder, ``steps`` Euler steps (each followed by act and dropout), head.
+
+        Shapes:
+            x: ``[N, in_channels]``; batch: ``[N]``; output: ``[N, out_channels]`` (node readout)
+            or ``[num_graphs, out_channels]`` (graph readout).
+        """
         lap = as_laplacian(graph, x, normalization="sym", batch=batch, lambda_max=lambda_max)
         return self.head(self.propagate(self.encode(x), lap), lap)
 

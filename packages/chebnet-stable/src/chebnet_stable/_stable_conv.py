@@ -3,22 +3,40 @@ r"""Stable-ChebNet: a forward-Euler step of an antisymmetric Chebyshev ODE (§3.
 from __future__ import annotations
 
 import math
+import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
 from sciml_core import InputError
 
-from ._cheb_conv import INITS, as_laplacian
+from ._cheb_conv import INITS, Init, as_laplacian
 from ._chebyshev import _check_k, cheb_filter
+from ._laplacian import Normalization
 
-__all__ = ["DAMPINGS", "StableChebConv", "damping_kernel", "damping_weights"]
+__all__ = [
+    "DAMPINGS",
+    "EPSILON_SCALINGS",
+    "PARAMS",
+    "Damping",
+    "EpsilonScaling",
+    "Param",
+    "StableChebConv",
+    "damping_kernel",
+    "damping_weights",
+]
 
-DAMPINGS = ("per_order", "identity", "fejer")
-PARAMS = ("triu", "full")
-EPSILON_SCALINGS = ("none", "inv_sqrt_K")
+Damping = Literal["per_order", "identity", "fejer"]
+"""Where γ enters: every order (the paper's), T_0 only, or Fejér-weighted orders."""
+DAMPINGS: tuple[Damping, ...] = typing.get_args(Damping)
+Param = Literal["triu", "full"]
+"""Parametrisation of A_k: V_k − V_kᵀ from a strictly upper V_k (official) or a free V_k."""
+PARAMS: tuple[Param, ...] = typing.get_args(Param)
+EpsilonScaling = Literal["none", "inv_sqrt_K"]
+"""The Euler step used: ε, or ε/√K."""
+EPSILON_SCALINGS: tuple[EpsilonScaling, ...] = typing.get_args(EpsilonScaling)
 
 
 def _check_damping(damping: Any) -> None:
@@ -26,7 +44,7 @@ def _check_damping(damping: Any) -> None:
         raise InputError(f"damping: expected one of {DAMPINGS}, got {damping!r}")
 
 
-def damping_weights(K: int, damping: str = "per_order") -> Tensor:
+def damping_weights(K: int, damping: Damping = "per_order") -> Tensor:
     """Weights c_k of γ per order: ``per_order`` 1, ``identity`` δ_{k0}, ``fejer`` 1 − k/K."""
     _check_k(K)
     _check_damping(damping)
@@ -38,7 +56,7 @@ def damping_weights(K: int, damping: str = "per_order") -> Tensor:
     return 1.0 - k / K
 
 
-def damping_kernel(K: int, mu: Tensor | float, *, damping: str = "per_order") -> Tensor:
+def damping_kernel(K: int, mu: Tensor | float, *, damping: Damping = "per_order") -> Tensor:
     r"""The damping profile :math:`s_c(\mu) = \sum_{k<K} c_k T_k(\mu)` on the spectrum of L̂.
 
     The official layer subtracts γ in every order (``'per_order'``), so eigenmode μ of
@@ -137,13 +155,13 @@ class StableChebConv(nn.Module):
         *,
         epsilon: float = 0.1,
         gamma: float = 0.0,
-        damping: str = "per_order",
-        param: str = "triu",
+        damping: Damping = "per_order",
+        param: Param = "triu",
         bias: bool = True,
-        init: str = "glorot",
-        epsilon_scaling: str = "none",
+        init: Init = "glorot",
+        epsilon_scaling: EpsilonScaling = "none",
         inner_act: Callable[[Tensor], Tensor] | None = None,
-        normalization: str | None = "sym",
+        normalization: Normalization | None = "sym",
         memory_efficient: bool = False,
     ) -> None:
         super().__init__()
@@ -209,7 +227,12 @@ class StableChebConv(nn.Module):
     def forward(
         self, x: Tensor, graph: Any, *, batch: Tensor | None = None, lambda_max: Any = None
     ) -> Tensor:
-        """One Euler step ``x + ε·[Σ_k T_k(L̂) x W_k + b]`` (see the class docstring)."""
+        """One Euler step ``x + ε·[Σ_k T_k(L̂) x W_k + b]`` (see the class docstring).
+
+        Shapes:
+            x: ``[N, channels]``; batch: ``[N]``; lambda_max: a scalar or ``[num_graphs]``;
+            output: ``[N, channels]``.
+        """
         if x.dim() != 2 or x.shape[1] != self.channels:
             raise InputError(
                 f"x: expected [N, {self.channels}], got {tuple(getattr(x, 'shape', ()))}"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Sequence
-from typing import Any
+import typing
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -16,10 +17,30 @@ from sciml_core import InputError, resolve_device
 
 from ._graph import GraphData, collate
 from ._laplacian import ScaledLaplacian
+from ._models import Readout
 
-__all__ = ["TrainResult", "train_model"]
+__all__ = [
+    "TASK_TYPES",
+    "TRAIN_MODELS",
+    "TRAIN_TASKS",
+    "TaskType",
+    "TrainModel",
+    "TrainResult",
+    "TrainTask",
+    "train_model",
+]
 
-TASK_TYPES = ("regression", "classification")
+TaskType = Literal["regression", "classification"]
+"""MSE loss and metric, or cross-entropy loss with accuracy."""
+TASK_TYPES: tuple[TaskType, ...] = typing.get_args(TaskType)
+TrainTask = Literal[
+    "barbell", "ring", "transfer", "graphprop-sssp", "graphprop-ecc", "graphprop-diam", "file"
+]
+"""The tasks of ``chebnet-stable train`` (``'file'``: graphs from ``--data``)."""
+TRAIN_TASKS: tuple[TrainTask, ...] = typing.get_args(TrainTask)
+TrainModel = Literal["stable-chebnet", "chebnet", "gcn", "adgn", "mlp"]
+"""The models of ``chebnet-stable train``."""
+TRAIN_MODELS: tuple[TrainModel, ...] = typing.get_args(TrainModel)
 
 
 class TrainResult(dict[str, Any]):
@@ -31,7 +52,7 @@ class _Batches:
     """Mini-batches of graphs; when every graph has the same topology the batched Laplacian of a
     given batch size is built once and reused (it does not depend on which samples are drawn)."""
 
-    def __init__(self, graphs: Sequence[GraphData], *, shared: bool, device: torch.device):
+    def __init__(self, graphs: Sequence[GraphData], *, shared: bool, device: torch.device) -> None:
         self.graphs = list(graphs)
         self.shared = shared
         self.device = device
@@ -45,7 +66,9 @@ class _Batches:
             self._laps[size] = lap
         return lap
 
-    def iterate(self, batch_size: int, order: np.ndarray | None = None):
+    def iterate(
+        self, batch_size: int, order: np.ndarray | None = None
+    ) -> Iterator[tuple[GraphData, ScaledLaplacian]]:
         idx = np.arange(len(self.graphs)) if order is None else order
         for start in range(0, len(idx), batch_size):
             chunk = [self.graphs[i] for i in idx[start : start + batch_size]]
@@ -62,7 +85,9 @@ def _same_topology(graphs: Sequence[GraphData]) -> bool:
     return all(g.num_nodes == first.num_nodes and g.edge_index is first.edge_index for g in graphs)
 
 
-def _loss_and_metric(out: Tensor, batch: GraphData, task_type: str) -> tuple[Tensor, float, int]:
+def _loss_and_metric(
+    out: Tensor, batch: GraphData, task_type: TaskType
+) -> tuple[Tensor, float, int]:
     assert batch.y is not None
     if batch.mask is not None and out.shape[0] == batch.mask.shape[0]:
         out = out[batch.mask]
@@ -79,7 +104,7 @@ def _loss_and_metric(out: Tensor, batch: GraphData, task_type: str) -> tuple[Ten
     return loss, float(loss.detach()) * y.numel(), int(y.numel())
 
 
-def _evaluate(model: nn.Module, data: _Batches, task_type: str, batch_size: int) -> float:
+def _evaluate(model: nn.Module, data: _Batches, task_type: TaskType, batch_size: int) -> float:
     model.eval()
     total, count = 0.0, 0
     with torch.no_grad():
@@ -96,7 +121,7 @@ def train_model(
     val: Sequence[GraphData],
     test: Sequence[GraphData],
     *,
-    task_type: str,
+    task_type: TaskType,
     epochs: int,
     lr: float = 1e-3,
     weight_decay: float = 0.0,
@@ -189,7 +214,8 @@ def run_train(args: Any) -> int:
             "replace them or choose another folder"
         )
     n, m, seed = args.n, args.samples, args.seed
-    readout = "node"
+    readout: Readout = "node"
+    task_type: TaskType
     if args.task == "barbell":
         make = lambda i, k: make_barbell(n, k, seed=seed * 1000 + i)  # noqa: E731
         task_type, in_ch, out_ch, hops = "regression", 1, 1, 3
@@ -280,7 +306,7 @@ def _labels(g: GraphData) -> Tensor:
     return g.y
 
 
-def _file_splits(path: Any, seed: int) -> tuple[list[list[GraphData]], str, int, int]:
+def _file_splits(path: Any, seed: int) -> tuple[list[list[GraphData]], TaskType, int, int]:
     """Train/val/test from a graph file: graphs 80/10/10 in file order, or for a single graph
     node masks 60/20/20 (seeded). Integer labels make a classification task, floats regression."""
     import dataclasses

@@ -12,6 +12,12 @@ from sciml_core import InputError, atomic_write_text, format_comparisons
 from sciml_core.cli import App
 
 from .__about__ import __version__
+from ._datasets import GRAPH_FAMILIES
+from ._lambda_max import LAMBDA_MAX_METHODS
+from ._laplacian import NORMALIZATION_NAMES
+from ._models import PRESETS
+from ._stable_conv import DAMPINGS
+from ._train import TRAIN_MODELS, TRAIN_TASKS
 
 app = App(
     "chebnet-stable",
@@ -30,18 +36,18 @@ def _int_list(text: str) -> list[int]:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from ._reproduce import reproduce
+    from ._experiments import reproduce
 
-    tasks = None if args.tasks is None else [t for t in args.tasks.split(",") if t]
+    studies = None if args.tasks is None else [t for t in args.tasks.split(",") if t]
     path = reproduce(
-        Path(args.out), quick=args.quick, seed=args.seed, device=args.device, tasks=tasks
+        Path(args.out), quick=args.quick, seed=args.seed, device=args.device, studies=studies
     )
     print(path)
     return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from ._bench import bench, bench_end_to_end, bench_memory
+    from ._experiments.bench import bench, bench_end_to_end, bench_memory
 
     rows = bench(
         quick=args.quick,
@@ -71,10 +77,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _graph_from_spec(spec: str) -> tuple[Any, str]:
     """``barbell:10``, ``ring:40``, ``path:41``, ``grid:8x8`` or a graph file."""
-    import torch
-
-    from ._datasets import barbell_edge_index
-    from ._reproduce import _grid, _ring
+    from ._datasets import barbell_edge_index, grid_edge_index, path_edge_index, ring_edge_index
 
     kind, _, arg = spec.partition(":")
 
@@ -90,16 +93,15 @@ def _graph_from_spec(spec: str) -> tuple[Any, str]:
             return (barbell_edge_index(n), None, 2 * n), spec
         if kind == "ring" and arg:
             n = size(arg, 3)
-            return (_ring(n), None, n), spec
+            return (ring_edge_index(n), None, n), spec
         if kind == "path" and arg:
             n = size(arg, 2)
-            e = torch.stack([torch.arange(n - 1), torch.arange(1, n)])
-            return (torch.cat([e, e.flip(0)], 1), None, n), spec
+            return (path_edge_index(n), None, n), spec
         if kind == "grid" and arg:
             r, c = (size(v, 1) for v in arg.split("x"))
             if r * c < 2:
                 raise InputError(f"graph: {spec!r} needs at least 2 nodes")
-            return (_grid(r, c), None, r * c), spec
+            return (grid_edge_index(r, c), None, r * c), spec
     except ValueError as err:
         if isinstance(err, InputError):
             raise
@@ -193,7 +195,7 @@ p = app.add_bench(_bench)
 p.add_argument("--K", type=_int_list, default=None, help="comma-separated K values")
 p.add_argument("--nodes", type=_int_list, default=None, help="comma-separated node counts")
 p.add_argument("--features", type=_int_list, default=None, help="comma-separated feature sizes")
-p.add_argument("--graph", default="er", choices=["er", "ring"])
+p.add_argument("--graph", default="er", choices=GRAPH_FAMILIES)
 p.add_argument("--memory", action="store_true", help="also measure peak memory vs K (subprocesses)")
 p = app.add_command(
     "spectrum",
@@ -207,7 +209,7 @@ p.add_argument(
 p.add_argument("--K", type=int, default=10)
 p.add_argument("--epsilon", type=float, default=0.45)
 p.add_argument("--gamma", type=float, default=0.1)
-p.add_argument("--damping", default="per_order", choices=["per_order", "identity", "fejer"])
+p.add_argument("--damping", default="per_order", choices=DAMPINGS)
 p.add_argument("--hidden", type=int, default=8)
 p.add_argument("--out", type=Path, default=None, metavar="DIR", help="write spectrum.png here")
 p = app.add_command(
@@ -217,8 +219,8 @@ p = app.add_command(
     common=("quiet",),
 )
 p.add_argument("graph", help="graph file (edge list, GraphML/GML, .npz, PyG .pt)")
-p.add_argument("--normalization", default="sym", choices=["sym", "rw", "none"])
-p.add_argument("--method", default="analytic", choices=["analytic", "exact", "lanczos", "power"])
+p.add_argument("--normalization", default="sym", choices=NORMALIZATION_NAMES)
+p.add_argument("--method", default="analytic", choices=LAMBDA_MAX_METHODS)
 p = app.add_command(
     "train",
     _train,
@@ -228,26 +230,21 @@ p = app.add_command(
 p.add_argument(
     "--task",
     required=True,
-    choices=[
-        "barbell",
-        "ring",
-        "transfer",
-        "graphprop-sssp",
-        "graphprop-ecc",
-        "graphprop-diam",
-        "file",
-    ],
+    choices=TRAIN_TASKS,
 )
 p.add_argument("--data", default=None, help="graph file for --task file (x, y, optional masks)")
-p.add_argument(
-    "--model", default="stable-chebnet", choices=["stable-chebnet", "chebnet", "gcn", "adgn", "mlp"]
-)
+p.add_argument("--model", default="stable-chebnet", choices=TRAIN_MODELS)
 p.add_argument(
     "--n", type=int, default=10, help="barbell clique size / ring size / transfer distance"
 )
 p.add_argument("--K", type=int, default=None)
 p.add_argument("--steps", type=int, default=None)
-p.add_argument("--preset", default=None, help="official settings (PRESETS) for stable-chebnet")
+p.add_argument(
+    "--preset",
+    default=None,
+    choices=tuple(PRESETS),
+    help="official settings (PRESETS) for stable-chebnet",
+)
 p.add_argument("--epochs", type=int, default=50)
 p.add_argument("--lr", type=float, default=1e-2)
 p.add_argument("--samples", type=int, default=100, help="training graphs (val and test: the same)")

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal, TypeVar, get_args
 
 import torch
 
 from sciml_core import InputError
 
-from ._grid import RULES, _as_lengths, grid, quadrature_weights, rule_grid_kind
+from ._grid import RULES, Rule, _as_lengths, grid, quadrature_weights, rule_grid_kind
 
-Target = str | float | Callable[[torch.Tensor], torch.Tensor]
+TargetFn = Callable[[torch.Tensor | None], torch.Tensor]
+"""A target computed from the operator's input ``x`` (``None`` when no input is given)."""
+
+Target = Literal["input"] | float | TargetFn
+"""``"input"`` (the law's value on the input), a constant, or a callable ``x -> b``."""
+
+QuadraticMode = Literal["rescale", "adaptive"]
+QUADRATIC_MODES: tuple[QuadraticMode, ...] = get_args(QuadraticMode)
+"""Quadratic schemes: Q1 radial rescale, Q2 adaptive ``u (1 + lambda s)``."""
+
+TestFunction = Callable[[torch.Tensor], torch.Tensor]
+"""A test function of the grid coordinates ``(d, *spatial) -> (*spatial)`` (or broadcastable)."""
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -30,23 +44,23 @@ class Monomial:
         return coords[self.axis] ** self.order
 
 
-def _cached(owner, key, make):
+def _cached(owner: object, key: tuple[Any, ...], make: Callable[[], _T]) -> _T:
     """Small per-object cache of grid-dependent constants (weights, test functions)."""
-    cache = owner.__dict__.setdefault("_cache", {})
+    cache: dict[tuple[Any, ...], Any] = owner.__dict__.setdefault("_cache", {})
     if key not in cache:
         if len(cache) > 64:
             cache.clear()
         cache[key] = make()
-    return cache[key]
+    value: _T = cache[key]
+    return value
 
 
 def _channels(channels: int | Sequence[int], name: str) -> tuple[int, ...]:
-    if isinstance(channels, int):
-        channels = (channels,)
-    channels = tuple(int(c) for c in channels)
-    if not channels or any(c < 0 for c in channels) or len(set(channels)) != len(channels):
-        raise InputError(f"{name}: expected distinct non-negative channel indices, got {channels}")
-    return channels
+    values = (channels,) if isinstance(channels, int) else channels
+    out = tuple(int(c) for c in values)
+    if not out or any(c < 0 for c in out) or len(set(out)) != len(out):
+        raise InputError(f"{name}: expected distinct non-negative channel indices, got {out}")
+    return out
 
 
 def _check_target(target: Target) -> Target:
@@ -106,23 +120,23 @@ class LinearConstraint:
 
     def __init__(
         self,
-        test_functions: Sequence[Callable[[torch.Tensor], torch.Tensor]] | None = None,
+        test_functions: Sequence[TestFunction] | None = None,
         channels: int | Sequence[int] = (0,),
         target: Target = "input",
-        rule: str = "periodic",
+        rule: Rule = "periodic",
         lengths: float | Sequence[float] = 1.0,
         input_channels: int | Sequence[int] | None = None,
-    ):
-        if test_functions is None:
-            test_functions = [Monomial(0)]
-        test_functions = list(test_functions)
-        if not test_functions or not all(callable(f) for f in test_functions):
+    ) -> None:
+        funcs: list[TestFunction] = (
+            [Monomial(0)] if test_functions is None else list(test_functions)
+        )
+        if not funcs or not all(callable(f) for f in funcs):
             raise InputError(
-                f"test_functions: expected a non-empty list of callables, got {test_functions!r}"
+                f"test_functions: expected a non-empty list of callables, got {funcs!r}"
             )
         if rule not in RULES:
             raise InputError(f"rule: expected one of {RULES}, got {rule!r}")
-        self.test_functions = test_functions
+        self.test_functions = funcs
         self.channels = _channels(channels, "channels")
         self.input_channels = (
             self.channels if input_channels is None else _channels(input_channels, "input_channels")
@@ -137,24 +151,73 @@ class LinearConstraint:
         self.lengths = lengths
 
     @classmethod
-    def mass(cls, channel: int | Sequence[int] = 0, **kwargs) -> LinearConstraint:
-        """Mass ``int u`` of one or more channels (``phi = 1``)."""
-        return cls([Monomial(0)], channels=channel, **kwargs)
+    def mass(
+        cls,
+        channel: int | Sequence[int] = 0,
+        *,
+        target: Target = "input",
+        rule: Rule = "periodic",
+        lengths: float | Sequence[float] = 1.0,
+        input_channels: int | Sequence[int] | None = None,
+    ) -> LinearConstraint:
+        """Mass ``int u`` of one or more channels (``phi = 1``); other arguments as the class."""
+        return cls(
+            [Monomial(0)],
+            channels=channel,
+            target=target,
+            rule=rule,
+            lengths=lengths,
+            input_channels=input_channels,
+        )
 
     @classmethod
-    def moment(cls, order: int = 1, axis: int = 0, channel: int = 0, **kwargs) -> LinearConstraint:
-        """Moment ``int x_axis^order u`` of one channel."""
+    def moment(
+        cls,
+        order: int = 1,
+        axis: int = 0,
+        channel: int = 0,
+        *,
+        target: Target = "input",
+        rule: Rule = "periodic",
+        lengths: float | Sequence[float] = 1.0,
+        input_channels: int | Sequence[int] | None = None,
+    ) -> LinearConstraint:
+        """Moment ``int x_axis^order u`` of one channel; other arguments as the class."""
         if int(order) < 0:
             raise InputError(f"order: expected a non-negative integer, got {order!r}")
-        return cls([Monomial(int(order), int(axis))], channels=channel, **kwargs)
+        return cls(
+            [Monomial(int(order), int(axis))],
+            channels=channel,
+            target=target,
+            rule=rule,
+            lengths=lengths,
+            input_channels=input_channels,
+        )
 
     @classmethod
-    def moments(cls, max_order: int = 2, axis: int = 0, channel: int = 0, **kwargs):
+    def moments(
+        cls,
+        max_order: int = 2,
+        axis: int = 0,
+        channel: int = 0,
+        *,
+        target: Target = "input",
+        rule: Rule = "periodic",
+        lengths: float | Sequence[float] = 1.0,
+        input_channels: int | Sequence[int] | None = None,
+    ) -> LinearConstraint:
         """The ``max_order + 1`` moments ``int x^k u``, ``k = 0..max_order``, as one law."""
         if int(max_order) < 0:
             raise InputError(f"max_order: expected a non-negative integer, got {max_order!r}")
-        funcs = [Monomial(k, int(axis)) for k in range(int(max_order) + 1)]
-        return cls(funcs, channels=channel, **kwargs)
+        funcs: list[TestFunction] = [Monomial(k, int(axis)) for k in range(int(max_order) + 1)]
+        return cls(
+            funcs,
+            channels=channel,
+            target=target,
+            rule=rule,
+            lengths=lengths,
+            input_channels=input_channels,
+        )
 
     @property
     def n_rows(self) -> int:
@@ -167,7 +230,9 @@ class LinearConstraint:
             f"target={self.target!r}, rule={self.rule!r})"
         )
 
-    def weights(self, spatial: Sequence[int], *, dtype, device) -> torch.Tensor:
+    def weights(
+        self, spatial: Sequence[int], *, dtype: torch.dtype, device: torch.device | str | None
+    ) -> torch.Tensor:
         """Quadrature weights on the grid ``spatial`` (cached per grid, dtype and device)."""
         return _cached(
             self,
@@ -177,7 +242,9 @@ class LinearConstraint:
             ),
         )
 
-    def test_values(self, spatial: Sequence[int], *, dtype, device) -> torch.Tensor:
+    def test_values(
+        self, spatial: Sequence[int], *, dtype: torch.dtype, device: torch.device | str | None
+    ) -> torch.Tensor:
         """Test functions on the grid: ``(n_test, *spatial)`` (cached per grid, dtype, device)."""
         spatial = tuple(spatial)
         return _cached(
@@ -186,7 +253,9 @@ class LinearConstraint:
             lambda: self._test_values(spatial, dtype=dtype, device=device),
         )
 
-    def _test_values(self, spatial: tuple[int, ...], *, dtype, device) -> torch.Tensor:
+    def _test_values(
+        self, spatial: tuple[int, ...], *, dtype: torch.dtype, device: torch.device | str | None
+    ) -> torch.Tensor:
         lengths = _as_lengths(self.lengths, len(spatial))
         coords = grid(spatial, rule_grid_kind(self.rule), lengths, dtype=dtype, device=device)
         vals = []
@@ -195,7 +264,14 @@ class LinearConstraint:
             vals.append(torch.broadcast_to(v, spatial))
         return torch.stack(vals)
 
-    def rows(self, spatial: Sequence[int], n_channels: int, *, dtype, device) -> torch.Tensor:
+    def rows(
+        self,
+        spatial: Sequence[int],
+        n_channels: int,
+        *,
+        dtype: torch.dtype,
+        device: torch.device | str | None,
+    ) -> torch.Tensor:
         """Test functions placed in their channel: ``Phi`` of shape ``(m, C, *spatial)``.
 
         Row ``j`` of ``C`` is ``w * Phi[j]`` (flattened over channel and space).
@@ -219,7 +295,14 @@ class LinearConstraint:
         out = [(u[:, c].unsqueeze(1) * phi * w).sum(dim=dims) for c in channels]  # each (B, T)
         return torch.cat(out, dim=1)
 
-    def target_values(self, x: torch.Tensor | None, batch: int, *, dtype, device) -> torch.Tensor:
+    def target_values(
+        self,
+        x: torch.Tensor | None,
+        batch: int,
+        *,
+        dtype: torch.dtype,
+        device: torch.device | str | None,
+    ) -> torch.Tensor:
         """The target ``b`` of shape ``(B, m)``."""
         if isinstance(self.target, str):
             if x is None:
@@ -281,13 +364,13 @@ class QuadraticConstraint:
         self,
         channels: int | Sequence[int] = (0, 1),
         target: Target = "input",
-        mode: str = "rescale",
-        rule: str = "periodic",
+        mode: QuadraticMode = "rescale",
+        rule: Rule = "periodic",
         lengths: float | Sequence[float] = 1.0,
         input_channels: int | Sequence[int] | None = None,
-    ):
-        if mode not in ("rescale", "adaptive"):
-            raise InputError(f"mode: expected 'rescale' or 'adaptive', got {mode!r}")
+    ) -> None:
+        if mode not in QUADRATIC_MODES:
+            raise InputError(f"mode: expected one of {QUADRATIC_MODES}, got {mode!r}")
         if rule not in RULES:
             raise InputError(f"rule: expected one of {RULES}, got {rule!r}")
         self.channels = _channels(channels, "channels")
@@ -295,8 +378,11 @@ class QuadraticConstraint:
             self.channels if input_channels is None else _channels(input_channels, "input_channels")
         )
         self.target = _check_target(target)
-        is_number = isinstance(self.target, int | float) and not isinstance(self.target, bool)
-        if is_number and not float(self.target) > 0:
+        if (
+            isinstance(self.target, int | float)
+            and not isinstance(self.target, bool)
+            and not float(self.target) > 0
+        ):
             raise InputError(f"target: a quadratic target must be > 0, got {self.target!r}")
         self.mode, self.rule, self.lengths = mode, rule, lengths
 
@@ -306,7 +392,9 @@ class QuadraticConstraint:
             f"mode={self.mode!r}, rule={self.rule!r})"
         )
 
-    def weights(self, spatial: Sequence[int], *, dtype, device) -> torch.Tensor:
+    def weights(
+        self, spatial: Sequence[int], *, dtype: torch.dtype, device: torch.device | str | None
+    ) -> torch.Tensor:
         """Quadrature weights on the grid ``spatial`` (cached per grid, dtype and device)."""
         return _cached(
             self,
@@ -324,7 +412,14 @@ class QuadraticConstraint:
         dims = tuple(range(1, u.ndim))
         return (u[:, list(channels)] ** 2 * w).sum(dim=dims)
 
-    def target_values(self, x: torch.Tensor | None, batch: int, *, dtype, device) -> torch.Tensor:
+    def target_values(
+        self,
+        x: torch.Tensor | None,
+        batch: int,
+        *,
+        dtype: torch.dtype,
+        device: torch.device | str | None,
+    ) -> torch.Tensor:
         """The target ``c`` per sample, shape ``(B,)``."""
         if isinstance(self.target, str):
             if x is None:
@@ -351,26 +446,28 @@ class QuadraticConstraint:
 
 
 Constraint = LinearConstraint | QuadraticConstraint
+"""One law."""
+
+Constraints = Constraint | Iterable[Constraint]
+"""One law or several (what every ``constraints`` argument accepts)."""
 
 
-def as_constraint_list(constraints) -> list[Constraint]:
+def as_constraint_list(constraints: Constraints) -> list[Constraint]:
     """Normalise one constraint or a sequence of them; at most one quadratic law."""
     if isinstance(constraints, LinearConstraint | QuadraticConstraint):
         constraints = [constraints]
     try:
-        constraints = list(constraints)
+        laws = list(constraints)
     except TypeError:
         raise InputError(
             f"constraints: expected a LinearConstraint, QuadraticConstraint or a list of them, "
             f"got {type(constraints).__name__}"
         ) from None
-    if not constraints or not all(
-        isinstance(c, LinearConstraint | QuadraticConstraint) for c in constraints
-    ):
+    if not laws or not all(isinstance(c, LinearConstraint | QuadraticConstraint) for c in laws):
         raise InputError(
             f"constraints: expected a non-empty list of LinearConstraint/QuadraticConstraint, "
-            f"got {constraints!r}"
+            f"got {laws!r}"
         )
-    if sum(isinstance(c, QuadraticConstraint) for c in constraints) > 1:
+    if sum(isinstance(c, QuadraticConstraint) for c in laws) > 1:
         raise InputError("constraints: at most one QuadraticConstraint is supported, got several")
-    return constraints
+    return laws

@@ -3,16 +3,30 @@ quadratic."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, Literal, get_args
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from sciml_core import InputError, resolve_dtype
 
-from ._constraints import LinearConstraint, QuadraticConstraint, as_constraint_list
+from ._constraints import (
+    Constraint,
+    Constraints,
+    LinearConstraint,
+    QuadraticConstraint,
+    as_constraint_list,
+)
 
-MODES = ("adaptive", "projection")
-DIRECTIONS = (None, "head", "net", "field", "lowrank", "dense")
+Mode = Literal["adaptive", "projection"]
+MODES: tuple[Mode, ...] = get_args(Mode)
+"""Linear correction modes: the learned oblique projection or the orthogonal one."""
+
+Direction = Literal["head", "net", "field", "lowrank", "dense"]
+DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
+"""Where :class:`ConservedOperator` gets the adaptive direction (``None`` resolves there)."""
 
 
 def _flat(t: torch.Tensor, lead: int) -> torch.Tensor:
@@ -86,26 +100,28 @@ class ConservationCorrection(nn.Module):
 
     def __init__(
         self,
-        constraints,
-        mode: str = "adaptive",
-        direction: str | None = None,
+        constraints: Constraints,
+        mode: Mode = "adaptive",
+        direction: Direction | None = None,
         compute_dtype: torch.dtype | str = torch.float64,
         eps: float = 1e-3,
-    ):
+    ) -> None:
         super().__init__()
         constraints = as_constraint_list(constraints)
         if mode not in MODES:
             raise InputError(f"mode: expected one of {MODES}, got {mode!r}")
-        if direction not in DIRECTIONS:
-            raise InputError(f"direction: expected one of {DIRECTIONS}, got {direction!r}")
+        if direction is not None and direction not in DIRECTIONS:
+            raise InputError(f"direction: expected one of {DIRECTIONS} or None, got {direction!r}")
         if not float(eps) > 0:
             raise InputError(f"eps: expected a positive float, got {eps!r}")
         self.compute_dtype = resolve_dtype(compute_dtype)
         if not self.compute_dtype.is_floating_point:
             raise InputError(f"compute_dtype: expected a floating dtype, got {compute_dtype!r}")
-        self.linear = [c for c in constraints if isinstance(c, LinearConstraint)]
+        self.linear: list[LinearConstraint] = [
+            c for c in constraints if isinstance(c, LinearConstraint)
+        ]
         quads = [c for c in constraints if isinstance(c, QuadraticConstraint)]
-        self.quadratic = quads[0] if quads else None
+        self.quadratic: QuadraticConstraint | None = quads[0] if quads else None
         rules = {(c.rule, str(c.lengths)) for c in constraints}
         if len(rules) > 1:
             raise InputError(
@@ -124,8 +140,8 @@ class ConservationCorrection(nn.Module):
                     f"{sorted(lin_channels)} must be among the quadratic channels "
                     f"{list(self.quadratic.channels)}"
                 )
-        self.mode = mode
-        self.direction = direction if self.needs_direction else None
+        self.mode: Mode = mode
+        self.direction: Direction | None = direction if self.needs_direction else None
         self.eps = float(eps)
 
     @property
@@ -140,7 +156,8 @@ class ConservationCorrection(nn.Module):
         return sum(c.n_rows for c in self.linear)
 
     @property
-    def constraints(self) -> list:
+    def constraints(self) -> list[Constraint]:
+        """Every law: the linear ones first, then the quadratic one."""
         return [*self.linear, *([self.quadratic] if self.quadratic is not None else [])]
 
     def extra_repr(self) -> str:
@@ -153,7 +170,14 @@ class ConservationCorrection(nn.Module):
         """``s = softplus(raw) + eps``: the map from unconstrained features to a positive ``s``."""
         return F.softplus(raw) + self.eps
 
-    def rows(self, spatial, n_channels: int, *, dtype, device) -> tuple[torch.Tensor, torch.Tensor]:
+    def rows(
+        self,
+        spatial: Sequence[int],
+        n_channels: int,
+        *,
+        dtype: torch.dtype,
+        device: torch.device | str | None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Stacked test functions ``Phi (m, C, *spatial)`` and weights ``w (*spatial)``."""
         for law in self.linear:
             if max(law.channels) >= n_channels:
@@ -162,6 +186,7 @@ class ConservationCorrection(nn.Module):
                     "channels"
                 )
         key = (tuple(spatial), n_channels, dtype, str(device))
+        cache: dict[tuple[Any, ...], tuple[torch.Tensor, torch.Tensor]]
         cache = self.__dict__.setdefault("_rows_cache", {})
         if key not in cache:
             phi = torch.cat(
@@ -187,7 +212,14 @@ class ConservationCorrection(nn.Module):
                 "(C W^-1 C^T is singular); remove the redundant ones"
             )
 
-    def _check(self, u, x, s, V, D) -> None:
+    def _check(
+        self,
+        u: torch.Tensor,
+        x: torch.Tensor | None,
+        s: torch.Tensor | None,
+        V: torch.Tensor | None,
+        D: torch.Tensor | None,
+    ) -> None:
         if not isinstance(u, torch.Tensor) or not u.is_floating_point() or u.ndim < 3:
             raise InputError(
                 f"u: expected a floating tensor (B, C, *spatial), got "
@@ -235,19 +267,24 @@ class ConservationCorrection(nn.Module):
         V: torch.Tensor | None = None,
         D: torch.Tensor | None = None,
         residuals: bool = True,
-    ) -> tuple[torch.Tensor, dict]:
+    ) -> tuple[torch.Tensor, dict[str, Any]]:
         """Correct ``u`` so that every law holds; returns ``(u_star, info)``.
 
         ``info`` holds ``fallbacks`` (Q2 samples that fell back to Q1) and, unless
         ``residuals=False`` (training loops skip this bookkeeping), ``residual_before`` and
         ``residual_after`` (``(B, rows)``, absolute, linear rows first, then the quadratic one).
+
+        Shapes:
+            ``u`` ``(B, C, *spatial)``; ``x`` ``(B, C_in, *spatial)``; ``s`` ``(B, 1 or C,
+            *spatial)``; ``V`` ``(B, r, C, *spatial)``; ``D`` ``(B or 1, m, C, *spatial)``;
+            ``u_star`` ``(B, C, *spatial)`` in ``u``'s dtype.
         """
         self._check(u, x, s, V, D)
         cd = self.compute_dtype
         B, C = u.shape[:2]
         spatial = tuple(u.shape[2:])
         out = u.to(cd)
-        info: dict = {"fallbacks": 0}
+        info: dict[str, Any] = {"fallbacks": 0}
         if residuals:
             with torch.no_grad():
                 before = [law.residual(out, x) for law in self.constraints]
@@ -269,7 +306,14 @@ class ConservationCorrection(nn.Module):
             info["residual_after"] = torch.cat(after, dim=1).abs()
         return result, info
 
-    def _linear(self, u, x, s, V, D):
+    def _linear(
+        self,
+        u: torch.Tensor,
+        x: torch.Tensor | None,
+        s: torch.Tensor | None,
+        V: torch.Tensor | None,
+        D: torch.Tensor | None,
+    ) -> torch.Tensor:
         B, C = u.shape[:2]
         spatial = tuple(u.shape[2:])
         phi, w = self.rows(spatial, C, dtype=u.dtype, device=u.device)  # checked once per grid
@@ -315,8 +359,12 @@ class ConservationCorrection(nn.Module):
         out = out - (alpha[:, :, None, None] * cols).sum(dim=1)
         return out.reshape(u.shape)
 
-    def _quadratic(self, u, x, s):
+    def _quadratic(
+        self, u: torch.Tensor, x: torch.Tensor | None, s: torch.Tensor | None
+    ) -> tuple[torch.Tensor, int]:
         law = self.quadratic
+        if law is None:
+            raise ValueError("_quadratic: the correction has no quadratic law")
         B = u.shape[0]
         S = list(law.channels)
         if max(S) >= u.shape[1]:
@@ -327,7 +375,7 @@ class ConservationCorrection(nn.Module):
         c = law.target_values(x, B, dtype=u.dtype, device=u.device)
         dims = tuple(range(1, u.ndim))
 
-        def q(f):
+        def q(f: torch.Tensor) -> torch.Tensor:
             return (f**2 * w).sum(dim=dims)
 
         us = u[:, S]
@@ -338,7 +386,7 @@ class ConservationCorrection(nn.Module):
             rows_f = phi_f * _flat(wl, 0)
             g0 = (rows_f.unsqueeze(1) * phi_f.unsqueeze(0)).sum(dim=(2, 3))  # C W^-1 C^T
 
-            def project(f):  # W-orthogonal projection onto span{phi_j}, (B, C, N)
+            def project(f: torch.Tensor) -> torch.Tensor:  # W-orthogonal projection, (B, C, N)
                 cf = (rows_f.unsqueeze(0) * f.unsqueeze(1)).sum(dim=(2, 3))
                 alpha = torch.linalg.solve(g0, cf.T).T
                 return (alpha[:, :, None, None] * phi_f.unsqueeze(0)).sum(dim=1)
@@ -366,6 +414,8 @@ class ConservationCorrection(nn.Module):
                 raise InputError("u: Q(u) = 0 for some sample; the radial rescale needs Q(u) > 0")
             mu = torch.sqrt(c / e)
             if law.mode == "adaptive":
+                if s is None:  # _check refuses this before; narrowed for the type checker
+                    raise InputError("s: a quadratic law with mode='adaptive' needs s, got None")
                 ss = s.to(u.dtype)
                 ss = ss if ss.shape[1] == 1 else ss[:, S]
                 a = q(ss * us)

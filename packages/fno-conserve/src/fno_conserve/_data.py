@@ -5,18 +5,27 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Literal, TypedDict, get_args, overload
 
 import numpy as np
 import torch
 
-from sciml_core import InputError, atomic_path, root_seed, sample_seed_sequence
+from sciml_core import (
+    InputError,
+    SeedLike,
+    atomic_path,
+    read_archive,
+    root_seed,
+    sample_seed_sequence,
+)
 from sciml_core.cli import progress
 
 from .__about__ import __version__
 from ._grf import evaluate_fourier, grf_coefficients, matern_spectrum
-from ._grid import grid, quadrature_weights
+from ._grid import GridKind, Rule, grid, quadrature_weights
 from ._pdes.burgers import burgers_solve
 from ._pdes.darcy import (
     darcy_coefficient,
@@ -27,9 +36,36 @@ from ._pdes.darcy import (
 from ._pdes.heat_advection import advection_solve, heat_solve
 from ._pdes.navier_stokes import navier_stokes_solve
 from ._pdes.nls import nls_solve
-from ._restrict import restrict
+from ._restrict import RestrictMethod, restrict
 
-DEFAULTS: dict[str, dict] = {
+PDE = Literal["burgers", "heat", "advection", "nls", "navier-stokes", "darcy"]
+PDES: tuple[PDE, ...] = get_args(PDE)
+"""The PDEs :func:`generate` solves."""
+
+Hierarchy = Literal["restrict", "resolve"]
+HIERARCHIES: tuple[Hierarchy, ...] = get_args(Hierarchy)
+"""How the coarser levels of a multi-resolution dataset are made."""
+
+LawName = Literal["mass", "moments", "norm", "mean-zero"]
+"""Named conservation laws (``fno_conserve._train.LAWS``)."""
+
+
+class Dataset(TypedDict):
+    """One level of a dataset, as :func:`generate`, :func:`load_dataset` and the loaders return it.
+
+    ``x`` ``(B, C_in, *spatial)`` and ``y`` ``(B, C_out, *spatial)`` (or ``(B, k, C_out,
+    *spatial)`` for rollout trajectories) in float64; ``grid`` ``(d, *spatial)``; ``weights``
+    ``(*spatial)``; ``meta``: PDE, parameters, seed, rule, lengths, resolution, version, ...
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor
+    grid: torch.Tensor
+    weights: torch.Tensor
+    meta: dict[str, Any]
+
+
+DEFAULTS: dict[str, dict[str, float]] = {
     "burgers": {"nu": 0.01, "t_final": 1.0, "dt": 1e-3, "sigma": 25.0, "tau": 5.0, "alpha": 2.0},
     "heat": {"nu": 0.01, "t_final": 1.0, "sigma": 25.0, "tau": 5.0, "alpha": 2.0},
     "advection": {"t_final": 1.0, "sigma": 25.0, "tau": 5.0, "alpha": 2.0, "c_max": 1.0},
@@ -46,7 +82,7 @@ DEFAULTS: dict[str, dict] = {
 }
 """Default parameters of each PDE (``t_final`` is the time of one map ``x -> y``)."""
 
-DEFAULT_LAW = {
+DEFAULT_LAW: dict[str, LawName | None] = {
     "burgers": "mass",
     "heat": "mass",
     "advection": "mass",
@@ -54,13 +90,31 @@ DEFAULT_LAW = {
     "navier-stokes": "mean-zero",
     "darcy": None,
 }
-DIMS = {"burgers": 1, "heat": 1, "advection": 1, "nls": 1, "navier-stokes": 2, "darcy": 2}
-RULES = {"darcy": "cells"}
-PDES = tuple(DEFAULTS)
+DIMS: dict[str, int] = {
+    "burgers": 1,
+    "heat": 1,
+    "advection": 1,
+    "nls": 1,
+    "navier-stokes": 2,
+    "darcy": 2,
+}
+RULES: dict[str, Rule] = {"darcy": "cells"}
 _CHUNK = 64
+_RULE_GRID: dict[str, GridKind] = {"periodic": "periodic", "cells": "cells"}
+
+Draw = tuple[np.ndarray | None, np.ndarray, dict[str, float]]
+"""The random input of one sample: frequencies (``None`` for Darcy), coefficients, extras."""
 
 
-def _check_args(pde, n_samples, resolution, resolutions, hierarchy, rollout_steps, params):
+def _check_args(
+    pde: str,
+    n_samples: int,
+    resolution: int,
+    resolutions: Sequence[int] | None,
+    hierarchy: str,
+    rollout_steps: int,
+    params: dict[str, float],
+) -> list[int]:
     if pde not in DEFAULTS:
         raise InputError(f"pde: expected one of {PDES}, got {pde!r}")
     if not isinstance(n_samples, int) or n_samples < 1:
@@ -71,8 +125,8 @@ def _check_args(pde, n_samples, resolution, resolutions, hierarchy, rollout_step
     if resolutions is not None and resolution != max(levels):
         raise InputError(f"resolution: expected the finest level {max(levels)}, got {resolution}")
     fine = max(levels)
-    if hierarchy not in ("restrict", "resolve"):
-        raise InputError(f"hierarchy: expected 'restrict' or 'resolve', got {hierarchy!r}")
+    if hierarchy not in HIERARCHIES:
+        raise InputError(f"hierarchy: expected one of {HIERARCHIES}, got {hierarchy!r}")
     if hierarchy == "restrict" and any(fine % n for n in levels):
         raise InputError(f"resolutions: every level must divide the finest ({fine}), got {levels}")
     if not isinstance(rollout_steps, int) or rollout_steps < 1:
@@ -88,7 +142,7 @@ def _check_args(pde, n_samples, resolution, resolutions, hierarchy, rollout_step
     return levels
 
 
-def _sample_inputs(pde: str, seed: int, i: int, k_draw: int, p: dict):
+def _sample_inputs(pde: PDE, seed: int, i: int, k_draw: int, p: dict[str, float]) -> Draw:
     """Random input of sample ``i``: Fourier coefficients (periodic) and extra parameters."""
     ic_seq, par_seq = sample_seed_sequence(seed, i).spawn(2)
     rng, prng = np.random.default_rng(ic_seq), np.random.default_rng(par_seq)
@@ -103,10 +157,16 @@ def _sample_inputs(pde: str, seed: int, i: int, k_draw: int, p: dict):
     if pde == "navier-stokes":
         ks, c = grf_coefficients(rng, 2, k_draw, matern_spectrum(p["sigma"], p["tau"], p["alpha"]))
         return ks, np.where(np.all(ks == 0, axis=1), 0.0, c), {}
-    return None, neumann_grf_coefficients(rng, p["k_max"], p["tau"], p["alpha"]), {}
+    return None, neumann_grf_coefficients(rng, int(p["k_max"]), p["tau"], p["alpha"]), {}
 
 
-def _evaluate_inputs(pde: str, draws, n: int, p: dict) -> np.ndarray:
+def _freqs(ks: np.ndarray | None) -> np.ndarray:
+    if ks is None:
+        raise ValueError("ks: a periodic PDE's draw has frequencies, got None")
+    return ks
+
+
+def _evaluate_inputs(pde: PDE, draws: Sequence[Draw], n: int, p: dict[str, float]) -> np.ndarray:
     """Inputs ``(B, C_in, *spatial)`` at resolution ``n``."""
     dim = DIMS[pde]
     if pde == "darcy":
@@ -117,16 +177,16 @@ def _evaluate_inputs(pde: str, draws, n: int, p: dict) -> np.ndarray:
             ]
         )[:, None]
     if pde == "nls":
-        psi = np.stack([evaluate_fourier(ks, c, (n,), real=False) for ks, c, _ in draws])
+        psi = np.stack([evaluate_fourier(_freqs(ks), c, (n,), real=False) for ks, c, _ in draws])
         return np.stack([psi.real, psi.imag], axis=1)
-    u0 = np.stack([evaluate_fourier(ks, c, (n,) * dim) for ks, c, _ in draws])[:, None]
+    u0 = np.stack([evaluate_fourier(_freqs(ks), c, (n,) * dim) for ks, c, _ in draws])[:, None]
     if pde == "advection":
         speeds = np.array([e["c"] for _, _, e in draws])
         return np.concatenate([u0, np.broadcast_to(speeds[:, None, None], u0.shape)], axis=1)
     return u0
 
 
-def _solve(pde: str, x: np.ndarray, p: dict, steps: int) -> np.ndarray:
+def _solve(pde: PDE, x: np.ndarray, p: dict[str, float], steps: int) -> np.ndarray:
     """Outputs ``(B, steps, C_out, *spatial)`` at ``t_final, 2 t_final, ...``."""
     t = p.get("t_final", 1.0)
     if pde == "burgers":
@@ -157,13 +217,11 @@ def _solve(pde: str, x: np.ndarray, p: dict, steps: int) -> np.ndarray:
     return np.stack([darcy_solve(a[0]) for a in x])[:, None, None]
 
 
-def _level_dict(pde, x, y, n, meta) -> dict:
+def _level_dict(pde: PDE, x: np.ndarray, y: np.ndarray, n: int, meta: dict[str, Any]) -> Dataset:
     dim = DIMS[pde]
-    rule = RULES.get(pde, "periodic")
-    lengths = DEFAULTS["nls"]["length"] if pde == "nls" else 1.0
-    if pde == "nls":
-        lengths = meta["params"]["length"]
-    kind = {"periodic": "periodic", "cells": "cells"}[rule]
+    rule: Rule = RULES.get(pde, "periodic")
+    lengths = meta["params"]["length"] if pde == "nls" else 1.0
+    kind = _RULE_GRID[rule]
     return {
         "x": torch.from_numpy(np.ascontiguousarray(x)),
         "y": torch.from_numpy(np.ascontiguousarray(y)),
@@ -173,24 +231,58 @@ def _level_dict(pde, x, y, n, meta) -> dict:
     }
 
 
-def _cache_key(args: dict) -> str:
+def _cache_key(args: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(args, sort_keys=True).encode()).hexdigest()[:20]
 
 
+@overload
 def generate(
-    pde: str,
+    pde: PDE,
     n_samples: int,
     resolution: int,
     *,
-    seed=0,
-    resolutions: Sequence[int] | None = None,
-    hierarchy: str = "restrict",
+    seed: SeedLike = 0,
+    resolutions: None = None,
+    hierarchy: Hierarchy = "restrict",
     rollout_steps: int = 1,
-    cache_dir: str | Path | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
     show_progress: bool = True,
     offset: int = 0,
-    **params,
-):
+    **params: float,
+) -> Dataset: ...
+
+
+@overload
+def generate(
+    pde: PDE,
+    n_samples: int,
+    resolution: int,
+    *,
+    seed: SeedLike = 0,
+    resolutions: Sequence[int],
+    hierarchy: Hierarchy = "restrict",
+    rollout_steps: int = 1,
+    cache_dir: str | os.PathLike[str] | None = None,
+    show_progress: bool = True,
+    offset: int = 0,
+    **params: float,
+) -> list[Dataset]: ...
+
+
+def generate(
+    pde: PDE,
+    n_samples: int,
+    resolution: int,
+    *,
+    seed: SeedLike = 0,
+    resolutions: Sequence[int] | None = None,
+    hierarchy: Hierarchy = "restrict",
+    rollout_steps: int = 1,
+    cache_dir: str | os.PathLike[str] | None = None,
+    show_progress: bool = True,
+    offset: int = 0,
+    **params: float,
+) -> Dataset | list[Dataset]:
     """Generate a seeded PDE dataset ``x -> y`` (float64 tensors ``(B, C, *spatial)``).
 
     PDEs (defaults in ``DEFAULTS``): ``"burgers"`` (1-D viscous Burgers, ETDRK4, map
@@ -250,12 +342,12 @@ def generate(
         key = _cache_key({k: v for k, v in meta.items() if k != "law"} | {"resolution": resolution})
         path = Path(cache_dir) / f"{pde}-{key}.npz"
         if path.exists():
-            out = load_dataset(path)
-            return out if resolutions is not None else out[0]
+            cached = load_dataset(path)
+            return cached if resolutions is not None else cached[0]
     k_draw = (fine + 1) // 2
     draws = [_sample_inputs(pde, seed_int, offset + i, k_draw, p) for i in range(n_samples)]
     solve_levels = levels if hierarchy == "resolve" else [fine]
-    solved = {}
+    solved: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     bar = progress(
         total=n_samples * len(solve_levels), desc=f"generate {pde}", disable=not show_progress
     )
@@ -273,13 +365,13 @@ def generate(
                 ys.append(_solve(pde, x, p, rollout_steps))
                 bar.update(len(chunk))
             solved[n] = (np.concatenate(xs), np.concatenate(ys))
-    out = []
+    out: list[Dataset] = []
     for n in levels:
         if n in solved:
             x, y = solved[n]
         else:
             xf, yf = solved[fine]
-            method = "average" if pde == "darcy" else "spectral"
+            method: RestrictMethod = "average" if pde == "darcy" else "spectral"
             x = restrict(torch.from_numpy(xf), fine // n, method).numpy()
             b, k = yf.shape[:2]
             yr = restrict(torch.from_numpy(yf.reshape(b * k, *yf.shape[2:])), fine // n, method)
@@ -292,42 +384,81 @@ def generate(
     return out if resolutions is not None else out[0]
 
 
-def save_dataset(path: str | Path, levels: dict | list[dict]) -> Path:
+def save_dataset(path: str | os.PathLike[str], levels: Dataset | Sequence[Dataset]) -> Path:
     """Write one or several levels (``generate``'s output) to ``.npz`` atomically, with metadata."""
     levels = [levels] if isinstance(levels, dict) else list(levels)
-    arrays = {}
+    arrays: dict[str, np.ndarray] = {}
     for j, lev in enumerate(levels):
         arrays[f"x_{j}"] = lev["x"].numpy()
         arrays[f"y_{j}"] = lev["y"].numpy()
     arrays["meta"] = np.array(json.dumps([lev["meta"] for lev in levels]))
     path = Path(path)
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
+        np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub: **kwds vs allow_pickle
     return path
 
 
-def load_dataset(path: str | Path) -> list[dict]:
-    """Read a file written by :func:`save_dataset` (or ``generate-data``): a list of level dicts."""
-    path = Path(path)
+def load_dataset(path: str | os.PathLike[str], *, argument: str = "path") -> list[Dataset]:
+    """Read a file written by :func:`save_dataset` (or ``generate-data``): a list of level dicts.
+
+    The archive is read whole through :func:`sciml_core.read_archive` (a missing, truncated or
+    foreign file, or an object array, is refused without unpickling anything), then its layout is
+    checked level by level: the metadata, both arrays, their shapes and dtypes.
+
+    Args:
+        path: The ``.npz`` file.
+        argument: How the caller named the file, for the messages (the CLI passes ``"data"``).
+
+    Raises:
+        InputError: naming ``argument`` and the file, for any of the above.
+    """
+    p = Path(path)
+    arrays = read_archive(p, argument=argument, required=("meta",))
+    not_ours = f"{argument}: {str(p)!r} is not a dataset written by fno-conserve generate-data"
     try:
-        with np.load(path, allow_pickle=False) as z:
-            metas = json.loads(str(z["meta"]))
-            out = []
-            for j, meta in enumerate(metas):
-                n = meta["resolution"]
-                dim = DIMS[meta["pde"]]
-                kind = {"periodic": "periodic", "cells": "cells"}[meta["rule"]]
-                out.append(
-                    {
-                        "x": torch.from_numpy(z[f"x_{j}"]),
-                        "y": torch.from_numpy(z[f"y_{j}"]),
-                        "grid": grid((n,) * dim, kind, meta["lengths"]),
-                        "weights": quadrature_weights((n,) * dim, meta["lengths"], meta["rule"]),
-                        "meta": meta,
-                    }
-                )
-    except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
+        metas = json.loads(str(arrays["meta"]))
+    except json.JSONDecodeError as err:
+        raise InputError(f"{not_ours} (its 'meta' is not JSON: {err})") from None
+    if not isinstance(metas, list) or not metas or not all(isinstance(m, dict) for m in metas):
+        raise InputError(f"{not_ours} (its 'meta' is not a list of levels)")
+    return [_stored_level(arrays, j, meta, not_ours) for j, meta in enumerate(metas)]
+
+
+def _stored_level(
+    arrays: dict[str, np.ndarray], j: int, meta: dict[str, Any], not_ours: str
+) -> Dataset:
+    """Level ``j`` of an archive, its layout checked (``not_ours`` starts every message)."""
+    pde, n, rule, lengths = (meta.get(k) for k in ("pde", "resolution", "rule", "lengths"))
+    if pde not in DIMS or rule not in _RULE_GRID:
+        raise InputError(f"{not_ours} (level {j}: unknown pde {pde!r} or rule {rule!r})")
+    if not isinstance(n, int) or n < 1:
+        raise InputError(f"{not_ours} (level {j}: resolution {n!r} is not a positive integer)")
+    if (
+        isinstance(lengths, bool)
+        or not isinstance(lengths, int | float)
+        or not (math.isfinite(lengths) and lengths > 0)
+    ):
+        raise InputError(f"{not_ours} (level {j}: box length {lengths!r} is not positive)")
+    dim = DIMS[pde]
+    spatial = (n,) * dim
+    for key in (f"x_{j}", f"y_{j}"):
+        if key not in arrays:
+            raise InputError(f"{not_ours} (it has no array {key!r})")
+        a = arrays[key]
+        if a.dtype.kind != "f" or a.ndim not in (dim + 2, dim + 3) or a.shape[-dim:] != spatial:
+            raise InputError(
+                f"{not_ours} (array {key!r} has shape {a.shape} and dtype {a.dtype}; expected "
+                f"floats of shape (B, C, {', '.join(map(str, spatial))}) for {pde!r})"
+            )
+    x, y = arrays[f"x_{j}"], arrays[f"y_{j}"]
+    if x.ndim != dim + 2 or x.shape[0] != y.shape[0] or x.shape[0] < 1:
         raise InputError(
-            f"path: {path} is not a dataset written by fno-conserve generate-data ({err})"
-        ) from None
-    return out
+            f"{not_ours} (level {j}: inputs {x.shape} and targets {y.shape} do not pair up)"
+        )
+    return {
+        "x": torch.from_numpy(x),
+        "y": torch.from_numpy(y),
+        "grid": grid(spatial, _RULE_GRID[rule], lengths),
+        "weights": quadrature_weights(spatial, lengths, rule),
+        "meta": meta,
+    }

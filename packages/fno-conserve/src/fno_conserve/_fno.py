@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any, Literal, get_args
 
 import torch
 import torch.nn.functional as F
@@ -14,8 +15,21 @@ from sciml_core import InputError
 
 from ._grid import grid
 
-_ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU}
-_EMBEDDINGS = ("periodic", "nodes", "cells", None)
+Activation = Literal["gelu", "relu", "tanh", "silu"]
+ACTIVATIONS: tuple[Activation, ...] = get_args(Activation)
+"""Activations of the Fourier layers and the projection."""
+
+Embedding = Literal["periodic", "nodes", "cells"]
+EMBEDDINGS: tuple[Embedding, ...] = get_args(Embedding)
+"""Positional embeddings of :class:`FNO` (``None`` feeds none)."""
+
+_ACTIVATION_MODULES: dict[Activation, type[nn.Module]] = {
+    "gelu": nn.GELU,
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "silu": nn.SiLU,
+}
+_EMBEDDING_CHANNELS: dict[Embedding | None, int] = {"periodic": 2, "nodes": 1, "cells": 1, None: 0}
 
 
 class Pointwise(nn.Linear):
@@ -28,6 +42,11 @@ class Pointwise(nn.Linear):
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply the weight to every grid point.
+
+        Shapes:
+            ``x`` ``(B, in_features, *spatial)``; output ``(B, out_features, *spatial)``.
+        """
         b, i = x.shape[:2]
         weight = self.weight.unsqueeze(0).expand(b, -1, -1)
         out = torch.baddbmm(self.bias.view(1, -1, 1), weight, x.reshape(b, i, -1))
@@ -96,8 +115,14 @@ class SpectralConv(nn.Module):
     weight: nn.Parameter
 
     def __init__(
-        self, dim: int, in_channels: int, out_channels: int, modes: int, *, strict_modes=False
-    ):
+        self,
+        dim: int,
+        in_channels: int,
+        out_channels: int,
+        modes: int,
+        *,
+        strict_modes: bool = False,
+    ) -> None:
         super().__init__()
         self.dim = _check_dim(dim)
         if int(modes) < 1:
@@ -145,6 +170,12 @@ class SpectralConv(nn.Module):
         return used
 
     def forward(self, v: torch.Tensor) -> torch.Tensor:
+        """The layer ``K v`` on the grid of ``v``.
+
+        Shapes:
+            ``v`` ``(B, in_channels, *spatial)`` with ``dim`` spatial axes; output
+            ``(B, out_channels, *spatial)``.
+        """
         _check_input(v, self.dim, self.in_channels, "v")
         shape = v.shape[2:]
         self.kept_modes(shape)
@@ -203,6 +234,9 @@ class FNO(nn.Module):
     the last layer), never a fixed number of points, so that refinement keeps the same operator.
     ``aux_channels`` extra output channels carry the adaptive correction direction (``"head"``).
 
+    ``dim``, ``in_channels``, ``out_channels`` and ``modes`` may be given by position; every other
+    option is keyword-only.
+
     Args:
         dim: spatial dimension (1 or 2).
         in_channels: input field channels.
@@ -234,15 +268,16 @@ class FNO(nn.Module):
         in_channels: int,
         out_channels: int,
         modes: int,
+        *,
         width: int = 32,
         n_layers: int = 4,
         projection_width: int = 128,
-        activation: str = "gelu",
-        grid: str | None = "periodic",
+        activation: Activation = "gelu",
+        grid: Embedding | None = "periodic",
         padding: float = 0.0,
         aux_channels: int = 0,
         strict_modes: bool = False,
-    ):
+    ) -> None:
         super().__init__()
         self.dim = _check_dim(dim)
         for name, value, low in (
@@ -255,12 +290,10 @@ class FNO(nn.Module):
         ):
             if not isinstance(value, int) or value < low:
                 raise InputError(f"{name}: expected an integer >= {low}, got {value!r}")
-        if activation not in _ACTIVATIONS:
-            raise InputError(
-                f"activation: expected one of {sorted(_ACTIVATIONS)}, got {activation!r}"
-            )
-        if grid not in _EMBEDDINGS:
-            raise InputError(f"grid: expected one of {_EMBEDDINGS}, got {grid!r}")
+        if activation not in ACTIVATIONS:
+            raise InputError(f"activation: expected one of {ACTIVATIONS}, got {activation!r}")
+        if grid is not None and grid not in EMBEDDINGS:
+            raise InputError(f"grid: expected one of {EMBEDDINGS} or None, got {grid!r}")
         if not 0.0 <= float(padding) < 1.0:
             raise InputError(f"padding: expected a fraction in [0, 1), got {padding!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
@@ -268,7 +301,7 @@ class FNO(nn.Module):
         self.projection_width, self.activation_name = projection_width, activation
         self.grid, self.padding, self.aux_channels = grid, float(padding), aux_channels
         self.strict_modes = bool(strict_modes)
-        n_embed = {"periodic": 2 * dim, "nodes": dim, "cells": dim, None: 0}[grid]
+        n_embed = _EMBEDDING_CHANNELS[grid] * dim
         self.lift = _conv1x1(dim, in_channels + n_embed, width)
         self.spectral = nn.ModuleList(
             SpectralConv(dim, width, width, modes, strict_modes=strict_modes)
@@ -277,16 +310,17 @@ class FNO(nn.Module):
         self.skips = nn.ModuleList(_conv1x1(dim, width, width) for _ in range(n_layers))
         self.proj1 = _conv1x1(dim, width, projection_width)
         self.proj2 = _conv1x1(dim, projection_width, out_channels + aux_channels)
-        self.act = _ACTIVATIONS[activation]()
+        self.act = _ACTIVATION_MODULES[activation]()
 
     def reset_parameters(self) -> None:
         """Re-draw every weight (PyTorch's default init; spectral weights as in the original
         FNO)."""
         for module in self.modules():
-            if module is not self and hasattr(module, "reset_parameters"):
-                module.reset_parameters()
+            reset = getattr(module, "reset_parameters", None)
+            if module is not self and callable(reset):
+                reset()
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         """Constructor arguments, JSON-serialisable (stored in checkpoints)."""
         return {
             "dim": self.dim,
@@ -311,7 +345,9 @@ class FNO(nn.Module):
             f"layers={self.n_layers}, grid={self.grid!r}, params={n_params})"
         )
 
-    def embedding(self, shape: Sequence[int], *, dtype, device) -> torch.Tensor | None:
+    def embedding(
+        self, shape: Sequence[int], *, dtype: torch.dtype, device: torch.device | str | None
+    ) -> torch.Tensor | None:
         """Positional embedding channels ``(n_embed, *shape)`` for a grid (``None`` if none)."""
         if self.grid is None:
             return None
@@ -321,6 +357,12 @@ class FNO(nn.Module):
         return coords
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The operator on the grid of ``x`` (any resolution; the embedding follows the grid).
+
+        Shapes:
+            ``x`` ``(B, in_channels, *spatial)`` with ``dim`` spatial axes; output
+            ``(B, out_channels + aux_channels, *spatial)``.
+        """
         _check_input(x, self.dim, self.in_channels)
         shape = tuple(x.shape[2:])
         emb = self.embedding(shape, dtype=x.dtype, device=x.device)
@@ -343,24 +385,85 @@ class FNO(nn.Module):
 
 
 class FNO1d(FNO):
-    """:class:`FNO` with ``dim = 1``.
+    """:class:`FNO` with ``dim = 1`` (the same arguments after ``dim``).
+
+    Shapes:
+        input ``(B, in_channels, N)``; output ``(B, out_channels + aux_channels, N)``.
 
     Examples:
         >>> FNO1d(2, 1, modes=4, width=8)(torch.randn(3, 2, 16)).shape
         torch.Size([3, 1, 16])
     """
 
-    def __init__(self, in_channels: int, out_channels: int, modes: int, **kwargs):
-        super().__init__(1, in_channels, out_channels, modes, **kwargs)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        modes: int,
+        *,
+        width: int = 32,
+        n_layers: int = 4,
+        projection_width: int = 128,
+        activation: Activation = "gelu",
+        grid: Embedding | None = "periodic",
+        padding: float = 0.0,
+        aux_channels: int = 0,
+        strict_modes: bool = False,
+    ) -> None:
+        super().__init__(
+            1,
+            in_channels,
+            out_channels,
+            modes,
+            width=width,
+            n_layers=n_layers,
+            projection_width=projection_width,
+            activation=activation,
+            grid=grid,
+            padding=padding,
+            aux_channels=aux_channels,
+            strict_modes=strict_modes,
+        )
 
 
 class FNO2d(FNO):
-    """:class:`FNO` with ``dim = 2``.
+    """:class:`FNO` with ``dim = 2`` (the same arguments after ``dim``).
+
+    Shapes:
+        input ``(B, in_channels, N_1, N_2)``; output
+        ``(B, out_channels + aux_channels, N_1, N_2)``.
 
     Examples:
         >>> FNO2d(1, 1, modes=4, width=8)(torch.randn(2, 1, 16, 16)).shape
         torch.Size([2, 1, 16, 16])
     """
 
-    def __init__(self, in_channels: int, out_channels: int, modes: int, **kwargs):
-        super().__init__(2, in_channels, out_channels, modes, **kwargs)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        modes: int,
+        *,
+        width: int = 32,
+        n_layers: int = 4,
+        projection_width: int = 128,
+        activation: Activation = "gelu",
+        grid: Embedding | None = "periodic",
+        padding: float = 0.0,
+        aux_channels: int = 0,
+        strict_modes: bool = False,
+    ) -> None:
+        super().__init__(
+            2,
+            in_channels,
+            out_channels,
+            modes,
+            width=width,
+            n_layers=n_layers,
+            projection_width=projection_width,
+            activation=activation,
+            grid=grid,
+            padding=padding,
+            aux_channels=aux_channels,
+            strict_modes=strict_modes,
+        )

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
 
 from sciml_core import InputError
+
+Spectrum = Callable[[np.ndarray], np.ndarray]
+"""Variance ``lambda_k`` of each frequency: integer frequencies ``(n, dim)`` -> ``(n,)``."""
 
 
 @lru_cache(maxsize=32)
@@ -25,7 +29,7 @@ def _draw_order(dim: int, k_max: int) -> np.ndarray:
 
 
 def grf_coefficients(
-    rng: np.random.Generator, dim: int, k_max: int, spectrum
+    rng: np.random.Generator, dim: int, k_max: int, spectrum: Spectrum
 ) -> tuple[np.ndarray, np.ndarray]:
     """Complex coefficients ``c_k = sqrt(lambda_k) (a + i b)``, ``a, b ~ N(0, 1)``,
     ``|k_a| < k_max``.
@@ -38,7 +42,9 @@ def grf_coefficients(
     return ks, np.sqrt(lam) * (z[:, 0] + 1j * z[:, 1])
 
 
-def evaluate_fourier(ks: np.ndarray, c: np.ndarray, shape: tuple[int, ...], *, real: bool = True):
+def evaluate_fourier(
+    ks: np.ndarray, c: np.ndarray, shape: tuple[int, ...], *, real: bool = True
+) -> np.ndarray:
     r"""``f(x) = sum_k c_k e^{2 pi i k.x}`` on the periodic grid ``shape`` (real part if ``real``).
 
     Only frequencies with ``|k_a| < N_a / 2`` are used (no Nyquist), so the same coefficients give
@@ -54,7 +60,7 @@ def evaluate_fourier(ks: np.ndarray, c: np.ndarray, shape: tuple[int, ...], *, r
     return f.real if real else f
 
 
-def matern_spectrum(sigma: float, tau: float, alpha: float):
+def matern_spectrum(sigma: float, tau: float, alpha: float) -> Spectrum:
     r"""``lambda_k = sigma^2 (4 pi^2 |k|^2 + tau^2)^{-alpha}`` (covariance
     ``sigma^2 (-Delta + tau^2)^{-alpha}``).
 

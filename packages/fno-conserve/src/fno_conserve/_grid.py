@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal, get_args
 
 import torch
 
 from sciml_core import InputError
 
-RULES = ("periodic", "trapezoid", "cells")
-GRID_KINDS = ("periodic", "nodes", "cells")
+Rule = Literal["periodic", "trapezoid", "cells"]
+RULES: tuple[Rule, ...] = get_args(Rule)
+"""Quadrature rules: periodic (equal weights), trapezoid (node grid), cells (midpoint)."""
+
+GridKind = Literal["periodic", "nodes", "cells"]
+GRID_KINDS: tuple[GridKind, ...] = get_args(GridKind)
+"""Grid kinds: periodic points ``i L/N``, nodes ``i L/(N-1)``, cell centres ``(i + 1/2) L/N``."""
 
 
 def _as_shape(shape: int | Sequence[int], name: str = "shape") -> tuple[int, ...]:
@@ -30,7 +36,14 @@ def _as_lengths(lengths: float | Sequence[float], dim: int) -> tuple[float, ...]
     return lengths
 
 
-def grid_1d(n: int, kind: str, length: float = 1.0, *, dtype=torch.float64, device=None):
+def grid_1d(
+    n: int,
+    kind: GridKind,
+    length: float = 1.0,
+    *,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
     """Coordinates of ``n`` points on ``[0, length]`` for one grid kind.
 
     ``"periodic"``: ``i L / n`` (endpoint excluded); ``"nodes"``: ``i L / (n - 1)`` (both ends);
@@ -50,7 +63,7 @@ def grid_1d(n: int, kind: str, length: float = 1.0, *, dtype=torch.float64, devi
 
 def grid(
     shape: int | Sequence[int],
-    kind: str = "periodic",
+    kind: GridKind = "periodic",
     lengths: float | Sequence[float] = 1.0,
     *,
     dtype: torch.dtype = torch.float64,
@@ -85,7 +98,7 @@ def grid(
 def quadrature_weights(
     shape: int | Sequence[int],
     lengths: float | Sequence[float] = 1.0,
-    rule: str = "periodic",
+    rule: Rule = "periodic",
     *,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str | None = None,
@@ -128,8 +141,11 @@ def quadrature_weights(
     return out
 
 
-def rule_grid_kind(rule: str) -> str:
+_RULE_GRID: dict[Rule, GridKind] = {"periodic": "periodic", "trapezoid": "nodes", "cells": "cells"}
+
+
+def rule_grid_kind(rule: Rule) -> GridKind:
     """The grid kind on which a quadrature rule lives."""
     if rule not in RULES:
         raise InputError(f"rule: expected one of {RULES}, got {rule!r}")
-    return {"periodic": "periodic", "trapezoid": "nodes", "cells": "cells"}[rule]
+    return _RULE_GRID[rule]

@@ -7,19 +7,31 @@ Both return :func:`fno_conserve.generate`'s layout: float64 tensors ``x (B, C, *
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from types import ModuleType
+from typing import Any, Literal, get_args
 
 import numpy as np
 import torch
 
-from sciml_core import InputError, require_extra
+from sciml_core import InputError, read_user_file, require_extra
 
-from ._grid import grid, quadrature_weights
+from ._data import Dataset
+from ._grid import Rule, grid, quadrature_weights, rule_grid_kind
 
-_MAT_FIELDS = {"burgers": ("a", "u"), "navier-stokes": ("a", "u"), "darcy": ("coeff", "sol")}
+MatPDE = Literal["burgers", "navier-stokes", "darcy"]
+MAT_PDES: tuple[MatPDE, ...] = get_args(MatPDE)
+"""PDEs of the FNO paper's ``.mat`` files that :func:`load_fno_mat` reads."""
+
+_MAT_FIELDS: dict[str, tuple[str, str]] = {
+    "burgers": ("a", "u"),
+    "navier-stokes": ("a", "u"),
+    "darcy": ("coeff", "sol"),
+}
 
 
-def _h5py():
+def _h5py() -> ModuleType:
     return require_extra("h5py", extra="io", package="fno-conserve")
 
 
@@ -34,25 +46,30 @@ def _is_hdf5(path: Path) -> bool:
 
 
 def _read_mat(path: Path, fields: tuple[str, str]) -> tuple[np.ndarray, np.ndarray, str]:
+    """Both fields of a MATLAB file, through :func:`sciml_core.read_user_file` (any failure is one
+    ``InputError`` naming ``path`` and the file)."""
     import scipy.io
 
-    try:
-        if _is_hdf5(path):  # MATLAB v7.3 is HDF5: h5py, with the axes reversed
-            h5py = _h5py()
-            with h5py.File(path, "r") as f:
-                a, u = (np.asarray(f[k]) for k in fields)
-            return a.transpose(), u.transpose(), "v7.3"
-        mat = scipy.io.loadmat(path)
-        return np.asarray(mat[fields[0]]), np.asarray(mat[fields[1]]), "v5"
-    except KeyError as err:
-        raise InputError(f"path: {path} has no field {err} (expected {fields})") from None
-    except (ValueError, OSError) as err:
-        raise InputError(f"path: {path} is not a readable MATLAB file ({err})") from None
+    def decode(p: Path) -> tuple[np.ndarray, np.ndarray, str]:
+        try:
+            if _is_hdf5(p):  # MATLAB v7.3 is HDF5: h5py, with the axes reversed
+                h5py = _h5py()
+                with h5py.File(p, "r") as f:
+                    a, u = (np.asarray(f[k]) for k in fields)
+                return a.transpose(), u.transpose(), "v7.3"
+            mat = scipy.io.loadmat(p)
+            return np.asarray(mat[fields[0]]), np.asarray(mat[fields[1]]), "v5"
+        except KeyError as err:
+            raise InputError(f"no field {err} (expected {fields})") from None
+
+    return read_user_file(path, argument="path", decode=decode, what="a MATLAB .mat file")
 
 
-def _pack(x, y, rule, lengths, meta) -> dict:
+def _pack(
+    x: np.ndarray, y: np.ndarray, rule: Rule, lengths: float, meta: dict[str, Any]
+) -> Dataset:
     spatial = tuple(x.shape[2:])
-    kind = {"periodic": "periodic", "trapezoid": "nodes", "cells": "cells"}[rule]
+    kind = rule_grid_kind(rule)
     return {
         "x": torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64)),
         "y": torch.from_numpy(np.ascontiguousarray(y, dtype=np.float64)),
@@ -63,8 +80,13 @@ def _pack(x, y, rule, lengths, meta) -> dict:
 
 
 def load_fno_mat(
-    path, *, pde: str, n_samples: int | None = None, sub: int = 1, time_index: int | None = -1
-) -> dict:
+    path: str | os.PathLike[str],
+    *,
+    pde: MatPDE,
+    n_samples: int | None = None,
+    sub: int = 1,
+    time_index: int | None = -1,
+) -> Dataset:
     """Read one of the FNO paper's ``.mat`` files (MATLAB v5 via scipy, v7.3 via h5py).
 
     Fields: ``a``/``u`` for ``"burgers"`` (``(B, N)`` each) and ``"navier-stokes"``
@@ -77,13 +99,11 @@ def load_fno_mat(
         dict as :func:`fno_conserve.generate` (periodic rule for Burgers and Navier-Stokes,
         trapezoid for the Darcy node grid).
     """
-    if pde not in _MAT_FIELDS:
-        raise InputError(f"pde: expected one of {tuple(_MAT_FIELDS)}, got {pde!r}")
+    if pde not in MAT_PDES:
+        raise InputError(f"pde: expected one of {MAT_PDES}, got {pde!r}")
     if not isinstance(sub, int) or sub < 1:
         raise InputError(f"sub: expected a positive integer, got {sub!r}")
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"path: {path} does not exist")
     a, u, version = _read_mat(path, _MAT_FIELDS[pde])
     if n_samples is not None:
         a, u = a[:n_samples], u[:n_samples]
@@ -104,7 +124,7 @@ def load_fno_mat(
         )
     else:
         y = u[space][:, None]
-    rule = "trapezoid" if pde == "darcy" else "periodic"
+    rule: Rule = "trapezoid" if pde == "darcy" else "periodic"
     meta = {
         "pde": pde,
         "source": str(path),
@@ -114,7 +134,9 @@ def load_fno_mat(
     return _pack(x, y, rule, 1.0, meta)
 
 
-def load_pdebench(path, *, n_samples: int | None = None, time_index: int | None = -1) -> dict:
+def load_pdebench(
+    path: str | os.PathLike[str], *, n_samples: int | None = None, time_index: int | None = -1
+) -> Dataset:
     """Read a PDEBench HDF5 file (needs the ``[io]`` extra).
 
     Layouts: single-array files with ``tensor (B, T, *spatial)`` plus ``x-coordinate`` (and
@@ -127,10 +149,9 @@ def load_pdebench(path, *, n_samples: int | None = None, time_index: int | None 
     """
     h5py = _h5py()
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"path: {path} does not exist")
-    try:
-        with h5py.File(path, "r") as f:
+
+    def decode(p: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str]:
+        with h5py.File(p, "r") as f:
             if "tensor" in f:
                 tensor = np.asarray(f["tensor"][:n_samples])
                 coords = np.asarray(f["x-coordinate"]) if "x-coordinate" in f else None
@@ -149,7 +170,7 @@ def load_pdebench(path, *, n_samples: int | None = None, time_index: int | None 
             else:
                 keys = sorted(k for k in f if k.isdigit())
                 if not keys:
-                    raise InputError(f"path: {path} has neither 'tensor' nor per-seed groups")
+                    raise InputError("it has neither 'tensor' nor per-seed groups")
                 keys = keys[:n_samples]
                 data = np.stack([np.asarray(f[k]["data"]) for k in keys])  # (B, T, *spatial, C)
                 coords = np.asarray(f[keys[0]]["grid"]["x"])
@@ -157,8 +178,11 @@ def load_pdebench(path, *, n_samples: int | None = None, time_index: int | None 
                 x = data[:, 0]
                 y = data[:, time_index] if time_index is not None else data[:, 1:]
                 layout = "per-seed"
-    except OSError as err:
-        raise InputError(f"path: {path} is not a readable HDF5 file ({err})") from None
+        return x, y, coords, layout
+
+    x, y, coords, layout = read_user_file(
+        path, argument="path", decode=decode, what="a PDEBench HDF5 file"
+    )
     n = x.shape[-1]
     length = float(n * (coords[1] - coords[0])) if coords is not None and coords.size > 1 else 1.0
     meta = {"pde": None, "source": str(path), "format": f"pdebench-{layout}", "law": None}

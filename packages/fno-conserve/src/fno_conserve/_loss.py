@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal, get_args
 
 import torch
 from torch import nn
 
 from sciml_core import InputError
 
-from ._grid import RULES, quadrature_weights
+from ._grid import RULES, Rule, quadrature_weights
+
+Reduction = Literal["mean", "sum", "none"]
+REDUCTIONS: tuple[Reduction, ...] = get_args(Reduction)
+"""How :class:`RelLpLoss` reduces over the batch."""
 
 
 class RelLpLoss(nn.Module):
@@ -35,20 +40,26 @@ class RelLpLoss(nn.Module):
     def __init__(
         self,
         p: float = 2,
-        rule: str = "periodic",
+        rule: Rule = "periodic",
         lengths: float | Sequence[float] = 1.0,
-        reduction: str = "mean",
-    ):
+        reduction: Reduction = "mean",
+    ) -> None:
         super().__init__()
         if not float(p) >= 1:
             raise InputError(f"p: expected p >= 1, got {p!r}")
         if rule not in RULES:
             raise InputError(f"rule: expected one of {RULES}, got {rule!r}")
-        if reduction not in ("mean", "sum", "none"):
-            raise InputError(f"reduction: expected 'mean', 'sum' or 'none', got {reduction!r}")
+        if reduction not in REDUCTIONS:
+            raise InputError(f"reduction: expected one of {REDUCTIONS}, got {reduction!r}")
         self.p, self.rule, self.lengths, self.reduction = float(p), rule, lengths, reduction
 
     def forward(self, u: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Relative error of ``u`` against ``y``.
+
+        Shapes:
+            ``u``, ``y`` ``(B, C, *spatial)``; output ``()`` (``"mean"``, ``"sum"``) or ``(B,)``
+            (``"none"``).
+        """
         if not isinstance(u, torch.Tensor) or not isinstance(y, torch.Tensor) or u.shape != y.shape:
             raise InputError(
                 f"u, y: expected tensors of the same shape (B, C, *spatial), got "

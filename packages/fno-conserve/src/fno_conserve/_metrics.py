@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
-from ._constraints import as_constraint_list
+from ._constraints import Constraints, as_constraint_list
 
 
 def conservation_error(
-    u: torch.Tensor, x: torch.Tensor | None, constraints, *, compute_dtype=torch.float64
-) -> dict:
+    u: torch.Tensor,
+    x: torch.Tensor | None,
+    constraints: Constraints,
+    *,
+    compute_dtype: torch.dtype = torch.float64,
+) -> dict[str, Any]:
     r"""Residuals of every law for a batch of fields.
 
     ``absolute``: :math:`|C_j u - b_j|` (``(B, rows)``); ``relative``: the absolute residual divided

@@ -7,7 +7,7 @@ from torch import nn
 
 from sciml_core import InputError
 
-from ._constraints import as_constraint_list
+from ._constraints import Constraints, LinearConstraint, as_constraint_list
 
 
 class ConservationPenalty(nn.Module):
@@ -31,7 +31,7 @@ class ConservationPenalty(nn.Module):
         0.0
     """
 
-    def __init__(self, constraints, weight: float = 1.0, eps: float = 1e-8):
+    def __init__(self, constraints: Constraints, weight: float = 1.0, eps: float = 1e-8) -> None:
         super().__init__()
         self.constraints = as_constraint_list(constraints)
         if not float(weight) >= 0:
@@ -41,6 +41,11 @@ class ConservationPenalty(nn.Module):
         self.weight, self.eps = float(weight), float(eps)
 
     def forward(self, u: torch.Tensor, x: torch.Tensor | None, y: torch.Tensor) -> torch.Tensor:
+        """The penalty (a scalar) of output ``u`` for input ``x`` and target ``y``.
+
+        Shapes:
+            ``u``, ``y`` ``(B, C, *spatial)``; ``x`` ``(B, C_in, *spatial)``; output ``()``.
+        """
         if not isinstance(y, torch.Tensor) or y.shape != u.shape:
             raise InputError(
                 f"y: expected the target with u's shape {tuple(u.shape)}, got {y!r:.60}"
@@ -48,7 +53,7 @@ class ConservationPenalty(nn.Module):
         total = u.new_zeros(())
         for law in self.constraints:
             r = law.residual(u, x)  # (B, m)
-            if law.kind == "linear":
+            if isinstance(law, LinearConstraint):
                 b = law.target_values(x, u.shape[0], dtype=u.dtype, device=u.device)
                 scale = law.scale(y, x) - b.abs()  # sum_i |w_i phi_j y_i|
             else:

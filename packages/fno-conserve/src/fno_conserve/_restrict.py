@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from types import EllipsisType
+from typing import Literal, get_args
+
 import torch
 import torch.nn.functional as F
 
 from sciml_core import InputError
 
-RESTRICT_METHODS = ("spectral", "subsample", "average", "inject")
+RestrictMethod = Literal["spectral", "subsample", "average", "inject"]
+RESTRICT_METHODS: tuple[RestrictMethod, ...] = get_args(RestrictMethod)
+"""Restriction methods of :func:`restrict`."""
+
+ProlongMethod = Literal["spectral", "constant"]
+PROLONG_METHODS: tuple[ProlongMethod, ...] = get_args(ProlongMethod)
+"""Prolongation methods of :func:`prolong`."""
 
 
 def _check(u: torch.Tensor, factor: int) -> tuple[int, ...]:
@@ -30,7 +39,7 @@ def _spectral_resample(u: torch.Tensor, new_shape: tuple[int, ...]) -> torch.Ten
     old_shape = tuple(u.shape[2:])
     keep = [(min(o, n) + 1) // 2 for o, n in zip(old_shape, new_shape, strict=True)]
     # frequencies 0..keep-1 and -(keep'-1)..-1 on the full axes (never a Nyquist frequency)
-    index_sets = []
+    index_sets: list[list[tuple[slice, slice]]] = []
     for a, (o, n, k) in enumerate(zip(old_shape, new_shape, keep, strict=True)):
         if a == len(old_shape) - 1:
             index_sets.append([(slice(0, k), slice(0, k))])
@@ -41,7 +50,7 @@ def _spectral_resample(u: torch.Tensor, new_shape: tuple[int, ...]) -> torch.Ten
                 sets.append((slice(o - neg, o), slice(n - neg, n)))
             index_sets.append(sets)
 
-    def fill(axis, src_idx, dst_idx):
+    def fill(axis: int, src_idx: tuple[slice, ...], dst_idx: tuple[slice, ...]) -> None:
         if axis == len(index_sets):
             out[(..., *dst_idx)] = uh[(..., *src_idx)]
             return
@@ -52,7 +61,14 @@ def _spectral_resample(u: torch.Tensor, new_shape: tuple[int, ...]) -> torch.Ten
     return torch.fft.irfftn(out, s=new_shape, dim=dims, norm="forward")
 
 
-def restrict(u: torch.Tensor, factor: int, method: str = "spectral") -> torch.Tensor:
+def _every(factor: int, dim: int) -> tuple[EllipsisType | slice, ...]:
+    """Index of every ``factor``-th point along each of the last ``dim`` axes."""
+    index: list[EllipsisType | slice] = [Ellipsis]
+    index += [slice(None, None, factor)] * dim
+    return tuple(index)
+
+
+def restrict(u: torch.Tensor, factor: int, method: RestrictMethod = "spectral") -> torch.Tensor:
     """Restrict fields ``(B, C, *spatial)`` to a grid ``factor`` times coarser per axis.
 
     * ``"spectral"``: periodic data; keep ``|k| < N_c/2`` and evaluate on the coarse periodic grid
@@ -73,11 +89,11 @@ def restrict(u: torch.Tensor, factor: int, method: str = "spectral") -> torch.Te
     if method == "inject":
         if any((n - 1) % factor for n in shape):
             raise InputError(f"u: 'inject' needs N - 1 divisible by {factor} per axis, got {shape}")
-        return u[(..., *(slice(None, None, factor) for _ in shape))]
+        return u[_every(factor, len(shape))]
     if any(n % factor for n in shape):
         raise InputError(f"u: grid {shape} is not divisible by factor {factor}")
     if method == "subsample":
-        return u[(..., *(slice(None, None, factor) for _ in shape))]
+        return u[_every(factor, len(shape))]
     if method == "average":
         pool = F.avg_pool1d if len(shape) == 1 else F.avg_pool2d
         if len(shape) > 2:
@@ -86,7 +102,7 @@ def restrict(u: torch.Tensor, factor: int, method: str = "spectral") -> torch.Te
     return _spectral_resample(u, tuple(n // factor for n in shape))
 
 
-def prolong(u: torch.Tensor, factor: int, method: str = "spectral") -> torch.Tensor:
+def prolong(u: torch.Tensor, factor: int, method: ProlongMethod = "spectral") -> torch.Tensor:
     """Prolong fields to a grid ``factor`` times finer per axis.
 
     ``"spectral"``: zero-padding of the spectrum (band-limited interpolation), so
@@ -104,6 +120,6 @@ def prolong(u: torch.Tensor, factor: int, method: str = "spectral") -> torch.Ten
         for a in range(len(shape)):
             out = out.repeat_interleave(factor, dim=2 + a)
         return out
-    if method != "spectral":
-        raise InputError(f"method: expected 'spectral' or 'constant', got {method!r}")
+    if method not in PROLONG_METHODS:
+        raise InputError(f"method: expected one of {PROLONG_METHODS}, got {method!r}")
     return _spectral_resample(u, tuple(n * factor for n in shape))

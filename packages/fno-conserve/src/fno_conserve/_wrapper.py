@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, overload
 
 import torch
 from torch import nn
 
 from sciml_core import InputError
 
-from ._correction import ConservationCorrection
+from ._constraints import Constraints
+from ._correction import ConservationCorrection, Direction
 from ._fno import FNO
 from ._grid import grid
 
+TensorMap = Callable[[torch.Tensor], torch.Tensor]
+"""An encoder or decoder: any callable from a tensor to a tensor (a module or a function)."""
 
-def _periodic_embedding(shape, *, dtype, device) -> torch.Tensor:
+
+def _periodic_embedding(
+    shape: Sequence[int], *, dtype: torch.dtype, device: torch.device | str | None
+) -> torch.Tensor:
     coords = grid(tuple(shape), "periodic", dtype=dtype, device=device)
     return torch.cat([torch.sin(2 * math.pi * coords), torch.cos(2 * math.pi * coords)])
 
@@ -28,7 +35,9 @@ class PointwiseMLP(nn.Module):
         torch.Size([4, 2, 5, 6])
     """
 
-    def __init__(self, in_channels: int, out_channels: int, hidden: int = 32, *, init_bias=0.0):
+    def __init__(
+        self, in_channels: int, out_channels: int, hidden: int = 32, *, init_bias: float = 0.0
+    ) -> None:
         super().__init__()
         self.fc1 = nn.Linear(in_channels, hidden)
         self.fc2 = nn.Linear(hidden, out_channels)
@@ -44,6 +53,11 @@ class PointwiseMLP(nn.Module):
             self.fc2.bias.fill_(self.init_bias)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """The MLP at every grid point.
+
+        Shapes:
+            ``z`` ``(B, in_channels, *spatial)``; output ``(B, out_channels, *spatial)``.
+        """
         z = z.movedim(1, -1)
         return self.fc2(self.act(self.fc1(z))).movedim(-1, 1)
 
@@ -102,16 +116,16 @@ class ConservedOperator(nn.Module):
         base: nn.Module,
         correction: ConservationCorrection,
         s_net: nn.Module | None = None,
-        encoder: Callable | None = None,
-        decoder: Callable | None = None,
+        encoder: TensorMap | None = None,
+        decoder: TensorMap | None = None,
         *,
         in_channels: int | None = None,
         out_channels: int | None = None,
         dim: int | None = None,
         hidden: int = 32,
         rank: int = 2,
-        grid_shape: tuple[int, ...] | None = None,
-    ):
+        grid_shape: Sequence[int] | None = None,
+    ) -> None:
         super().__init__()
         if not isinstance(base, nn.Module):
             raise InputError(f"base: expected a torch.nn.Module, got {type(base).__name__}")
@@ -122,26 +136,28 @@ class ConservedOperator(nn.Module):
         self.base, self.correction = base, correction
         self.encoder, self.decoder = encoder, decoder
         is_head_fno = isinstance(base, FNO) and base.aux_channels > 0
-        direction = correction.direction
+        direction: Direction | None = correction.direction
         if correction.needs_direction and direction is None:
             direction = "head" if is_head_fno else "net"
         if not correction.needs_direction:
             direction = None
-        self.direction = direction
-        self.aux_channels = base.aux_channels if isinstance(base, FNO) else 0
+        self.direction: Direction | None = direction
+        self.aux_channels: int = base.aux_channels if isinstance(base, FNO) else 0
         if direction == "head" and not is_head_fno:
             raise InputError(
                 "correction: direction='head' needs a base that emits extra channels (this "
                 "package's FNO with aux_channels >= 1); use direction='net' for other models"
             )
-        self.in_channels = (
+        self.in_channels: int | None = (
             in_channels if in_channels is not None else getattr(base, "in_channels", None)
         )
-        self.out_channels = (
+        self.out_channels: int | None = (
             out_channels if out_channels is not None else getattr(base, "out_channels", None)
         )
-        self.dim = dim if dim is not None else getattr(base, "dim", getattr(base, "n_dim", None))
-        needs = {
+        self.dim: int | None = (
+            dim if dim is not None else getattr(base, "dim", getattr(base, "n_dim", None))
+        )
+        needs: dict[Direction, tuple[str, ...]] = {
             "net": ("in_channels", "out_channels", "dim"),
             "field": ("out_channels", "dim"),
             "lowrank": ("in_channels", "out_channels", "dim"),
@@ -149,35 +165,48 @@ class ConservedOperator(nn.Module):
         }
         if direction == "net" and s_net is not None:
             needs["net"] = ("out_channels",)
-        for name in needs.get(direction, ("out_channels",) if direction is None else ()):
+        needed = ("out_channels",) if direction is None else needs.get(direction, ())
+        for name in needed:
             if getattr(self, name) is None:
                 raise InputError(
                     f"{name}: direction={direction!r} needs it and the base model does not expose "
                     f"`{name}`; pass {name}=..."
                 )
-        self.s_net = self.v_net = self.s_field = self.dense = None
+        self.s_net: nn.Module | None = None
+        self.v_net: nn.Module | None = None
+        self.s_field: nn.Module | None = None
+        self.dense: nn.Parameter | None = None
         self.rank = int(rank)
         bias = _inv_softplus(1.0 - correction.eps)  # s starts near 1 (the projection)
         if direction == "net":
-            cin = self.in_channels + self.out_channels + 2 * self.dim
-            self.s_net = (
-                s_net if s_net is not None else PointwiseMLP(cin, 1, hidden, init_bias=bias)
-            )
+            if s_net is not None:
+                self.s_net = s_net
+            else:
+                cin = self._size("in_channels") + self._size("out_channels") + 2 * self._size("dim")
+                self.s_net = PointwiseMLP(cin, 1, hidden, init_bias=bias)
         elif direction == "field":
-            self.s_field = PointwiseMLP(2 * self.dim, 1, hidden, init_bias=bias)
+            self.s_field = PointwiseMLP(2 * self._size("dim"), 1, hidden, init_bias=bias)
         elif direction == "lowrank":
             if self.rank < 1:
                 raise InputError(f"rank: expected a positive integer, got {rank!r}")
-            cin = self.in_channels + self.out_channels + 2 * self.dim
-            self.v_net = PointwiseMLP(cin, self.rank * self.out_channels, hidden)
+            cin = self._size("in_channels") + self._size("out_channels") + 2 * self._size("dim")
+            self.v_net = PointwiseMLP(cin, self.rank * self._size("out_channels"), hidden)
         elif direction == "dense":
             if grid_shape is None:
                 raise InputError("grid_shape: direction='dense' needs the fixed grid, got None")
             self.grid_shape = tuple(int(n) for n in grid_shape)
-            n = self.out_channels * math.prod(self.grid_shape)
+            n = self._size("out_channels") * math.prod(self.grid_shape)
             self.dense = nn.Parameter(torch.randn(n, n) / n)
 
-    def config(self) -> dict:
+    def _size(self, name: str) -> int:
+        """``in_channels``, ``out_channels`` or ``dim``, checked to be known in ``__init__``."""
+        value = getattr(self, name)
+        if not isinstance(value, int):
+            raise ValueError(f"{name}: expected a known integer, got {value!r}")
+        return value
+
+    def config(self) -> dict[str, Any]:
+        """The correction's settings and the resolved direction (JSON-serialisable)."""
         return {
             "direction": self.direction,
             "mode": self.correction.mode,
@@ -190,22 +219,32 @@ class ConservedOperator(nn.Module):
         emb = _periodic_embedding(ref.shape[2:], dtype=ref.dtype, device=ref.device)
         return emb.unsqueeze(0).expand(ref.shape[0], *emb.shape)
 
-    def direction_terms(self, x: torch.Tensor, u: torch.Tensor, aux: torch.Tensor | None) -> dict:
-        """The keyword arguments (``s``, ``V``) the correction gets for this input."""
+    def direction_terms(
+        self, x: torch.Tensor, u: torch.Tensor, aux: torch.Tensor | None
+    ) -> dict[str, torch.Tensor]:
+        """The keyword arguments (``s``, ``V``) the correction gets for this input.
+
+        Shapes:
+            ``x`` ``(B, C_in, *spatial)``; ``u`` ``(B, C_out, *spatial)``; ``aux``
+            ``(B, aux_channels, *spatial)``; ``s`` ``(B, 1, *spatial)``; ``V``
+            ``(B, r, C_out, *spatial)``.
+        """
         pos = self.correction.positive
         if self.direction == "head":
+            if aux is None:
+                raise InputError("base: direction='head' needs the base's aux channels, got none")
             return {"s": pos(aux)}
-        if self.direction == "net":
+        if self.direction == "net" and self.s_net is not None:
             if isinstance(self.s_net, PointwiseMLP):
                 return {"s": pos(self.s_net(torch.cat([x, u, self._embed(u)], dim=1)))}
             return {"s": pos(self.s_net(x, u))}
-        if self.direction == "field":
+        if self.direction == "field" and self.s_field is not None:
             emb = self._embed(u)[:1]
             return {"s": pos(self.s_field(emb)).expand(u.shape[0], *([-1] * (u.ndim - 1)))}
-        if self.direction == "lowrank":
+        if self.direction == "lowrank" and self.v_net is not None:
             v = self.v_net(torch.cat([x, u, self._embed(u)], dim=1))
             return {"V": v.reshape(u.shape[0], self.rank, *u.shape[1:])}
-        if self.direction == "dense":
+        if self.direction == "dense" and self.dense is not None:
             if tuple(u.shape[2:]) != self.grid_shape:
                 raise InputError(
                     f"x: direction='dense' is tied to the grid {self.grid_shape}, got "
@@ -216,8 +255,22 @@ class ConservedOperator(nn.Module):
             return {"V": v.expand(u.shape[0], *v.shape[1:])}
         return {}
 
-    def forward(self, x: torch.Tensor, *, return_info: bool = False):
-        """Corrected output ``(B, C_out, *spatial)`` (and the correction's info dict if asked)."""
+    @overload
+    def forward(self, x: torch.Tensor, *, return_info: Literal[False] = False) -> torch.Tensor: ...
+
+    @overload
+    def forward(
+        self, x: torch.Tensor, *, return_info: Literal[True]
+    ) -> tuple[torch.Tensor, dict[str, Any]]: ...
+
+    def forward(
+        self, x: torch.Tensor, *, return_info: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, dict[str, Any]]:
+        """Corrected output (and the correction's info dict, with ``s`` if used, if asked).
+
+        Shapes:
+            ``x`` ``(B, C_in, *spatial)``; output ``(B, C_out, *spatial)``.
+        """
         if not isinstance(x, torch.Tensor):
             raise InputError(f"x: expected a torch.Tensor, got {type(x).__name__}")
         z = self.encoder(x) if self.encoder is not None else x
@@ -245,7 +298,9 @@ class ConservedOperator(nn.Module):
         return self.decoder(u) if self.decoder is not None else u
 
 
-def posthoc_projection(u: torch.Tensor, x: torch.Tensor | None, constraints) -> torch.Tensor:
+def posthoc_projection(
+    u: torch.Tensor, x: torch.Tensor | None, constraints: Constraints
+) -> torch.Tensor:
     """Orthogonal (quadrature) projection of ``u`` onto the laws, applied after the fact.
 
     ``u* = u - W^{-1} C^T (C W^{-1} C^T)^{-1} (C u - b)``: per sample it never increases the

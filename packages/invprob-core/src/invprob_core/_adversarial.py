@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import typing
 import warnings
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -32,7 +34,9 @@ from ._result import (
 )
 
 SeedLike = int | np.random.Generator | torch.Generator | None
-PENALTIES = ("one-sided", "two-sided", "none")
+Penalty = Literal["one-sided", "two-sided", "none"]
+"""Gradient penalty of the critic loss: one-sided (Lunz et al.), two-sided (WGAN-GP) or none."""
+PENALTIES: tuple[Penalty, ...] = typing.get_args(Penalty)
 
 
 def _count(value: object, name: str, *, minimum: int) -> int:
@@ -44,11 +48,11 @@ def _count(value: object, name: str, *, minimum: int) -> int:
 
 def _image_like(A: LinearOperator, y: torch.Tensor, x: object, name: str) -> torch.Tensor:
     """Check that ``x`` is an image stack matching data ``y``: shape, dtype, device, finite."""
-    check_tensor(x, name)
+    t = check_tensor(x, name)
     k = len(A.out_shape) if A.out_shape is not None else 2
     expected = (*y.shape[: y.ndim - k], *image_shape(A, y))
-    check_like(x, torch.empty(expected, dtype=y.dtype, device=y.device), name)  # type: ignore[arg-type]
-    return x  # type: ignore[return-value]
+    check_like(t, torch.empty(expected, dtype=y.dtype, device=y.device), name)
+    return t
 
 
 class AdversarialRegularizer:
@@ -76,7 +80,7 @@ class AdversarialRegularizer:
     """
 
     def __init__(
-        self, critic: nn.Module, gradient_penalty: str = "one-sided", gp_weight: float = 20.0
+        self, critic: nn.Module, gradient_penalty: Penalty = "one-sided", gp_weight: float = 20.0
     ) -> None:
         if not isinstance(critic, nn.Module):
             raise InputError(f"critic: expected a torch.nn.Module, got {type(critic).__name__}")
@@ -274,7 +278,7 @@ class AdversarialRegularizer:
         t0 = 1.0 / sqnorm_upper(A, y) if step is None else check_positive(step, "step")
         x = x0.detach().clone()
         t = torch.full((x.shape[0],), t0, dtype=x.dtype, device=x.device)
-        hist: dict[str, list[float]] = {"objective": []}
+        hist: dict[str, list[Any]] = {"objective": []}
         if x_true is not None:
             hist["psnr"], hist["psnr_each"] = [], []
         self.critic.eval()
@@ -325,7 +329,8 @@ class AdversarialRegularizer:
     def save(self, path: str | Path, *, overwrite: bool = False) -> None:
         """Save the critic (weights, class, constructor config, penalty settings) atomically."""
         name = type(self.critic).__name__
-        if name not in CRITICS:
+        config = getattr(self.critic, "config", None)
+        if name not in CRITICS or not callable(config):
             raise InputError(f"critic: only {sorted(CRITICS)} can be saved, got {name}")
         save_checkpoint(
             path,
@@ -333,7 +338,7 @@ class AdversarialRegularizer:
             config={
                 "kind": "AdversarialRegularizer",
                 "critic": name,
-                "critic_config": self.critic.config(),  # type: ignore[operator]
+                "critic_config": config(),
                 "gradient_penalty": self.gradient_penalty,
                 "gp_weight": self.gp_weight,
             },

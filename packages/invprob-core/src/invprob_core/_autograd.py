@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 class _Forward(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, x: torch.Tensor, op: LinearOperator) -> torch.Tensor:
+        """``op._fwd(x)``; backward applies ``op._adj``.
+
+        Shapes:
+            x: ``(..., *in_shape)`` -> ``(..., *out_shape)``.
+        """
         ctx.op = op
         return op._fwd(x)
 
@@ -31,6 +36,11 @@ class _Forward(torch.autograd.Function):
 class _Adjoint(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, y: torch.Tensor, op: LinearOperator) -> torch.Tensor:
+        """``op._adj(y)``; backward applies ``op._fwd``.
+
+        Shapes:
+            y: ``(..., *out_shape)`` -> ``(..., *in_shape)``.
+        """
         ctx.op = op
         return op._adj(y)
 

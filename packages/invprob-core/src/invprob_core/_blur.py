@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from sciml_core import InputError
 
 from ._operator import LinearOperator, Shape, check_tensor
-from ._padding import BOUNDARIES, max_multiplicity, pad, pad_adjoint, pad_index
+from ._padding import BOUNDARIES, Boundary, max_multiplicity, pad, pad_adjoint, pad_index
 
 
 def gaussian_kernel(sigma: float, size: int | None = None) -> torch.Tensor:
@@ -91,8 +91,10 @@ class Blur(LinearOperator):
         1.0
     """
 
+    kernel: torch.Tensor  # (kh, kw) float64, a non-persistent buffer
+
     def __init__(
-        self, kernel: torch.Tensor, boundary: str = "circular", shape: Shape | None = None
+        self, kernel: torch.Tensor, boundary: Boundary = "circular", shape: Shape | None = None
     ) -> None:
         check_tensor(kernel, "kernel")
         if kernel.ndim != 2:

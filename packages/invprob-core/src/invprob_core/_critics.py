@@ -51,6 +51,11 @@ class LunzCritic(nn.Module):
         return {"image_size": self.image_size, "in_channels": self.in_channels}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Critic values (low on clean images, high on artefacts).
+
+        Shapes:
+            x: ``(B, C, image_size, image_size)`` -> ``(B,)``.
+        """
         if x.ndim != 4 or x.shape[-1] != self.image_size or x.shape[-2] != self.image_size:
             raise InputError(
                 f"x: expected (B, C, {self.image_size}, {self.image_size}), got {tuple(x.shape)}"
@@ -76,6 +81,11 @@ class ConvCritic(nn.Module):
         return {"in_channels": self.in_channels}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Critic values (low on clean images, high on artefacts).
+
+        Shapes:
+            x: ``(B, C, H, W)`` -> ``(B,)``.
+        """
         return self.head(self.convs(x).mean(dim=(-2, -1))).squeeze(-1)
 
 
@@ -131,6 +141,11 @@ class ConvexCritic(nn.Module):
             conv.weight.clamp_(min=0.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """:math:`R(x)`, convex in ``x``.
+
+        Shapes:
+            x: ``(B, C, H, W)`` -> ``(B,)``.
+        """
         z = F.leaky_relu(self.wx[0](x), 0.2)
         for wz, wx in zip(self.wz, self.wx[1:]):
             z = F.leaky_relu(wz(z) + wx(x), 0.2)

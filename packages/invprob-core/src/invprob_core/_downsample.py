@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import typing
+from typing import Literal
 
 import torch
 
@@ -10,8 +12,11 @@ from sciml_core import InputError
 
 from ._blur import Blur, box_kernel, gaussian_kernel
 from ._operator import LinearOperator, Shape, check_tensor
+from ._padding import Boundary
 
-KERNELS = ("box", "gaussian", "lanczos2")
+DownsampleKernel = Literal["box", "gaussian", "lanczos2"]
+"""Anti-aliasing kernel before decimation."""
+KERNELS: tuple[DownsampleKernel, ...] = typing.get_args(DownsampleKernel)
 
 
 def lanczos2_kernel(factor: int) -> torch.Tensor:
@@ -56,8 +61,8 @@ class Downsample(LinearOperator):
     def __init__(
         self,
         factor: int,
-        kernel: str | torch.Tensor = "box",
-        boundary: str = "circular",
+        kernel: DownsampleKernel | torch.Tensor = "box",
+        boundary: Boundary = "circular",
         shape: Shape | None = None,
     ) -> None:
         if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:

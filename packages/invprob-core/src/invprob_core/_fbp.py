@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+import typing
+from typing import TYPE_CHECKING, Literal
 
 import torch
 
@@ -14,10 +15,18 @@ from ._operator import check_tensor
 if TYPE_CHECKING:
     from ._ray import RayTransform
 
-FILTERS = ("ram-lak", "shepp-logan", "cosine", "hann")
+Filter = Literal["ram-lak", "shepp-logan", "cosine", "hann"]
+"""FBP window: none (Ram-Lak), sinc (Shepp-Logan), cosine, Hann."""
+FILTERS: tuple[Filter, ...] = typing.get_args(Filter)
 
 
-def ramp_kernel(n_det: int, *, filter: str = "ram-lak", dtype=torch.float64, device=None):
+def ramp_kernel(
+    n_det: int,
+    *,
+    filter: Filter = "ram-lak",
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str | None = None,
+) -> tuple[torch.Tensor, int]:
     r"""Frequency response of the windowed discrete ramp filter on a zero-padded grid.
 
     The spatial kernel is :math:`\tilde h_0 = 1/4`, :math:`\tilde h_k = -1/(\pi k)^2` for odd
@@ -28,7 +37,8 @@ def ramp_kernel(n_det: int, *, filter: str = "ram-lak", dtype=torch.float64, dev
     :math:`\cos(\pi f)`, Hann :math:`(1 + \cos 2\pi f)/2`.
 
     Returns:
-        real tensor of length ``P // 2 + 1`` (an ``rfft`` grid) and ``P``.
+        ``(response, P)``: the real response of length ``P // 2 + 1`` (an ``rfft`` grid) and
+        the padded length ``P``.
     """
     if filter not in FILTERS:
         raise InputError(f"filter: expected one of {FILTERS}, got {filter!r}")
@@ -50,7 +60,7 @@ def ramp_kernel(n_det: int, *, filter: str = "ram-lak", dtype=torch.float64, dev
     return resp.to(dtype=dtype, device=device), p
 
 
-def disc_mask(n: int, *, device=None) -> torch.Tensor:
+def disc_mask(n: int, *, device: torch.device | str | None = None) -> torch.Tensor:
     r"""Boolean ``(n, n)`` mask of the pixels whose centre lies in the closed unit disc.
 
     Pixel centres are :math:`-1 + h(i + 1/2)`, :math:`h = 2/n`, on both axes; a pixel is kept when
@@ -65,7 +75,7 @@ def fbp(
     ray: RayTransform,
     y: torch.Tensor,
     *,
-    filter: str = "ram-lak",
+    filter: Filter = "ram-lak",
     mask: bool | None = None,
 ) -> torch.Tensor:
     r"""Filtered back-projection :math:`\mathrm{FBP}(y) = \frac{\pi}{N_\theta h^2} A^*(\tilde h *

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import torch
 
@@ -31,7 +32,9 @@ class Gradient(LinearOperator):
         [[[[2.0, 2.0], [0.0, 0.0]], [[1.0, 0.0], [1.0, 0.0]]]]
     """
 
-    def __init__(self, shape: Shape | None = None, boundary: str = "neumann") -> None:
+    def __init__(
+        self, shape: Shape | None = None, boundary: Literal["neumann"] = "neumann"
+    ) -> None:
         if boundary != "neumann":
             raise InputError(f"boundary: expected 'neumann', got {boundary!r}")
         super().__init__(shape, None if shape is None else (2, *shape))
@@ -56,6 +59,11 @@ class Gradient(LinearOperator):
         return out
 
     def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        r"""Negative divergence :math:`\nabla^* y = -\mathrm{div}\, y`.
+
+        Shapes:
+            y: ``(..., 2, H, W)`` -> ``(..., H, W)``.
+        """
         if isinstance(y, torch.Tensor) and (y.ndim < 3 or y.shape[-3] != 2):
             raise InputError(f"y: expected shape (..., 2, H, W), got {tuple(y.shape)}")
         return super().adjoint(y)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import typing
+from typing import Literal
+
 import numpy as np
 import torch
 
 from sciml_core import InputError, require_extra
 
-NAMES = ("camera", "astronaut", "coffee", "chelsea", "brick", "grass", "gravel", "moon", "text")
+ImageName = Literal[
+    "camera", "astronaut", "coffee", "chelsea", "brick", "grass", "gravel", "moon", "text"
+]
+"""Sample images of scikit-image's wheel."""
+NAMES: tuple[ImageName, ...] = typing.get_args(ImageName)
 
 
-def sample_image(name: str, size: int | None = None, grey: bool = True) -> torch.Tensor:
+def sample_image(name: ImageName, size: int | None = None, grey: bool = True) -> torch.Tensor:
     """A scikit-image sample image as ``(C, H, W)`` float32 in ``[0, 1]``, centre-cropped square.
 
     Args:

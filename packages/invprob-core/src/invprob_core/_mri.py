@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 
 from sciml_core import InputError
@@ -34,8 +36,11 @@ class MaskedFourier(LinearOperator):
     """
 
     complex_range = True
+    mask: torch.Tensor  # (H, W), a non-persistent buffer
 
-    def __init__(self, mask: torch.Tensor, norm: str = "ortho", real_input: bool = True) -> None:
+    def __init__(
+        self, mask: torch.Tensor, norm: Literal["ortho"] = "ortho", real_input: bool = True
+    ) -> None:
         if isinstance(mask, torch.Tensor) and mask.dtype == torch.bool:
             mask = mask.to(torch.float64)
         check_tensor(mask, "mask")
@@ -63,6 +68,11 @@ class MaskedFourier(LinearOperator):
         return torch.fft.ifft2(self._m(y) * y, norm="ortho").real
 
     def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        r""":math:`A^* y = \mathrm{Re}\,\mathcal F^{-1}(m \odot y)`.
+
+        Shapes:
+            y: ``(..., H, W)`` complex -> ``(..., H, W)`` real.
+        """
         check_tensor(y, "y", allow_complex=True)
         return super().adjoint(y)
 

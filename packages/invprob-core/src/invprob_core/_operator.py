@@ -86,12 +86,21 @@ class LinearOperator(nn.Module):
 
     # -- public application ------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply :math:`A` (exact; autograd backward is :math:`A^*`).
+
+        Shapes:
+            x: ``(..., *in_shape)`` -> ``(..., *out_shape)``; leading dimensions are carried.
+        """
         check_tensor(x, "x", allow_complex=self.complex_domain)
         _check_shape(x, self.in_shape, "x", self._min_ndim())
         return apply_forward(self, x)
 
     def adjoint(self, y: torch.Tensor) -> torch.Tensor:
-        """Apply :math:`A^*` (exact; autograd backward is :math:`A`)."""
+        """Apply :math:`A^*` (exact; autograd backward is :math:`A`).
+
+        Shapes:
+            y: ``(..., *out_shape)`` -> ``(..., *in_shape)``; leading dimensions are carried.
+        """
         check_tensor(y, "y", allow_complex=self.complex_range)
         _check_shape(y, self.out_shape, "y", 1 if self.out_shape is None else 0)
         return apply_adjoint(self, y)
@@ -105,7 +114,7 @@ class LinearOperator(nn.Module):
         """The normal operator :math:`A^*A`."""
         return _AdjointOperator(self) @ self
 
-    def __matmul__(self, other: object) -> LinearOperator:  # type: ignore[override]
+    def __matmul__(self, other: object) -> LinearOperator:
         if isinstance(other, LinearOperator):
             return _Composition(self, other)
         return NotImplemented
@@ -128,7 +137,9 @@ class LinearOperator(nn.Module):
     __rmul__ = __mul__
 
     # -- norms -------------------------------------------------------------------------------
-    def _example(self, shape: Shape | None, device: object, dtype: torch.dtype) -> torch.Tensor:
+    def _example(
+        self, shape: Shape | None, device: torch.device | str | None, dtype: torch.dtype
+    ) -> torch.Tensor:
         shape = self.in_shape if shape is None else tuple(shape)
         if shape is None:
             raise InputError(
@@ -181,9 +192,19 @@ class LinearOperator(nn.Module):
             self._norm_cache[key] = est
         return self._norm_cache[key]
 
-    def sqnorm(self, *args: object, **kwargs: object) -> NormEstimate:
-        r"""Estimate :math:`\|A\|_2^2 = \|A^*A\|_2`: ``norm()`` squared, field by field."""
-        est = self.norm(*args, **kwargs)  # type: ignore[arg-type]
+    def sqnorm(
+        self,
+        n_iter: int = 100,
+        tol: float = 1e-6,
+        *,
+        seed: int | None = None,
+        shape: Shape | None = None,
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype = torch.float64,
+    ) -> NormEstimate:
+        r"""Estimate :math:`\|A\|_2^2 = \|A^*A\|_2`: ``norm()`` squared, field by field (same
+        arguments as :meth:`norm`)."""
+        est = self.norm(n_iter, tol, seed=seed, shape=shape, device=device, dtype=dtype)
         return type(est)(
             lower=est.lower**2,
             upper=est.upper**2,
@@ -340,6 +361,8 @@ class Diagonal(LinearOperator):
         [[2.0, 0.0]]
     """
 
+    weight: torch.Tensor  # a non-persistent buffer
+
     def __init__(self, weight: torch.Tensor) -> None:
         check_tensor(weight, "weight")
         if weight.ndim < 1:
@@ -404,6 +427,11 @@ class VStack(LinearOperator):
         super().__init__(in_shape, (sum(self.sizes),))
         self.ops = nn.ModuleList(ops)
 
+    @property
+    def operators(self) -> list[LinearOperator]:
+        """The stacked operators ``[A_1, ..., A_m]``, typed (``ops`` holds them as modules)."""
+        return [o for o in self.ops if isinstance(o, LinearOperator)]
+
     def _min_ndim(self) -> int:
         return len(self.in_shape or ())
 
@@ -416,18 +444,18 @@ class VStack(LinearOperator):
     def _fwd(self, x: torch.Tensor) -> torch.Tensor:
         k = len(self.in_shape or ())
         lead = x.shape[: x.ndim - k]
-        return torch.cat([o._fwd(x).reshape(*lead, -1) for o in self.ops], dim=-1)
+        return torch.cat([o._fwd(x).reshape(*lead, -1) for o in self.operators], dim=-1)
 
     def _adj(self, y: torch.Tensor) -> torch.Tensor:
         out = None
-        for o, part in zip(self.ops, self.split(y)):
+        for o, part in zip(self.operators, self.split(y)):
             z = o._adj(part)
             out = z if out is None else out + z
         assert out is not None
         return out
 
     def upper_bound(self, in_shape: Shape | None = None) -> float | None:
-        bounds = [o.upper_bound(self.in_shape) for o in self.ops]
+        bounds = [o.upper_bound(self.in_shape) for o in self.operators]
         if any(b is None for b in bounds):
             return None
         return math.sqrt(sum(b * b for b in bounds if b is not None))

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import typing
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 
 from sciml_core import InputError
 
-BOUNDARIES = ("circular", "zero", "reflect", "replicate")
+Boundary = Literal["circular", "zero", "reflect", "replicate"]
+"""How an image is extended beyond its border (periodic, zeros, mirrored, edge copied)."""
+BOUNDARIES: tuple[Boundary, ...] = typing.get_args(Boundary)
 
 
-def pad_index(h: int, w: int, pads: tuple[int, int, int, int], mode: str) -> torch.Tensor:
+def pad_index(h: int, w: int, pads: tuple[int, int, int, int], mode: Boundary) -> torch.Tensor:
     """Flat source index of every padded pixel (``-1`` for zero padding), shape ``(H', W')``.
 
     ``pads = (left, right, top, bottom)``. Padding ``P`` copies pixel ``idx[i]`` of the input to

@@ -106,7 +106,7 @@ def shepp_logan(n: int, modified: bool = True, *, supersample: int = 4) -> torch
 
 def _one_random(rng: np.random.Generator, n_ellipses: tuple[int, int]) -> np.ndarray:
     k = int(rng.integers(n_ellipses[0], n_ellipses[1] + 1))
-    rows = []
+    rows: list[list[float]] = []
     while len(rows) < k:
         r = 0.6 * np.sqrt(rng.uniform())
         ang = rng.uniform(0, 2 * np.pi)
@@ -175,7 +175,7 @@ def _ellipse_projection(p: np.ndarray, theta: np.ndarray, s: np.ndarray) -> np.n
 
 
 def ellipse_sinogram(
-    params: np.ndarray | list[np.ndarray], ray: RayTransform, *, dtype=torch.float32
+    params: np.ndarray | list[np.ndarray], ray: RayTransform, *, dtype: torch.dtype = torch.float32
 ) -> torch.Tensor:
     r"""Exact parallel-beam projections of ellipse phantoms on ``ray``'s geometry.
 

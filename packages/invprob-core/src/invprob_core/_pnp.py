@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import typing
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -74,6 +76,8 @@ class CirculantDenoiser(LinearOperator):
         >>> D(torch.ones(1, 4, 4)).mean().item()
         0.5
     """
+
+    spectrum: torch.Tensor  # (H, W) float64, symmetric, a non-persistent buffer
 
     def __init__(self, spectrum: torch.Tensor) -> None:
         check_tensor(spectrum, "spectrum")
@@ -284,7 +288,9 @@ def _fourier_apply(spec: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     return torch.fft.ifft2(spec * torch.fft.fft2(v)).real
 
 
-SOLVE_METHODS = ("auto", "cg", "dense", "fourier")
+SolveMethod = Literal["auto", "cg", "dense", "fourier"]
+"""How the PnP fixed point is solved: picked automatically, CG, dense Cholesky, Fourier."""
+SOLVE_METHODS: tuple[SolveMethod, ...] = typing.get_args(SolveMethod)
 _DENSE_MAX = 4096
 
 
@@ -339,7 +345,7 @@ def pnp_fixed_point(
     denoiser: CirculantDenoiser,
     step: float | None = None,
     *,
-    method: str = "auto",
+    method: SolveMethod = "auto",
     max_iter: int = 2000,
     tol: float | None = None,
 ) -> SolverResult:
@@ -393,7 +399,7 @@ def r_minimizing_solution(
     y0: torch.Tensor,
     denoiser: CirculantDenoiser,
     *,
-    method: str = "auto",
+    method: SolveMethod = "auto",
     max_iter: int = 5000,
     tol: float | None = None,
     rcond: float = 1e-12,
@@ -480,10 +486,10 @@ class LinearPnP:
     def _eta(self, y: torch.Tensor) -> float:
         return _step(self.A, y, self.step)
 
-    def reconstruct(self, y: torch.Tensor, tau: float, **kwargs: object) -> SolverResult:
-        return pnp_pgd(self.A, y, self.denoiser.filtered(tau), self._eta(y), **kwargs)  # type: ignore[arg-type]
+    def reconstruct(self, y: torch.Tensor, tau: float, **kwargs: Any) -> SolverResult:
+        return pnp_pgd(self.A, y, self.denoiser.filtered(tau), self._eta(y), **kwargs)
 
-    def fixed_point(self, y: torch.Tensor, tau: float, **kwargs: object) -> SolverResult:
+    def fixed_point(self, y: torch.Tensor, tau: float, **kwargs: Any) -> SolverResult:
         r"""Solve :math:`(A^*A + \tfrac\tau\eta(D^{-1} - I))x = A^*y` (see :func:`pnp_fixed_point`).
 
         In the ``"dense"`` case the Gram matrices are built once per ``LinearPnP`` and the
@@ -509,7 +515,7 @@ class LinearPnP:
             rhs = b.reshape(-1, math.prod(shape)).to(torch.float64).T
             x = torch.cholesky_solve(rhs, self._chol[key]).T.reshape(b.shape).to(y.dtype)
             return SolverResult(x, 1, True, {"residual": []})
-        return pnp_fixed_point(self.A, y, self.denoiser.filtered(tau), self._eta(y), **kwargs)  # type: ignore[arg-type]
+        return pnp_fixed_point(self.A, y, self.denoiser.filtered(tau), self._eta(y), **kwargs)
 
     def limit(self, y0: torch.Tensor) -> SolverResult:
         return r_minimizing_solution(self.A, y0, self.denoiser)

@@ -5,23 +5,32 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+import typing
 import warnings
 from collections import OrderedDict
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
 
 from sciml_core import InputError, NormEstimate, atomic_path, matrix_norm_bound
 
+from ._fbp import Filter
 from ._operator import LinearOperator, Shape, check_tensor
+
+Projector = Literal["bilinear", "siddon"]
+"""How a ray is sampled: bilinear interpolation every ``h / spp`` or exact Siddon lengths."""
+PROJECTORS: tuple[Projector, ...] = typing.get_args(Projector)
 
 _DEFAULT_MAX_NNZ = 60_000_000
 _MEMORY_CACHE: OrderedDict[str, tuple[torch.Tensor, ...]] = OrderedDict()
 _MEMORY_CACHE_SIZE = 4
 
 
-def _csr(crow: torch.Tensor, col: torch.Tensor, val: torch.Tensor, size: tuple[int, int]):
+def _csr(
+    crow: torch.Tensor, col: torch.Tensor, val: torch.Tensor, size: tuple[int, int]
+) -> torch.Tensor:
     # torch's sparse CSR layout is a beta API that warns on construction; the layout is used
     # only through matmul here, and the indices are valid by construction.
     with warnings.catch_warnings():
@@ -358,7 +367,7 @@ class RayTransform(LinearOperator):
         angles: int | np.ndarray | torch.Tensor | list[float] = 180,
         n_det: int | None = None,
         spp: int = 2,
-        method: str = "bilinear",
+        method: Projector = "bilinear",
         circle: bool = True,
         cache_dir: str | Path | None = None,
         max_nnz: int = _DEFAULT_MAX_NNZ,
@@ -372,8 +381,8 @@ class RayTransform(LinearOperator):
             raise InputError(f"n_det: expected a positive integer, got {n_det!r}")
         if isinstance(spp, bool) or not isinstance(spp, int | np.integer) or spp < 1:
             raise InputError(f"spp: expected a positive integer, got {spp!r}")
-        if method not in ("bilinear", "siddon"):
-            raise InputError(f"method: expected 'bilinear' or 'siddon', got {method!r}")
+        if method not in PROJECTORS:
+            raise InputError(f"method: expected one of {PROJECTORS}, got {method!r}")
         theta = _angles(angles)
         super().__init__((int(n), int(n)), (len(theta), int(n_det)))
         self.n, self.n_det, self.spp, self.method, self.circle = (
@@ -463,7 +472,9 @@ class RayTransform(LinearOperator):
         """Bytes held by ``M`` and ``M^T`` (int32 indices, float32 values)."""
         return int(sum(t.numel() * t.element_size() for t in self._matrices))
 
-    def matrix(self, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32):
+    def matrix(
+        self, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32
+    ) -> torch.Tensor:
         """``M`` as a ``torch.sparse_csr`` tensor of shape ``(N_theta n_det, n^2)``."""
         return self._pair(torch.device(device), dtype)[0]
 
@@ -477,7 +488,9 @@ class RayTransform(LinearOperator):
             self._dev[key] = (m, mt)
         return self._dev[key]
 
-    def _ops(self, device: torch.device, dtype: torch.dtype):
+    def _ops(
+        self, device: torch.device, dtype: torch.dtype
+    ) -> tuple[torch.Tensor, torch.Tensor] | tuple[_PaddedRows, _PaddedRows]:
         """The pair that applies ``M`` and ``M^T`` on ``device``: CSR, or row-padded on CUDA
         when deterministic products are asked for."""
         det = self.deterministic
@@ -500,7 +513,7 @@ class RayTransform(LinearOperator):
         m, _ = self._ops(x.device, x.dtype)
         cols = x.reshape(-1, self.n * self.n).T  # (n^2, B)
         y = (m @ cols).T
-        return y.reshape(*lead, *self.out_shape)  # type: ignore[misc]
+        return y.reshape(*lead, len(self.theta), self.n_det)
 
     def _adj(self, y: torch.Tensor) -> torch.Tensor:
         lead = y.shape[:-2]
@@ -510,12 +523,22 @@ class RayTransform(LinearOperator):
         return x.reshape(*lead, self.n, self.n)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Sinograms :math:`A x` (float32 or float64).
+
+        Shapes:
+            x: ``(..., n, n)`` -> ``(..., N_theta, n_det)``.
+        """
         check_tensor(x, "x")
         if x.dtype not in (torch.float32, torch.float64):
             raise InputError(f"x: expected float32 or float64, got {x.dtype}")
         return super().forward(x)
 
     def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        """Back-projection :math:`A^* y = M^T y` (float32 or float64).
+
+        Shapes:
+            y: ``(..., N_theta, n_det)`` -> ``(..., n, n)``.
+        """
         check_tensor(y, "y")
         if y.dtype not in (torch.float32, torch.float64):
             raise InputError(f"y: expected float32 or float64, got {y.dtype}")
@@ -526,7 +549,7 @@ class RayTransform(LinearOperator):
         return float(est.upper)
 
     def fbp(
-        self, y: torch.Tensor, filter: str = "ram-lak", *, mask: bool | None = None
+        self, y: torch.Tensor, filter: Filter = "ram-lak", *, mask: bool | None = None
     ) -> torch.Tensor:
         """Filtered back-projection, see :func:`invprob_core.fbp` (``mask=None``: zero the
         pixels outside the inscribed disc when ``circle=True``)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,13 +24,14 @@ class SolverResult:
         iterations: iterations performed.
         converged: whether the stopping rule (tolerance or discrepancy) was met.
         history: per-iteration lists, e.g. ``"objective"``, ``"residual"`` (and ``"psnr"`` only
-            when a reference image was passed).
+            when a reference image was passed): numbers, or one list per iteration (e.g.
+            ``"psnr_each"`` of :meth:`AdversarialRegularizer.reconstruct`).
     """
 
     x: torch.Tensor
     iterations: int
     converged: bool
-    history: dict[str, list[float]] = field(default_factory=dict)
+    history: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def check_operator(A: object, name: str = "A") -> LinearOperator:
@@ -39,15 +41,15 @@ def check_operator(A: object, name: str = "A") -> LinearOperator:
 
 
 def check_data(A: LinearOperator, y: object, name: str = "y") -> torch.Tensor:
-    check_tensor(y, name, allow_complex=A.complex_range)
-    check_finite(y, name)
+    t = check_tensor(y, name, allow_complex=A.complex_range)
+    check_finite(t, name)
     if A.out_shape is not None:
         k = len(A.out_shape)
-        if y.ndim < k or tuple(y.shape[y.ndim - k :]) != A.out_shape:
+        if t.ndim < k or tuple(t.shape[t.ndim - k :]) != A.out_shape:
             raise InputError(
-                f"{name}: expected trailing shape {A.out_shape}, got shape {tuple(y.shape)}"
+                f"{name}: expected trailing shape {A.out_shape}, got shape {tuple(t.shape)}"
             )
-    return y
+    return t
 
 
 def check_like(x0: torch.Tensor | None, ref: torch.Tensor, name: str = "x0") -> None:
@@ -64,10 +66,12 @@ def check_like(x0: torch.Tensor | None, ref: torch.Tensor, name: str = "x0") -> 
 
 
 def check_positive(value: object, name: str, *, allow_zero: bool = False) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < 0 or (value == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise InputError(f"{name}: expected a finite number {bound}, got {value!r}")
+    bound = ">= 0" if allow_zero else "> 0"
+    bad = InputError(f"{name}: expected a finite number {bound}, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise bad
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise bad
     return float(value)
 
 

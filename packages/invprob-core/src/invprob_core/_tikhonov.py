@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import typing
+from typing import Literal
 
 import torch
 
@@ -19,7 +21,9 @@ from ._result import (
     conjugate_gradient,
 )
 
-METHODS = ("auto", "cg", "fourier")
+TikhonovMethod = Literal["auto", "cg", "fourier"]
+"""How Tikhonov is solved: Fourier when possible, CG on the normal equations, or Fourier."""
+METHODS: tuple[TikhonovMethod, ...] = typing.get_args(TikhonovMethod)
 
 
 def _fourier_ok(A: LinearOperator, L: LinearOperator | None) -> bool:
@@ -33,7 +37,9 @@ def _fourier_ok(A: LinearOperator, L: LinearOperator | None) -> bool:
     return circ(A) and circ(L) and not isinstance(A, type(None))
 
 
-def _multiplier(op: LinearOperator | None, shape: tuple[int, int], ref: torch.Tensor):
+def _multiplier(
+    op: LinearOperator | None, shape: tuple[int, int], ref: torch.Tensor
+) -> torch.Tensor | None:
     if op is None or isinstance(op, Identity):
         return None
     assert isinstance(op, Blur)
@@ -45,7 +51,7 @@ def tikhonov(
     y: torch.Tensor,
     alpha: float,
     L: LinearOperator | None = None,
-    method: str = "auto",
+    method: TikhonovMethod = "auto",
     *,
     max_iter: int = 1000,
     tol: float = 1e-10,

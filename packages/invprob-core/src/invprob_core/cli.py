@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import typing
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
@@ -12,6 +14,11 @@ from sciml_core import InputError
 from sciml_core.cli import App, check_output
 
 from .__about__ import __version__
+from ._downsample import KERNELS
+from ._fbp import FILTERS
+from ._operator import LinearOperator
+from ._padding import BOUNDARIES
+from ._ray import PROJECTORS
 
 app = App(
     "invprob-core",
@@ -20,8 +27,18 @@ app = App(
     "solvers.",
 )
 
-OPERATORS = ("ray", "blur", "downsample", "mask", "identity")
-METHODS = ("fbp", "tikhonov", "landweber", "cgls", "tv", "ar", "pnp")
+Operator = Literal["ray", "blur", "downsample", "mask", "identity"]
+"""``reconstruct --operator``: the forward model."""
+OPERATORS: tuple[Operator, ...] = typing.get_args(Operator)
+Method = Literal["fbp", "tikhonov", "landweber", "cgls", "tv", "ar", "pnp"]
+"""``reconstruct --method``: the reconstruction method."""
+METHODS: tuple[Method, ...] = typing.get_args(Method)
+Dtype = Literal["float32", "float64"]
+"""``adjoint-test --dtype``."""
+DTYPES: tuple[Dtype, ...] = typing.get_args(Dtype)
+PhantomKind = Literal["ellipses", "shepp-logan"]
+"""``phantom --kind``."""
+PHANTOM_KINDS: tuple[PhantomKind, ...] = typing.get_args(PhantomKind)
 
 
 def _kernel(spec: str) -> torch.Tensor:
@@ -46,7 +63,7 @@ def _kernel(spec: str) -> torch.Tensor:
     raise InputError(f"--kernel: expected gaussian:SIGMA, box:SIZE or FILE.npy, got {spec!r}")
 
 
-def build_operator(args: argparse.Namespace, data_shape: tuple[int, ...]):
+def build_operator(args: argparse.Namespace, data_shape: tuple[int, ...]) -> LinearOperator:
     """The operator named by the flags, checked against the data's trailing shape."""
     from ._blur import Blur
     from ._downsample import Downsample
@@ -194,13 +211,13 @@ p.add_argument("--angles", default=None, help="number of angles or FILE.npy of r
 p.add_argument("--n-det", dest="n_det", type=int, default=None)
 p.add_argument("--spp", type=int, default=2)
 p.add_argument("--no-circle", action="store_true")
-p.add_argument("--projector", choices=("bilinear", "siddon"), default="bilinear")
+p.add_argument("--projector", choices=PROJECTORS, default="bilinear")
 p.add_argument("--kernel", default=None, help="gaussian:SIGMA, box:SIZE or FILE.npy")
-p.add_argument("--boundary", default=None, choices=("circular", "zero", "reflect", "replicate"))
+p.add_argument("--boundary", default=None, choices=BOUNDARIES)
 p.add_argument("--factor", type=int, default=2)
 p.add_argument("--mask", default=None)
 p.add_argument("--method", choices=METHODS, required=True)
-p.add_argument("--filter", default="ram-lak", choices=("ram-lak", "shepp-logan", "cosine", "hann"))
+p.add_argument("--filter", default="ram-lak", choices=FILTERS)
 p.add_argument(
     "--no-fbp-mask",
     action="store_true",
@@ -218,7 +235,7 @@ p.add_argument("--key", default=None, help="array name inside an .npz")
 app.add_output_argument(p)
 
 
-def _zoo(n: int) -> dict[str, object]:
+def _zoo(n: int) -> dict[str, LinearOperator]:
     from ._blur import Blur, gaussian_kernel
     from ._downsample import Downsample
     from ._gradient import Gradient
@@ -229,7 +246,7 @@ def _zoo(n: int) -> dict[str, object]:
 
     mask = random_pixel_mask((n, n), 0.5, seed=0)[0].double()
     ray = RayTransform(n, angles=max(4, n // 2))
-    ops: dict[str, object] = {
+    ops: dict[str, LinearOperator] = {
         "identity": Identity((n, n)),
         "mask": Mask(mask),
         "mri": MaskedFourier(mask),
@@ -238,10 +255,10 @@ def _zoo(n: int) -> dict[str, object]:
         "ray(no circle)": RayTransform(n, angles=5, circle=False, n_det=n + 3),
         "vstack[ray; grad]": VStack([ray, Gradient((n, n))]),
     }
-    for b in ("circular", "zero", "reflect", "replicate"):
+    for b in BOUNDARIES:
         ops[f"blur({b})"] = Blur(gaussian_kernel(1.0), b, shape=(n, n))
     if n % 2 == 0:
-        for k in ("box", "gaussian", "lanczos2"):
+        for k in KERNELS:
             ops[f"downsample({k})"] = Downsample(2, kernel=k, shape=(n, n))
     return ops
 
@@ -255,15 +272,17 @@ def run_adjoint_test(args: argparse.Namespace) -> int:
     failed = 0
     print(f"{'operator':<22} {'mismatch':>10}  (bound {bound:g}, {args.dtype})")
     for name, op in _zoo(args.size).items():
-        x = torch.randn(2, *op.in_shape, generator=gen, dtype=torch.float64).to(dtype)  # type: ignore[attr-defined]
-        yshape = (2, *op.out_shape)  # type: ignore[attr-defined]
+        if op.in_shape is None or op.out_shape is None:
+            raise ValueError(f"{name}: the zoo holds operators of fixed shapes only")
+        x = torch.randn(2, *op.in_shape, generator=gen, dtype=torch.float64).to(dtype)
+        yshape = (2, *op.out_shape)
         y = torch.randn(yshape, generator=gen, dtype=torch.float64)
-        if op.complex_range:  # type: ignore[attr-defined]
+        if op.complex_range:
             y = torch.complex(y, torch.randn(yshape, generator=gen, dtype=torch.float64))
             y = y.to(torch.complex64 if dtype == torch.float32 else torch.complex128)
         else:
             y = y.to(dtype)
-        err = adjoint_test(op, op.adjoint, x, y)  # type: ignore[attr-defined]
+        err = adjoint_test(op, op.adjoint, x, y)
         ok = err <= bound
         failed += not ok
         print(f"{name:<22} {err:10.2e}  {'ok' if ok else 'FAIL'}")
@@ -276,7 +295,7 @@ p = app.add_command(
     help="dot-product test of every operator",
     common=("seed", "quiet"),
 )
-p.add_argument("--dtype", choices=("float32", "float64"), default="float64")
+p.add_argument("--dtype", choices=DTYPES, default="float64")
 p.add_argument("--size", type=int, default=32)
 
 
@@ -305,14 +324,14 @@ def run_phantom(args: argparse.Namespace) -> int:
 p = app.add_command(
     "phantom", run_phantom, help="write phantoms (.npz) and a PNG preview", common=("seed", "quiet")
 )
-p.add_argument("--kind", choices=("ellipses", "shepp-logan"), default="ellipses")
+p.add_argument("--kind", choices=PHANTOM_KINDS, default="ellipses")
 p.add_argument("--n", type=int, default=128)
 p.add_argument("--count", type=int, default=1)
 app.add_output_argument(p)
 
 
 def run_reproduce(args: argparse.Namespace) -> int:
-    from ._reproduce import reproduce
+    from ._experiments import reproduce
 
     path = reproduce(args.out, quick=args.quick, seed=args.seed, device=args.device)
     print(f"wrote {path}")
@@ -320,7 +339,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from ._bench import bench
+    from ._experiments import bench
 
     sizes = tuple(args.sizes) if args.sizes else None
     bench(args.out, quick=args.quick, seed=args.seed, device=args.device, sizes=sizes)

@@ -17,11 +17,16 @@ For unsigned/signed integer data whose bin width is an integer power of two on a
 (8-bit data with 256 bins on (0, 256), 12-bit data with 256 bins on (0, 4096), ...), the bin
 index is ``(v - lo) >> s`` with no float arithmetic; this fast path gives the same indices as the
 general one (the edges are then exact binary numbers), which the tests check.
+
+The range comes first (spec §1.6): :func:`explicit_ranges` turns ``(lo, hi)``, a ``(B, 2)`` array
+or ``"dtype"`` into one range per band, and :func:`band_ranges` gives ``range=None``'s (min, max)
+of the whole band of the image.
 """
 
 from __future__ import annotations
 
 import numbers
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +34,31 @@ import numpy as np
 
 from sciml_core import InputError
 
-__all__ = ["Binning", "check_bins", "dtype_range", "make_binning", "unique_binnings"]
+__all__ = [
+    "MAX_BINS",
+    "MAX_HISTOGRAM_COUNTS",
+    "Binning",
+    "band_ranges",
+    "check_bins",
+    "check_histogram_size",
+    "dtype_range",
+    "explicit_ranges",
+    "make_binning",
+    "unique_binnings",
+]
+
+MAX_HISTOGRAM_COUNTS = 2**26
+"""Most counts the histograms of one call may hold, ``bands x classes x bins`` (67,108,864).
+
+The counts are int64, so that is 512 MiB; computing NPC, the class of each bin and the pairwise
+matrix from them takes about four times as much at the peak. An integer ``bins`` that would need
+more is refused before anything is allocated (``np.histogram`` would try, and fail with a
+``MemoryError`` after minutes of swapping, or at once for ``bins=10**12``). ``bins="unique"`` and
+explicit edges are not limited: their size is bounded by data already in memory.
+"""
+
+MAX_BINS = MAX_HISTOGRAM_COUNTS // 2
+"""Most equal-width bins any call can use: one band and the minimum of two classes (33,554,432)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,6 +162,38 @@ class Binning:
         return idx
 
 
+def check_histogram_size(
+    n_bands: int, n_classes: int, n_bins: int, *, argument: str = "bins"
+) -> None:
+    """Refuse ``n_bins`` equal-width bins when the histograms would exceed the memory limit.
+
+    Args:
+        n_bands: Bands ``B``.
+        n_classes: Classes ``K``.
+        n_bins: Bins ``M``.
+        argument: How the caller named the bin count (``"bins"``, ``"--bins"``).
+
+    Raises:
+        InputError: ``B · K · M > MAX_HISTOGRAM_COUNTS``; the message names ``argument``, the
+            limit and the most bins these bands and classes allow.
+
+    Examples:
+        >>> check_histogram_size(16, 3, 65536)
+        >>> check_histogram_size(1, 2, 10**12)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        sciml_core._errors.InputError: bins: 1000000000000 bins for 1 band(s) and 2 classes ...
+    """
+    counts = n_bands * n_classes * n_bins
+    if counts > MAX_HISTOGRAM_COUNTS:
+        most = MAX_HISTOGRAM_COUNTS // (n_bands * n_classes)
+        raise InputError(
+            f"{argument}: {n_bins} bins for {n_bands} band(s) and {n_classes} classes need "
+            f"{counts:,} histogram counts; at most {MAX_HISTOGRAM_COUNTS:,} (2**26, 512 MiB of "
+            f"int64) are allowed, so at most {most:,} bins here"
+        )
+
+
 def check_bins(bins: Any) -> int | np.ndarray | str:
     """Validate ``bins``: a positive int, >= 2 strictly increasing finite edges, or "unique"."""
     if isinstance(bins, str):
@@ -177,6 +238,86 @@ def dtype_range(dtype: np.dtype, name: str = "range") -> tuple[float, float]:
         )
     info = np.iinfo(dtype)
     return (float(info.min), float(info.max) + 1.0)
+
+
+def explicit_ranges(range_: Any, n_bands: int, dtype: np.dtype) -> np.ndarray:
+    """Resolve every ``range`` form except None to one ``(lo, hi)`` per band.
+
+    Args:
+        range_: ``(lo, hi)`` for every band, a ``(B, 2)`` array, or ``"dtype"``
+            (:func:`dtype_range` of ``dtype``).
+        n_bands: Number of bands ``B``.
+        dtype: dtype of the image (for ``"dtype"``).
+
+    Returns:
+        ``(B, 2)`` float64, finite, ``lo <= hi`` in every band.
+
+    Raises:
+        InputError: Any other form, a wrong shape, a non-finite end, ``lo > hi``.
+
+    Examples:
+        >>> explicit_ranges((0, 4096), 2, np.dtype(np.uint16)).tolist()
+        [[0.0, 4096.0], [0.0, 4096.0]]
+    """
+    if isinstance(range_, str):
+        if range_ != "dtype":
+            raise InputError(
+                f'range must be (lo, hi), a (B, 2) array, None or "dtype"; got {range_!r}'
+            )
+        return np.tile(np.array(dtype_range(dtype)), (n_bands, 1))
+    try:
+        r = np.asarray(range_, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise InputError(f"range must be (lo, hi) or a (B, 2) array; got {range_!r}") from err
+    if r.shape == (2,):
+        r = np.tile(r, (n_bands, 1))
+    elif r.shape != (n_bands, 2):
+        raise InputError(
+            f"range must be (lo, hi) or an array of shape ({n_bands}, 2); got shape {r.shape}"
+        )
+    if not np.all(np.isfinite(r)):
+        raise InputError(f"range must be finite; got {r.tolist()}")
+    bad = np.flatnonzero(r[:, 0] > r[:, 1])
+    if bad.size:
+        raise InputError(f"range must have lo <= hi; band {int(bad[0])} has {r[bad[0]].tolist()}")
+    return r
+
+
+def band_ranges(stack: np.ndarray, *, omit_nan: bool) -> np.ndarray:
+    """``range=None``: the (min, max) of the whole band of the image, per band.
+
+    Args:
+        stack: ``(H, W, B)`` image (or ``(n, 1, B)`` pooled samples).
+        omit_nan: Ignore NaN (``nan_policy="omit"``); otherwise a band holding NaN is refused.
+
+    Returns:
+        ``(B, 2)`` float64.
+
+    Raises:
+        InputError: A band holds NaN (unless ``omit_nan``) or inf, so its range is undefined.
+    """
+    lo = stack.min(axis=(0, 1))
+    hi = stack.max(axis=(0, 1))
+    if np.issubdtype(stack.dtype, np.floating):
+        nan_bands = np.flatnonzero(np.isnan(lo) | np.isnan(hi))
+        if nan_bands.size and omit_nan:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                lo = np.nanmin(stack, axis=(0, 1))
+                hi = np.nanmax(stack, axis=(0, 1))
+            nan_bands = np.flatnonzero(np.isnan(lo))
+        if nan_bands.size:
+            raise InputError(
+                f"range=None: band {int(nan_bands[0])} of the image contains NaN, so its "
+                "(min, max) is undefined; pass an explicit range or nan_policy='omit'"
+            )
+        inf_bands = np.flatnonzero(~(np.isfinite(lo) & np.isfinite(hi)))
+        if inf_bands.size:
+            raise InputError(
+                f"range=None: band {int(inf_bands[0])} of the image contains inf; pass an explicit "
+                "range"
+            )
+    return np.stack([lo.astype(np.float64), hi.astype(np.float64)], axis=1)
 
 
 def unique_binnings(values: np.ndarray) -> tuple[Binning, ...]:

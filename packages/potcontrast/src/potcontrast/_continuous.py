@@ -21,7 +21,7 @@ import numpy as np
 
 from sciml_core import InputError
 
-from ._npc import npc_from_histograms
+from ._formula import npc_from_histograms
 
 __all__ = ["npc_from_densities", "npc_gaussian"]
 

@@ -21,18 +21,37 @@ returns a float for a 2-D image, ``(B,)`` for a stack.
 from __future__ import annotations
 
 import itertools
-from typing import Any
+import typing
+from typing import Any, Literal
 
 import numpy as np
 
 from sciml_core import InputError
 
-from ._npc import _bin_image, _Binned, _out
+from ._samples import BinnedSamples, band_output, bin_image
 
-__all__ = ["auc", "bhattacharyya", "fisher_ratio", "jeffries_matusita", "ks_statistic"]
+__all__ = [
+    "BHATTACHARYYA_MODELS",
+    "JM_FORMS",
+    "BhattacharyyaModel",
+    "JMForm",
+    "auc",
+    "bhattacharyya",
+    "fisher_ratio",
+    "jeffries_matusita",
+    "ks_statistic",
+]
+
+BhattacharyyaModel = Literal["histogram", "gaussian"]
+"""Bhattacharyya distance from the binned distributions, or from Gaussian fits of the classes."""
+BHATTACHARYYA_MODELS: tuple[BhattacharyyaModel, ...] = typing.get_args(BhattacharyyaModel)
+
+JMForm = Literal["squared", "root"]
+"""Jeffries–Matusita as ``2 (1 − e^{−B})`` in [0, 2], or its square root in [0, √2]."""
+JM_FORMS: tuple[JMForm, ...] = typing.get_args(JMForm)
 
 
-def _moments(binned: _Binned) -> tuple[np.ndarray, np.ndarray]:
+def _moments(binned: BinnedSamples) -> tuple[np.ndarray, np.ndarray]:
     """Per band and class mean and (population) variance of the counted samples: ``(B, K)``."""
     n_bands, k = binned.counts.shape[:2]
     mean = np.zeros((n_bands, k))
@@ -47,7 +66,7 @@ def _moments(binned: _Binned) -> tuple[np.ndarray, np.ndarray]:
     return mean, var
 
 
-def _probabilities(binned: _Binned) -> np.ndarray:
+def _probabilities(binned: BinnedSamples) -> np.ndarray:
     return binned.counts / binned.counts.sum(axis=-1, keepdims=True)
 
 
@@ -60,20 +79,20 @@ def fisher_ratio(image: Any, classes: Any, **npc_kwargs: Any) -> float | np.ndar
         >>> float(fisher_ratio(img, np.array([[1, 1, 2, 2]]), bins=4))
         8.0
     """
-    binned = _bin_image(image, classes, **npc_kwargs)
+    binned = bin_image(image, classes, **npc_kwargs)
     mean, var = _moments(binned)
     s_b = ((mean - mean.mean(axis=1, keepdims=True)) ** 2).mean(axis=1)
     s_w = var.mean(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(s_w > 0, 2.0 * s_b / np.where(s_w > 0, s_w, 1.0), np.inf)
     value = np.where((s_b == 0) & (s_w == 0), 0.0, value)
-    return _out(value, binned.single)
+    return band_output(value, binned.single)
 
 
-def _bhattacharyya_pairs(binned: _Binned, model: str) -> np.ndarray:
+def _bhattacharyya_pairs(binned: BinnedSamples, model: BhattacharyyaModel) -> np.ndarray:
     """``(B, P)`` Bhattacharyya distance of every pair of classes."""
-    if model not in ("histogram", "gaussian"):
-        raise InputError(f"model must be 'histogram' or 'gaussian'; got {model!r}")
+    if model not in BHATTACHARYYA_MODELS:
+        raise InputError(f"model must be one of {BHATTACHARYYA_MODELS}; got {model!r}")
     k = binned.counts.shape[1]
     pairs = list(itertools.combinations(range(k), 2))
     if model == "histogram":
@@ -94,7 +113,7 @@ def _bhattacharyya_pairs(binned: _Binned, model: str) -> np.ndarray:
 
 
 def bhattacharyya(
-    image: Any, classes: Any, *, model: str = "histogram", **npc_kwargs: Any
+    image: Any, classes: Any, *, model: BhattacharyyaModel = "histogram", **npc_kwargs: Any
 ) -> float | np.ndarray:
     """Bhattacharyya distance (mean over pairs of classes), histogram or Gaussian model.
 
@@ -104,12 +123,17 @@ def bhattacharyya(
         >>> float(bhattacharyya(img, np.array([[1, 1, 2, 2]]), bins=2, range=(0, 2)))
         0.0
     """
-    binned = _bin_image(image, classes, **npc_kwargs)
-    return _out(_bhattacharyya_pairs(binned, model).mean(axis=1), binned.single)
+    binned = bin_image(image, classes, **npc_kwargs)
+    return band_output(_bhattacharyya_pairs(binned, model).mean(axis=1), binned.single)
 
 
 def jeffries_matusita(
-    image: Any, classes: Any, *, form: str = "squared", model: str = "histogram", **npc_kwargs: Any
+    image: Any,
+    classes: Any,
+    *,
+    form: JMForm = "squared",
+    model: BhattacharyyaModel = "histogram",
+    **npc_kwargs: Any,
 ) -> float | np.ndarray:
     """Jeffries–Matusita distance, mean over pairs: ``2(1 − e^{−B})`` in [0, 2] or its root.
 
@@ -127,16 +151,16 @@ def jeffries_matusita(
         >>> float(jeffries_matusita(img, np.array([[1, 1, 2, 2]]), bins=2, range=(0, 2)))
         2.0
     """
-    if form not in ("squared", "root"):
-        raise InputError(f"form must be 'squared' or 'root'; got {form!r}")
-    binned = _bin_image(image, classes, **npc_kwargs)
+    if form not in JM_FORMS:
+        raise InputError(f"form must be one of {JM_FORMS}; got {form!r}")
+    binned = bin_image(image, classes, **npc_kwargs)
     jm = 2.0 * (1.0 - np.exp(-_bhattacharyya_pairs(binned, model)))
     if form == "root":
         jm = np.sqrt(jm)
-    return _out(jm.mean(axis=1), binned.single)
+    return band_output(jm.mean(axis=1), binned.single)
 
 
-def _two_class(binned: _Binned, name: str) -> np.ndarray:
+def _two_class(binned: BinnedSamples, name: str) -> np.ndarray:
     if binned.counts.shape[1] != 2:
         raise InputError(f"{name} needs exactly 2 classes; got K = {binned.counts.shape[1]}")
     return _probabilities(binned)
@@ -153,10 +177,10 @@ def ks_statistic(image: Any, classes: Any, **npc_kwargs: Any) -> float | np.ndar
         >>> float(ks_statistic(img, np.array([[1, 1, 1, 2, 2, 2]]), bins=3, range=(0, 3)))
         0.0
     """
-    binned = _bin_image(image, classes, **npc_kwargs)
+    binned = bin_image(image, classes, **npc_kwargs)
     p = _two_class(binned, "ks_statistic")
     cdf = np.cumsum(p, axis=-1)
-    return _out(np.abs(cdf[:, 0] - cdf[:, 1]).max(axis=-1), binned.single)
+    return band_output(np.abs(cdf[:, 0] - cdf[:, 1]).max(axis=-1), binned.single)
 
 
 def auc(image: Any, classes: Any, **npc_kwargs: Any) -> float | np.ndarray:
@@ -168,8 +192,8 @@ def auc(image: Any, classes: Any, **npc_kwargs: Any) -> float | np.ndarray:
         >>> float(auc(img, np.array([[1, 1, 2, 2]]), bins=2, range=(0, 2)))
         1.0
     """
-    binned = _bin_image(image, classes, **npc_kwargs)
+    binned = bin_image(image, classes, **npc_kwargs)
     p = _two_class(binned, "auc")
     below = np.cumsum(p[:, 0], axis=-1) - p[:, 0]  # P(bin(X_1) < b)
     value = (p[:, 1] * (below + 0.5 * p[:, 0])).sum(axis=-1)
-    return _out(value, binned.single)
+    return band_output(value, binned.single)

@@ -11,8 +11,11 @@ not a bound, and ``potcontrast reproduce`` re-measures the floor.
 from __future__ import annotations
 
 import math
+import warnings
 
-__all__ = ["SPARSITY_THRESHOLD", "SparseBinsWarning", "sparsity_floor"]
+import numpy as np
+
+__all__ = ["SPARSITY_THRESHOLD", "SparseBinsWarning", "sparsity_floor", "warn_if_sparse"]
 
 _FLOOR_C = {2: 0.39, 3: 0.30, 4: 0.25, 5: 0.21}
 SPARSITY_THRESHOLD = 0.1
@@ -50,3 +53,25 @@ def sparsity_floor(n_classes: int, n_bins: int, n_min: int) -> float:
     """
     c = _FLOOR_C.get(n_classes, _FLOOR_C[5])
     return c * math.sqrt(n_bins / max(n_min, 1))
+
+
+def warn_if_sparse(counts: np.ndarray, *, stacklevel: int) -> None:
+    """Emit a :class:`SparseBinsWarning` when :func:`sparsity_floor` exceeds the threshold.
+
+    Args:
+        counts: ``(B, K, M)`` histograms of the labelled samples.
+        stacklevel: As for ``warnings.warn`` (1 is this function, 3 the caller of a public
+            function that calls it).
+    """
+    k = counts.shape[1]
+    m = counts.shape[-1]
+    n_min = int(counts.sum(axis=-1).min())
+    est = sparsity_floor(k, m, n_min)
+    if est > SPARSITY_THRESHOLD:
+        warnings.warn(
+            f"{m} bins for as few as {n_min} samples per class: NPC of identically distributed "
+            f"classes would already be about {est:.2f} (c_K*sqrt(M/n_min)); use fewer bins, or "
+            "compare with permutation_null()",
+            SparseBinsWarning,
+            stacklevel=stacklevel,
+        )

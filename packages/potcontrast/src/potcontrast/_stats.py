@@ -12,6 +12,7 @@ seeded tools help a user read a value:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +20,11 @@ import numpy as np
 
 from sciml_core import InputError, SeedLike, root_seed
 
-from ._npc import _bin_image, _Binned, _npc_core, _warn_sparse
+from ._formula import npc_and_class_of_bin
+from ._samples import BinnedSamples, bin_image
+from ._sparsity import warn_if_sparse
 
-__all__ = ["NullResult", "bootstrap_ci", "permutation_null"]
+__all__ = ["NullResult", "bootstrap_ci", "null_values", "permutation_null"]
 
 _CHUNK_ELEMENTS = 2_000_000  # bounds the temporary (chunk, n) and (chunk, K, M) arrays
 
@@ -68,7 +71,25 @@ def _band_generators(seed: SeedLike, n_bands: int) -> list[np.random.Generator]:
     return [np.random.default_rng(root) for _ in range(n_bands)]
 
 
-def _null_values(binned: _Binned, n_perm: int, seed: SeedLike) -> np.ndarray:
+def null_values(
+    binned: BinnedSamples,
+    n_perm: int,
+    seed: SeedLike,
+    *,
+    on_progress: Callable[[int], object] | None = None,
+) -> np.ndarray:
+    """NPC of ``n_perm`` label permutations of the binned samples, per band: ``(n_perm, B)``.
+
+    The core of :func:`permutation_null` (which adds the summary statistics); every band replays
+    the same seeded stream.
+
+    Args:
+        binned: The binned samples.
+        n_perm: Number of permutations.
+        seed: Seed (see :func:`permutation_null`).
+        on_progress: Called with the number of permutations just done (of ``n_perm · B`` in
+            all), e.g. a progress bar's ``update``.
+    """
     k = binned.labels.size
     m = binned.counts.shape[-1]
     out = np.empty((n_perm, binned.counts.shape[0]))
@@ -82,7 +103,9 @@ def _null_values(binned: _Binned, n_perm: int, seed: SeedLike) -> np.ndarray:
             labels = rng.permuted(np.broadcast_to(cls, (c, cls.size)), axis=1)
             flat = (np.arange(c)[:, None] * k + labels) * m + bins[None, :]
             counts = np.bincount(flat.ravel(), minlength=c * k * m).reshape(c, k, m)
-            out[start : start + c, b] = _npc_core(counts)[0]
+            out[start : start + c, b] = npc_and_class_of_bin(counts)[0]
+            if on_progress is not None:
+                on_progress(c)
     return out
 
 
@@ -114,10 +137,10 @@ def permutation_null(
         ([1.0], [0.01])
     """
     n_perm = _check_count(n_perm, "n_perm")
-    binned = _bin_image(image, classes, **npc_kwargs)
-    _warn_sparse(binned, stacklevel=3)
-    observed = _npc_core(binned.counts)[0]
-    null = _null_values(binned, n_perm, seed)
+    binned = bin_image(image, classes, **npc_kwargs)
+    warn_if_sparse(binned.counts, stacklevel=3)
+    observed = npc_and_class_of_bin(binned.counts)[0]
+    null = null_values(binned, n_perm, seed)
     mean = null.mean(axis=0)
     return NullResult(
         observed=observed,
@@ -129,7 +152,7 @@ def permutation_null(
     )
 
 
-def _bootstrap_values(binned: _Binned, n_boot: int, seed: SeedLike) -> np.ndarray:
+def _bootstrap_values(binned: BinnedSamples, n_boot: int, seed: SeedLike) -> np.ndarray:
     n_bands, k, m = binned.counts.shape
     out = np.empty((n_boot, n_bands))
     chunk = max(1, _CHUNK_ELEMENTS // (k * m))
@@ -144,7 +167,7 @@ def _bootstrap_values(binned: _Binned, n_boot: int, seed: SeedLike) -> np.ndarra
                 # Resampling n_j samples with replacement from the class's own samples gives
                 # multinomial(n_j, empirical p_j) counts over its occupied bins.
                 rep[:, j, nz] = rng.multinomial(n_j, counts[nz] / n_j, size=c)
-            out[start : start + c, b] = _npc_core(rep)[0]
+            out[start : start + c, b] = npc_and_class_of_bin(rep)[0]
     return out
 
 
@@ -190,7 +213,7 @@ def bootstrap_ci(
     lvl = float(level)
     if not 0.0 < lvl < 1.0:
         raise InputError(f"level must be in (0, 1); got {level!r}")
-    binned = _bin_image(image, classes, **npc_kwargs)
-    _warn_sparse(binned, stacklevel=3)
+    binned = bin_image(image, classes, **npc_kwargs)
+    warn_if_sparse(binned.counts, stacklevel=3)
     values = _bootstrap_values(binned, n_boot, seed)
     return np.quantile(values, [(1.0 - lvl) / 2.0, (1.0 + lvl) / 2.0], axis=0).T

@@ -29,6 +29,15 @@ from ._metrics import ssim as ssim
 from ._norm import NormEstimate as NormEstimate
 from ._norm import estimate_operator_norm as estimate_operator_norm
 from ._norm import matrix_norm_bound as matrix_norm_bound
+from ._pretrained import LoadReport as LoadReport
+from ._pretrained import WeightsInfo as WeightsInfo
+from ._pretrained import inspect_weights as inspect_weights
+from ._pretrained import load_pretrained as load_pretrained
+from ._readers import read_archive as read_archive
+from ._readers import read_array as read_array
+from ._readers import read_image as read_image
+from ._readers import read_torch_file as read_torch_file
+from ._readers import read_user_file as read_user_file
 from ._result import RESULT_SCHEMA_VERSION as RESULT_SCHEMA_VERSION
 from ._result import Result as Result
 from ._result import load_result as load_result
@@ -49,10 +58,12 @@ __all__ = [
     "Checkpoint",
     "Comparison",
     "InputError",
+    "LoadReport",
     "MissingExtraError",
     "NormEstimate",
     "Result",
     "SeedLike",
+    "WeightsInfo",
     "__version__",
     "adjoint_test",
     "as_generator",
@@ -66,10 +77,17 @@ __all__ = [
     "format_comparisons",
     "get_pyplot",
     "gradient_check",
+    "inspect_weights",
     "load_checkpoint",
+    "load_pretrained",
     "load_result",
     "matrix_norm_bound",
     "psnr",
+    "read_archive",
+    "read_array",
+    "read_image",
+    "read_torch_file",
+    "read_user_file",
     "relative_l2",
     "require_extra",
     "resolve_device",

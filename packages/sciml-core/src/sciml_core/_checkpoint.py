@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from ._errors import InputError, require_extra
 from ._io import _atomic_path
+from ._readers import _refused_global, read_torch_file
 
 __all__ = ["CHECKPOINT_FORMAT", "Checkpoint", "load_checkpoint", "save_checkpoint"]
 
@@ -41,11 +42,17 @@ def _torch() -> Any:
     return require_extra("torch", extra="torch", package="sciml-core")
 
 
-def _major_minor(version: str, what: str) -> tuple[int, int]:
+def _major_minor(version: str) -> tuple[int, int] | None:
     m = re.match(r"^\s*v?(\d+)\.(\d+)", str(version))
-    if m is None:
-        raise InputError(f"{what} must be a version like '0.1.0'; got {version!r}")
-    return int(m.group(1)), int(m.group(2))
+    return None if m is None else (int(m.group(1)), int(m.group(2)))
+
+
+def _own_major_minor(version: str) -> tuple[int, int]:
+    """The calling package's ``__version__``: a malformed one is its own bug (ValueError)."""
+    parsed = _major_minor(version)
+    if parsed is None:
+        raise ValueError(f"version must be a version like '0.1.0'; got {version!r}")
+    return parsed
 
 
 def save_checkpoint(
@@ -76,10 +83,13 @@ def save_checkpoint(
 
     Raises:
         MissingExtraError: torch is not installed.
-        InputError: ``path`` exists and ``overwrite`` is False, ``config`` is not JSON,
-            ``state_dict`` is not a mapping (pass ``model.state_dict()``, not the model), or it
-            holds objects that ``torch.load(weights_only=True)`` refuses (numpy arrays, say);
-            nothing is written then.
+        InputError: ``path`` (the user's choice) exists and ``overwrite`` is False.
+        TypeError: ``state_dict`` is not a mapping (pass ``model.state_dict()``, not the model),
+            it holds objects that ``torch.load(weights_only=True)`` refuses (numpy arrays, say),
+            or ``config`` holds a value JSON cannot store.
+        ValueError: ``config`` holds NaN or infinity, or ``version`` is not like ``"0.1.0"``.
+            These are mistakes of the calling package, so they keep their traceback; nothing is
+            written then.
 
     Examples:
         >>> import tempfile, torch
@@ -95,15 +105,17 @@ def save_checkpoint(
     if dest.exists() and not overwrite:
         raise InputError(f"checkpoint {str(dest)!r} exists; pass overwrite=True to replace it")
     if not isinstance(state_dict, Mapping):
-        raise InputError(
+        raise TypeError(
             "state_dict must be a mapping of names to tensors (model.state_dict()); "
             f"got {type(state_dict).__name__}"
         )
-    _major_minor(version, "version")
+    _own_major_minor(version)
     try:
         config_json = json.dumps(config, sort_keys=True, allow_nan=False)
-    except (TypeError, ValueError) as err:
-        raise InputError(f"config must be JSON-serialisable; {err}") from None
+    except TypeError as err:
+        raise TypeError(f"config must be JSON-serialisable; {err}") from None
+    except ValueError as err:
+        raise ValueError(f"config must be JSON-serialisable; {err}") from None
     payload = {
         "format": CHECKPOINT_FORMAT,
         "package": str(package),
@@ -118,20 +130,12 @@ def save_checkpoint(
         try:
             torch.load(tmp, map_location="meta", weights_only=True)
         except pickle.UnpicklingError as err:
-            raise InputError(
+            raise TypeError(
                 "state_dict must hold only tensors, numbers, strings, None and lists/dicts of "
-                "them (what torch.load(weights_only=True) reads); got an object it refuses: "
-                f"{_first_line(err)}"
+                "them (what torch.load(weights_only=True) reads); got an object it refuses"
+                f"{_refused_global(err)}"
             ) from None
     return dest
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def _first_line(err: BaseException) -> str:
-    text = _ANSI.sub("", str(err)).strip()
-    return text.splitlines()[0] if text else type(err).__name__
 
 
 def load_checkpoint(
@@ -140,61 +144,66 @@ def load_checkpoint(
     package: str,
     version: str,
     map_location: Any = "cpu",
+    argument: str = "path",
 ) -> Checkpoint:
     """Load a checkpoint written by :func:`save_checkpoint`, refusing a mismatched one.
 
-    Loads with ``torch.load(..., weights_only=True)`` (no arbitrary code runs). The checkpoint is
-    accepted only if it was written by ``package`` with the same major.minor version as
-    ``version`` (patch releases are compatible).
+    Read with :func:`~sciml_core.read_torch_file` (``torch.load(..., weights_only=True)``: no
+    arbitrary code runs; a missing, empty, truncated or foreign file is one ``InputError``). The
+    checkpoint is accepted only if it was written by ``package`` with the same major.minor version
+    as ``version`` (patch releases are compatible).
 
     Args:
         path: The checkpoint file.
         package: Distribution name expected.
         version: Version of the loading package (``__version__``).
         map_location: Where to put the tensors, as for ``torch.load``.
+        argument: How the user named the file, for the messages (e.g. ``"--checkpoint"``).
 
     Returns:
         A :class:`Checkpoint`.
 
     Raises:
         MissingExtraError: torch is not installed.
-        InputError: the file is missing or not a checkpoint of this format, or package or
-            major.minor differ (the message names both versions).
+        InputError: the file is missing, unreadable or not a checkpoint of this format, or
+            package or major.minor differ (the message names both versions).
+        ValueError: ``version`` (the caller's own) is not like ``"0.1.0"``.
     """
-    torch = _torch()
+    own = _own_major_minor(version)
     src = Path(path)
-    if not src.is_file():
-        raise InputError(f"checkpoint {str(src)!r} does not exist")
-    try:
-        payload = torch.load(src, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
-        raise InputError(f"{str(src)!r} is not a readable checkpoint: {_first_line(err)}") from None
+    payload = read_torch_file(
+        src, argument=argument, map_location=map_location, what="a checkpoint"
+    )
+    where = f"{argument}: {str(src)!r}"
     if not isinstance(payload, dict) or not set(payload) >= _KEYS:
-        raise InputError(f"{str(src)!r} is not a sciml checkpoint (keys {sorted(_KEYS)} expected)")
+        raise InputError(f"{where} is not a sciml checkpoint (keys {sorted(_KEYS)} expected)")
     if payload["format"] != CHECKPOINT_FORMAT:
         raise InputError(
-            f"{str(src)!r} has checkpoint format {payload['format']!r}; "
+            f"{where} has checkpoint format {payload['format']!r}; "
             f"this sciml-core reads format {CHECKPOINT_FORMAT}"
         )
     saved_pkg, saved_ver = str(payload["package"]), str(payload["version"])
     if saved_pkg != package:
         raise InputError(
-            f"checkpoint {str(src)!r} was written by {saved_pkg} {saved_ver}; "
+            f"{argument}: checkpoint {str(src)!r} was written by {saved_pkg} {saved_ver}; "
             f"it cannot be loaded by {package} {version}"
         )
-    if _major_minor(saved_ver, "saved version") != _major_minor(version, "version"):
+    saved = _major_minor(saved_ver)
+    if saved is None:
         raise InputError(
-            f"checkpoint {str(src)!r} was written by {saved_pkg} {saved_ver}, this is "
-            f"{package} {version}: major.minor versions must match"
+            f"{where} is not a sciml checkpoint: its version {saved_ver!r} is not like '0.1.0'"
+        )
+    if saved != own:
+        raise InputError(
+            f"{argument}: checkpoint {str(src)!r} was written by {saved_pkg} {saved_ver}, this "
+            f"is {package} {version}: major.minor versions must match"
         )
     try:
         config = json.loads(payload["config_json"])
     except (TypeError, ValueError):
-        raise InputError(
-            f"{str(src)!r} is not a sciml checkpoint: its config is not JSON"
-        ) from None
+        raise InputError(f"{where} is not a sciml checkpoint: its config is not JSON") from None
     if not isinstance(payload["state_dict"], Mapping):
-        raise InputError(f"{str(src)!r} is not a sciml checkpoint: its state_dict is not a mapping")
+        raise InputError(f"{where} is not a sciml checkpoint: its state_dict is not a mapping")
     return Checkpoint(
         state_dict=dict(payload["state_dict"]),
         config=config,

@@ -19,6 +19,7 @@ import numpy as np
 from ._backend import is_tensor, thread_count, torch_version
 from ._errors import InputError
 from ._io import atomic_write_text
+from ._readers import read_user_file
 
 __all__ = ["RESULT_SCHEMA_VERSION", "Result", "load_result", "validate_result"]
 
@@ -53,15 +54,22 @@ def _jsonable(value: Any, where: str) -> Any:
         out = {}
         for k, v in value.items():
             if not isinstance(k, str):
-                raise InputError(f"{where}: keys must be strings; got {k!r}")
+                raise TypeError(f"{where}: keys must be strings; got {k!r}")
             out[k] = _jsonable(v, f"{where}.{k}")
         return out
     if isinstance(value, Sequence):
         return [_jsonable(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    raise InputError(
+    raise TypeError(
         f"{where} must be a number, string, bool, None or a list/dict of them; "
         f"got {type(value).__name__}"
     )
+
+
+def _non_empty_string(value: Any, what: str) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a non-empty string; got {type(value).__name__} {value!r}")
+    if not value:
+        raise ValueError(f"{what} must be a non-empty string; got ''")
 
 
 def _default_command() -> str:
@@ -103,6 +111,12 @@ class Result:
         ...     path = res.save(d)
         ...     print(path.name, load_result(path)["tables"][0]["rows"])
         result.json [['ours', 0.01]]
+
+    Errors: a mistake in building the result (a row of the wrong length, a duplicate table id, a
+    claim whose ``holds`` is not a bool, a value that is not JSON, a result that fails
+    :func:`validate_result` at :meth:`save`) raises ``ValueError`` or ``TypeError``, never
+    :class:`~sciml_core.InputError`: it is a bug of the package that builds the result, and the
+    command line shows its traceback (exit 1) instead of one line of "bad input" (exit 2).
     """
 
     def __init__(
@@ -115,10 +129,8 @@ class Result:
         quick: bool,
         command: str | None = None,
     ) -> None:
-        if not isinstance(package, str) or not package:
-            raise InputError(f"package must be a non-empty string; got {package!r}")
-        if not isinstance(version, str) or not version:
-            raise InputError(f"version must be a non-empty string; got {version!r}")
+        _non_empty_string(package, "package")
+        _non_empty_string(version, "version")
         self.package = package
         self.version = version
         self.seed = _jsonable(seed, "seed")
@@ -148,20 +160,22 @@ class Result:
             rows: Rows of numbers, strings, bools or None.
 
         Raises:
-            InputError: duplicate ``id``, non-string columns, or a row of the wrong length.
+            ValueError: empty or duplicate ``id``, no columns, or a row of the wrong length.
+            TypeError: ``id`` or a column is not a string, or a value is not JSON-like.
         """
-        if not isinstance(id, str) or not id:
-            raise InputError(f"table id must be a non-empty string; got {id!r}")
+        _non_empty_string(id, "table id")
         if any(t["id"] == id for t in self.tables):
-            raise InputError(f"table id must be unique; {id!r} is already used")
+            raise ValueError(f"table id must be unique; {id!r} is already used")
         cols = list(columns)
-        if not cols or not all(isinstance(c, str) for c in cols):
-            raise InputError(f"columns of table {id!r} must be non-empty strings; got {cols!r}")
+        if not cols:
+            raise ValueError(f"table {id!r} needs at least one column")
+        if not all(isinstance(c, str) for c in cols):
+            raise TypeError(f"columns of table {id!r} must be strings; got {cols!r}")
         out_rows = []
         for i, row in enumerate(rows):
             cells = _jsonable(list(row), f"table {id!r} row {i}")
             if len(cells) != len(cols):
-                raise InputError(
+                raise ValueError(
                     f"row {i} of table {id!r} must have {len(cols)} values (one per column); "
                     f"got {len(cells)}"
                 )
@@ -176,11 +190,11 @@ class Result:
             caption: Caption shown in the report.
 
         Raises:
-            InputError: ``file`` is absolute or leaves the output folder.
+            ValueError: ``file`` is absolute or leaves the output folder.
         """
         rel = PurePosixPath(Path(file).as_posix())
         if rel.is_absolute() or ".." in rel.parts or str(rel) in ("", "."):
-            raise InputError(
+            raise ValueError(
                 f"figure file must be a path relative to the output folder; got {str(file)!r}"
             )
         self.figures.append({"file": str(rel), "caption": str(caption)})
@@ -195,12 +209,12 @@ class Result:
             holds: Whether the measurement supports the claim (a bool, numpy bools accepted).
 
         Raises:
-            InputError: ``name`` is empty or ``holds`` is not a bool.
+            ValueError: ``name`` is empty.
+            TypeError: ``name`` is not a string, ``holds`` not a bool, or a value not JSON-like.
         """
-        if not isinstance(name, str) or not name:
-            raise InputError(f"claim name must be a non-empty string; got {name!r}")
+        _non_empty_string(name, "claim name")
         if not isinstance(holds, bool | np.bool_):
-            raise InputError(f"holds of claim {name!r} must be a bool; got {holds!r}")
+            raise TypeError(f"holds of claim {name!r} must be a bool; got {holds!r}")
         self.claims.append(
             {
                 "name": str(name),
@@ -237,8 +251,9 @@ class Result:
         Nothing is written when the result is invalid: an earlier ``result.json`` stays as it was.
 
         Raises:
-            InputError: ``out_dir`` is an existing file, the result is invalid, or a figure file
-                is missing from ``out_dir``.
+            InputError: ``out_dir`` (the user's ``--out``) is an existing file.
+            ValueError: the result is invalid or a figure file is missing from ``out_dir``: a
+                mistake of the package that built it, so it keeps its traceback.
         """
         out = Path(out_dir)
         if out.exists() and not out.is_dir():
@@ -250,7 +265,7 @@ class Result:
         if missing:
             problems.append(f"figure file(s) missing from {str(out)!r}: {missing}")
         if problems:
-            raise InputError("result is invalid: " + "; ".join(problems))
+            raise ValueError("result is invalid: " + "; ".join(problems))
         text = json.dumps(data, indent=2, allow_nan=False) + "\n"
         return atomic_write_text(out / RESULT_FILE, text)
 
@@ -403,11 +418,22 @@ def _list(data: dict[str, Any], key: str, problems: list[str]) -> list[Any]:
     return value
 
 
-def load_result(path: str | os.PathLike[str]) -> dict[str, Any]:
+def _decode_result(p: Path) -> Any:
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputError(f"not valid JSON: {err}") from err
+
+
+def load_result(path: str | os.PathLike[str], *, argument: str = "path") -> dict[str, Any]:
     """Read and validate a ``result.json`` (or the one inside a folder).
+
+    The file is read with :func:`~sciml_core.read_user_file`: a missing, unreadable, empty or
+    undecodable file is one :class:`InputError` naming ``argument``, the file and the cause.
 
     Args:
         path: The file, or the output folder holding ``result.json``.
+        argument: How the user named it, for the messages (e.g. ``"--result"``).
 
     Returns:
         The decoded result.
@@ -415,19 +441,21 @@ def load_result(path: str | os.PathLike[str]) -> dict[str, Any]:
     Raises:
         InputError: the file is missing, not JSON, or fails :func:`validate_result` (every
             problem is listed).
-    """
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     _ = (Path(d) / "result.json").write_text('{"schema": 2}')
+        ...     load_result(d, argument="--result")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        sciml_core._errors.InputError: --result: result file '...result.json' is invalid: schema must be 1; got 2
+    """  # noqa: E501
     p = Path(path)
     if p.is_dir():
         p = p / RESULT_FILE
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"result file {str(p)!r} does not exist") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"result file {str(p)!r} is not valid JSON: {err}") from None
+    data = read_user_file(p, argument=argument, decode=_decode_result, what="a result")
     problems = validate_result(data)
     if problems:
-        raise InputError(f"result file {str(p)!r} is invalid: " + "; ".join(problems))
+        raise InputError(f"{argument}: result file {str(p)!r} is invalid: " + "; ".join(problems))
     return data

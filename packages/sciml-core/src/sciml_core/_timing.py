@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ._backend import thread_count
-from ._errors import InputError, require_extra
+from ._errors import require_extra
 
 __all__ = ["Comparison", "compare_timing", "format_comparisons"]
 
@@ -96,7 +96,9 @@ def compare_timing(
         A :class:`Comparison`.
 
     Raises:
-        InputError: ``repeats < 1``, ``warmup < 0`` or a callable is not callable.
+        TypeError: ``ours`` or ``peer`` is not callable, ``repeats`` or ``warmup`` not an int.
+        ValueError: ``repeats < 1`` or ``warmup < 0``. These arguments come from a bench's own
+            code, not from a user, so a mistake keeps its traceback (no ``InputError``).
 
     Examples:
         >>> import warnings
@@ -107,11 +109,12 @@ def compare_timing(
         (3, 'cpu', True)
     """
     if not callable(ours) or not callable(peer):
-        raise InputError("ours and peer must be zero-argument callables")
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise InputError(f"repeats must be an int >= 1; got {repeats!r}")
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise InputError(f"warmup must be an int >= 0; got {warmup!r}")
+        raise TypeError("ours and peer must be zero-argument callables")
+    for name, value, least in (("repeats", repeats, 1), ("warmup", warmup, 0)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an int >= {least}; got {value!r}")
+        if value < least:
+            raise ValueError(f"{name} must be an int >= {least}; got {value!r}")
     sync = _synchronizer(device)
     load = _load_average()
     cpus = os.cpu_count() or 1

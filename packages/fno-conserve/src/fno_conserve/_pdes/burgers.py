@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
 from sciml_core import InputError
 
 
-def etdrk4_coefficients(lin: np.ndarray, dt: float, contour_points: int = 32):
+def etdrk4_coefficients(
+    lin: np.ndarray, dt: float, contour_points: int = 32
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     r"""ETDRK4 coefficients for ``v' = L v + N(v)`` with diagonal ``L`` (contour integrals, M
     points).
 
@@ -74,7 +77,7 @@ def burgers_solve(
     mask = (k < n / 3) if dealias else (k < n / 2)
     e, e2, q, f1, f2, f3 = etdrk4_coefficients(lin, dt)
 
-    def nonlinear(v):
+    def nonlinear(v: np.ndarray) -> np.ndarray:
         return g * mask * np.fft.rfft(np.fft.irfft(v, n=n) ** 2)
 
     v = np.fft.rfft(u0) * (k < n / 2)
@@ -94,7 +97,9 @@ def burgers_solve(
     return out
 
 
-def cole_hopf_solution(u0_antiderivative_coeffs, nu: float, t: float, n: int) -> np.ndarray:
+def cole_hopf_solution(
+    u0_antiderivative_coeffs: Callable[[np.ndarray], np.ndarray], nu: float, t: float, n: int
+) -> np.ndarray:
     r"""Exact viscous Burgers solution by Cole-Hopf, for a zero-mean initial condition.
 
     :math:`u = -2\nu \phi_x/\phi`, :math:`\phi_t = \nu \phi_{xx}`,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 
@@ -25,7 +26,7 @@ def navier_stokes_solve(
     nu: float = 1e-3,
     t_final: float = 2.0,
     dt: float = 1e-2,
-    forcing: np.ndarray | str | None = "default",
+    forcing: np.ndarray | Literal["default"] | None = "default",
     snapshots: int = 1,
 ) -> np.ndarray:
     r"""Solve :math:`\omega_t + u\cdot\nabla\omega = \nu\Delta\omega + f`,
@@ -61,7 +62,7 @@ def navier_stokes_solve(
     f_hat = f_hat * band
     f_hat[0, 0] = 0.0
 
-    def rhs(wh):
+    def rhs(wh: np.ndarray) -> np.ndarray:
         psi = wh * inv_lap
         ux = np.fft.irfft2(2j * math.pi * ky * psi, s=(n, n))
         uy = np.fft.irfft2(-2j * math.pi * kx * psi, s=(n, n))

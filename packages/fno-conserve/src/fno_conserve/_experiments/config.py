@@ -1,0 +1,158 @@
+"""Every size, budget and seed offset of ``fno-conserve reproduce``: one frozen config per mode.
+
+``QUICK`` finishes in well under a minute on two CPU cores (one intra-op thread); ``FULL`` is the
+laptop-scale run of the spec's section 7. Both train every variant of a case with the same
+settings, so the comparison is fair within a case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CaseConfig:
+    """One case of the reproduction: data sizes, model, training budget and seeds.
+
+    Samples are drawn by index from the run's ``seed``: training ``0 .. train-1``, validation
+    ``train .. train+val-1``, test after both (so the three sets are disjoint). Model seeds are
+    ``seed, seed+1, ..., seed+seeds-1``; the data never changes with them.
+    """
+
+    n: int
+    """Grid points per axis."""
+    train: int
+    """Training samples."""
+    test: int
+    """Test samples."""
+    width: int
+    """FNO width (channels of the Fourier layers)."""
+    modes: int
+    """Kept Fourier modes per axis."""
+    epochs: int
+    """Training epochs, the same for every variant."""
+    lr: float
+    """Adam learning rate (cosine schedule to zero)."""
+    seeds: int
+    """Number of model seeds per variant."""
+    rollout: int
+    """Autoregressive rollout steps of the test inputs (1: no rollout)."""
+    batch: int = 20
+    """Mini-batch size."""
+    layers: int = 4
+    """Fourier layers."""
+    val: int = 0
+    """Validation samples; the penalty weight is chosen on them when several are given."""
+    penalty: tuple[float, ...] = ()
+    """Candidate penalty weights of the ``penalty`` variant (the first one without validation);
+    empty for a case without that variant."""
+
+    def settings_text(self) -> str:
+        """The case as the ``settings`` table shows it (the keys a reader needs to rerun it).
+
+        ``val`` and ``penalty`` appear only for a case with the penalty variant; ``layers`` (4
+        in every case) is not shown.
+        """
+        shown: dict[str, Any] = {"n": self.n, "train": self.train}
+        if self.penalty:
+            shown["val"] = self.val
+        shown |= {
+            "test": self.test,
+            "width": self.width,
+            "modes": self.modes,
+            "epochs": self.epochs,
+            "lr": self.lr,
+            "batch": self.batch,
+            "seeds": self.seeds,
+            "rollout": self.rollout,
+        }
+        if self.penalty:
+            shown["penalty"] = list(self.penalty)
+        return str(shown)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole run: one :class:`CaseConfig` per case.
+
+    ``burgers``: 1-D Burgers with the mass law (the headline); ``nls``: NLS with its
+    ``int |psi|^2`` law; ``ns``: 2-D Navier-Stokes with the zero-mean law (``None``: not run).
+    ``pde_params`` overrides generator parameters per PDE name (the tests shorten the simulated
+    time with it); empty in ``QUICK`` and ``FULL``.
+    """
+
+    burgers: CaseConfig
+    nls: CaseConfig
+    ns: CaseConfig | None
+    pde_params: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    def settings_rows(self) -> list[list[str]]:
+        """Rows ``[case, settings]`` of the ``settings`` table."""
+        return [
+            ["burgers", self.burgers.settings_text()],
+            ["nls", self.nls.settings_text()],
+            ["ns", "None" if self.ns is None else self.ns.settings_text()],
+        ]
+
+
+QUICK = Config(
+    # only 5-6 epochs: a larger step (lr 1e-2, batch 10) than the full recipe, for every variant
+    burgers=CaseConfig(
+        n=64,
+        train=256,
+        val=0,
+        test=64,
+        width=16,
+        modes=8,
+        epochs=5,
+        lr=1e-2,
+        batch=10,
+        seeds=3,
+        rollout=3,
+        penalty=(1.0,),
+    ),
+    nls=CaseConfig(
+        n=128,
+        train=128,
+        test=32,
+        width=16,
+        modes=8,
+        epochs=6,
+        lr=1e-2,
+        batch=10,
+        seeds=1,
+        rollout=3,
+    ),
+    ns=None,
+)
+"""``--quick``: under a minute on two cores; no 2-D case, no penalty-weight sweep."""
+
+FULL = Config(
+    burgers=CaseConfig(
+        n=128,
+        train=1000,
+        val=100,
+        test=200,
+        width=32,
+        modes=16,
+        epochs=40,
+        lr=1e-3,
+        seeds=5,
+        rollout=5,
+        penalty=(0.1, 1.0, 10.0),
+    ),
+    nls=CaseConfig(
+        n=256, train=1000, test=200, width=32, modes=16, epochs=40, lr=1e-3, seeds=3, rollout=5
+    ),
+    ns=CaseConfig(
+        n=32, train=1000, test=200, width=24, modes=8, epochs=20, lr=1e-3, seeds=1, rollout=5
+    ),
+)
+"""The laptop-scale run (the spec's section 7: Adam 1e-3, batch 20, cosine schedule)."""
+
+
+def config_for(quick: bool) -> Config:
+    """``QUICK`` or ``FULL``."""
+    return QUICK if quick else FULL
