@@ -39,6 +39,20 @@ def test_restore_writes_the_image_and_its_history(image, tmp_path, suffix):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
 
 
+def _junk(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(b"\x89PNG not really")
+    return path
+
+
+def _rgba(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "rgba.png"
+    Image.fromarray(np.zeros((16, 16, 4), dtype=np.uint8)).save(path)
+    return path
+
+
 def _bad(tmp_path, name, array):
     path = tmp_path / name
     np.save(path, array)
@@ -51,7 +65,9 @@ def _bad(tmp_path, name, array):
         (lambda t: _bad(t, "nan.npy", np.full((16, 16), np.nan)), [], "IMAGE: contains NaN or inf"),
         (lambda t: _bad(t, "shape.npy", np.zeros((2, 16, 16, 3))), [], "IMAGE: expected an image"),
         (lambda t: _bad(t, "odd.npy", np.zeros((12, 12))), [], "must be divisible by 8"),
-        (lambda t: t / "missing.npy", [], "IMAGE: no such file"),
+        (lambda t: t / "missing.npy", [], "IMAGE: file"),
+        (lambda t: _junk(t, "junk.png"), [], "IMAGE: cannot read"),
+        (lambda t: _rgba(t), [], "expected a grey or RGB image"),
         (None, ["--iterations", "0"], "--iterations: expected an integer >= 1"),
         (None, ["--lr", "nan"], "--lr: expected a finite number > 0"),
         (None, ["--lr", "inf"], "--lr: expected a finite number > 0"),
@@ -67,6 +83,22 @@ def test_restore_bad_input_is_one_line_and_exit_2(tmp_path, capsys, image, make,
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err
     assert not out.exists()
+
+
+def test_restore_prints_one_wrote_line_and_reads_png(tmp_path, capsys):
+    from PIL import Image
+
+    src = tmp_path / "grey.png"
+    Image.fromarray((np.arange(256).reshape(16, 16)).astype(np.uint8)).save(src)
+    out = tmp_path / "out.png"
+    assert _restore(src, out) == 0
+    assert capsys.readouterr().out.strip() == f"wrote {out}"
+    assert np.asarray(Image.open(out)).shape == (16, 16)
+
+
+def test_restore_refuses_an_output_suffix_it_cannot_write(image, tmp_path, capsys):
+    assert _restore(image, tmp_path / "out.txt") == 2
+    assert "-o" in capsys.readouterr().err
 
 
 def test_restore_refuses_to_overwrite_without_the_flag(image, tmp_path, capsys):

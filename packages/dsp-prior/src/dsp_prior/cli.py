@@ -21,10 +21,12 @@ from sciml_core import (
     atomic_path,
     atomic_write_text,
     format_comparisons,
+    read_array,
+    read_image,
     require_extra,
     resolve_device,
 )
-from sciml_core.cli import App, check_output
+from sciml_core.cli import App, check_output, wrote
 
 from .__about__ import __version__
 from ._fit import FitResult
@@ -45,39 +47,33 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".npy")
 
 
 def _read_image(path: Path, argument: str) -> np.ndarray:
-    """An image file as float64 ``(C, H, W)`` in its own range (PNG/JPEG: divided by 255)."""
-    if not path.is_file():
-        raise InputError(f"{argument}: no such file {str(path)!r}")
-    suffix = path.suffix.lower()
-    if suffix not in IMAGE_SUFFIXES:
-        raise InputError(f"{argument}: expected one of {IMAGE_SUFFIXES}, got {str(path)!r}")
-    try:
-        if suffix == ".npy":
-            arr = np.load(path, allow_pickle=False)
-            if arr.dtype.kind not in "fiub":
-                raise ValueError(f"dtype {arr.dtype} is not numeric")
-            arr = arr.astype(np.float64)
-        else:
-            image_mod = require_extra("PIL.Image", extra="io", package="dsp-prior")
-            with image_mod.open(path) as img:
-                img = (
-                    img.convert("L")
-                    if img.mode in ("L", "1", "I;16", "I", "F")
-                    else img.convert("RGB")
-                )
-                arr = np.asarray(img, dtype=np.float64) / 255.0
-    except (OSError, ValueError) as err:
-        raise InputError(
-            f"{argument}: cannot read {str(path)!r}: {type(err).__name__}: {err}"
-        ) from None
-    if arr.ndim == 2:
-        arr = arr[None]
-    elif arr.ndim == 3 and arr.shape[-1] in (1, 3):
-        arr = np.moveaxis(arr, -1, 0)
+    """An image file as float64 ``(C, H, W)``: 8-bit files divided by 255, 16-bit by 65535.
+
+    ``.npy`` through ``sciml_core.read_array`` (values kept), other formats through
+    ``sciml_core.read_image``; grey (``YX``) or RGB (``YXS`` with 3 samples) only.
+    """
+    if path.suffix.lower() == ".npy":
+        arr = read_array(path, argument=argument)
+        if arr.dtype.kind not in "fiub":
+            raise InputError(f"{argument}: expected a numeric array, got dtype {arr.dtype}")
+        arr = arr.astype(np.float64)
+        if arr.ndim == 3 and arr.shape[-1] in (1, 3):
+            arr = np.moveaxis(arr, -1, 0)
+        elif arr.ndim != 2:
+            raise InputError(
+                f"{argument}: expected an image (H, W) or (H, W, 1|3), got shape {arr.shape}"
+            )
     else:
-        raise InputError(
-            f"{argument}: expected an image (H, W) or (H, W, 1|3), got shape {arr.shape}"
-        )
+        raw, axes = read_image(path, argument=argument, package="dsp-prior", extra="io")
+        if axes not in ("YX", "YXS") or (axes == "YXS" and raw.shape[-1] not in (1, 3)):
+            raise InputError(
+                f"{argument}: expected a grey or RGB image, got shape {raw.shape} with axes "
+                f"{axes!r} (remove an alpha channel; stacks are not restored)"
+            )
+        scale = float(np.iinfo(raw.dtype).max) if raw.dtype.kind in "iu" else 1.0
+        arr = raw.astype(np.float64) / scale
+        arr = np.moveaxis(arr, -1, 0) if axes == "YXS" else arr
+    arr = arr[None] if arr.ndim == 2 else arr
     if not np.isfinite(arr).all():
         raise InputError(f"{argument}: contains NaN or inf")
     return arr
@@ -109,8 +105,6 @@ def _restore(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.sigma) and args.sigma >= 0):
         raise InputError(f"--sigma: expected a finite number >= 0 (0-255 units), got {args.sigma}")
     out = Path(args.output)
-    if out.suffix.lower() not in IMAGE_SUFFIXES:
-        raise InputError(f"-o/--output: expected one of {IMAGE_SUFFIXES}, got {str(out)!r}")
     history_path = out.with_name(out.name + ".history.json")
     check_output(history_path, args.overwrite)
     device = resolve_device(args.device)
@@ -168,8 +162,7 @@ def _restore(args: argparse.Namespace) -> int:
         "history": res.history,
     }  # fmt: skip
     atomic_write_text(history_path, json.dumps(summary, indent=1) + "\n")
-    print(out)
-    print(history_path)
+    wrote(out)
     return 0
 
 
@@ -182,7 +175,7 @@ def _curve(args: argparse.Namespace) -> int:
         Path(args.out), image=args.image, task=args.task, iterations=iterations, size=args.size,
         methods=tuple(args.methods), seed=args.seed, device=args.device,
     ):  # fmt: skip
-        print(path)
+        wrote(path)
     return 0
 
 
@@ -190,7 +183,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     from ._experiments import reproduce
 
     path = reproduce(Path(args.out), quick=args.quick, seed=args.seed, device=args.device)
-    print(path)
+    wrote(path)
     return 0
 
 
@@ -202,10 +195,13 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 p = app.add_command(
-    "restore", _restore, help="restore one image file (DIP or our reading of DSP)",
+    "restore", _restore,
+    help="restore one image file (DIP or our reading of DSP); also writes OUTPUT.history.json",
     common=("seed", "device", "quiet"),
 )  # fmt: skip
-p.add_argument("image", metavar="IMAGE", help="degraded image (.png, .jpg, .tif or .npy in [0, 1])")
+p.add_argument(
+    "image", metavar="IMAGE", help="degraded image (.png, .jpg, .tif, or .npy in [0, 1])"
+)
 p.add_argument(
     "--task", choices=TASKS, required=True, help="denoise, inpaint, sr (x factor) or deblur"
 )
@@ -226,7 +222,7 @@ p.add_argument(
     "--net", choices=NETS, default="dip", help="dip (reference, GPU-sized) or small (CPU)"
 )
 p.add_argument("--estimate", choices=("final", "ema"), default="final", help="final iterate or EMA")
-app.add_output_argument(p)
+app.add_output_argument(p, suffixes=IMAGE_SUFFIXES)
 
 c = app.add_command(
     "curve", _curve, help="PSNR against iteration for DIP and our reading of DSP on one image",
