@@ -276,7 +276,8 @@ def deblur(
         :class:`dsp_prior.FitResult`.
     """
     y = check_measurement(y)
-    physics = ipc.Blur(kernel, boundary=boundary)
+    # invprob-core checks the mode at run time; its Literal type is not part of its public API
+    physics = ipc.Blur(kernel, boundary=boundary)  # type: ignore[arg-type]
     net = SkipNet.dip_denoising(y.shape[1]) if net is None else net
     return _run(
         y, physics, net, method, iterations=iterations, lr=lr,
