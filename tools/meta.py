@@ -53,6 +53,15 @@ TABLE: dict[str, dict] = {
         "required": {"torch", "numpy"},
         "extras": {"plot": {"matplotlib"}, "bench": {"neuraloperator"}},
     },
+    "dsp-prior": {
+        "required": {"torch", "numpy"},
+        "extras": {
+            "images": {"scikit-image"},
+            "io": {"pillow"},
+            "plot": {"matplotlib"},
+            "bench": {"deepinv"},
+        },
+    },
     "chebnet-stable": {
         "required": {"torch", "numpy"},
         "extras": {
