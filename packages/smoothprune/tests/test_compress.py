@@ -169,6 +169,7 @@ def test_model_parameter_counts(factory, expected):
     assert count_parameters(factory()) == expected
 
 
+@pytest.mark.slow
 def test_resnet18_parameter_counts():
     pytest.importorskip("torchvision")
     from torchvision.models import resnet18

@@ -107,13 +107,14 @@ def prune_channels(
             "backend='torch-pruning' for other architectures"
         )
     children = list(out.named_children())
-    pruned = {id(m) for _, m in convs}
+    # Filters are ranked on the original weights, before any consumer loses input channels.
+    keeps = {id(m): _keep_channels(m.weight, amount) for _, m in convs}
     with torch.no_grad():
         for pos, (_, layer) in enumerate(children):
-            if id(layer) not in pruned:
+            if id(layer) not in keeps:
                 continue
             assert isinstance(layer, nn.Conv2d)
-            keep = _keep_channels(layer.weight, amount)
+            keep = keeps[id(layer)]
             old = layer.out_channels
             _shrink_out(layer, keep)
             for _, nxt in children[pos + 1 :]:
