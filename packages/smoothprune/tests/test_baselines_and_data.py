@@ -9,6 +9,7 @@ from sciml_core import InputError
 
 from smoothprune import GapCNN, SmallCNN, count_parameters, load_cifar10, prune_channels, prune_unstructured
 from smoothprune._compress import compressible_layers
+from smoothprune_testing import _fake_cifar
 
 
 @pytest.mark.parametrize("amount", [0.3, 0.7, 0.9])
@@ -75,39 +76,6 @@ def test_digits20_without_scikit_learn_names_the_extra():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "[data]" in out.stdout
-
-
-class _Py2Str(bytes):
-    """Pickled like a Python 2 ``str``: ``bytes`` under encoding='bytes', ``str`` under latin1."""
-
-
-class _Py2Pickler(pickle._Pickler):  # type: ignore[name-defined]
-    dispatch = dict(pickle._Pickler.dispatch)  # type: ignore[attr-defined]
-
-    def _save_py2(self, obj):
-        self.write(pickle.BINSTRING + len(obj).to_bytes(4, "little") + bytes(obj))
-
-    dispatch[_Py2Str] = _save_py2
-
-
-def _write_batch(path, n, seed, extra=None):
-    rng = np.random.default_rng(seed)
-    entry = {_Py2Str(b"data"): rng.integers(0, 256, (n, 3072), dtype=np.uint8),
-             _Py2Str(b"labels"): [int(v) for v in rng.integers(0, 10, n)]}
-    if extra is not None:
-        entry[_Py2Str(b"evil")] = extra
-    with open(path, "wb") as f:
-        _Py2Pickler(f, protocol=2).dump(entry)
-
-
-def _fake_cifar(root, n=4):
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
-    for i, name in enumerate([f"data_batch_{k}" for k in range(1, 6)] + ["test_batch"]):
-        _write_batch(folder / name, n, i)
-    with open(folder / "batches.meta", "wb") as f:
-        _Py2Pickler(f, protocol=2).dump({_Py2Str(b"label_names"): [_Py2Str(b"c%d" % i) for i in range(10)]})
-    return folder
 
 
 def test_cifar10_reader_on_fake_files(tmp_path):

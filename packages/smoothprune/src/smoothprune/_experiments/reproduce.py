@@ -21,8 +21,11 @@ def reproduce(
     seed: int,
     device: str = "cpu",
     studies: Sequence[str] | None = None,
+    cifar10: Path | None = None,
 ) -> Path:
     """Run ``studies`` (default: all, in registry order), write ``result.json``, return its path.
+
+    ``cifar10`` is a folder holding ``cifar-10-batches-py`` (the CIFAR study runs only with it).
 
     Raises:
         InputError: ``studies`` names a study that is not registered.
@@ -32,7 +35,7 @@ def reproduce(
     if unknown:
         raise InputError(f"studies: unknown {unknown}; registered: {list(STUDIES)}")
     result = Result("smoothprune", __version__, seed=seed, device=device, quick=quick)
-    ctx = Context(result, Path(out_dir), config_for(quick), seed, device)
+    ctx = Context(result, Path(out_dir), config_for(quick), seed, device, cifar10=cifar10)
     for name in progress(names, desc="reproduce", unit="study"):
         STUDIES[name].run(ctx)
     return result.save(out_dir)
