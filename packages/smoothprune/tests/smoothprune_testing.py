@@ -20,8 +20,10 @@ class _Py2Pickler(pickle._Pickler):  # type: ignore[name-defined]
 
 def _write_batch(path, n, seed, extra=None):
     rng = np.random.default_rng(seed)
-    entry = {_Py2Str(b"data"): rng.integers(0, 256, (n, 3072), dtype=np.uint8),
-             _Py2Str(b"labels"): [int(v) for v in rng.integers(0, 10, n)]}
+    entry = {
+        _Py2Str(b"data"): rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+        _Py2Str(b"labels"): [int(v) for v in rng.integers(0, 10, n)],
+    }
     if extra is not None:
         entry[_Py2Str(b"evil")] = extra
     with open(path, "wb") as f:
@@ -34,5 +36,7 @@ def _fake_cifar(root, n=4):
     for i, name in enumerate([f"data_batch_{k}" for k in range(1, 6)] + ["test_batch"]):
         _write_batch(folder / name, n, i)
     with open(folder / "batches.meta", "wb") as f:
-        _Py2Pickler(f, protocol=2).dump({_Py2Str(b"label_names"): [_Py2Str(b"c%d" % i) for i in range(10)]})
+        _Py2Pickler(f, protocol=2).dump(
+            {_Py2Str(b"label_names"): [_Py2Str(b"c%d" % i) for i in range(10)]}
+        )
     return folder

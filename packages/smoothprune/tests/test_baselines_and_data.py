@@ -5,11 +5,18 @@ import sys
 import numpy as np
 import pytest
 import torch
-from sciml_core import InputError
-
-from smoothprune import GapCNN, SmallCNN, count_parameters, load_cifar10, prune_channels, prune_unstructured
+from smoothprune import (
+    GapCNN,
+    SmallCNN,
+    count_parameters,
+    load_cifar10,
+    prune_channels,
+    prune_unstructured,
+)
 from smoothprune._compress import compressible_layers
 from smoothprune_testing import _fake_cifar
+
+from sciml_core import InputError
 
 
 @pytest.mark.parametrize("amount", [0.3, 0.7, 0.9])
@@ -39,7 +46,9 @@ def test_channel_removal_count_equals_the_formula():
     torch.manual_seed(0)
     removed = prune_channels(SmallCNN(), 0.5)
     # c1 1->32; c2 32->32; c3 32->64; f1 (64*25)->256; f2 256->10
-    expected = (32 * 9 + 32) + (32 * 32 * 9 + 32) + (32 * 64 * 9 + 64) + (64 * 25 * 256 + 256) + 2570
+    expected = (
+        (32 * 9 + 32) + (32 * 32 * 9 + 32) + (32 * 64 * 9 + 64) + (64 * 25 * 256 + 256) + 2570
+    )
     assert count_parameters(removed) == expected
 
 
@@ -47,7 +56,9 @@ def test_torch_pruning_backend_removes_channels():
     pytest.importorskip("torch_pruning")
     torch.manual_seed(0)
     model = GapCNN()
-    pruned = prune_channels(model, 0.5, backend="torch-pruning", example_inputs=torch.randn(1, 1, 20, 20))
+    pruned = prune_channels(
+        model, 0.5, backend="torch-pruning", example_inputs=torch.randn(1, 1, 20, 20)
+    )
     assert count_parameters(pruned) < 0.4 * count_parameters(model)
     assert pruned(torch.randn(2, 1, 20, 20)).shape == (2, 10)
 
@@ -95,7 +106,9 @@ def test_cifar10_reader_checks_the_md5(tmp_path):
         load_cifar10(tmp_path)
 
 
-def test_cifar10_torchvision_backend_refuses_then_loads_with_integrity_patched(tmp_path, monkeypatch):
+def test_cifar10_torchvision_backend_refuses_then_loads_with_integrity_patched(
+    tmp_path, monkeypatch
+):
     pytest.importorskip("torchvision")
     _fake_cifar(tmp_path)
     with pytest.raises(InputError, match="MD5"):

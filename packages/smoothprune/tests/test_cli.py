@@ -4,13 +4,12 @@ import sys
 
 import pytest
 import torch
-from sciml_core import InputError, validate_result
-
 from smoothprune import SmallCNN
 from smoothprune._experiments import reproduce
 from smoothprune.cli import main
-
 from smoothprune_testing import _fake_cifar
+
+from sciml_core import InputError, validate_result
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +33,9 @@ def test_compress_reads_a_foreign_ddp_state_dict_through_load_pretrained(tmp_pat
     torch.manual_seed(0)
     model = SmallCNN()
     path = tmp_path / "ddp.pt"
-    torch.save({"model_state_dict": {f"module.{k}": v for k, v in model.state_dict().items()}}, path)
+    torch.save(
+        {"model_state_dict": {f"module.{k}": v for k, v in model.state_dict().items()}}, path
+    )
     out = tmp_path / "c.pt"
     assert main(["compress", str(path), "--arch", "smallcnn", "--keep", "0.3", "-o", str(out)]) == 0
     from smoothprune import compress_model, load_compressed
@@ -53,7 +54,18 @@ def test_compress_reads_a_foreign_ddp_state_dict_through_load_pretrained(tmp_pat
         ["compress", "{module}", "--arch", "smallcnn", "--params", "0.3", "-o", "{out}"],
         ["compress", "{state}", "--arch", "gapcnn", "--params", "0.3", "-o", "{out}"],
         ["compress", "{state}", "--arch", "smallcnn", "--params", "1.5", "-o", "{out}"],
-        ["compress", "{state}", "--arch", "smallcnn", "--params", "0.3", "--keep", "0.3", "-o", "{out}"],
+        [
+            "compress",
+            "{state}",
+            "--arch",
+            "smallcnn",
+            "--params",
+            "0.3",
+            "--keep",
+            "0.3",
+            "-o",
+            "{out}",
+        ],
         ["compress", "{state}", "--arch", "unknown", "--params", "0.3", "-o", "{out}"],
         ["evaluate", "{junk}"],
         ["reproduce", "--quick", "--cifar10", "{missing}", "--out", "{dir}"],
@@ -66,8 +78,14 @@ def test_bad_input_is_one_line_and_exit_two(argv, tmp_path, capsys):
     torch.save(SmallCNN(), module)
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a checkpoint")
-    names = {"missing": tmp_path / "nope", "junk": junk, "module": module, "state": state,
-             "out": tmp_path / "o.pt", "dir": tmp_path / "d"}
+    names = {
+        "missing": tmp_path / "nope",
+        "junk": junk,
+        "module": module,
+        "state": state,
+        "out": tmp_path / "o.pt",
+        "dir": tmp_path / "d",
+    }
     code = main([a.format(**names) for a in argv])
     err = capsys.readouterr().err.strip()
     assert code == 2
@@ -84,7 +102,9 @@ def test_reproduce_refuses_an_unknown_study(tmp_path):
 def test_reproduce_cifar10_path_runs_on_fake_files(tmp_path):
     pytest.importorskip("torchvision")
     _fake_cifar(tmp_path / "data", n=8)
-    path = reproduce(tmp_path / "out", quick=True, seed=0, studies=["cifar10"], cifar10=tmp_path / "data")
+    path = reproduce(
+        tmp_path / "out", quick=True, seed=0, studies=["cifar10"], cifar10=tmp_path / "data"
+    )
     data = json.loads(path.read_text())
     assert validate_result(data) == []
     table = next(t for t in data["tables"] if t["id"] == "cifar10_resnet18")

@@ -4,9 +4,6 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from sciml_core import InputError
-from torch import nn
-
 from smoothprune import (
     GapCNN,
     LowRankConv2d,
@@ -21,10 +18,15 @@ from smoothprune import (
 )
 from smoothprune._layers import layer_matrix
 from smoothprune._ranks import stored_cost
+from torch import nn
+
+from sciml_core import InputError
 
 CONVS = [
     dict(in_channels=3, out_channels=5, kernel_size=3, padding=1),
-    dict(in_channels=4, out_channels=6, kernel_size=(3, 2), stride=2, padding=(1, 2), dilation=(1, 2)),
+    dict(
+        in_channels=4, out_channels=6, kernel_size=(3, 2), stride=2, padding=(1, 2), dilation=(1, 2)
+    ),
     dict(in_channels=2, out_channels=7, kernel_size=(2, 3), stride=(1, 2), bias=False),
     dict(in_channels=3, out_channels=4, kernel_size=3, padding="same", dilation=2),
 ]
@@ -69,8 +71,11 @@ def test_conv_to_dense_returns_the_original_weight():
 
 
 @given(
-    o=st.integers(2, 9), i=st.integers(1, 4), k=st.integers(1, 3),
-    r_frac=st.floats(0.0, 1.0), scheme=st.sampled_from(["channel", "spatial"]),
+    o=st.integers(2, 9),
+    i=st.integers(1, 4),
+    k=st.integers(1, 3),
+    r_frac=st.floats(0.0, 1.0),
+    scheme=st.sampled_from(["channel", "spatial"]),
 )
 def test_truncation_error_equals_discarded_singular_values(o, i, k, r_frac, scheme):
     torch.manual_seed(o * 100 + i * 10 + k)
@@ -87,7 +92,9 @@ def test_truncation_error_equals_discarded_singular_values(o, i, k, r_frac, sche
         proxy.weight.copy_(diff)
     d = layer_matrix(proxy, scheme)
     tail = s[rank:]
-    assert torch.linalg.matrix_norm(d).item() ** 2 == pytest.approx(tail.square().sum().item(), rel=1e-10, abs=1e-24)
+    assert torch.linalg.matrix_norm(d).item() ** 2 == pytest.approx(
+        tail.square().sum().item(), rel=1e-10, abs=1e-24
+    )
     spec = tail[0].item() if len(tail) else 0.0
     assert torch.linalg.matrix_norm(d, ord=2).item() == pytest.approx(spec, rel=1e-10, abs=1e-12)
 
@@ -98,7 +105,9 @@ def test_layer_report_carries_the_discarded_singular_values():
     rep = compress_model(net, keep=0.3, exclude="none")
     for r, name in zip(rep.layers, ["0", "2"], strict=True):
         s = torch.linalg.svdvals(net.get_submodule(name).weight.detach().reshape(16, -1))
-        assert r.frobenius_error == pytest.approx(s[r.rank:].square().sum().sqrt().item(), rel=1e-10)
+        assert r.frobenius_error == pytest.approx(
+            s[r.rank :].square().sum().sqrt().item(), rel=1e-10
+        )
         assert r.spectral_error == pytest.approx(s[r.rank].item(), rel=1e-10)
         w_r = rep.model.get_submodule(name).to_dense().weight
         err = (net.get_submodule(name).weight - w_r).reshape(16, -1)
@@ -107,12 +116,16 @@ def test_layer_report_carries_the_discarded_singular_values():
 
 @given(
     sizes=st.lists(st.tuples(st.integers(2, 12), st.integers(2, 12)), min_size=1, max_size=4),
-    fixed=st.integers(0, 50), frac=st.floats(0.05, 1.0), seed=st.integers(0, 10),
+    fixed=st.integers(0, 50),
+    frac=st.floats(0.05, 1.0),
+    seed=st.integers(0, 10),
     score=st.sampled_from(["energy", "sigma", "energy_per_param"]),
 )
 def test_global_budget_meets_target_and_is_minimal(sizes, fixed, frac, seed, score):
     g = torch.Generator().manual_seed(seed)
-    spectra = [torch.linalg.svdvals(torch.randn(o, i, generator=g, dtype=torch.float64)) for o, i in sizes]
+    spectra = [
+        torch.linalg.svdvals(torch.randn(o, i, generator=g, dtype=torch.float64)) for o, i in sizes
+    ]
     costs = [o + i for o, i in sizes]
     dense = [o * i for o, i in sizes]
     total = fixed + sum(dense)
@@ -129,7 +142,9 @@ def test_global_budget_meets_target_and_is_minimal(sizes, fixed, frac, seed, sco
         layer, _ = a.last_drop
         undone = list(a.ranks)
         undone[layer] += 1
-        cost_undone = fixed + sum(stored_cost(r, c, d) for r, c, d in zip(undone, costs, dense, strict=True))
+        cost_undone = fixed + sum(
+            stored_cost(r, c, d) for r, c, d in zip(undone, costs, dense, strict=True)
+        )
         assert cost_undone > target
     else:
         assert total <= target
@@ -172,9 +187,8 @@ def test_model_parameter_counts(factory, expected):
 @pytest.mark.slow
 def test_resnet18_parameter_counts():
     pytest.importorskip("torchvision")
-    from torchvision.models import resnet18
-
     from smoothprune import cifar_resnet18
+    from torchvision.models import resnet18
 
     assert count_parameters(resnet18(weights=None, num_classes=10)) == 11_181_642
     assert count_parameters(cifar_resnet18()) == 11_173_962

@@ -1,7 +1,5 @@
 import pytest
 import torch
-from sciml_core import InputError
-
 from smoothprune import (
     SmoothnessRegularizer,
     finite_difference,
@@ -10,6 +8,8 @@ from smoothprune import (
     smoothness_penalty,
 )
 from smoothprune._differences import matricize
+
+from sciml_core import InputError
 
 SHAPE = (5, 4, 3, 3)
 AXIS_DIM = {"out": 0, "in": 1}
@@ -70,7 +70,9 @@ def test_penalty_equals_its_definition(axis, order, p, reduction):
 def test_spatial_axis_sums_both_kernel_dimensions_and_skips_linear_weights():
     w = torch.randn(SHAPE, dtype=torch.float64)
     both = smoothness_penalty(w, axes=("spatial",), order=1)
-    assert torch.allclose(both, smoothness_penalty(w, axes=(2,), order=1) + smoothness_penalty(w, axes=(3,), order=1))
+    assert torch.allclose(
+        both, smoothness_penalty(w, axes=(2,), order=1) + smoothness_penalty(w, axes=(3,), order=1)
+    )
     assert smoothness_penalty(torch.randn(4, 3), axes=("spatial",), order=1).item() == 0.0
 
 
@@ -143,11 +145,14 @@ def test_regularizer_prox_step_uses_every_times_lr_times_lambda():
 
 def test_regularizer_sums_its_weighted_terms():
     torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Conv2d(2, 4, 3), torch.nn.Flatten(), torch.nn.Linear(4, 3), torch.nn.Linear(3, 2))
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(2, 4, 3), torch.nn.Flatten(), torch.nn.Linear(4, 3), torch.nn.Linear(3, 2)
+    )
     reg = SmoothnessRegularizer(net, nuclear=0.1, first_order=0.2, second_order=0.3)
     assert [n for n, _ in reg.layers] == ["0", "2"]
     expected = sum(
-        0.1 * nuclear_norm(m.weight) + 0.2 * smoothness_penalty(m.weight, order=1)
+        0.1 * nuclear_norm(m.weight)
+        + 0.2 * smoothness_penalty(m.weight, order=1)
         + 0.3 * smoothness_penalty(m.weight, order=2)
         for m in (net[0], net[2])
     )

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+
 from sciml_core import InputError, read_user_file, require_extra
 
 __all__ = ["CIFAR_BACKENDS", "CIFAR_MD5", "CifarBackend", "load_cifar10"]
@@ -86,7 +87,9 @@ def _decode_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     labels = np.asarray(entry[labels_key], dtype=np.int64)
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
         raise ValueError(f"data must be uint8 of shape (N, 3072); got {data.dtype} {data.shape}")
-    if labels.shape != (data.shape[0],) or (labels.size and not 0 <= labels.min() <= labels.max() <= 9):
+    if labels.shape != (data.shape[0],) or (
+        labels.size and not 0 <= labels.min() <= labels.max() <= 9
+    ):
         raise ValueError(f"labels must be {data.shape[0]} integers in [0, 9]")
     return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy(), labels
 
@@ -153,7 +156,9 @@ def load_cifar10(
                     f"{CIFAR_MD5[name]}): a damaged or different file; pass verify=False "
                     "(--no-verify) to read it anyway"
                 )
-        x, y = read_user_file(path, argument="cifar10", decode=_decode_batch, what="a CIFAR-10 batch")
+        x, y = read_user_file(
+            path, argument="cifar10", decode=_decode_batch, what="a CIFAR-10 batch"
+        )
         images.append(x)
         labels.append(y)
     return np.concatenate(images), np.concatenate(labels)

@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-from sciml_core import InputError, check_finite, load_checkpoint, save_checkpoint
 from torch import nn
+
+from sciml_core import InputError, check_finite, load_checkpoint, save_checkpoint
 
 from .__about__ import __version__
 from ._count import count_parameters
@@ -130,7 +131,7 @@ class CompressionReport:
             rank = f"{r.rank}/{r.max_rank}"
             params = f"{r.params_after}/{r.params_before}"
             err = math.sqrt(r.discarded_energy)
-            lines.append(f"{r.name:<24} {str(r.shape):<20} {rank:>9} {params:>17} {err:>10.4f}")
+            lines.append(f"{r.name:<24} {r.shape!s:<20} {rank:>9} {params:>17} {err:>10.4f}")
         lines.append(
             f"parameters ({self.count}): {self.params_after} of {self.params_before} "
             f"({self.fraction:.1%})"
@@ -164,7 +165,9 @@ def compressible_layers(
         elif exclude == "none":
             drop = set()
         else:
-            raise InputError(f"exclude must be 'ends', 'none' or a list of layer names; got {exclude!r}")
+            raise InputError(
+                f"exclude must be 'ends', 'none' or a list of layer names; got {exclude!r}"
+            )
     else:
         names = {n for n, _ in layers}
         unknown = [n for n in exclude if n not in names]
@@ -405,10 +408,14 @@ def load_compressed(
         try:
             layer = model.get_submodule(name)
         except AttributeError:
-            raise InputError(f"{argument}: '{path}' factorises layer {name!r}, which the model lacks") from None
+            raise InputError(
+                f"{argument}: '{path}' factorises layer {name!r}, which the model lacks"
+            ) from None
         _set_module(model, name, _shell(layer, int(rank), scheme))
     try:
         model.load_state_dict(ckpt.state_dict)
     except RuntimeError as err:
-        raise InputError(f"{argument}: '{path}' does not fit the model: {str(err).splitlines()[0]}") from None
+        raise InputError(
+            f"{argument}: '{path}' does not fit the model: {str(err).splitlines()[0]}"
+        ) from None
     return model

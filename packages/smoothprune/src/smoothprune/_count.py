@@ -7,7 +7,9 @@ from torch import nn
 __all__ = ["count_parameters"]
 
 
-def count_parameters(model: nn.Module, *, nonzero: bool = False, trainable_only: bool = False) -> int:
+def count_parameters(
+    model: nn.Module, *, nonzero: bool = False, trainable_only: bool = False
+) -> int:
     """Number of parameters of ``model`` (each shared tensor once).
 
     Args:

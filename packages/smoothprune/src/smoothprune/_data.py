@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sciml_core import InputError, require_extra, sample_generator
 from torch.nn import functional as F
+
+from sciml_core import InputError, require_extra, sample_generator
 
 __all__ = ["DIGITS", "N_TRAIN", "digits20", "render_digits20"]
 
@@ -63,7 +64,9 @@ def digits20(
         raise InputError(f"copies must be an int >= 3 (4 500 training samples); got {copies!r}")
     n = copies * DIGITS
     x, y, _ = render_digits20(n, seed=seed, noise=noise, max_offset=max_offset)
-    perm = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_SPLIT_KEY,))).permutation(n)
+    perm = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_SPLIT_KEY,))).permutation(
+        n
+    )
     tr, te = perm[:N_TRAIN], perm[N_TRAIN:]
     xt = torch.from_numpy(x)[:, None]
     yt = torch.from_numpy(y)

@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 import torch
+
 from sciml_core import InputError
 
 __all__ = [
@@ -74,9 +75,7 @@ def _dims(weight: torch.Tensor, axis: Axis | int) -> tuple[int, ...]:
         raise InputError(f"axis must be one of {AXES} or an int; got {axis!r}")
     if isinstance(axis, int):
         if not -weight.ndim <= axis < weight.ndim:
-            raise InputError(
-                f"axis must be a dimension of the {weight.ndim}-d weight; got {axis}"
-            )
+            raise InputError(f"axis must be a dimension of the {weight.ndim}-d weight; got {axis}")
         return (axis % weight.ndim,)
     if axis not in _NAMED:
         raise InputError(f"axis must be one of {AXES} or an int; got {axis!r}")
@@ -88,7 +87,9 @@ def _check_order(order: int) -> None:
         raise InputError(f"order must be 1 or 2; got {order!r}")
 
 
-def finite_difference(weight: torch.Tensor, axis: Axis | int = "out", order: int = 1) -> torch.Tensor:
+def finite_difference(
+    weight: torch.Tensor, axis: Axis | int = "out", order: int = 1
+) -> torch.Tensor:
     r"""Forward difference of order 1 or 2 of ``weight`` along one axis.
 
     Args:

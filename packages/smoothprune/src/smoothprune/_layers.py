@@ -33,8 +33,9 @@ import typing
 from typing import Literal
 
 import torch
-from sciml_core import InputError
 from torch import nn
+
+from sciml_core import InputError
 
 from ._svd import svd
 
@@ -57,7 +58,9 @@ SPLITS: tuple[Split, ...] = typing.get_args(Split)
 
 def _check_rank(rank: int, max_rank: int, name: str = "rank") -> int:
     if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= max_rank:
-        raise InputError(f"{name} must be an int in [1, {max_rank}] (the maximum rank); got {rank!r}")
+        raise InputError(
+            f"{name} must be an int in [1, {max_rank}] (the maximum rank); got {rank!r}"
+        )
     return rank
 
 

@@ -7,8 +7,9 @@ import typing
 from collections.abc import Sequence
 from typing import Literal
 
-from sciml_core import InputError, require_extra
 from torch import nn
+
+from sciml_core import InputError, require_extra
 
 __all__ = ["ARCHS", "STEMS", "Arch", "GapCNN", "SmallCNN", "Stem", "build_model", "cifar_resnet18"]
 
@@ -72,7 +73,10 @@ class GapCNN(nn.Sequential):
     """
 
     def __init__(
-        self, in_channels: int = 1, num_classes: int = 10, widths: Sequence[int] = (32, 64, 128, 128)
+        self,
+        in_channels: int = 1,
+        num_classes: int = 10,
+        widths: Sequence[int] = (32, 64, 128, 128),
     ) -> None:
         a, b, c, d = widths
         super().__init__()

@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import torch
-from sciml_core import InputError, require_extra
 from torch import nn
 from torch.nn.utils import prune
+
+from sciml_core import InputError, require_extra
 
 from ._compress import compressible_layers
 
@@ -165,7 +166,9 @@ def _torch_pruning(
     if example_inputs is None:
         raise InputError("backend='torch-pruning' needs example_inputs (a batch of inputs)")
     kept = {id(m) for _, m in compressible_layers(model, exclude)}
-    ignored = [m for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear) and id(m) not in kept]
+    ignored = [
+        m for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear) and id(m) not in kept
+    ]
     ignored += [m for m in model.modules() if isinstance(m, nn.Linear)]
     pruner = tp.pruner.MetaPruner(
         model,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import torch
+
 from sciml_core import InputError
 
 __all__ = ["SCORES", "Allocation", "Score", "allocate_global", "ranks_by_energy", "ranks_by_keep"]
@@ -67,7 +68,9 @@ def ranks_by_keep(
 ) -> list[int]:
     """Per layer, the largest rank ``>= 1`` whose factorised cost is at most ``keep`` x dense."""
     rho = _fraction(keep, "keep")
-    return [max(1, min(m, int(rho * d // c))) for c, d, m in zip(costs, dense, max_ranks, strict=True)]
+    return [
+        max(1, min(m, int(rho * d // c))) for c, d, m in zip(costs, dense, max_ranks, strict=True)
+    ]
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ from collections.abc import Sequence
 from typing import Literal
 
 import torch
-from sciml_core import InputError
 from torch import nn
+
+from sciml_core import InputError
 
 from ._differences import Axis, Reduction, nuclear_norm, smoothness_penalty
 from ._svd import singular_value_threshold

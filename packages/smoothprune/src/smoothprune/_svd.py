@@ -13,6 +13,7 @@ nuclear-norm step, the singular-value soft threshold
 from __future__ import annotations
 
 import torch
+
 from sciml_core import InputError
 
 __all__ = ["singular_value_threshold", "svd"]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import torch
-from sciml_core import as_torch_generator
 from torch import nn
 from torch.nn import functional as F
+
+from sciml_core import as_torch_generator
 
 from ._regularizer import SmoothnessRegularizer
 

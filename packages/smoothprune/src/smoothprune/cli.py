@@ -10,7 +10,14 @@ import argparse
 from pathlib import Path
 
 import torch
-from sciml_core import InputError, format_comparisons, load_checkpoint, load_pretrained, save_checkpoint
+
+from sciml_core import (
+    InputError,
+    format_comparisons,
+    load_checkpoint,
+    load_pretrained,
+    save_checkpoint,
+)
 from sciml_core.cli import App, wrote
 
 from .__about__ import __version__
@@ -91,7 +98,9 @@ def _compress(args: argparse.Namespace) -> int:
     print(report.table())
     if args.eval:
         x, y = _digits_test()
-        print(f"digits20 accuracy: dense {accuracy(model, x, y):.4f}, compressed {accuracy(report.model, x, y):.4f}")
+        print(
+            f"digits20 accuracy: dense {accuracy(model, x, y):.4f}, compressed {accuracy(report.model, x, y):.4f}"
+        )
     save_compressed(report, args.output, overwrite=args.overwrite)
     wrote(args.output)
     return 0
@@ -124,7 +133,9 @@ def _reproduce(args: argparse.Namespace) -> int:
     if args.cifar10 is not None and not Path(args.cifar10).is_dir():
         raise InputError(f"--cifar10: '{args.cifar10}' is not a folder")
     device = str(resolve_device(args.device))
-    path = reproduce(Path(args.out), quick=args.quick, seed=args.seed, device=device, cifar10=args.cifar10)
+    path = reproduce(
+        Path(args.out), quick=args.quick, seed=args.seed, device=device, cifar10=args.cifar10
+    )
     wrote(path)
     return 0
 
@@ -150,18 +161,29 @@ _p.add_argument("--weight-decay", type=float, default=5e-4)
 app.add_output_argument(_p, suffixes=(".pt",))
 
 _p = app.add_command("compress", _compress, help="SVD-compress a model to a budget, no fine-tuning")
-_p.add_argument("model", type=Path, metavar="MODEL", help="checkpoint of smoothprune train, or a state dict with --arch")
+_p.add_argument(
+    "model",
+    type=Path,
+    metavar="MODEL",
+    help="checkpoint of smoothprune train, or a state dict with --arch",
+)
 _p.add_argument("--arch", choices=ARCHS, default=None, help="architecture of a foreign state dict")
 _p.add_argument("--sha256", default=None, help="expected SHA-256 of a foreign state dict")
-_p.add_argument("--params", type=_fraction, default=None, help="global budget: fraction of parameters kept")
-_p.add_argument("--energy", type=_fraction, default=None, help="per layer: fraction of sigma^2 kept")
+_p.add_argument(
+    "--params", type=_fraction, default=None, help="global budget: fraction of parameters kept"
+)
+_p.add_argument(
+    "--energy", type=_fraction, default=None, help="per layer: fraction of sigma^2 kept"
+)
 _p.add_argument("--keep", type=_fraction, default=None, help="per layer: fraction of weights kept")
 _p.add_argument("--scheme", choices=SCHEMES, default="channel")
 _p.add_argument("--count", choices=COUNTS, default="model")
 _p.add_argument("--eval", action="store_true", help="print digits20 accuracy before and after")
 app.add_output_argument(_p, suffixes=(".pt",))
 
-_p = app.add_command("evaluate", _evaluate, help="digits20 test accuracy of a dense or compressed model")
+_p = app.add_command(
+    "evaluate", _evaluate, help="digits20 test accuracy of a dense or compressed model"
+)
 _p.add_argument("model", type=Path, metavar="MODEL")
 
 _p = app.add_reproduce(_reproduce)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 
 import torch
-from sciml_core import Comparison, compare_timing
 from torch.nn import functional as F
+
+from sciml_core import Comparison, compare_timing
 
 from .._compress import compress_model
 from .._layers import LowRankConv2d
@@ -37,6 +38,7 @@ def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
     threads = torch.get_num_threads()
     convs = [model.c2, model.c3]
     if _tensorly_installed():
+
         def ours() -> None:
             for c in convs:
                 LowRankConv2d.from_dense(c, c.out_channels // 2)
@@ -54,9 +56,16 @@ def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
     train_model = SmallCNN().to(dev)
     opt = torch.optim.AdamW(train_model.parameters(), lr=1e-3)
     for label, reg in (
-        ("plain step vs step with Δ² penalty", SmoothnessRegularizer(train_model, second_order=3e-3)),
-        ("plain step vs step with nuclear penalty", SmoothnessRegularizer(train_model, nuclear=1e-3, second_order=0.0)),
+        (
+            "plain step vs step with Δ² penalty",
+            SmoothnessRegularizer(train_model, second_order=3e-3),
+        ),
+        (
+            "plain step vs step with nuclear penalty",
+            SmoothnessRegularizer(train_model, nuclear=1e-3, second_order=0.0),
+        ),
     ):
+
         def step(r: SmoothnessRegularizer | None) -> None:
             loss = F.cross_entropy(train_model(x), y)
             if r is not None:

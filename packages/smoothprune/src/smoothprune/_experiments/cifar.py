@@ -82,7 +82,15 @@ def run(ctx: Context) -> None:
     ctx.result.add_table(
         "cifar10_resnet18",
         "ResNet-18 on the user's CIFAR-10: full and SVD-compressed to 30 % of the model (no fine-tuning)",
-        ["run", "lambda2", "epochs", "train_images", "accuracy_full", "accuracy_params0.3", "parameters"],
+        [
+            "run",
+            "lambda2",
+            "epochs",
+            "train_images",
+            "accuracy_full",
+            "accuracy_params0.3",
+            "parameters",
+        ],
         rows,
     )
     acc = ctx.values["cifar10", "smooth-out2", "params0.3"]

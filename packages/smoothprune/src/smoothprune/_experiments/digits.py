@@ -19,7 +19,9 @@ from .context import Context
 _LR = {"smallcnn": 1e-3, "gapcnn": 2e-3}
 
 
-def _evaluations(model: torch.nn.Module, ctx: Context, x: torch.Tensor, y: torch.Tensor) -> dict[str, tuple[float, int]]:
+def _evaluations(
+    model: torch.nn.Module, ctx: Context, x: torch.Tensor, y: torch.Tensor
+) -> dict[str, tuple[float, int]]:
     """``{method: (accuracy, stored-or-nonzero parameters)}`` without fine-tuning."""
     cfg = ctx.config
     out = {"full": (accuracy(model, x, y), count_parameters(model))}
@@ -38,7 +40,9 @@ def _evaluations(model: torch.nn.Module, ctx: Context, x: torch.Tensor, y: torch
     return out
 
 
-def _train(arch: str, ctx: Context, data: Any, *, wd: float, lam: float, seed: int) -> torch.nn.Module:
+def _train(
+    arch: str, ctx: Context, data: Any, *, wd: float, lam: float, seed: int
+) -> torch.nn.Module:
     x, y = data
     torch.manual_seed(ctx.seed + seed)
     model = build_model(arch)  # type: ignore[arg-type]
@@ -69,7 +73,9 @@ def run(ctx: Context) -> None:
                     model = _train(arch, ctx, train, wd=wd, lam=lam, seed=cfg.seeds[0])
                     timings.append([arch, run_name, wd, lam, time.perf_counter() - t0])
                     comp = compress_model(model, params=0.1, count="compressible").model
-                    scored.append((accuracy(comp, x_val, y_val), accuracy(model, x_val, y_val), wd, lam))
+                    scored.append(
+                        (accuracy(comp, x_val, y_val), accuracy(model, x_val, y_val), wd, lam)
+                    )
                 best_full = max(s[1] for s in scored)
                 ok = [s for s in scored if s[1] >= best_full - 0.03]
                 chosen = max(ok)[2:]
@@ -101,26 +107,39 @@ def _claims(ctx: Context) -> None:
     cfg = ctx.config
     res = ctx.result
     v = ctx.values
-    cost = {a: _mean(ctx, a, "smooth-out2", "full") - _mean(ctx, a, "plain", "full") for a in cfg.models}
+    cost = {
+        a: _mean(ctx, a, "smooth-out2", "full") - _mean(ctx, a, "plain", "full") for a in cfg.models
+    }
     res.add_claim("smooth_full_accuracy_cost", "acc(smooth) >= acc(plain) - 0.03, each model",
                   {a: round(c, 4) for a, c in cost.items()}, all(c >= -0.03 for c in cost.values()))  # fmt: skip
-    gain_k = _mean(ctx, "smallcnn", "smooth-out2", "keep0.1") - _mean(ctx, "smallcnn", "plain", "keep0.1")
+    gain_k = _mean(ctx, "smallcnn", "smooth-out2", "keep0.1") - _mean(
+        ctx, "smallcnn", "plain", "keep0.1"
+    )
     res.add_claim("svd_per_layer_smooth_gain", "keep=0.1: smooth >= plain + 0.04 (SmallCNN)",
                   round(gain_k, 4), gain_k >= 0.04)  # fmt: skip
-    glob = {a: (_mean(ctx, a, "plain", "params0.1"), _mean(ctx, a, "plain", "keep0.1")) for a in cfg.models}
+    glob = {
+        a: (_mean(ctx, a, "plain", "params0.1"), _mean(ctx, a, "plain", "keep0.1"))
+        for a in cfg.models
+    }
     res.add_claim("global_budget_beats_per_layer", "plain: params=0.1 accuracy > keep=0.1 accuracy, each model",
                   {a: [round(g, 4), round(k, 4)] for a, (g, k) in glob.items()},
                   all(g > k for g, k in glob.values()))  # fmt: skip
-    gain_fc = _mean(ctx, "smallcnn", "smooth-out2", "params0.1") - _mean(ctx, "smallcnn", "plain", "params0.1")
+    gain_fc = _mean(ctx, "smallcnn", "smooth-out2", "params0.1") - _mean(
+        ctx, "smallcnn", "plain", "params0.1"
+    )
     res.add_claim("svd_global_smooth_gain_fc",
                   "reported: params=0.1 smooth - plain on SmallCNN (expected not to reach +0.04)",
                   round(gain_fc, 4), gain_fc >= 0.04)  # fmt: skip
     if "gapcnn" in cfg.models:
-        gain_g = _mean(ctx, "gapcnn", "smooth-out2", "params0.1") - _mean(ctx, "gapcnn", "plain", "params0.1")
+        gain_g = _mean(ctx, "gapcnn", "smooth-out2", "params0.1") - _mean(
+            ctx, "gapcnn", "plain", "params0.1"
+        )
         res.add_claim("svd_global_smooth_gain", "params=0.1: smooth >= plain + 0.04 on GapCNN",
                       round(gain_g, 4), gain_g >= 0.04)  # fmt: skip
     if len(cfg.seeds) >= 3:
-        ch = _mean(ctx, "smallcnn", "smooth-out2", "channels0.5") - _mean(ctx, "smallcnn", "plain", "channels0.5")
+        ch = _mean(ctx, "smallcnn", "smooth-out2", "channels0.5") - _mean(
+            ctx, "smallcnn", "plain", "channels0.5"
+        )
         res.add_claim("chan50_smooth_gain", "channels 50 %: smooth >= plain + 0.04, SmallCNN, 3 seeds",
                       round(ch, 4), ch >= 0.04)  # fmt: skip
     if len(cfg.plain_weight_decays) > 1:
@@ -139,6 +158,8 @@ def _claims(ctx: Context) -> None:
     res.add_claim("svd_monotone_in_budget", "accuracy non-decreasing in keep and params (slack 0.005)",
                   mono, mono)  # fmt: skip
     un = max(cfg.unstructured)
-    d = _mean(ctx, "smallcnn", "smooth-out2", f"unstructured{un:g}") - _mean(ctx, "smallcnn", "plain", f"unstructured{un:g}")
+    d = _mean(ctx, "smallcnn", "smooth-out2", f"unstructured{un:g}") - _mean(
+        ctx, "smallcnn", "plain", f"unstructured{un:g}"
+    )
     res.add_claim("unstructured_smooth_vs_plain", f"paper: smooth >= plain under pruning (reported, {un:g} unstructured)",
                   round(d, 4), d >= 0)  # fmt: skip
