@@ -57,6 +57,14 @@ TABLE: dict[str, dict] = {
             "plot": {"matplotlib"},
         },
     },
+    "lipres": {
+        "required": {"torch", "numpy"},
+        "extras": {
+            "data": {"scikit-learn"},
+            "bench": {"orthogonium", "deel-torchlip"},
+            "plot": {"matplotlib"},
+        },
+    },
     "smoothprune": {
         "required": {"torch", "numpy"},
         "extras": {

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from fno_conserve import load_trained
-from fno_conserve._experiments import reproduce
 from fno_conserve._experiments.config import CaseConfig, Config
+from fno_conserve._experiments.reproduce import reproduce
 from fno_conserve.cli import main
 from sciml_core import InputError, save_checkpoint, validate_result
 

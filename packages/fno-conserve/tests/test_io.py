@@ -118,3 +118,23 @@ def test_pdebench_per_seed_groups_put_channels_after_the_batch_axis(tmp_path):
 def test_pdebench_refuses_a_missing_file(tmp_path):
     with pytest.raises(InputError, match="path"):
         load_pdebench(tmp_path / "missing.h5")
+
+
+@pytest.mark.parametrize("version", ["v5", "v73"])
+def test_fno_mat_refuses_a_truncated_file_naming_it(tmp_path, version):
+    path = _write_burgers(tmp_path, version)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(InputError, match=rf"^path: .*{path.name}"):
+        load_fno_mat(path, pde="burgers")
+
+
+def test_fno_mat_refuses_a_file_without_the_fields_naming_them(tmp_path):
+    scipy.io.savemat(tmp_path / "other.mat", {"b": BURGERS_A})
+    with pytest.raises(InputError, match="no field 'a'"):
+        load_fno_mat(tmp_path / "other.mat", pde="burgers")
+
+
+def test_pdebench_refuses_a_truncated_file_naming_it(single_array):
+    single_array.write_bytes(single_array.read_bytes()[:1000])
+    with pytest.raises(InputError, match=r"^path: .*single\.h5"):
+        load_pdebench(single_array)

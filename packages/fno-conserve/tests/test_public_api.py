@@ -27,6 +27,7 @@ EXPECTED = {
     "restrict",
     "save_dataset",
     "TrainConfig",
+    "DivergenceError",
     "build_model",
     "train_model",
     "evaluate",

@@ -4,7 +4,6 @@ workflow (same numbers), and the headline claim says which case it measured."""
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
 import json
 import warnings
@@ -12,13 +11,11 @@ import warnings
 import numpy as np
 import pytest
 
+import potcontrast._experiments.bench as bench_module
 from potcontrast import analyze
 from potcontrast._experiments import workloads
 from potcontrast._reference import reference_class_map, reference_npc
 from sciml_core import validate_result
-
-# the module, not the function that potcontrast._experiments re-exports under the same name
-bench_module = importlib.import_module("potcontrast._experiments.bench")
 
 pytestmark = pytest.mark.filterwarnings("ignore::potcontrast.SparseBinsWarning")
 

@@ -35,6 +35,15 @@ LABELS = np.repeat([1, 2, 0], 20).reshape(6, 10)
             r"bins=5000 is too many for the range",
         ),
         (lambda: potcontrast.npc(IMG, LABELS, bins=2.5), r"bins must be"),
+        # refused before numpy allocates 10**12 edges (a MemoryError before)
+        (
+            lambda: potcontrast.npc(IMG, LABELS, bins=10**12),
+            r"bins: 1000000000000 bins for 1 band\(s\) and 2 classes .* at most 67,108,864",
+        ),
+        (
+            lambda: potcontrast.npc_from_samples([np.ones((3, 4)), np.zeros((3, 4))], bins=2**24),
+            r"bins: 16777216 bins for 4 band\(s\) and 2 classes .* so at most 8,388,608 bins",
+        ),
         (lambda: potcontrast.npc(IMG, LABELS, bins=[0, 5, 5, 9]), r"bins.*strictly increasing"),
         (lambda: potcontrast.npc(IMG, LABELS, bins=[0, 9], range=(0, 9)), r"range must be None"),
         (lambda: potcontrast.npc(IMG, LABELS[:5]), r"classes.*\(5, 10\).*\(6, 10\)"),

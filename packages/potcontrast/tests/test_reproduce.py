@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from potcontrast._experiments import reproduce
 from potcontrast._experiments.config import FULL, QUICK, config_for
 from potcontrast._experiments.registry import STUDIES
+from potcontrast._experiments.reproduce import reproduce
 from sciml_core import InputError, validate_result
 
 

@@ -170,3 +170,14 @@ def test_generator_seed_gives_every_band_the_same_stream():
         stack[..., 2], labels, n_perm=10, seed=np.random.default_rng(1), **KW
     )
     np.testing.assert_array_equal(a.null[:, 2], b.null[:, 0])
+
+
+def test_null_values_report_their_progress():
+    from potcontrast._samples import bin_image
+    from potcontrast._stats import null_values
+
+    stack, labels = _stack()
+    binned = bin_image(stack, labels, **KW)
+    done: list[int] = []
+    null = null_values(binned, 40, 3, on_progress=done.append)
+    assert sum(done) == 40 * 3 == null.size

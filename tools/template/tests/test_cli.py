@@ -5,7 +5,7 @@ import sys
 import pytest
 from sciml_core import InputError, validate_result
 
-from {{module}}._experiments import reproduce
+from {{module}}._experiments.reproduce import reproduce
 from {{module}}.cli import main
 
 

@@ -22,6 +22,7 @@ from ._metrics import conservation_error as conservation_error
 from ._penalty import ConservationPenalty as ConservationPenalty
 from ._restrict import prolong as prolong
 from ._restrict import restrict as restrict
+from ._train import DivergenceError as DivergenceError
 from ._train import TrainConfig as TrainConfig
 from ._train import build_model as build_model
 from ._train import evaluate as evaluate
@@ -37,6 +38,7 @@ __all__ = [
     "ConservationCorrection",
     "ConservationPenalty",
     "ConservedOperator",
+    "DivergenceError",
     "FNO1d",
     "FNO2d",
     "LinearConstraint",

@@ -13,7 +13,14 @@ from typing import Any, Literal, TypedDict, get_args, overload
 import numpy as np
 import torch
 
-from sciml_core import InputError, SeedLike, atomic_path, root_seed, sample_seed_sequence
+from sciml_core import (
+    InputError,
+    SeedLike,
+    atomic_path,
+    read_archive,
+    root_seed,
+    sample_seed_sequence,
+)
 from sciml_core.cli import progress
 
 from .__about__ import __version__
@@ -391,28 +398,67 @@ def save_dataset(path: str | os.PathLike[str], levels: Dataset | Sequence[Datase
     return path
 
 
-def load_dataset(path: str | os.PathLike[str]) -> list[Dataset]:
-    """Read a file written by :func:`save_dataset` (or ``generate-data``): a list of level dicts."""
-    path = Path(path)
+def load_dataset(path: str | os.PathLike[str], *, argument: str = "path") -> list[Dataset]:
+    """Read a file written by :func:`save_dataset` (or ``generate-data``): a list of level dicts.
+
+    The archive is read whole through :func:`sciml_core.read_archive` (a missing, truncated or
+    foreign file, or an object array, is refused without unpickling anything), then its layout is
+    checked level by level: the metadata, both arrays, their shapes and dtypes.
+
+    Args:
+        path: The ``.npz`` file.
+        argument: How the caller named the file, for the messages (the CLI passes ``"data"``).
+
+    Raises:
+        InputError: naming ``argument`` and the file, for any of the above.
+    """
+    p = Path(path)
+    arrays = read_archive(p, argument=argument, required=("meta",))
+    not_ours = f"{argument}: {str(p)!r} is not a dataset written by fno-conserve generate-data"
     try:
-        with np.load(path, allow_pickle=False) as z:
-            metas = json.loads(str(z["meta"]))
-            out: list[Dataset] = []
-            for j, meta in enumerate(metas):
-                n = meta["resolution"]
-                dim = DIMS[meta["pde"]]
-                kind = _RULE_GRID[meta["rule"]]
-                out.append(
-                    {
-                        "x": torch.from_numpy(z[f"x_{j}"]),
-                        "y": torch.from_numpy(z[f"y_{j}"]),
-                        "grid": grid((n,) * dim, kind, meta["lengths"]),
-                        "weights": quadrature_weights((n,) * dim, meta["lengths"], meta["rule"]),
-                        "meta": meta,
-                    }
-                )
-    except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
+        metas = json.loads(str(arrays["meta"]))
+    except json.JSONDecodeError as err:
+        raise InputError(f"{not_ours} (its 'meta' is not JSON: {err})") from None
+    if not isinstance(metas, list) or not metas or not all(isinstance(m, dict) for m in metas):
+        raise InputError(f"{not_ours} (its 'meta' is not a list of levels)")
+    return [_stored_level(arrays, j, meta, not_ours) for j, meta in enumerate(metas)]
+
+
+def _stored_level(
+    arrays: dict[str, np.ndarray], j: int, meta: dict[str, Any], not_ours: str
+) -> Dataset:
+    """Level ``j`` of an archive, its layout checked (``not_ours`` starts every message)."""
+    pde, n, rule, lengths = (meta.get(k) for k in ("pde", "resolution", "rule", "lengths"))
+    if pde not in DIMS or rule not in _RULE_GRID:
+        raise InputError(f"{not_ours} (level {j}: unknown pde {pde!r} or rule {rule!r})")
+    if not isinstance(n, int) or n < 1:
+        raise InputError(f"{not_ours} (level {j}: resolution {n!r} is not a positive integer)")
+    if (
+        isinstance(lengths, bool)
+        or not isinstance(lengths, int | float)
+        or not (math.isfinite(lengths) and lengths > 0)
+    ):
+        raise InputError(f"{not_ours} (level {j}: box length {lengths!r} is not positive)")
+    dim = DIMS[pde]
+    spatial = (n,) * dim
+    for key in (f"x_{j}", f"y_{j}"):
+        if key not in arrays:
+            raise InputError(f"{not_ours} (it has no array {key!r})")
+        a = arrays[key]
+        if a.dtype.kind != "f" or a.ndim not in (dim + 2, dim + 3) or a.shape[-dim:] != spatial:
+            raise InputError(
+                f"{not_ours} (array {key!r} has shape {a.shape} and dtype {a.dtype}; expected "
+                f"floats of shape (B, C, {', '.join(map(str, spatial))}) for {pde!r})"
+            )
+    x, y = arrays[f"x_{j}"], arrays[f"y_{j}"]
+    if x.ndim != dim + 2 or x.shape[0] != y.shape[0] or x.shape[0] < 1:
         raise InputError(
-            f"path: {path} is not a dataset written by fno-conserve generate-data ({err})"
-        ) from None
-    return out
+            f"{not_ours} (level {j}: inputs {x.shape} and targets {y.shape} do not pair up)"
+        )
+    return {
+        "x": torch.from_numpy(x),
+        "y": torch.from_numpy(y),
+        "grid": grid(spatial, _RULE_GRID[rule], lengths),
+        "weights": quadrature_weights(spatial, lengths, rule),
+        "meta": meta,
+    }

@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 import torch
 
-from sciml_core import InputError, require_extra
+from sciml_core import InputError, read_user_file, require_extra
 
 from ._data import Dataset
 from ._grid import Rule, grid, quadrature_weights, rule_grid_kind
@@ -46,20 +46,23 @@ def _is_hdf5(path: Path) -> bool:
 
 
 def _read_mat(path: Path, fields: tuple[str, str]) -> tuple[np.ndarray, np.ndarray, str]:
+    """Both fields of a MATLAB file, through :func:`sciml_core.read_user_file` (any failure is one
+    ``InputError`` naming ``path`` and the file)."""
     import scipy.io
 
-    try:
-        if _is_hdf5(path):  # MATLAB v7.3 is HDF5: h5py, with the axes reversed
-            h5py = _h5py()
-            with h5py.File(path, "r") as f:
-                a, u = (np.asarray(f[k]) for k in fields)
-            return a.transpose(), u.transpose(), "v7.3"
-        mat = scipy.io.loadmat(path)
-        return np.asarray(mat[fields[0]]), np.asarray(mat[fields[1]]), "v5"
-    except KeyError as err:
-        raise InputError(f"path: {path} has no field {err} (expected {fields})") from None
-    except (ValueError, OSError) as err:
-        raise InputError(f"path: {path} is not a readable MATLAB file ({err})") from None
+    def decode(p: Path) -> tuple[np.ndarray, np.ndarray, str]:
+        try:
+            if _is_hdf5(p):  # MATLAB v7.3 is HDF5: h5py, with the axes reversed
+                h5py = _h5py()
+                with h5py.File(p, "r") as f:
+                    a, u = (np.asarray(f[k]) for k in fields)
+                return a.transpose(), u.transpose(), "v7.3"
+            mat = scipy.io.loadmat(p)
+            return np.asarray(mat[fields[0]]), np.asarray(mat[fields[1]]), "v5"
+        except KeyError as err:
+            raise InputError(f"no field {err} (expected {fields})") from None
+
+    return read_user_file(path, argument="path", decode=decode, what="a MATLAB .mat file")
 
 
 def _pack(
@@ -101,8 +104,6 @@ def load_fno_mat(
     if not isinstance(sub, int) or sub < 1:
         raise InputError(f"sub: expected a positive integer, got {sub!r}")
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"path: {path} does not exist")
     a, u, version = _read_mat(path, _MAT_FIELDS[pde])
     if n_samples is not None:
         a, u = a[:n_samples], u[:n_samples]
@@ -148,10 +149,9 @@ def load_pdebench(
     """
     h5py = _h5py()
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"path: {path} does not exist")
-    try:
-        with h5py.File(path, "r") as f:
+
+    def decode(p: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str]:
+        with h5py.File(p, "r") as f:
             if "tensor" in f:
                 tensor = np.asarray(f["tensor"][:n_samples])
                 coords = np.asarray(f["x-coordinate"]) if "x-coordinate" in f else None
@@ -170,7 +170,7 @@ def load_pdebench(
             else:
                 keys = sorted(k for k in f if k.isdigit())
                 if not keys:
-                    raise InputError(f"path: {path} has neither 'tensor' nor per-seed groups")
+                    raise InputError("it has neither 'tensor' nor per-seed groups")
                 keys = keys[:n_samples]
                 data = np.stack([np.asarray(f[k]["data"]) for k in keys])  # (B, T, *spatial, C)
                 coords = np.asarray(f[keys[0]]["grid"]["x"])
@@ -178,8 +178,11 @@ def load_pdebench(
                 x = data[:, 0]
                 y = data[:, time_index] if time_index is not None else data[:, 1:]
                 layout = "per-seed"
-    except OSError as err:
-        raise InputError(f"path: {path} is not a readable HDF5 file ({err})") from None
+        return x, y, coords, layout
+
+    x, y, coords, layout = read_user_file(
+        path, argument="path", decode=decode, what="a PDEBench HDF5 file"
+    )
     n = x.shape[-1]
     length = float(n * (coords[1] - coords[0])) if coords is not None and coords.size > 1 else 1.0
     meta = {"pde": None, "source": str(path), "format": f"pdebench-{layout}", "law": None}

@@ -46,6 +46,42 @@ TRAIN_DIRECTIONS: tuple[TrainDirection, ...] = get_args(TrainDirection)
 """Directions a trained variant may use (``dense`` needs a fixed grid and is not offered)."""
 
 
+class DivergenceError(InputError):
+    """Training stopped because the loss became non-finite (NaN or inf).
+
+    Raised by :func:`train_model` at the first step whose loss is not finite, instead of going
+    on and returning NaN weights; usually the learning rate is too large for the data. An
+    :class:`~sciml_core.InputError` (a ``ValueError``): the command line prints it as one line
+    and exits with status 2.
+
+    Attributes:
+        epoch: the epoch of the step (1-based).
+        step: the step within the epoch (1-based).
+        loss: the non-finite loss value.
+    """
+
+    def __init__(self, message: str, *, epoch: int, step: int, loss: float) -> None:
+        super().__init__(message)
+        self.epoch, self.step, self.loss = epoch, step, loss
+
+
+def _check_finite_data(name: str, t: torch.Tensor) -> None:
+    """Refuse NaN or inf in a training array, naming the array and the count."""
+    bad = int((~torch.isfinite(t)).sum())
+    if bad:
+        raise InputError(
+            f"{name}: {bad} of {t.numel()} values are not finite (NaN or inf); training needs "
+            "finite data"
+        )
+
+
+def _positive_int(value: object) -> bool:
+    """An integer >= 1 (an integral float from a JSON config counts; bool, NaN and inf do not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and value == int(value) and value >= 1
+
+
 def make_laws(
     law: Law,
     *,
@@ -113,14 +149,16 @@ class TrainConfig:
                 f"expected one of {allowed}"
             )
         for name in ("width", "modes", "layers", "projection_width", "epochs", "batch"):
-            if int(getattr(self, name)) < 1:
+            if not _positive_int(getattr(self, name)):
                 raise InputError(
                     f"{name}: expected a positive integer, got {getattr(self, name)!r}"
                 )
-        if not self.lr > 0:
-            raise InputError(f"lr: expected a positive learning rate, got {self.lr!r}")
-        if self.penalty_weight < 0:
-            raise InputError(f"penalty_weight: expected >= 0, got {self.penalty_weight!r}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise InputError(f"lr: expected a finite learning rate > 0, got {self.lr!r}")
+        if not (math.isfinite(self.penalty_weight) and self.penalty_weight >= 0):
+            raise InputError(
+                f"penalty_weight: expected a finite weight >= 0, got {self.penalty_weight!r}"
+            )
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -181,11 +219,26 @@ def train_model(
     """Adam + cosine schedule on ``RelLpLoss`` (plus the penalty for ``penalty``); returns history.
 
     ``posthoc`` trains the plain model (the projection is applied only at evaluation).
+
+    Raises:
+        InputError: ``x`` or ``y`` holds NaN or inf (the array and the count are named), a target
+            sample is zero everywhere (the relative loss divides by its norm), or the config is
+            invalid.
+        DivergenceError: the loss became non-finite; the epoch and step are named and the model
+            is left as it was before that step's update.
     """
     cfg.check()
     if x.shape[0] != y.shape[0] or x.shape[0] < 1:
         raise InputError(
             f"x, y: expected the same positive number of samples, got {x.shape[0]}, {y.shape[0]}"
+        )
+    _check_finite_data("x", x)
+    _check_finite_data("y", y)
+    zero = (y.reshape(y.shape[0], -1) == 0).all(dim=1).nonzero().flatten().tolist()
+    if zero:
+        raise InputError(
+            f"y: {len(zero)} target sample(s) are zero everywhere (first: sample {zero[0]}); the "
+            "relative L2 loss divides by the target's norm"
         )
     dtype = next(model.parameters()).dtype
     x, y = x.to(dtype), y.to(dtype)
@@ -200,24 +253,55 @@ def train_model(
     history = []
     start = time.perf_counter()
     model.train()
-    for _ in progress(range(cfg.epochs), desc=f"train {cfg.variant}", disable=not show_progress):
+    epochs = progress(
+        range(cfg.epochs), desc=f"train {cfg.variant}", unit="epoch", disable=not show_progress
+    )
+    for epoch in epochs:
         perm = torch.randperm(x.shape[0], generator=gen)
         total = 0.0
         for i in range(steps_per_epoch):
             idx = perm[i * cfg.batch : (i + 1) * cfg.batch]
             xb, yb = x[idx], y[idx]
-            out = model(xb)
+            try:
+                out = model(xb)
+            except InputError as err:
+                if epoch == 0 and i == 0:  # before any update: a mistake in the set-up
+                    raise
+                # after updates the outputs come from the weights alone, e.g. a NaN direction s
+                # that the correction refuses: the weights have blown up
+                model.eval()
+                what = f"the model's outputs became unusable ({err})"
+                raise _diverged(cfg, epoch, i, steps_per_epoch, what, math.nan) from err
             loss = loss_fn(out, yb)
             if penalty is not None:
                 loss = loss + penalty(out, xb, yb)
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                model.eval()
+                what = f"the loss became {value}"
+                raise _diverged(cfg, epoch, i, steps_per_epoch, what, value)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss.detach()) * len(idx)
+            total += value * len(idx)
         history.append(total / x.shape[0])
     model.eval()
     return {"loss": history, "train_seconds": time.perf_counter() - start}
+
+
+def _diverged(
+    cfg: TrainConfig, epoch: int, step: int, steps_per_epoch: int, what: str, loss: float
+) -> DivergenceError:
+    """The error of a diverged training at 0-based ``epoch`` and ``step``."""
+    return DivergenceError(
+        f"training diverged: {what} at epoch {epoch + 1} of {cfg.epochs}, step {step + 1} of "
+        f"{steps_per_epoch} (variant {cfg.variant!r}, lr {cfg.lr:g}); try a smaller learning "
+        "rate",
+        epoch=epoch + 1,
+        step=step + 1,
+        loss=loss,
+    )
 
 
 @torch.no_grad()
@@ -315,22 +399,36 @@ def save_trained(
 
 
 def load_trained(
-    path: str | os.PathLike[str], *, map_location: str | torch.device = "cpu"
+    path: str | os.PathLike[str],
+    *,
+    map_location: str | torch.device = "cpu",
+    argument: str = "path",
 ) -> tuple[nn.Module, TrainConfig]:
     """Rebuild a variant from :func:`save_trained`'s checkpoint (``weights_only=True`` loading).
 
-    Refused with an ``InputError`` naming both versions when the checkpoint was written by another
-    major.minor version of this package.
+    Read through :func:`sciml_core.load_checkpoint`: a missing, truncated or foreign file is one
+    ``InputError`` naming ``argument`` and the file; a checkpoint written by another major.minor
+    version of this package is refused naming both versions.
     """
     from sciml_core import load_checkpoint
 
     from .__about__ import __version__
 
     ckpt = load_checkpoint(
-        path, package="fno-conserve", version=__version__, map_location=map_location
+        path,
+        package="fno-conserve",
+        version=__version__,
+        map_location=map_location,
+        argument=argument,
     )
     conf = ckpt.config
-    cfg = TrainConfig(**conf["train"]).check()
-    model = build_model(cfg, conf["dim"], conf["in_channels"], conf["out_channels"])
-    model.load_state_dict(ckpt.state_dict)
+    try:
+        cfg = TrainConfig(**conf["train"]).check()
+        model = build_model(cfg, conf["dim"], conf["in_channels"], conf["out_channels"])
+        model.load_state_dict(ckpt.state_dict)
+    except (KeyError, TypeError, RuntimeError, InputError) as err:
+        raise InputError(
+            f"{argument}: {str(path)!r} is not a model saved by fno-conserve train "
+            f"({type(err).__name__}: {err})"
+        ) from None
     return model.eval(), cfg

@@ -35,14 +35,30 @@ import numpy as np
 from sciml_core import InputError
 
 __all__ = [
+    "MAX_BINS",
+    "MAX_HISTOGRAM_COUNTS",
     "Binning",
     "band_ranges",
     "check_bins",
+    "check_histogram_size",
     "dtype_range",
     "explicit_ranges",
     "make_binning",
     "unique_binnings",
 ]
+
+MAX_HISTOGRAM_COUNTS = 2**26
+"""Most counts the histograms of one call may hold, ``bands x classes x bins`` (67,108,864).
+
+The counts are int64, so that is 512 MiB; computing NPC, the class of each bin and the pairwise
+matrix from them takes about four times as much at the peak. An integer ``bins`` that would need
+more is refused before anything is allocated (``np.histogram`` would try, and fail with a
+``MemoryError`` after minutes of swapping, or at once for ``bins=10**12``). ``bins="unique"`` and
+explicit edges are not limited: their size is bounded by data already in memory.
+"""
+
+MAX_BINS = MAX_HISTOGRAM_COUNTS // 2
+"""Most equal-width bins any call can use: one band and the minimum of two classes (33,554,432)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,6 +160,38 @@ class Binning:
         idx[v == e[-1]] = last
         idx[~keep] = -1
         return idx
+
+
+def check_histogram_size(
+    n_bands: int, n_classes: int, n_bins: int, *, argument: str = "bins"
+) -> None:
+    """Refuse ``n_bins`` equal-width bins when the histograms would exceed the memory limit.
+
+    Args:
+        n_bands: Bands ``B``.
+        n_classes: Classes ``K``.
+        n_bins: Bins ``M``.
+        argument: How the caller named the bin count (``"bins"``, ``"--bins"``).
+
+    Raises:
+        InputError: ``B · K · M > MAX_HISTOGRAM_COUNTS``; the message names ``argument``, the
+            limit and the most bins these bands and classes allow.
+
+    Examples:
+        >>> check_histogram_size(16, 3, 65536)
+        >>> check_histogram_size(1, 2, 10**12)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        sciml_core._errors.InputError: bins: 1000000000000 bins for 1 band(s) and 2 classes ...
+    """
+    counts = n_bands * n_classes * n_bins
+    if counts > MAX_HISTOGRAM_COUNTS:
+        most = MAX_HISTOGRAM_COUNTS // (n_bands * n_classes)
+        raise InputError(
+            f"{argument}: {n_bins} bins for {n_bands} band(s) and {n_classes} classes need "
+            f"{counts:,} histogram counts; at most {MAX_HISTOGRAM_COUNTS:,} (2**26, 512 MiB of "
+            f"int64) are allowed, so at most {most:,} bins here"
+        )
 
 
 def check_bins(bins: Any) -> int | np.ndarray | str:

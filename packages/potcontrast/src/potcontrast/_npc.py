@@ -83,6 +83,7 @@ def npc(
         bins: Number of equal-width bins ``M``, an array of strictly increasing edges, or
             ``"unique"``: one bin per distinct pooled sample value of each band (exact for
             integer data; ``range`` must then be None and the range is the samples' min/max).
+            A count is limited to ``B · K · M <= 2**26`` histogram counts (512 MiB of int64).
         range: ``(lo, hi)`` for all bands, a ``(B, 2)`` array, ``None`` for the (min, max) of the
             **whole band of the image** (the reference's default), or ``"dtype"`` for
             ``(0, 2**bits)`` of unsigned integer images. ``lo == hi`` is widened by ±0.5 (NPC 0).
@@ -97,7 +98,8 @@ def npc(
         A float for a 2-D image, else an array ``(B,)``.
 
     Raises:
-        InputError: Any bad input (see the package README's error table).
+        InputError: Any bad input (see the package README's error table), ``bins`` beyond the
+            histogram limit included.
 
     Warns:
         SparseBinsWarning: When ``c_K sqrt(M / n_min) > 0.1`` (bias floor, see ``sparsity_floor``).

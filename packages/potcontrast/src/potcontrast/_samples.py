@@ -32,6 +32,7 @@ from ._binning import (
     Binning,
     band_ranges,
     check_bins,
+    check_histogram_size,
     explicit_ranges,
     make_binning,
     unique_binnings,
@@ -164,6 +165,7 @@ def _bin_values(
     n_bands = values.shape[1]
     k = labels.size
     if isinstance(bins, int):
+        check_histogram_size(n_bands, k, bins)  # before numpy allocates the edges
         assert ranges is not None
         built: dict[tuple[float, float], Binning] = {}  # bands with equal ranges share one
         for lo, hi in ranges.tolist():

@@ -12,6 +12,7 @@ seeded tools help a user read a value:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,11 +71,24 @@ def _band_generators(seed: SeedLike, n_bands: int) -> list[np.random.Generator]:
     return [np.random.default_rng(root) for _ in range(n_bands)]
 
 
-def null_values(binned: BinnedSamples, n_perm: int, seed: SeedLike) -> np.ndarray:
+def null_values(
+    binned: BinnedSamples,
+    n_perm: int,
+    seed: SeedLike,
+    *,
+    on_progress: Callable[[int], object] | None = None,
+) -> np.ndarray:
     """NPC of ``n_perm`` label permutations of the binned samples, per band: ``(n_perm, B)``.
 
     The core of :func:`permutation_null` (which adds the summary statistics); every band replays
     the same seeded stream.
+
+    Args:
+        binned: The binned samples.
+        n_perm: Number of permutations.
+        seed: Seed (see :func:`permutation_null`).
+        on_progress: Called with the number of permutations just done (of ``n_perm · B`` in
+            all), e.g. a progress bar's ``update``.
     """
     k = binned.labels.size
     m = binned.counts.shape[-1]
@@ -90,6 +104,8 @@ def null_values(binned: BinnedSamples, n_perm: int, seed: SeedLike) -> np.ndarra
             flat = (np.arange(c)[:, None] * k + labels) * m + bins[None, :]
             counts = np.bincount(flat.ravel(), minlength=c * k * m).reshape(c, k, m)
             out[start : start + c, b] = npc_and_class_of_bin(counts)[0]
+            if on_progress is not None:
+                on_progress(c)
     return out
 
 

@@ -18,7 +18,7 @@ app = App("{{dist}}", version=__version__, description="{{description}}")
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from ._experiments import reproduce
+    from ._experiments.reproduce import reproduce
 
     path = reproduce(Path(args.out), quick=args.quick, seed=args.seed, device=args.device)
     print(path)
@@ -26,7 +26,7 @@ def _reproduce(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from ._experiments import bench
+    from ._experiments.bench import bench
 
     print(format_comparisons(bench(quick=args.quick, seed=args.seed, device=args.device)))
     return 0

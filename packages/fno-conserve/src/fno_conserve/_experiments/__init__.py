@@ -5,9 +5,6 @@ other way round.
 the context they get), ``reproduce``, ``bench``; one module per study (``burgers_mass``,
 ``nls_norm``, ``ns_mean``), with the shared training/evaluation of a case in ``cases`` and its
 figures in ``figures``.
+Nothing is re-exported here, so
+that ``_experiments.reproduce`` and ``_experiments.bench`` stay the modules.
 """
-
-from .bench import bench as bench
-from .reproduce import reproduce as reproduce
-
-__all__ = ["bench", "reproduce"]

@@ -25,6 +25,7 @@ from sciml_core import (
     resolve_device,
     root_seed,
 )
+from sciml_core.cli import progress
 
 from .._constraints import Constraint, LinearConstraint, QuadraticConstraint
 from .._correction import ConservationCorrection, Direction
@@ -118,7 +119,9 @@ def _consistency(model: nn.Module, dim: int, dtype: torch.dtype) -> dict[int, fl
     return dict(zip(sizes, out, strict=True))
 
 
-def _accuracy(quick: bool, seed: int, dev: torch.device, report: dict[str, Any]) -> None:
+def _accuracy(
+    quick: bool, seed: int, dev: torch.device, report: dict[str, Any], show_progress: bool
+) -> None:
     """Train ours and the peer on the same data, epochs and optimiser; compare test rel-L2."""
     from neuralop.models import FNO as PeerFNO
 
@@ -153,7 +156,12 @@ def _accuracy(quick: bool, seed: int, dev: torch.device, report: dict[str, Any])
             opt = torch.optim.Adam(model.parameters(), lr=1e-3)
             steps = math.ceil(n_train / 20)
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps)
-            for _ in range(epochs):
+            for _ in progress(
+                range(epochs),
+                desc=f"accuracy {pde} {name}",
+                unit="epoch",
+                disable=not show_progress,
+            ):
                 perm = torch.randperm(n_train, generator=gen)
                 for i in range(steps):
                     idx = perm[i * 20 : (i + 1) * 20]
@@ -183,6 +191,7 @@ def bench(
     peer: Peer = "neuraloperator",
     threads: int = 2,
     accuracy: bool = False,
+    show_progress: bool = True,
 ) -> dict[str, Any]:
     """Run the benchmark rows, print them with ``speedup = t_peer / t_ours``, write ``bench.json``.
 
@@ -215,7 +224,9 @@ def bench(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # loaded machine: recorded in each row
         warnings.simplefilter("ignore", UserWarning)
-        for dim, n, batch, width, modes in configs:
+        for dim, n, batch, width, modes in progress(
+            configs, desc="bench train step", unit="row", disable=not show_progress
+        ):
             ours = FNO(dim, 1, 1, modes, width=width).to(dev)
             theirs: nn.Module | None
             try:
@@ -281,7 +292,9 @@ def bench(
             "3 moments": [LinearConstraint.moments(2)],
             "Q2": [QuadraticConstraint((0,), mode="adaptive")],
         }
-        for dim, n, batch, width, modes in cases:
+        for dim, n, batch, width, modes in progress(
+            cases, desc="bench correction overhead", unit="grid", disable=not show_progress
+        ):
             x = torch.randn(batch, 1, *(n,) * dim, device=dev)
             y = torch.randn(batch, 1, *(n,) * dim, device=dev)
             for law_name, law in laws.items():
@@ -373,7 +386,7 @@ def bench(
             generate(pde, k, n, seed=0, show_progress=False)
             report["data"][f"{pde} N={n}"] = k / (time.perf_counter() - t0)
         if accuracy:
-            _accuracy(quick, root_seed(seed), dev, report)
+            _accuracy(quick, root_seed(seed), dev, report, show_progress)
     print(format_comparisons(rows))
     for label, info in report["peer"].items():
         if isinstance(info, dict):

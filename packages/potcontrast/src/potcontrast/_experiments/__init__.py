@@ -5,10 +5,6 @@ One module per study of the reproduction (spec §5), registered by name in :mod:
 configured by the frozen :class:`.config.Config` of its mode (``QUICK`` or ``FULL``); the data the
 studies share in :mod:`.data` and :mod:`.synthetic`; the benchmark (spec §6) in :mod:`.bench`,
 with the workloads it shares with the speed study in :mod:`.workloads`. Only ``cli.py`` imports
-this package, inside its command functions.
+this package, inside its command functions. Nothing is re-exported here, so that
+``_experiments.reproduce`` and ``_experiments.bench`` stay the modules.
 """
-
-from .bench import bench as bench
-from .reproduce import reproduce as reproduce
-
-__all__ = ["bench", "reproduce"]

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from sciml_core import Comparison, Result, compare_timing, format_comparisons
+from sciml_core.cli import progress
 
 from ..__about__ import __version__
 from .._npc import npc, npc_from_samples
@@ -120,7 +121,7 @@ def bench(
     with warnings.catch_warnings():
         # K = 2 rows use 256 bins for 3000 samples: the bias floor is irrelevant to timing
         warnings.simplefilter("ignore", SparseBinsWarning)
-        for case, forms in cases(quick, extended):
+        for case, forms in progress(cases(quick, extended), desc="bench", unit="case"):
             rows.extend(_run_case(case, seed, repeats, forms))
     print(
         f"potcontrast {__version__} bench on {platform.processor() or platform.machine()}, "
@@ -201,5 +202,5 @@ def bench(
         )
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     res.save(out_dir)
-    print(f"bench took {time.perf_counter() - start:.1f} s; wrote {Path(out_dir) / 'result.json'}")
+    print(f"bench took {time.perf_counter() - start:.1f} s")
     return rows

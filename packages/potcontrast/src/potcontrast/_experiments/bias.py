@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from .._continuous import npc_gaussian
 from .._npc import npc_from_samples
 from .._sparsity import SparseBinsWarning, sparsity_floor
 from .context import Context
+from .figures import add_figure
 from .tables import tidy
 
 __all__ = ["CONVERGENCE_TABLE", "NULL_TABLE", "mc_index", "run", "se_of_difference"]
@@ -223,18 +225,24 @@ def run(ctx: Context) -> None:
     """Add the ``bias_null`` and ``convergence`` tables, their claims and their figure."""
     null_means = _null_table(ctx)
     conv_means = _convergence_table(ctx)
-    if ctx.pyplot is not None:
-        _figure(ctx, null_means, conv_means)
+    add_figure(
+        ctx,
+        "bias_convergence.png",
+        "Left: mean NPC of identically distributed classes "
+        "over bins and sample sizes. Right: convergence of the binned estimator to "
+        "the Gaussian closed form.",
+        lambda plt: _figure(plt, ctx, null_means, conv_means),
+    )
 
 
 def _figure(
+    plt: Any,
     ctx: Context,
     null_means: dict[tuple[int, int, int], float],
     conv_means: dict[tuple[int, int], float],
-) -> None:
+) -> Any:
+    """Heat map of the null table; convergence curves with the closed-form truth line."""
     c = ctx.config
-    plt = ctx.pyplot
-    assert plt is not None
     grid = np.array([[null_means[k, n, m] for m in c.bias_bins] for k, n in c.bias_cells])
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
     im = axes[0].imshow(grid, cmap="magma", vmin=0, vmax=1)
@@ -252,11 +260,4 @@ def _figure(
     axes[1].legend(fontsize=7)
     axes[1].set_title("convergence, N(0,1) vs N(1,1)")
     fig.tight_layout()
-    fig.savefig(ctx.out_dir / "bias_convergence.png", dpi=90)
-    plt.close(fig)
-    ctx.result.add_figure(
-        "bias_convergence.png",
-        "Left: mean NPC of identically distributed classes "
-        "over bins and sample sizes. Right: convergence of the binned estimator to "
-        "the Gaussian closed form.",
-    )
+    return fig

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ class Context:
         seed: The run's seed.
         device: Recorded in the metadata (potcontrast runs on the CPU).
         pyplot: ``matplotlib.pyplot``, or None without the ``[plot]`` extra (no figures).
+        figures_not_drawn: ``(file, caption)`` of every figure left out for want of
+            matplotlib (:func:`.figures.add_figure` fills it; ``reproduce`` reports it).
     """
 
     result: Result
@@ -33,6 +35,7 @@ class Context:
     seed: int
     device: str
     pyplot: Any | None
+    figures_not_drawn: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from .._sparsity import sparsity_floor
 from .._stats import null_values
 from .context import Context
 from .data import run_manuscript
+from .figures import add_figure
 from .tables import tidy
 
 __all__ = ["run"]
@@ -80,8 +81,13 @@ def run(ctx: Context) -> None:
     )
     floor = sparsity_floor(3, c.manuscript_bins, int(r3.n_samples.min()))
     _claims(ctx, values, floor)
-    if ctx.pyplot is not None:
-        _figure(ctx, ms.wavelengths, r2, r3, fisher)
+    add_figure(
+        ctx,
+        "manuscript.png",
+        "Per-band NPC_2, NPC_3 and normalised Fisher ratio of "
+        "the synthetic manuscript; class map of the best NPC_3 band (-1: none).",
+        lambda plt: _figure(plt, ms.wavelengths, ms.stack, r2, r3, fisher),
+    )
 
 
 def _claims(ctx: Context, values: dict[str, np.ndarray], floor: float) -> None:
@@ -120,9 +126,10 @@ def _claims(ctx: Context, values: dict[str, np.ndarray], floor: float) -> None:
     )
 
 
-def _figure(ctx: Context, wl: np.ndarray, r2: NPCResult, r3: NPCResult, fisher: np.ndarray) -> None:
-    plt = ctx.pyplot
-    assert plt is not None
+def _figure(
+    plt: Any, wl: np.ndarray, stack: np.ndarray, r2: NPCResult, r3: NPCResult, fisher: np.ndarray
+) -> Any:
+    """Per-band bars of NPC_2, NPC_3 and Fisher_2 / max; the class map of the best NPC_3 band."""
     b3 = int(r3.rank_bands()[0])
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
     width = (wl[1] - wl[0]) * 0.27
@@ -132,15 +139,9 @@ def _figure(ctx: Context, wl: np.ndarray, r2: NPCResult, r3: NPCResult, fisher: 
     axes[0].set_xlabel("wavelength [nm]")
     axes[0].legend(fontsize=7)
     axes[0].set_title("band ranking")
-    cmap = r3.class_map(run_manuscript(ctx).stack)[..., b3]
+    cmap = r3.class_map(stack)[..., b3]
     axes[1].imshow(cmap, cmap="viridis", vmin=-1, vmax=2)
     axes[1].set_title(f"class map, best NPC_3 band ({wl[b3]:.0f} nm)")
     axes[1].axis("off")
     fig.tight_layout()
-    fig.savefig(ctx.out_dir / "manuscript.png", dpi=90)
-    plt.close(fig)
-    ctx.result.add_figure(
-        "manuscript.png",
-        "Per-band NPC_2, NPC_3 and normalised Fisher ratio of "
-        "the synthetic manuscript; class map of the best NPC_3 band (-1: none).",
-    )
+    return fig

@@ -19,11 +19,14 @@ Studies (spec §5; :mod:`.registry`), every number measured in this run:
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from sciml_core import InputError, MissingExtraError, Result, get_pyplot
+import sciml_core
+from sciml_core import InputError, MissingExtraError, Result
 from sciml_core.cli import progress
 
 from ..__about__ import __version__
@@ -52,6 +55,10 @@ def reproduce(
         device: Recorded in the metadata; the package runs on the CPU.
         studies: Names of the studies to run (default: every one, in registry order).
 
+    Without matplotlib (the ``[plot]`` extra) no figure is drawn: one line on stderr says so at
+    the start, and ``result.json`` gets a table ``figures_not_drawn`` listing each figure left
+    out and why (the tables and claims are the same either way).
+
     Returns:
         Path of ``result.json``.
 
@@ -65,14 +72,28 @@ def reproduce(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result = Result("potcontrast", __version__, seed=seed, device=device, quick=quick)
-    try:
-        plt = get_pyplot("potcontrast")
-    except MissingExtraError:
-        plt = None
+    plt, no_plot = _pyplot()
     ctx = Context(result, out, config_for(quick), seed, device, plt)
     with warnings.catch_warnings():
         # the bias floor is measured and reported here, not warned about
         warnings.simplefilter("ignore", SparseBinsWarning)
         for name in progress(names, desc="reproduce", unit="study"):
             STUDIES[name].run(ctx)
+    if ctx.figures_not_drawn:
+        result.add_table(
+            "figures_not_drawn",
+            "Figures this run did not draw",
+            ["file", "caption", "reason"],
+            [[file, caption, no_plot] for file, caption in ctx.figures_not_drawn],
+        )
     return result.save(out)
+
+
+def _pyplot() -> tuple[Any | None, str]:
+    """``(matplotlib.pyplot, "")``, or ``(None, why)`` after one line on stderr saying so."""
+    try:
+        return sciml_core.get_pyplot("potcontrast"), ""
+    except MissingExtraError as err:
+        why = " ".join(str(err).split())
+        print(f"potcontrast: warning: no figures will be drawn: {why}", file=sys.stderr)
+        return None, why

@@ -1,0 +1,151 @@
+"""``lipres bench``: our dense gradient step against orthogonium's SLL and deel-torchlip.
+
+One process, same inputs: a training step (forward, backward, Adam step) on a batch of 256 in
+float32, ``speedup = t_peer / t_ours``. Ours: ``GradientStep(norm="exact")`` (an SVD per step: the
+certificate holds at every step) and ``norm="power"`` (two warm power steps: fast, not certified
+between exact refreshes). Peers, when installed (``pip install 'lipres[bench]'``): orthogonium's
+``SDPBasedLipschitzDense`` (SLL, Araujo et al. 2023) and deel-torchlip's ``SpectralLinear`` +
+``GroupSort2`` with Björck orthogonalisation on and off. A missing peer is skipped with a note.
+The last rows time the exact norm's overhead: the same block with a fixed step and no norm
+(``t_peer``) against the exact one (``t_ours``), so ``speedup`` < 1 is the fraction kept.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata as md
+import inspect
+import warnings
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+import lipres
+from sciml_core import Comparison, compare_timing
+
+BATCH = 256
+
+
+def _step_fn(module: nn.Module, x: torch.Tensor) -> Callable[[], None]:
+    opt = torch.optim.Adam(module.parameters(), lr=1e-3)
+    module.train()
+
+    def step() -> None:
+        opt.zero_grad()
+        module(x).square().mean().backward()
+        opt.step()
+
+    return step
+
+
+def _sll(d: int) -> nn.Module | None:
+    for path in (
+        "orthogonium.layers.conv.SLL.sll_layer",
+        "orthogonium.layers.conv.SLL",
+        "orthogonium.layers",
+    ):
+        try:
+            mod = importlib.import_module(path)
+        except ImportError:
+            continue
+        cls = getattr(mod, "SDPBasedLipschitzDense", None)
+        if cls is not None:
+            return cls(d, d, d)
+    return None
+
+
+def _deel(d: int, bjorck: bool) -> nn.Module | None:
+    try:
+        tl = importlib.import_module("deel.torchlip")
+    except ImportError:
+        return None
+    params = inspect.signature(tl.SpectralLinear.__init__).parameters
+    kwargs: dict[str, object] = {}
+    if not bjorck:
+        kwargs = {"eps_bjorck": None} if "eps_bjorck" in params else {"niter_bjorck": 0}
+    return nn.Sequential(tl.SpectralLinear(d, d, **kwargs), tl.GroupSort2())
+
+
+def _version(dist: str) -> str:
+    try:
+        return md.version(dist)
+    except md.PackageNotFoundError:
+        return "not installed"
+
+
+def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
+    """Run the rows and return them (peers that are missing are skipped with a warning)."""
+    widths = (64, 256) if quick else (256, 1024)
+    repeats, warmup = (5, 1) if quick else (20, 3)
+    rows: list[Comparison] = []
+    notes = {d: _version(d) for d in ("orthogonium", "deel-torchlip")}
+    for d in widths:
+        gen = torch.Generator().manual_seed(seed)
+        x = torch.randn(BATCH, d, generator=gen).to(device)
+        ours = {
+            "exact": lipres.GradientStep(d).to(device),
+            "power": lipres.GradientStep(d, norm="power").to(device),
+        }
+        steps = {k: _step_fn(m, x) for k, m in ours.items()}
+        peers: dict[str, nn.Module | None] = {
+            f"orthogonium {notes['orthogonium']} SLL": _sll(d),
+            f"deel-torchlip {notes['deel-torchlip']} Björck": _deel(d, True),
+            f"deel-torchlip {notes['deel-torchlip']} no Björck": _deel(d, False),
+        }
+        for label, peer in peers.items():
+            if peer is None:
+                warnings.warn(
+                    f"bench: {label.split()[0]} is not installed; its rows are skipped",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                continue
+            peer_step = _step_fn(peer.to(device), x)
+            for kind, ours_step in steps.items():
+                rows.append(
+                    compare_timing(
+                        ours_step,
+                        peer_step,
+                        repeats=repeats,
+                        warmup=warmup,
+                        device=device,
+                        label=f"d={d}: ours ({kind}) vs {label}",
+                    )
+                )
+        plain = lipres.GradientStep(d, step=1.0 / d).to(device)
+        plain_block = _PlainStep(plain)
+        rows.append(
+            compare_timing(
+                steps["exact"],
+                _step_fn(plain_block, x),
+                repeats=repeats,
+                warmup=warmup,
+                device=device,
+                label=f"d={d}: overhead of the exact norm (plain step / exact)",
+            )
+        )
+        rows.append(
+            compare_timing(
+                steps["power"],
+                _step_fn(plain_block, x),
+                repeats=repeats,
+                warmup=warmup,
+                device=device,
+                label=f"d={d}: overhead of power iteration (plain step / power)",
+            )
+        )
+    return rows
+
+
+class _PlainStep(nn.Module):
+    """The same block with a fixed step and no norm at all: the cost floor of a gradient step."""
+
+    def __init__(self, block: lipres.GradientStep) -> None:
+        super().__init__()
+        self.block = block
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b = self.block
+        act = torch.relu(nn.functional.linear(x, b.weight, b.bias))
+        return x - 0.5 * (act @ b.weight)

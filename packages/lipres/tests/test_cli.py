@@ -1,0 +1,219 @@
+import dataclasses
+import json
+import subprocess
+import sys
+
+import lipres
+import numpy as np
+import pytest
+import torch
+from lipres._experiments import config as config_module
+from lipres._experiments import reproduce
+from lipres.cli import main
+
+from sciml_core import InputError, validate_result
+
+TINY = dataclasses.replace(
+    config_module.QUICK,
+    abs_steps=20,
+    abs_width=4,
+    abs_depth=2,
+    n_train_1d=128,
+    n_test_1d=256,
+    digits_width=16,
+    digits_depth=1,
+    digits_epochs=1,
+    pgd_steps=3,
+    n_certify=40,
+)
+
+
+@pytest.fixture
+def data(tmp_path):
+    g = np.random.default_rng(0)
+    x = g.normal(size=(60, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    path = tmp_path / "d.npz"
+    np.savez(path, x=x, y=y)
+    return path
+
+
+def test_reproduce_writes_a_valid_result_with_every_quick_claim(tmp_path, monkeypatch):
+    import importlib
+
+    monkeypatch.setattr(
+        importlib.import_module("lipres._experiments.reproduce"), "config_for", lambda quick: TINY
+    )
+    path = reproduce(tmp_path, quick=True, seed=0)
+    data = json.loads(path.read_text())
+    assert validate_result(data) == []
+    names = {c["name"] for c in data["claims"]}
+    assert {
+        "bound_is_respected",
+        "certified_below_empirical",
+        "unconstrained_not_certifiable",
+    } <= names
+    holds = {c["name"]: c["holds"] for c in data["claims"]}
+    assert holds["bound_is_respected"] and holds["certified_below_empirical"]
+
+
+def test_reproduce_refuses_an_unknown_study(tmp_path):
+    with pytest.raises(InputError, match="nope"):
+        reproduce(tmp_path, quick=True, seed=0, studies=["nope"])
+    assert not (tmp_path / "result.json").exists()
+
+
+def test_train_then_certify_round_trip(tmp_path, data, capsys):
+    out = tmp_path / "m.pt"
+    args = [
+        "train",
+        "--data",
+        str(data),
+        "-o",
+        str(out),
+        "--width",
+        "6",
+        "--depth",
+        "1",
+        "--epochs",
+        "2",
+    ]
+    assert main([*args, "--quiet"]) == 0
+    assert main(["certify", str(out), "--data", str(data), "--eps", "0.1,0.5"]) == 0
+    report = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert report["lipschitz_bound"] > 0 and set(report["certified"]) == {"0.1", "0.5"}
+    assert main(["check", str(out), "--data", str(data)]) == 0
+
+
+@pytest.mark.parametrize(
+    "argv,match",
+    [
+        (["certify", "missing.pt", "--data", "{data}"], "does not exist"),
+        (["certify", "{ckpt}", "--data", "{data}", "--eps", "0,0.1"], "--eps"),
+        (["certify", "{ckpt}", "--data", "{data}", "--eps", "abc"], "--eps"),
+        (["certify", "{ckpt}", "--data", "{noy}"], r"\['y'\]"),
+        (["certify", "{ckpt}", "--data", "{wide}"], "features"),
+        (["certify", "{ckpt}", "--data", "{junk}"], "cannot read"),
+        (["certify", "{data}", "--data", "{data}"], "checkpoint"),
+        (["train", "--data", "{nan}", "-o", "{tmp}/o.pt"], "finite"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(argv, match, tmp_path, data, capsys):
+    torch.manual_seed(0)
+    ckpt = lipres.save_model(lipres.LipResNetClassifier(3, 2, 4, 1), tmp_path / "c.pt")
+    np.savez(tmp_path / "noy.npz", x=np.zeros((4, 3)))
+    np.savez(tmp_path / "wide.npz", x=np.zeros((4, 5)), y=np.zeros(4, dtype=np.int64))
+    np.savez(tmp_path / "nan.npz", x=np.full((4, 3), np.nan), y=np.zeros(4, dtype=np.int64))
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    subs = {
+        "data": data,
+        "ckpt": ckpt,
+        "tmp": tmp_path,
+        **{k: tmp_path / f"{k}.npz" for k in ("noy", "wide", "nan", "junk")},
+    }
+    argv = [a.format(**subs) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("lipres: error:")
+    assert pytest.importorskip("re").search(match, err), err
+
+
+def test_importing_the_package_or_its_cli_loads_no_experiments_and_no_extras():
+    code = (
+        "import sys, lipres, lipres.cli; "
+        "bad = [m for m in sys.modules if m.startswith(('lipres._experiments', 'sklearn', "
+        "'orthogonium', 'deel', 'matplotlib'))]; print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_digits_split_is_stratified_and_seeded():
+    a, b = lipres.load_digits_split(seed=3), lipres.load_digits_split(seed=3)
+    assert torch.equal(a.x_test, b.x_test)
+    counts = torch.bincount(a.y_test, minlength=10).double()
+    assert float(counts.max() - counts.min()) <= 3
+    assert not torch.equal(a.x_test, lipres.load_digits_split(seed=4).x_test)
+
+
+def test_digits_without_scikit_learn_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    with pytest.raises(ImportError, match=r"lipres\[data\]"):
+        lipres.load_digits_split(seed=0)
+
+
+@pytest.mark.parametrize(
+    "target,d",
+    [
+        (lipres.abs_target(), 1),
+        (lipres.triangle_wave(1.0), 1),
+        (lipres.distance_to_circle(1.0), 2),
+        (lipres.distance_to_square_boundary(1.0), 2),
+        (lipres.distance_to_points(lipres.random_points(5, seed=0)), 2),
+        (lipres.random_max_affine(4, seed=0), 2),
+    ],
+)
+def test_targets_are_one_lipschitz(target, d):
+    x = lipres.grid([(-2.0, 2.0)] * d, 2001 if d == 1 else 201, dtype=torch.float64)
+    g = torch.Generator().manual_seed(0)
+    a, b = (
+        x[torch.randint(0, len(x), (20000,), generator=g)],
+        x[torch.randint(0, len(x), (20000,), generator=g)],
+    )
+    keep = (a - b).norm(dim=1) > 0
+    ratio = (target(a[keep]) - target(b[keep])).abs() / (a[keep] - b[keep]).norm(dim=1)
+    assert float(ratio.max()) <= 1 + 1e-12
+
+
+def test_certified_radius_is_the_exact_distance_for_a_linear_classifier():
+    torch.manual_seed(1)
+    net = lipres.LipResNetClassifier(3, 3, 3, 0).double()
+    with torch.no_grad():
+        net.lift.weight.copy_(torch.eye(3, dtype=torch.float64))
+        net.lift.bias.zero_()
+    x = torch.randn(200, 3, dtype=torch.float64)
+    y = net(x).argmax(1)
+    r = lipres.certified_radius(net, x, y)
+    u = net.lift.matrix().detach()  # (1 - 1e-6) I after the rescaling
+    w, b = net.head.weight.detach() @ u, net.head.bias.detach()
+    exact = torch.full((200,), float("inf"), dtype=torch.float64)
+    for j in range(3):
+        wd = w[y] - w[j]
+        dist = ((x * wd).sum(1) + b[y] - b[j]) / wd.norm(dim=1)
+        exact = torch.where(y == j, exact, torch.minimum(exact, dist))
+    assert float((r - exact).abs().max()) <= 1e-10
+    logits = net(x).detach()
+    margin = logits.gather(1, y[:, None])[:, 0] - logits.scatter(1, y[:, None], -1e300).amax(1)
+    assert bool((r >= margin / (2**0.5 * net.lipschitz_bound()) - 1e-12).all())
+
+
+def test_certified_radius_refuses_an_uncertified_model():
+    with pytest.raises(lipres.NotCertifiedError):
+        lipres.certified_radius(torch.nn.Linear(3, 2), torch.zeros(2, 3), torch.zeros(2).long())
+
+
+@pytest.mark.slow
+def test_pgd_never_breaks_a_certified_radius():
+    split = lipres.load_digits_split(seed=0)
+    torch.manual_seed(0)
+    net = lipres.LipResNetClassifier(64, 10, 32, 2)
+    lipres.fit_classifier(net, split.x_train, split.y_train, epochs=5)
+    x, y = split.x_test[:200], split.y_test[:200]
+    r = lipres.certified_radius(net, x, y)
+    for eps in (0.1, 0.3):
+        adv = lipres.pgd_l2(net, x, y, eps, steps=200, restarts=10, seed=0)
+        broken = (net(adv).argmax(1) != y) & (r > eps)
+        assert not bool(broken.any())
+
+
+def test_pgd_does_not_break_certified_points_quick():
+    split = lipres.load_digits_split(seed=1)
+    torch.manual_seed(0)
+    net = lipres.LipResNetClassifier(64, 10, 16, 1)
+    lipres.fit_classifier(net, split.x_train, split.y_train, epochs=2)
+    x, y = split.x_test[:60], split.y_test[:60]
+    r = lipres.certified_radius(net, x, y)
+    adv = lipres.pgd_l2(net, x, y, 0.2, steps=20, restarts=2, seed=0)
+    assert float((adv - x).norm(dim=1).max()) <= 0.2 + 1e-6
+    assert not bool(((net(adv).argmax(1) != y) & (r > 0.2)).any())
