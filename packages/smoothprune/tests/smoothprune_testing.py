@@ -1,6 +1,12 @@
-"""Fake CIFAR-10 python batches in the real pickle format (Python 2 strings as keys)."""
+"""Test helpers: fake CIFAR-10 python batches in the real pickle format (Python 2 strings as
+keys), and the modules a fresh interpreter holds after ``import smoothprune, smoothprune.cli``."""
 
+import functools
+import json
 import pickle
+import subprocess
+import sys
+from typing import ClassVar
 
 import numpy as np
 
@@ -10,7 +16,7 @@ class _Py2Str(bytes):
 
 
 class _Py2Pickler(pickle._Pickler):  # type: ignore[name-defined]
-    dispatch = dict(pickle._Pickler.dispatch)  # type: ignore[attr-defined]
+    dispatch: ClassVar[dict] = dict(pickle._Pickler.dispatch)  # type: ignore[attr-defined]
 
     def _save_py2(self, obj):
         self.write(pickle.BINSTRING + len(obj).to_bytes(4, "little") + bytes(obj))
@@ -40,3 +46,15 @@ def _fake_cifar(root, n=4):
             {_Py2Str(b"label_names"): [_Py2Str(b"c%d" % i) for i in range(10)]}
         )
     return folder
+
+
+@functools.cache
+def modules_after_import() -> frozenset[str]:
+    """``sys.modules`` of a fresh interpreter after ``import smoothprune, smoothprune.cli``.
+
+    One subprocess per test session (starting torch is the cost), shared by the tests that check
+    what importing the package loads.
+    """
+    code = "import json, sys, smoothprune, smoothprune.cli; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return frozenset(json.loads(out.stdout))

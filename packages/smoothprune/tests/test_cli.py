@@ -1,13 +1,11 @@
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
 from smoothprune import SmallCNN
-from smoothprune._experiments import reproduce
+from smoothprune._experiments.reproduce import reproduce
 from smoothprune.cli import main
-from smoothprune_testing import _fake_cifar
+from smoothprune_testing import _fake_cifar, modules_after_import
 
 from sciml_core import InputError, validate_result
 
@@ -113,9 +111,4 @@ def test_reproduce_cifar10_path_runs_on_fake_files(tmp_path):
 
 
 def test_importing_the_package_or_its_cli_does_not_load_the_experiments():
-    code = (
-        "import sys, smoothprune, smoothprune.cli; "
-        "print(any(m.startswith('smoothprune._experiments') for m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert not any(m.startswith("smoothprune._experiments") for m in modules_after_import())

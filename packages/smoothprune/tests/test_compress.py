@@ -161,7 +161,7 @@ def test_compress_model_meets_the_global_budget_and_keeps_dense_layers_at_break_
 
 
 def test_unreachable_budget_names_the_smallest_reachable_fraction():
-    with pytest.raises(InputError, match="smallest reachable fraction is 0.0"):
+    with pytest.raises(InputError, match=r"smallest reachable fraction is 0\.0"):
         compress_model(SmallCNN(), params=0.001, count="compressible")
 
 

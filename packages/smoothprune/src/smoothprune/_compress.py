@@ -47,7 +47,7 @@ from ._layers import (
     layer_matrix,
 )
 from ._ranks import Score, allocate_global, ranks_by_energy, ranks_by_keep, stored_cost
-from ._svd import svd
+from ._svd import layer_weight, svd
 
 __all__ = [
     "COUNTS",
@@ -182,7 +182,7 @@ def compressible_layers(
 
 def _cost_per_rank(layer: nn.Module, scheme: Scheme) -> tuple[int, int, int]:
     """(cost per rank, dense cost, max rank) of a layer's weight."""
-    w = layer.weight  # type: ignore[union-attr]
+    w = layer_weight(layer)
     if w.ndim == 2:
         o, i = w.shape
         return i + o, o * i, min(o, i)
@@ -209,9 +209,14 @@ def _factorised(layer: nn.Module, rank: int, scheme: Scheme, split: Split) -> nn
 
 def _shell(layer: nn.Module, rank: int, scheme: Scheme) -> nn.Module:
     if isinstance(layer, nn.Linear):
-        return LowRankLinear(layer.in_features, layer.out_features, rank,
-                             bias=layer.bias is not None, device=layer.weight.device,
-                             dtype=layer.weight.dtype)  # fmt: skip
+        return LowRankLinear(
+            layer.in_features,
+            layer.out_features,
+            rank,
+            bias=layer.bias is not None,
+            device=layer.weight.device,
+            dtype=layer.weight.dtype,
+        )
     assert isinstance(layer, nn.Conv2d)
     if scheme == "spatial":
         return SpatialLowRankConv2d.like(layer, rank)
@@ -295,7 +300,7 @@ def compress_model(
     if not layers:
         raise InputError("model has no compressible layer (nn.Linear or ungrouped nn.Conv2d)")
     for name, layer in layers:
-        check_finite(layer.weight.detach(), f"weight of layer {name!r}")  # type: ignore[union-attr]
+        check_finite(layer_weight(layer).detach(), f"weight of layer {name!r}")
     spectra = [svd(layer_matrix(layer, scheme))[1] for _, layer in layers]
     shapes = [_cost_per_rank(layer, scheme) for _, layer in layers]
     costs = [c for c, _, _ in shapes]
@@ -309,8 +314,11 @@ def compress_model(
         if not 0.0 < frac <= 1.0:
             raise InputError(f"params must be in (0, 1]; got {params}")
         try:
-            ranks = list(allocate_global(spectra, costs, dense, fixed=fixed,
-                                         target=frac * before, score=score).ranks)  # fmt: skip
+            ranks = list(
+                allocate_global(
+                    spectra, costs, dense, fixed=fixed, target=frac * before, score=score
+                ).ranks
+            )
         except InputError:
             smallest = fixed + sum(stored_cost(1, c, d) for c, d in zip(costs, dense, strict=True))
             raise InputError(
@@ -324,8 +332,9 @@ def compress_model(
         ranks = ranks_by_keep(costs, dense, max_ranks, keep)
     reports = []
     kept: dict[str, int] = {}
-    for (name, layer), s, r, c, d, m in zip(layers, spectra, ranks, costs, dense, max_ranks,
-                                            strict=True):  # fmt: skip
+    for (name, layer), s, r, c, d, m in zip(
+        layers, spectra, ranks, costs, dense, max_ranks, strict=True
+    ):
         factorise = r * c < d
         rank = r if factorise else m
         energy_all = float(s.square().sum())
@@ -336,7 +345,7 @@ def compress_model(
         reports.append(
             LayerReport(
                 name=name,
-                shape=tuple(layer.weight.shape),  # type: ignore[union-attr]
+                shape=tuple(layer_weight(layer).shape),
                 rank=rank,
                 max_rank=m,
                 break_even=d / c,
@@ -371,10 +380,20 @@ def save_compressed(
     Written atomically by :func:`sciml_core.save_checkpoint` (package ``smoothprune``, this
     version). The file holds only the factors: it shrinks with the parameter count.
     """
-    config = {"ranks": report.ranks, "scheme": report.scheme, "split": report.split,
-              "arch": report.arch}  # fmt: skip
-    return save_checkpoint(path, report.model.state_dict(), config=config, package="smoothprune",
-                           version=__version__, overwrite=overwrite)  # fmt: skip
+    config = {
+        "ranks": report.ranks,
+        "scheme": report.scheme,
+        "split": report.split,
+        "arch": report.arch,
+    }
+    return save_checkpoint(
+        path,
+        report.model.state_dict(),
+        config=config,
+        package="smoothprune",
+        version=__version__,
+        overwrite=overwrite,
+    )
 
 
 def load_compressed(

@@ -25,7 +25,7 @@ _INNER = 16
 _SPLIT_KEY = 2**31 - 1  # spawn key of the split permutation, apart from every sample's
 
 
-def _base_images() -> np.ndarray:
+def _base_images() -> tuple[np.ndarray, np.ndarray]:
     datasets = require_extra("sklearn.datasets", extra="data", package="smoothprune")
     digits = datasets.load_digits()
     x = torch.from_numpy(digits.images.astype(np.float32) / 16.0)[:, None]

@@ -37,7 +37,7 @@ from torch import nn
 
 from sciml_core import InputError
 
-from ._svd import svd
+from ._svd import copy_bias, layer_weight, svd
 
 __all__ = [
     "SCHEMES",
@@ -74,7 +74,8 @@ def _check_conv(conv: nn.Conv2d) -> None:
         raise TypeError(f"conv must be an nn.Conv2d; got {type(conv).__name__}")
     if conv.groups != 1:
         raise InputError(
-            f"conv: grouped and depthwise convolutions cannot be factorised; got groups={conv.groups}"
+            "conv: grouped and depthwise convolutions cannot be factorised; "
+            f"got groups={conv.groups}"
         )
 
 
@@ -89,7 +90,7 @@ def _halves(s: torch.Tensor, split: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 def layer_matrix(layer: nn.Module, scheme: Scheme = "channel") -> torch.Tensor:
     """The matrix a layer's factorisation is an SVD of (``mat(W)``, or ``M`` for ``"spatial"``)."""
-    w = layer.weight.detach()  # type: ignore[union-attr]
+    w = layer_weight(layer).detach()
     if scheme == "spatial" and w.ndim == 4:
         o, i, kh, kw = w.shape
         return w.permute(1, 2, 0, 3).reshape(i * kh, o * kw)
@@ -118,9 +119,15 @@ class LowRankLinear(nn.Module):
     """
 
     def __init__(
-        self, in_features: int, out_features: int, rank: int, *, bias: bool = True,
-        device: torch.device | str | None = None, dtype: torch.dtype | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        in_features: int,
+        out_features: int,
+        rank: int,
+        *,
+        bias: bool = True,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
         super().__init__()
         self.rank = _check_rank(rank, min(in_features, out_features))
         self.first = nn.Linear(in_features, rank, bias=False, device=device, dtype=dtype)
@@ -133,8 +140,14 @@ class LowRankLinear(nn.Module):
             raise TypeError(f"linear must be an nn.Linear; got {type(linear).__name__}")
         _check_split(split)
         w = linear.weight
-        out = cls(linear.in_features, linear.out_features, rank, bias=linear.bias is not None,
-                  device=w.device, dtype=w.dtype)  # fmt: skip
+        out = cls(
+            linear.in_features,
+            linear.out_features,
+            rank,
+            bias=linear.bias is not None,
+            device=w.device,
+            dtype=w.dtype,
+        )
         u, s, vh = svd(w.detach())
         left, right = _halves(s[:rank], split)
         with torch.no_grad():
@@ -147,12 +160,16 @@ class LowRankLinear(nn.Module):
     def to_dense(self) -> nn.Linear:
         """The equivalent ``nn.Linear`` (weight ``B A``)."""
         first, second = self.first.weight, self.second.weight
-        dense = nn.Linear(first.shape[1], second.shape[0], bias=self.second.bias is not None,
-                          device=first.device, dtype=first.dtype)  # fmt: skip
+        dense = nn.Linear(
+            first.shape[1],
+            second.shape[0],
+            bias=self.second.bias is not None,
+            device=first.device,
+            dtype=first.dtype,
+        )
         with torch.no_grad():
             dense.weight.copy_(second @ first)
-            if self.second.bias is not None:
-                dense.bias.copy_(self.second.bias)
+            copy_bias(dense, self.second.bias)
         return dense
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -211,8 +228,9 @@ class LowRankConv2d(nn.Module):
         _check_rank(rank, min(o, i * kh * kw))
         kwargs = _conv_kwargs(conv)
         first = nn.Conv2d(i, rank, (kh, kw), bias=False, **kwargs)
-        second = nn.Conv2d(rank, o, 1, bias=conv.bias is not None,
-                           device=kwargs["device"], dtype=kwargs["dtype"])  # fmt: skip
+        second = nn.Conv2d(
+            rank, o, 1, bias=conv.bias is not None, device=kwargs["device"], dtype=kwargs["dtype"]
+        )
         return cls(first, second)
 
     @classmethod
@@ -226,20 +244,19 @@ class LowRankConv2d(nn.Module):
         with torch.no_grad():
             out.first.weight.copy_((right[:, None] * vh[:rank]).reshape(rank, i, kh, kw))
             out.second.weight.copy_((u[:, :rank] * left).reshape(o, rank, 1, 1))
-            if conv.bias is not None:
-                out.second.bias.copy_(conv.bias)
+            copy_bias(out.second, conv.bias)
         return out
 
     def to_dense(self) -> nn.Conv2d:
         """The equivalent ``nn.Conv2d`` (weight ``B A`` reshaped)."""
         a, b = self.first.weight, self.second.weight
         r, i, kh, kw = a.shape
-        dense = nn.Conv2d(i, b.shape[0], (kh, kw), bias=self.second.bias is not None,
-                          **_conv_kwargs(self.first))  # fmt: skip
+        dense = nn.Conv2d(
+            i, b.shape[0], (kh, kw), bias=self.second.bias is not None, **_conv_kwargs(self.first)
+        )
         with torch.no_grad():
             dense.weight.copy_((b.reshape(-1, r) @ a.reshape(r, -1)).reshape(-1, i, kh, kw))
-            if self.second.bias is not None:
-                dense.bias.copy_(self.second.bias)
+            copy_bias(dense, self.second.bias)
         return dense
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -263,7 +280,7 @@ def _split_padding(conv: nn.Conv2d) -> tuple[typing.Any, typing.Any]:
 
 
 class SpatialLowRankConv2d(nn.Module):
-    r"""A ``k_h x 1`` convolution ``I -> r`` then a ``1 x k_w`` convolution ``r -> O`` (``"spatial"``).
+    r"""A ``k_h x 1`` convolution ``I -> r``, then a ``1 x k_w`` one ``r -> O`` (``"spatial"``).
 
     Shapes:
         - input: ``(N, I, H, W)``
@@ -290,13 +307,31 @@ class SpatialLowRankConv2d(nn.Module):
         o, i, kh, kw = conv.weight.shape
         _check_rank(rank, min(i * kh, o * kw))
         pad_h, pad_w = _split_padding(conv)
-        common = {"padding_mode": conv.padding_mode, "device": conv.weight.device,
-                  "dtype": conv.weight.dtype}  # fmt: skip
-        first = nn.Conv2d(i, rank, (kh, 1), stride=(conv.stride[0], 1), padding=pad_h,
-                          dilation=(conv.dilation[0], 1), bias=False, **common)  # fmt: skip
-        second = nn.Conv2d(rank, o, (1, kw), stride=(1, conv.stride[1]), padding=pad_w,
-                           dilation=(1, conv.dilation[1]), bias=conv.bias is not None,
-                           **common)  # fmt: skip
+        common: dict[str, typing.Any] = {
+            "padding_mode": conv.padding_mode,
+            "device": conv.weight.device,
+            "dtype": conv.weight.dtype,
+        }
+        first = nn.Conv2d(
+            i,
+            rank,
+            (kh, 1),
+            stride=(conv.stride[0], 1),
+            padding=pad_h,
+            dilation=(conv.dilation[0], 1),
+            bias=False,
+            **common,
+        )
+        second = nn.Conv2d(
+            rank,
+            o,
+            (1, kw),
+            stride=(1, conv.stride[1]),
+            padding=pad_w,
+            dilation=(1, conv.dilation[1]),
+            bias=conv.bias is not None,
+            **common,
+        )
         return cls(first, second)
 
     @classmethod
@@ -315,8 +350,7 @@ class SpatialLowRankConv2d(nn.Module):
             # second[o, r, 0, q] = (S^1/2 Vh)[r, (o, q)]
             b = (right[:, None] * vh[:rank]).reshape(rank, o, kw).permute(1, 0, 2)
             out.second.weight.copy_(b.reshape(o, rank, 1, kw))
-            if conv.bias is not None:
-                out.second.bias.copy_(conv.bias)
+            copy_bias(out.second, conv.bias)
         return out
 
     def to_dense_weight(self) -> torch.Tensor:

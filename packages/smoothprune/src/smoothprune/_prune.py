@@ -27,6 +27,7 @@ from torch.nn.utils import prune
 from sciml_core import InputError, require_extra
 
 from ._compress import compressible_layers
+from ._svd import layer_weight
 
 __all__ = [
     "PRUNE_BACKENDS",
@@ -99,7 +100,7 @@ def prune_channels(
         for _, conv in convs:
             prune.ln_structured(conv, "weight", amount=amount, n=2, dim=0)
             if conv.bias is not None:
-                mask = conv.weight_mask.reshape(conv.out_channels, -1)[:, 0]
+                mask = conv.get_buffer("weight_mask").reshape(conv.out_channels, -1)[:, 0]
                 prune.custom_from_mask(conv, "bias", mask)
         return out
     if not isinstance(out, nn.Sequential):
@@ -147,7 +148,7 @@ def _shrink_bn(bn: nn.BatchNorm2d, keep: torch.Tensor) -> None:
 
 
 def _shrink_in(layer: nn.Module, keep: torch.Tensor, channels: int) -> None:
-    w = layer.weight  # type: ignore[union-attr]
+    w = layer_weight(layer)
     if isinstance(layer, nn.Conv2d):
         layer.weight = nn.Parameter(w[:, keep].clone())
         layer.in_channels = len(keep)

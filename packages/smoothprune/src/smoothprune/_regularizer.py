@@ -29,7 +29,7 @@ from torch import nn
 from sciml_core import InputError
 
 from ._differences import Axis, Reduction, nuclear_norm, smoothness_penalty
-from ._svd import singular_value_threshold
+from ._svd import layer_weight, singular_value_threshold
 
 __all__ = ["NUCLEAR_MODES", "NuclearMode", "SmoothnessRegularizer"]
 
@@ -123,25 +123,34 @@ class SmoothnessRegularizer:
             raise InputError(f"nuclear_mode must be one of {NUCLEAR_MODES}; got {nuclear_mode!r}")
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise InputError(f"every must be an int >= 1; got {every!r}")
-        self.axes = (axes,) if isinstance(axes, str) else tuple(axes)
+        self.axes: tuple[Axis | int, ...] = (
+            (typing.cast(Axis, axes),) if isinstance(axes, str) else tuple(axes)
+        )
         self.p = p
         self.reduction = reduction
         self.nuclear_mode = nuclear_mode
         self.every = every
         self.layers = regularised_layers(model, exclude)
         if self.layers:  # validates axes, p and reduction once, with a clear error
-            smoothness_penalty(self.layers[0][1].weight.detach(), axes=self.axes, order=1,
-                               p=p, reduction=reduction)  # fmt: skip
+            smoothness_penalty(
+                layer_weight(self.layers[0][1]).detach(),
+                axes=self.axes,
+                order=1,
+                p=p,
+                reduction=reduction,
+            )
 
     def terms(self) -> dict[tuple[str, str], torch.Tensor]:
-        """Each weighted term, keyed ``(layer name, "nuclear" | "first_order" | "second_order")``."""
+        """Each weighted term, keyed ``(layer, "nuclear" | "first_order" | "second_order")``."""
         out: dict[tuple[str, str], torch.Tensor] = {}
         for name, layer in self.layers:
-            w = layer.weight
+            w = layer_weight(layer)
             if self.nuclear and self.nuclear_mode == "penalty":
                 out[name, "nuclear"] = self.nuclear * nuclear_norm(w)
-            for key, lam, order in (("first_order", self.first_order, 1),
-                                    ("second_order", self.second_order, 2)):  # fmt: skip
+            for key, lam, order in (
+                ("first_order", self.first_order, 1),
+                ("second_order", self.second_order, 2),
+            ):
                 if lam:
                     pen = smoothness_penalty(
                         w, axes=self.axes, order=order, p=self.p, reduction=self.reduction
@@ -153,7 +162,7 @@ class SmoothnessRegularizer:
         """The scalar penalty (0 when every λ is 0), on the layers' device and dtype."""
         terms = list(self.terms().values())
         if not terms:
-            w = self.layers[0][1].weight if self.layers else torch.zeros(())
+            w = layer_weight(self.layers[0][1]) if self.layers else torch.zeros(())
             return w.new_zeros(())
         return torch.stack(terms).sum()
 
@@ -167,7 +176,8 @@ class SmoothnessRegularizer:
             return
         tau = self.every * float(lr) * self.nuclear
         for _, layer in self.layers:
-            layer.weight.copy_(singular_value_threshold(layer.weight, tau))
+            w = layer_weight(layer)
+            w.copy_(singular_value_threshold(w, tau))
 
     def __repr__(self) -> str:
         names = ", ".join(n for n, _ in self.layers)

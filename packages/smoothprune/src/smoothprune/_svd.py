@@ -7,12 +7,14 @@ nuclear-norm step, the singular-value soft threshold
 
 .. math::
 
-    \operatorname{prox}_{\tau \|\cdot\|_*}(M) = U \operatorname{diag}(\max(\sigma_i - \tau, 0)) V^\top .
+    \operatorname{prox}_{\tau \|\cdot\|_*}(M)
+      = U \operatorname{diag}(\max(\sigma_i - \tau, 0)) V^\top .
 """
 
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from sciml_core import InputError
 
@@ -68,3 +70,30 @@ def singular_value_threshold(weight: torch.Tensor, tau: float) -> torch.Tensor:
     u, s, vh = svd(weight.reshape(weight.shape[0], -1))
     out = (u * (s - tau).clamp_min(0.0)) @ vh
     return out.reshape(weight.shape).to(dtype=weight.dtype, device=weight.device)
+
+
+def layer_weight(layer: nn.Module) -> torch.Tensor:
+    """``layer.weight`` as a tensor (torch's stubs type a module attribute as ``Tensor | Module``).
+
+    Raises:
+        TypeError: ``layer`` has no tensor ``weight`` (a mistake of our own code: callers pass
+            ``nn.Conv2d`` / ``nn.Linear`` layers only).
+    """
+    w = getattr(layer, "weight", None)
+    if not isinstance(w, torch.Tensor):
+        raise TypeError(f"{type(layer).__name__} has no weight tensor")
+    return w
+
+
+def copy_bias(dst: nn.Module, src: torch.Tensor | None) -> None:
+    """Copy ``src`` into ``dst.bias`` (nothing when ``src`` is None); call under ``no_grad``.
+
+    Raises:
+        TypeError: ``src`` is given but ``dst`` has no bias tensor (our own mistake).
+    """
+    if src is None:
+        return
+    bias = getattr(dst, "bias", None)
+    if not isinstance(bias, torch.Tensor):
+        raise TypeError(f"{type(dst).__name__} has no bias to copy into")
+    bias.copy_(src)

@@ -7,6 +7,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from sciml_core import as_torch_generator
+from sciml_core.cli import progress as progress_bar
 
 from ._regularizer import SmoothnessRegularizer
 
@@ -24,12 +25,14 @@ def train_classifier(
     batch_size: int = 128,
     regularizer: SmoothnessRegularizer | None = None,
     seed: int = 0,
+    progress: bool = False,
 ) -> list[float]:
     """Train ``model`` in place with AdamW on ``(x, y)``; return the mean loss of each epoch.
 
     The loss is cross-entropy plus ``regularizer()``; with ``nuclear_mode="prox"`` the proximal
     step runs after every ``regularizer.every``-th optimiser step. Batches are drawn from a
-    generator seeded by ``seed``.
+    generator seeded by ``seed``. ``progress=True`` shows a bar over epochs on stderr
+    (``sciml_core.cli.progress``, silenced by ``--quiet``).
 
     Shapes:
         - x: ``(N, C, H, W)``; y: ``(N,)`` int64.
@@ -40,7 +43,7 @@ def train_classifier(
     model.train()
     history = []
     step = 0
-    for _ in range(epochs):
+    for _ in progress_bar(range(epochs), desc="train", unit="epoch", disable=not progress):
         perm = torch.randperm(len(x), generator=gen)
         total = 0.0
         for start in range(0, len(x), batch_size):

@@ -47,8 +47,15 @@ def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
             for c in convs:
                 tucker2_factors(c.weight, (c.out_channels // 2, c.in_channels // 2))
 
-        rows.append(compare_timing(ours, peer, repeats=repeats, device=dev,
-                                   label=f"SVD vs tensorly Tucker-2, c2+c3 ({threads} thr)"))  # fmt: skip
+        rows.append(
+            compare_timing(
+                ours,
+                peer,
+                repeats=repeats,
+                device=dev,
+                label=f"SVD vs tensorly Tucker-2, c2+c3 ({threads} thr)",
+            )
+        )
     else:
         print("skipped: SVD vs Tucker-2 (tensorly not installed; the [bench] extra)")
     x = torch.randn(128, 1, 20, 20, device=dev)
@@ -74,16 +81,45 @@ def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
             loss.backward()
             opt.step()
 
-        rows.append(compare_timing(lambda: step(None), lambda r=reg: step(r), repeats=repeats,
-                                   device=dev, label=f"{label} (ratio = cost of the penalty step)"))  # fmt: skip
+        def plain_step() -> None:
+            step(None)
+
+        def penalised_step(r: SmoothnessRegularizer = reg) -> None:
+            step(r)
+
+        rows.append(
+            compare_timing(
+                plain_step,
+                penalised_step,
+                repeats=repeats,
+                device=dev,
+                label=f"{label} (ratio = cost of the penalty step)",
+            )
+        )
     compressed = compress_model(model, params=0.3).model.eval()
     masked = prune_unstructured(model, 0.7).eval()
     for batch in (1, 64):
         xb = torch.randn(batch, 1, 20, 20, device=dev)
+
+        def run_compressed(inp: torch.Tensor = xb) -> None:
+            compressed(inp)
+
+        def run_dense(inp: torch.Tensor = xb) -> None:
+            model(inp)
+
+        def run_masked(inp: torch.Tensor = xb) -> None:
+            masked(inp)
+
         with torch.no_grad():
-            rows.append(compare_timing(lambda: compressed(xb), lambda: model(xb), repeats=repeats * 5,
-                                       device=dev, label=f"inference at 30 % params vs dense, batch {batch}"))  # fmt: skip
-            rows.append(compare_timing(lambda: compressed(xb), lambda: masked(xb), repeats=repeats * 5,
-                                       device=dev, label=f"inference at 30 % vs 70 % unstructured, batch {batch}"))  # fmt: skip
+            for peer_fn, what in ((run_dense, "dense"), (run_masked, "70 % unstructured")):
+                rows.append(
+                    compare_timing(
+                        run_compressed,
+                        peer_fn,
+                        repeats=repeats * 5,
+                        device=dev,
+                        label=f"inference at 30 % params vs {what}, batch {batch}",
+                    )
+                )
     print(f"threads {threads}, load average {os.getloadavg()[0]:.2f}, device {dev}")
     return rows

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from .._models import Arch
+
 Mode = Literal["quick", "full"]
 
 
@@ -30,7 +32,7 @@ class Config:
     """
 
     mode: Mode
-    models: tuple[str, ...]
+    models: tuple[Arch, ...]
     epochs: int
     plain_weight_decays: tuple[float, ...]
     second_order: dict[str, tuple[float, ...]]

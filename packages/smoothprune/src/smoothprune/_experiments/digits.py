@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
@@ -10,7 +11,7 @@ import torch
 from .._compress import compress_model
 from .._count import count_parameters
 from .._data import digits20
-from .._models import build_model
+from .._models import Arch, build_model
 from .._prune import prune_channels, prune_unstructured
 from .._regularizer import SmoothnessRegularizer
 from .._train import accuracy, train_classifier
@@ -41,14 +42,22 @@ def _evaluations(
 
 
 def _train(
-    arch: str, ctx: Context, data: Any, *, wd: float, lam: float, seed: int
+    arch: Arch, ctx: Context, data: Any, *, wd: float, lam: float, seed: int
 ) -> torch.nn.Module:
     x, y = data
     torch.manual_seed(ctx.seed + seed)
-    model = build_model(arch)  # type: ignore[arg-type]
+    model = build_model(arch)
     reg = SmoothnessRegularizer(model, second_order=lam) if lam else None
-    train_classifier(model, x, y, epochs=ctx.config.epochs, lr=_LR[arch], weight_decay=wd,
-                     regularizer=reg, seed=ctx.seed + seed)  # fmt: skip
+    train_classifier(
+        model,
+        x,
+        y,
+        epochs=ctx.config.epochs,
+        lr=_LR[arch],
+        weight_decay=wd,
+        regularizer=reg,
+        seed=ctx.seed + seed,
+    )
     return model
 
 
@@ -62,8 +71,10 @@ def run(ctx: Context) -> None:
     rows: list[list[Any]] = []
     timings: list[list[Any]] = []
     for arch in cfg.models:
-        candidates = {"plain": [(wd, 0.0) for wd in cfg.plain_weight_decays],
-                      "smooth-out2": [(5e-4, lam) for lam in cfg.second_order[arch]]}  # fmt: skip
+        candidates = {
+            "plain": [(wd, 0.0) for wd in cfg.plain_weight_decays],
+            "smooth-out2": [(5e-4, lam) for lam in cfg.second_order[arch]],
+        }
         for run_name, grid in candidates.items():
             chosen = grid[0]
             if len(grid) > 1:  # tune on seed 0: validation accuracy after params=0.1
@@ -89,12 +100,17 @@ def run(ctx: Context) -> None:
                     rows.append([arch, run_name, wd, lam, seed, method, count, acc])
     ctx.result.add_table(
         "digits_accuracy",
-        "digits20 test accuracy without fine-tuning: plain (tuned weight decay) vs smooth (Δ² along out)",
+        "digits20 test accuracy without fine-tuning: plain (tuned weight decay) vs smooth "
+        "(Δ² along out)",
         ["model", "run", "weight_decay", "lambda2", "seed", "method", "parameters", "accuracy"],
         rows,
     )
-    ctx.result.add_table("digits_train_seconds", "training time per run (s)",
-                         ["model", "run", "weight_decay", "lambda2", "seconds"], timings)  # fmt: skip
+    ctx.result.add_table(
+        "digits_train_seconds",
+        "training time per run (s)",
+        ["model", "run", "weight_decay", "lambda2", "seconds"],
+        timings,
+    )
     _claims(ctx)
 
 
@@ -110,56 +126,87 @@ def _claims(ctx: Context) -> None:
     cost = {
         a: _mean(ctx, a, "smooth-out2", "full") - _mean(ctx, a, "plain", "full") for a in cfg.models
     }
-    res.add_claim("smooth_full_accuracy_cost", "acc(smooth) >= acc(plain) - 0.03, each model",
-                  {a: round(c, 4) for a, c in cost.items()}, all(c >= -0.03 for c in cost.values()))  # fmt: skip
+    res.add_claim(
+        "smooth_full_accuracy_cost",
+        "acc(smooth) >= acc(plain) - 0.03, each model",
+        {a: round(c, 4) for a, c in cost.items()},
+        all(c >= -0.03 for c in cost.values()),
+    )
     gain_k = _mean(ctx, "smallcnn", "smooth-out2", "keep0.1") - _mean(
         ctx, "smallcnn", "plain", "keep0.1"
     )
-    res.add_claim("svd_per_layer_smooth_gain", "keep=0.1: smooth >= plain + 0.04 (SmallCNN)",
-                  round(gain_k, 4), gain_k >= 0.04)  # fmt: skip
+    res.add_claim(
+        "svd_per_layer_smooth_gain",
+        "keep=0.1: smooth >= plain + 0.04 (SmallCNN)",
+        round(gain_k, 4),
+        gain_k >= 0.04,
+    )
     glob = {
         a: (_mean(ctx, a, "plain", "params0.1"), _mean(ctx, a, "plain", "keep0.1"))
         for a in cfg.models
     }
-    res.add_claim("global_budget_beats_per_layer", "plain: params=0.1 accuracy > keep=0.1 accuracy, each model",
-                  {a: [round(g, 4), round(k, 4)] for a, (g, k) in glob.items()},
-                  all(g > k for g, k in glob.values()))  # fmt: skip
+    res.add_claim(
+        "global_budget_beats_per_layer",
+        "plain: params=0.1 accuracy > keep=0.1 accuracy, each model",
+        {a: [round(g, 4), round(k, 4)] for a, (g, k) in glob.items()},
+        all(g > k for g, k in glob.values()),
+    )
     gain_fc = _mean(ctx, "smallcnn", "smooth-out2", "params0.1") - _mean(
         ctx, "smallcnn", "plain", "params0.1"
     )
-    res.add_claim("svd_global_smooth_gain_fc",
-                  "reported: params=0.1 smooth - plain on SmallCNN (expected not to reach +0.04)",
-                  round(gain_fc, 4), gain_fc >= 0.04)  # fmt: skip
+    res.add_claim(
+        "svd_global_smooth_gain_fc",
+        "reported: params=0.1 smooth - plain on SmallCNN (expected not to reach +0.04)",
+        round(gain_fc, 4),
+        gain_fc >= 0.04,
+    )
     if "gapcnn" in cfg.models:
         gain_g = _mean(ctx, "gapcnn", "smooth-out2", "params0.1") - _mean(
             ctx, "gapcnn", "plain", "params0.1"
         )
-        res.add_claim("svd_global_smooth_gain", "params=0.1: smooth >= plain + 0.04 on GapCNN",
-                      round(gain_g, 4), gain_g >= 0.04)  # fmt: skip
+        res.add_claim(
+            "svd_global_smooth_gain",
+            "params=0.1: smooth >= plain + 0.04 on GapCNN",
+            round(gain_g, 4),
+            gain_g >= 0.04,
+        )
     if len(cfg.seeds) >= 3:
         ch = _mean(ctx, "smallcnn", "smooth-out2", "channels0.5") - _mean(
             ctx, "smallcnn", "plain", "channels0.5"
         )
-        res.add_claim("chan50_smooth_gain", "channels 50 %: smooth >= plain + 0.04, SmallCNN, 3 seeds",
-                      round(ch, 4), ch >= 0.04)  # fmt: skip
+        res.add_claim(
+            "chan50_smooth_gain",
+            "channels 50 %: smooth >= plain + 0.04, SmallCNN, 3 seeds",
+            round(ch, 4),
+            ch >= 0.04,
+        )
     if len(cfg.plain_weight_decays) > 1:
         wd = _mean(ctx, "smallcnn", "plain", "keep0.1")
         sm = _mean(ctx, "smallcnn", "smooth-out2", "keep0.1")
-        res.add_claim("weight_decay_is_not_smoothing",
-                      "tuned plain's keep=0.1 accuracy < smooth's - 0.04 (SmallCNN)",
-                      [round(wd, 4), round(sm, 4)], wd < sm - 0.04)  # fmt: skip
+        res.add_claim(
+            "weight_decay_is_not_smoothing",
+            "tuned plain's keep=0.1 accuracy < smooth's - 0.04 (SmallCNN)",
+            [round(wd, 4), round(sm, 4)],
+            wd < sm - 0.04,
+        )
     mono = True
-    for (arch, run, seed, method), acc in v.items():
+    for arch, run, seed in sorted({key[:3] for key in v if len(key) == 4}):
         for family, grid in (("keep", cfg.keep), ("params", cfg.params)):
-            ordered = sorted(grid, reverse=True)
-            accs = [v[arch, run, seed, f"{family}{g:g}"] for g in ordered]
-            mono &= all(b <= a + 0.005 for a, b in zip(accs, accs[1:], strict=False))
-        del acc, method
-    res.add_claim("svd_monotone_in_budget", "accuracy non-decreasing in keep and params (slack 0.005)",
-                  mono, mono)  # fmt: skip
+            accs = [v[arch, run, seed, f"{family}{g:g}"] for g in sorted(grid, reverse=True)]
+            mono &= all(b <= a + 0.005 for a, b in itertools.pairwise(accs))
+    res.add_claim(
+        "svd_monotone_in_budget",
+        "accuracy non-decreasing in keep and params (slack 0.005)",
+        mono,
+        mono,
+    )
     un = max(cfg.unstructured)
     d = _mean(ctx, "smallcnn", "smooth-out2", f"unstructured{un:g}") - _mean(
         ctx, "smallcnn", "plain", f"unstructured{un:g}"
     )
-    res.add_claim("unstructured_smooth_vs_plain", f"paper: smooth >= plain under pruning (reported, {un:g} unstructured)",
-                  round(d, 4), d >= 0)  # fmt: skip
+    res.add_claim(
+        "unstructured_smooth_vs_plain",
+        f"paper: smooth >= plain under pruning (reported, {un:g} unstructured)",
+        round(d, 4),
+        d >= 0,
+    )
