@@ -144,3 +144,21 @@ def test_md5_table_is_the_official_one():
     from smoothprune._cifar import CIFAR_MD5
 
     assert CIFAR_MD5["test_batch"] == "40351d587109b95175f43aff81a1287e"
+
+
+def test_tucker2_at_full_ranks_reconstructs_the_weight():
+    pytest.importorskip("tensorly")
+    from smoothprune import tucker2_factors
+
+    w = torch.randn(6, 4, 3, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    core, (u_out, u_in) = tucker2_factors(w, (6, 4))
+    back = np.einsum("abpq,oa,ib->oipq", core, u_out, u_in)
+    assert np.allclose(back, w.numpy(), atol=1e-8)
+
+
+def test_tucker2_without_tensorly_names_the_bench_extra(monkeypatch):
+    from smoothprune import tucker2_factors
+
+    monkeypatch.setitem(sys.modules, "tensorly", None)
+    with pytest.raises(MissingExtraError, match=r"\[bench\]"):
+        tucker2_factors(torch.zeros(2, 2, 1, 1), (1, 1))
