@@ -78,6 +78,15 @@ TABLE: dict[str, dict] = {
             "plot": {"matplotlib"},
         },
     },
+    "smoothprune": {
+        "required": {"torch", "numpy"},
+        "extras": {
+            "data": {"scikit-learn"},
+            "vision": {"torchvision"},
+            "bench": {"torch-pruning", "tensorly"},
+            "plot": {"matplotlib"},
+        },
+    },
 }
 
 #: Edges between method packages that ARCHITECTURE.md allows (every package may need sciml-core).
