@@ -646,6 +646,26 @@ def test_truncated_or_corrupt_file_is_an_input_error(
     assert "\x1b" not in str(info.value)
 
 
+JUNK_PICKLES: dict[str, bytes] = {
+    # bytes the weights-only unpickler stops at before reaching any global: no pickled object
+    "bad-opcode": b"\x80\x02\xe9" + bytes(64),
+    "garbage": b"\x80\x02garbage",
+}
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("case", JUNK_PICKLES)
+def test_junk_bytes_are_not_called_pickled_objects(tmp_path: Path, reader: str, case: str) -> None:
+    # junk is not a pickled module: advising torch.load(weights_only=False) for it would be wrong
+    path = tmp_path / "junk.pt"
+    path.write_bytes(JUNK_PICKLES[case])
+    with pytest.raises(InputError) as info:
+        READERS[reader](path)
+    message = str(info.value)
+    assert "cannot be read" in message and str(path) in message
+    assert "pickled Python object" not in message and "weights_only=False" not in message
+
+
 NOT_A_STATE_DICT: dict[str, Any] = {
     "tensor": torch.ones(3),
     "list": [1, 2, 3],

@@ -46,7 +46,6 @@ import hashlib
 import math
 import mmap
 import os
-import pickle
 import re
 import sys
 import zipfile
@@ -56,6 +55,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ._errors import InputError, require_extra
+from ._readers import _cause, _sort_torch_error
 
 if TYPE_CHECKING:
     import torch
@@ -438,15 +438,6 @@ def _sha256(path: Path) -> str:
 # ------------------------------------------------------------------------------- reading
 
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def _cause(err: BaseException) -> str:
-    text = _ANSI.sub("", str(err)).strip()
-    first = text.splitlines()[0].strip() if text else ""
-    return f"{type(err).__name__}: {first}" if first else type(err).__name__
-
-
 def _sniff(path: Path) -> WeightsFormat:
     """The format from the first bytes: a zip archive, a safetensors header, else a pickle."""
     with open(path, "rb") as fh:
@@ -558,20 +549,17 @@ def _torch_load(torch: Any, path: Path, fmt: WeightsFormat) -> Any:
         return torch.load(os.fspath(path), map_location="cpu", weights_only=True, mmap=mmap_ok)
     except MemoryError:
         raise
-    except pickle.UnpicklingError as err:
-        text = _ANSI.sub("", str(err))
-        if "Weights only load failed" not in text:
-            raise _unreadable(path, _cause(err)) from None
-        found = re.search(r"Unsupported global: GLOBAL (\S+)", text)
-        what = f"a pickled Python object ({found.group(1)})" if found else "pickled Python objects"
+    except Exception as err:
+        pickled, detail = _sort_torch_error(err)
+        if not pickled:
+            raise _unreadable(path, detail) from None
+        what = f"a pickled Python object{detail}" if detail else "pickled Python objects"
         raise InputError(
             f"weights file '{path}' holds {what}, not only tensors, and loading it would run "
             "code from the file (torch.load(weights_only=True) refuses it). If you trust its "
             "source, load it once with torch.load(path, weights_only=False) and save only the "
             "weights: torch.save(model.state_dict(), 'weights.pt')"
         ) from None
-    except Exception as err:
-        raise _unreadable(path, _cause(err)) from None
 
 
 def _unwrap(torch: Any, obj: Any, path: Path) -> tuple[str | None, dict[str, Any], tuple[str, ...]]:

@@ -458,28 +458,42 @@ def _refused_global(err: BaseException) -> str:
     return f" ({found.group(1)})" if found else ""
 
 
+def _sort_torch_error(err: Exception) -> tuple[bool, str]:
+    """Sort an exception of ``torch.load(weights_only=True)``: the one place that reads them.
+
+    Returns ``(True, " (module.Name)")`` (or ``(True, "")``) when the file holds a pickled Python
+    object that ``weights_only`` refused, and ``(False, cause)`` for bytes that are no
+    ``torch.save`` file at all (junk, a truncated file, a foreign pickle). torch raises
+    ``UnpicklingError`` for both; only a refused object names the ``GLOBAL`` it refused, so junk
+    is never reported as a pickled object (whose advice, ``weights_only=False``, would be wrong).
+    Used by :func:`read_torch_file` and ``load_pretrained``/``inspect_weights``.
+    """
+    if isinstance(err, pickle.UnpicklingError):
+        what = _refused_global(err)
+        if what:
+            return True, what
+        text = " ".join(_ANSI.sub("", str(err)).split())
+        found = _WEIGHTS_ERROR.search(text)
+        detail = found.group(1) if found else _first_line(str(err))
+        return False, f"UnpicklingError: {detail}" if detail else "UnpicklingError"
+    return False, _cause(err)
+
+
 def _decode_torch(p: Path, torch: Any, map_location: Any, safe_globals: Sequence[Any]) -> Any:
     try:
         with torch.serialization.safe_globals(list(safe_globals)):
             return torch.load(p, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as err:
-        what = _refused_global(err)
-        if not what:  # not a refused object: bytes that are no pickle at all
-            text = " ".join(_ANSI.sub("", str(err)).split())
-            found = _WEIGHTS_ERROR.search(text)
-            detail = found.group(1) if found else _first_line(str(err))
-            raise InputError(
-                f"not a file written by torch.save (UnpicklingError: {detail})"
-            ) from err
-        raise InputError(
-            f"it holds pickled Python objects{what}, which are never unpickled "
-            "(torch.load(weights_only=True)): save tensors and plain containers, e.g. "
-            "torch.save(model.state_dict(), path) instead of torch.save(model, path)"
-        ) from err
     except MemoryError:
         raise
     except Exception as err:  # torch's errors for foreign bytes vary: KeyError, IndexError, ...
-        raise InputError(f"not a file written by torch.save ({_cause(err)})") from err
+        pickled, detail = _sort_torch_error(err)
+        if not pickled:
+            raise InputError(f"not a file written by torch.save ({detail})") from err
+        raise InputError(
+            f"it holds pickled Python objects{detail}, which are never unpickled "
+            "(torch.load(weights_only=True)): save tensors and plain containers, e.g. "
+            "torch.save(model.state_dict(), path) instead of torch.save(model, path)"
+        ) from err
 
 
 def read_torch_file(
