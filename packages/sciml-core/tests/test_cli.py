@@ -192,6 +192,25 @@ def test_a_bad_output_is_one_line_before_the_command_runs(
     assert (tmp_path / "precious.txt").read_text() == "precious"
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [["write", "6", "-o", "{long}.json"], ["reproduce", "--out", "{long}"]],
+    ids=["output", "out"],
+)
+def test_a_destination_the_os_cannot_look_up_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    # stat() fails with ENAMETOOLONG (EACCES above a folder the user may not enter is the same)
+    seen: dict[str, argparse.Namespace] = {}
+    long = str(tmp_path / ("d" * 300))
+    assert make_app(seen).run([a.format(long=long) for a in argv]) == 2
+    assert not seen  # refused before running
+    err = capsys.readouterr().err
+    assert err.startswith("demo: error: ") and err.count("\n") == 1
+    assert "File name too long" in err and ("-o/--output" in err or "--out" in err)
+    assert os.listdir(tmp_path) == []
+
+
 def test_a_required_output_must_be_given(capsys: pytest.CaptureFixture[str]) -> None:
     seen: dict[str, argparse.Namespace] = {}
     assert make_app(seen).run(["write", "6"]) == 2

@@ -813,6 +813,13 @@ def test_inspect_missing_file_is_an_input_error(tmp_path: Path) -> None:
         inspect_weights(tmp_path / "nope.pt")
 
 
+@pytest.mark.parametrize("reader", READERS)
+def test_a_path_the_os_cannot_look_up_is_an_input_error(tmp_path: Path, reader: str) -> None:
+    path = tmp_path / ("w" * 300 + ".pt")  # stat() fails with ENAMETOOLONG, not ENOENT
+    with pytest.raises(InputError, match=r"weights file '.*' cannot be looked up: File name too"):
+        READERS[reader](path)
+
+
 def test_nothing_is_left_mapped_after_loading(saved: Path, fresh: torch.nn.Module) -> None:
     if not Path("/proc/self/maps").is_file():
         pytest.skip("needs /proc/self/maps (Linux)")

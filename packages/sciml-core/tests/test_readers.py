@@ -273,6 +273,15 @@ def test_a_missing_file_is_named(tmp_path: Path, name: str, read: Reader) -> Non
 
 
 @pytest.mark.parametrize(("name", "read"), READERS)
+def test_a_path_the_os_cannot_look_up_is_named(tmp_path: Path, name: str, read: Reader) -> None:
+    # stat() fails with an error other than "no such file" (here ENAMETOOLONG; a folder above
+    # that the user may not enter gives EACCES the same way): one InputError, no OSError
+    path = tmp_path / ("x" * 300 + name)
+    with pytest.raises(InputError, match=r"^[-\w]+: cannot read '.*': File name too long$"):
+        read(path)
+
+
+@pytest.mark.parametrize(("name", "read"), READERS)
 def test_a_folder_is_refused(tmp_path: Path, name: str, read: Reader) -> None:
     folder = tmp_path / name
     folder.mkdir()

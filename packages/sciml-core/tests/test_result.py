@@ -301,6 +301,12 @@ def test_validator_rejects_non_objects() -> None:
     assert validate_result([]) == ["result must be a JSON object; got list"]
 
 
+def test_load_result_of_a_path_the_os_cannot_look_up_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / ("r" * 300)  # stat() fails with ENAMETOOLONG, not ENOENT
+    with pytest.raises(InputError, match=r"^--result: cannot read '.*': File name too long$"):
+        load_result(path, argument="--result")
+
+
 def test_load_result_reports_every_problem(tmp_path: Path, valid: dict[str, Any]) -> None:
     bad = copy.deepcopy(valid)
     bad["claims"][0]["holds"] = 1

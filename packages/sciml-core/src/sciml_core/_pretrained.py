@@ -415,10 +415,15 @@ def _local_file(path: str | os.PathLike[str], *, sha256: str | None) -> Path:
     if not isinstance(path, str | os.PathLike):
         raise InputError(f"path must be a file path; got {type(path).__name__}")
     src = Path(path)
-    if not src.exists():
-        raise InputError(f"weights file '{src}' does not exist ({expected})")
-    if not src.is_file():
-        raise InputError(f"weights file '{src}' is not a file ({expected})")
+    try:  # stat() errors other than "no such file" (EACCES above, ENAMETOOLONG) are raised
+        if not src.exists():
+            raise InputError(f"weights file '{src}' does not exist ({expected})")
+        if not src.is_file():
+            raise InputError(f"weights file '{src}' is not a file ({expected})")
+    except OSError as err:
+        raise InputError(
+            f"weights file '{src}' cannot be looked up: {err.strerror or err} ({expected})"
+        ) from None
     return src
 
 

@@ -112,14 +112,17 @@ def read_user_file(
         >>> tmp.cleanup()
     """  # noqa: E501
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"{argument}: file {str(p)!r} does not exist")
-    if p.is_dir():
-        raise InputError(f"{argument}: {str(p)!r} is a folder; expected a file holding {what}")
-    if not os.access(p, os.R_OK):
-        raise InputError(f"{argument}: cannot read {str(p)!r}: permission denied")
-    if not allow_empty and p.is_file() and p.stat().st_size == 0:
-        raise InputError(f"{argument}: {str(p)!r} is empty (0 bytes); expected {what}")
+    try:  # stat() errors other than "no such file" (EACCES above, ENAMETOOLONG) are raised
+        if not p.exists():
+            raise InputError(f"{argument}: file {str(p)!r} does not exist")
+        if p.is_dir():
+            raise InputError(f"{argument}: {str(p)!r} is a folder; expected a file holding {what}")
+        if not os.access(p, os.R_OK):
+            raise InputError(f"{argument}: cannot read {str(p)!r}: permission denied")
+        if not allow_empty and p.is_file() and p.stat().st_size == 0:
+            raise InputError(f"{argument}: {str(p)!r} is empty (0 bytes); expected {what}")
+    except OSError as err:
+        raise InputError(f"{argument}: cannot read {str(p)!r}: {err.strerror or err}") from None
     try:
         return decode(p)
     except (MemoryError, MissingExtraError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import numbers
@@ -452,8 +453,9 @@ def load_result(path: str | os.PathLike[str], *, argument: str = "path") -> dict
         sciml_core._errors.InputError: --result: result file '...result.json' is invalid: schema must be 1; got 2
     """  # noqa: E501
     p = Path(path)
-    if p.is_dir():
-        p = p / RESULT_FILE
+    with contextlib.suppress(OSError):  # a path stat() fails on: read_user_file names the cause
+        if p.is_dir():
+            p = p / RESULT_FILE
     data = read_user_file(p, argument=argument, decode=_decode_result, what="a result")
     problems = validate_result(data)
     if problems:

@@ -163,6 +163,14 @@ def check_output(
     p = Path(path)
     if suffixes and not p.name.lower().endswith(tuple(s.lower() for s in suffixes)):
         raise InputError(f"{flag} {str(p)!r} must end in {_suffix_list(list(suffixes))}")
+    try:
+        _check_output_file(p, overwrite, flag)
+    except OSError as err:  # stat() errors other than "no such file": EACCES, ENAMETOOLONG
+        raise InputError(f"{flag} {str(p)!r}: {err.strerror or err}") from None
+    return p
+
+
+def _check_output_file(p: Path, overwrite: bool, flag: str) -> None:
     if p.is_dir():
         raise InputError(f"{flag} {str(p)!r} is a folder; {flag} takes a file")
     if p.exists() and not overwrite:
@@ -172,7 +180,6 @@ def check_output(
         problem = "is a file, not a folder" if folder.exists() else "does not exist"
         raise InputError(f"{flag} {str(p)!r}: its folder {str(folder)!r} {problem}")
     _check_writable(folder, flag, p)
-    return p
 
 
 def _prepare_out(out: Path) -> list[Path]:
@@ -181,15 +188,18 @@ def _prepare_out(out: Path) -> list[Path]:
     The folders created here are listed (top-most first) so that :meth:`App.run` can remove
     them again if the command leaves them empty.
     """
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {str(out)!r} is a file; --out takes a folder")
     missing: list[Path] = []
     above = out
-    while not above.exists() and above != above.parent:
-        missing.append(above)
-        above = above.parent
-    if not above.is_dir():
-        raise InputError(f"--out {str(out)!r}: {str(above)!r} is a file, not a folder")
+    try:  # stat() errors other than "no such file" (EACCES above, ENAMETOOLONG) are raised
+        if out.exists() and not out.is_dir():
+            raise InputError(f"--out {str(out)!r} is a file; --out takes a folder")
+        while not above.exists() and above != above.parent:
+            missing.append(above)
+            above = above.parent
+        if not above.is_dir():
+            raise InputError(f"--out {str(out)!r}: {str(above)!r} is a file, not a folder")
+    except OSError as err:
+        raise InputError(f"--out {str(out)!r}: {err.strerror or err}") from None
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
