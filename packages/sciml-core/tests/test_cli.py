@@ -360,6 +360,22 @@ def test_out_folders_made_for_the_command_stay_only_if_it_wrote_there(
     assert (tmp_path / "a").exists() is kept
 
 
+def test_a_command_that_changes_folder_never_costs_the_user_a_folder_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # --out "res" is made in the first folder; the command moves to another folder holding the
+    # user's own empty "res": the folder removed afterwards is the one made, not the user's
+    first, elsewhere = tmp_path / "first", tmp_path / "elsewhere"
+    first.mkdir()
+    (elsewhere / "res").mkdir(parents=True)
+    monkeypatch.chdir(first)
+    app = App("demo", version="0")
+    app.add_reproduce(lambda args: os.chdir(elsewhere))
+    assert app.run(["reproduce", "--out", "res"]) == 0
+    assert (elsewhere / "res").is_dir()
+    assert not (first / "res").exists()
+
+
 @pytest.mark.parametrize("command", [_writes_nothing, _refuses], ids=["success", "input-error"])
 def test_an_existing_out_folder_is_never_removed(
     tmp_path: Path,

@@ -185,8 +185,10 @@ def _check_output_file(p: Path, overwrite: bool, flag: str) -> None:
 def _prepare_out(out: Path) -> list[Path]:
     """Create ``--out`` if needed and check that it is writable; return the folders created.
 
-    The folders created here are listed (top-most first) so that :meth:`App.run` can remove
-    them again if the command leaves them empty.
+    The folders created here are listed (top-most first, as absolute paths, so a command that
+    changes the working folder cannot redirect them) so that :meth:`App.run` can remove them
+    again if the command leaves them empty. Each is made on its own with ``mkdir``, so a folder
+    that appears meanwhile (another process) is not counted as made here.
     """
     missing: list[Path] = []
     above = out
@@ -200,14 +202,21 @@ def _prepare_out(out: Path) -> list[Path]:
             raise InputError(f"--out {str(out)!r}: {str(above)!r} is a file, not a folder")
     except OSError as err:
         raise InputError(f"--out {str(out)!r}: {err.strerror or err}") from None
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        _remove_empty(list(reversed(missing)))
-        raise InputError(
-            f"--out {str(out)!r}: cannot create the folder ({err.strerror or err})"
-        ) from None
-    created = list(reversed(missing))
+    created: list[Path] = []
+    for folder in reversed(missing):
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            if folder.is_dir():
+                continue  # made meanwhile by someone else: never ours to remove
+            _remove_empty(created)
+            raise InputError(f"--out {str(out)!r}: {str(folder)!r} is not a folder") from None
+        except OSError as err:
+            _remove_empty(created)
+            raise InputError(
+                f"--out {str(out)!r}: cannot create the folder ({err.strerror or err})"
+            ) from None
+        created.append(folder.absolute())
     try:
         _check_writable(out, "--out", out)
     except InputError:
