@@ -24,6 +24,7 @@ from ._autograd import apply_forward
 from ._critics import CRITICS
 from ._operator import LinearOperator, check_tensor
 from ._result import (
+    Callback,
     SolverResult,
     check_data,
     check_like,
@@ -238,6 +239,7 @@ class AdversarialRegularizer:
         step: float | None = None,
         *,
         x_true: torch.Tensor | None = None,
+        callback: Callback | None = None,
     ) -> SolverResult:
         r"""Gradient descent with per-image Armijo backtracking on :math:`\tfrac12\|Ax-y\|^2 +
         \lambda\Psi(x)`.
@@ -250,6 +252,7 @@ class AdversarialRegularizer:
         :math:`J(x - tg) \le J(x) - \tfrac12 t\|g\|^2` (Armijo).
         ``history["psnr"]`` (reference ``x_true``, data range 1; batch mean per step) and
         ``history["psnr_each"]`` (per step, one value per image) are for evaluation only.
+        ``callback(k)`` is called after step ``k`` (progress reporting).
         """
         A = check_operator(A)
         y = check_data(A, y)
@@ -320,6 +323,8 @@ class AdversarialRegularizer:
                     each = -10 * torch.log10(mse)
                     hist["psnr"].append(float(each.mean()))
                     hist["psnr_each"].append(each.tolist())
+                if callback is not None:
+                    callback(k + 1)
         finally:
             for p in self.critic.parameters():
                 p.requires_grad_(True)
@@ -348,12 +353,28 @@ class AdversarialRegularizer:
         )
 
     @classmethod
-    def load(cls, path: str | Path) -> AdversarialRegularizer:
-        """Load a regulariser saved by :meth:`save` (refused across major.minor versions)."""
-        ck = load_checkpoint(path, package="invprob-core", version=__version__)
+    def load(cls, path: str | Path, *, argument: str = "path") -> AdversarialRegularizer:
+        """Load a regulariser saved by :meth:`save` (refused across major.minor versions).
+
+        Args:
+            path: the checkpoint.
+            argument: how the caller names ``path`` in error messages (e.g. ``"--checkpoint"``).
+
+        Raises:
+            InputError: the file is missing, unreadable, not a checkpoint of this package and
+                version, or not a saved critic (a damaged config or state dict included).
+        """
+        ck = load_checkpoint(path, package="invprob-core", version=__version__, argument=argument)
         if ck.config.get("kind") != "AdversarialRegularizer":
-            raise InputError(f"path: {path} holds a {ck.config.get('kind')!r}, not a critic")
-        critic = CRITICS[ck.config["critic"]](**ck.config["critic_config"])
-        critic.load_state_dict(ck.state_dict)
+            raise InputError(
+                f"{argument}: {str(path)!r} holds a {ck.config.get('kind')!r}, not a critic"
+            )
+        try:
+            critic = CRITICS[ck.config["critic"]](**ck.config["critic_config"])
+            critic.load_state_dict(ck.state_dict)
+            reg = cls(critic, ck.config["gradient_penalty"], ck.config["gp_weight"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            cause = " ".join(f"{type(err).__name__}: {err}".split())
+            raise InputError(f"{argument}: {str(path)!r} is a damaged critic ({cause})") from err
         critic.eval()
-        return cls(critic, ck.config["gradient_penalty"], ck.config["gp_weight"])
+        return reg

@@ -1,4 +1,6 @@
-"""Reading inputs (.npy, .npz, TIFF) and writing outputs (.npy plus an 8-bit PNG preview)."""
+"""Outputs of ``reconstruct`` and ``phantom``: ``.npy``/``.npz`` plus an 8-bit PNG preview.
+
+User files are read through sciml-core's readers (``read_array``, ``read_image``, ...)."""
 
 from __future__ import annotations
 
@@ -7,38 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sciml_core import InputError, atomic_write_bytes, require_extra
-
-
-def read_array(path: str | Path, key: str | None = None) -> np.ndarray:
-    """Load ``.npy``, ``.npz`` (its single array, or ``key``) or ``.tif``/``.tiff`` (``[io]``)."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"INPUT: file not found: {p}")
-    suffix = p.suffix.lower()
-    if suffix == ".npy":
-        arr = np.load(p, allow_pickle=False)
-    elif suffix == ".npz":
-        with np.load(p, allow_pickle=False) as z:
-            names = list(z.keys())
-            if key is None:
-                if len(names) != 1:
-                    raise InputError(f"--key: {p.name} holds {names}; name the array with --key")
-                key = names[0]
-            if key not in names:
-                raise InputError(f"--key: {key!r} not in {p.name} (has {names})")
-            arr = z[key]
-    elif suffix in (".tif", ".tiff"):
-        tifffile = require_extra("tifffile", extra="io", package="invprob-core")
-        arr = tifffile.imread(p)
-    else:
-        raise InputError(f"INPUT: expected .npy, .npz or .tif/.tiff, got {p.name}")
-    arr = np.asarray(arr)
-    if arr.dtype.kind not in "fiu":
-        raise InputError(f"INPUT: expected a real numeric array, got dtype {arr.dtype}")
-    if not np.all(np.isfinite(arr)):
-        raise InputError("INPUT: contains NaN or inf")
-    return arr.astype(np.float64)
+from sciml_core import atomic_write_bytes, require_extra
 
 
 def png_bytes(image: np.ndarray) -> bytes:

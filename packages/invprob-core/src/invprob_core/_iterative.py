@@ -8,6 +8,7 @@ from sciml_core import InputError
 
 from ._operator import LinearOperator
 from ._result import (
+    Callback,
     SolverResult,
     check_count,
     check_data,
@@ -38,6 +39,7 @@ def landweber(
     max_iter: int = 1000,
     *,
     x0: torch.Tensor | None = None,
+    callback: Callback | None = None,
 ) -> SolverResult:
     r"""Landweber iteration :math:`x_{k+1} = x_k - \omega A^*(A x_k - y)`.
 
@@ -45,7 +47,8 @@ def landweber(
     ``A.sqnorm()`` (so it may refuse a few admissible steps, never accept a divergent one).
     Default :math:`\omega = 1/\|A\|^2_{\mathrm{upper}}`. With ``delta`` it stops at the first
     ``k`` with :math:`\|A x_k - y\| \le \tau\delta` (the stopping index is the regulariser).
-    The residual is non-increasing for admissible steps.
+    The residual is non-increasing for admissible steps. ``callback(k)`` is called after
+    iteration ``k`` (progress reporting).
 
     Returns:
         :class:`SolverResult`; ``history["residual"][k]`` is :math:`\|A x_k - y\|`, ``k = 0..``.
@@ -77,6 +80,8 @@ def landweber(
         r = A._fwd(x) - y
         hist.append(float(torch.linalg.vector_norm(r)))
         converged = target is not None and hist[-1] <= target
+        if callback is not None:
+            callback(k)
     return SolverResult(x, k, converged, {"residual": hist})
 
 
@@ -89,12 +94,14 @@ def cgls(
     *,
     x0: torch.Tensor | None = None,
     tol: float = 0.0,
+    callback: Callback | None = None,
 ) -> SolverResult:
     r"""CGLS (conjugate gradients on :math:`A^*A x = A^*y`, in residual form), early stopped.
 
     Each iterate minimises :math:`\|Ax - y\|` over a growing Krylov space, so the residual is
     non-increasing and reaches :math:`\tau\delta` (``delta`` given) in fewer steps than
     Landweber. Without ``delta`` it stops when :math:`\|A^*r\| \le` ``tol`` :math:`\|A^*y\|`.
+    ``callback(k)`` is called after iteration ``k`` (progress reporting).
 
     Returns:
         :class:`SolverResult`; ``history["residual"][k]`` is :math:`\|A x_k - y\|`.
@@ -132,6 +139,8 @@ def cgls(
         p = s + (gamma_new / gamma) * p
         gamma = gamma_new
         hist.append(float(torch.linalg.vector_norm(r)))
+        if callback is not None:
+            callback(k)
         if target is not None:
             converged = hist[-1] <= target
         elif tol > 0:

@@ -12,6 +12,7 @@ from sciml_core import InputError
 from ._gradient import Gradient
 from ._operator import LinearOperator, VStack
 from ._result import (
+    Callback,
     SolverResult,
     check_count,
     check_data,
@@ -34,6 +35,8 @@ def pdhg(
     max_iter: int = 500,
     tol: float = 0.0,
     objective: Callable[[torch.Tensor], float] | None = None,
+    *,
+    callback: Callback | None = None,
 ) -> SolverResult:
     r"""PDHG for :math:`\min_x f(Kx) + g(x)` (Chambolle and Pock 2011, Algorithm 1, :math:`\theta =
     1`).
@@ -43,6 +46,7 @@ def pdhg(
     x`.
     Converges for :math:`\tau\sigma\|K\|^2 < 1`, checked against ``norm_bound`` (an upper bound
     on :math:`\|K\|`). Stops when :math:`\|x^+ - x\| \le` ``tol`` :math:`\|x^+\|`.
+    ``callback(k)`` is called after iteration ``k`` (progress reporting).
     """
     tau = check_positive(tau, "tau")
     sigma = check_positive(sigma, "sigma")
@@ -70,6 +74,8 @@ def pdhg(
         hist["change"].append(change)
         if objective is not None:
             hist["objective"].append(objective(x))
+        if callback is not None:
+            callback(k)
         if tol > 0 and change <= tol * float(torch.linalg.vector_norm(x)):
             converged = True
             break
@@ -93,6 +99,7 @@ def pdhg_tv(
     tol: float = 0.0,
     *,
     x0: torch.Tensor | None = None,
+    callback: Callback | None = None,
 ) -> SolverResult:
     r"""TV-regularised reconstruction :math:`\min_x \tfrac12\|Ax - y\|^2 + \alpha\,\mathrm{TV}(x)\
     (+\iota_{x \ge 0})`.
@@ -102,7 +109,8 @@ def pdhg_tv(
     :math:`x^+ \leftarrow \Pi_{\ge 0}(x - \tau(A^*p + \nabla^*q))`. The bound
     :math:`\|K\|^2 \le \|A\|^2 + 8` uses the upper value of ``A.norm()``; by default
     :math:`\tau = \sigma = 0.99/\|K\|`. TV is isotropic with forward differences and Neumann
-    boundary, summed over all images of the batch.
+    boundary, summed over all images of the batch. ``callback(k)`` is called after PDHG
+    iteration ``k`` (progress reporting).
 
     Returns:
         :class:`SolverResult` with ``history["objective"]`` per iteration.
@@ -139,4 +147,16 @@ def pdhg_tv(
         r = A._fwd(x) - y
         return float(0.5 * torch.sum(r * r) + alpha * total_variation(x).sum())
 
-    return pdhg(K, prox_f_conj, prox_g, x_init, tau, sigma, k_bound, max_iter, tol, objective)
+    return pdhg(
+        K,
+        prox_f_conj,
+        prox_g,
+        x_init,
+        tau,
+        sigma,
+        k_bound,
+        max_iter,
+        tol,
+        objective,
+        callback=callback,
+    )

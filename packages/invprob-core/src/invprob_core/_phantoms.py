@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -126,6 +127,7 @@ def random_ellipses(
     seed: int | np.random.Generator | torch.Generator | None = None,
     n_ellipses: tuple[int, int] = (5, 15),
     supersample: int = 4,
+    callback: Callable[[int], None] | None = None,
 ) -> tuple[torch.Tensor, list[np.ndarray]]:
     r"""Seeded random-ellipse phantoms with their ellipse tables.
 
@@ -134,6 +136,7 @@ def random_ellipses(
     :math:`U[0, \pi)`, density :math:`U[0.1, 1]`, additive, each inside the disc of radius 0.95
     (resampled otherwise). The densities are then divided by the maximum of the
     supersampled raster, so images and analytic sinograms share one scale (max 1, no clipping).
+    ``callback(i)`` is called after image ``i`` (1-based; progress reporting).
 
     Returns:
         ``images (n_images, 1, n, n)`` float32 and a list of ``(K_i, 6)`` tables (density, a, b,
@@ -159,6 +162,8 @@ def random_ellipses(
         p[:, 0] /= fine.max()
         imgs.append(rasterize_ellipses(p, int(n), supersample=supersample))
         tables.append(p)
+        if callback is not None:
+            callback(i + 1)
     return torch.from_numpy(np.stack(imgs)[:, None]).to(torch.float32), tables
 
 

@@ -22,6 +22,7 @@ from sciml_core import (
 from .__about__ import __version__
 from ._operator import LinearOperator, Shape, check_tensor
 from ._result import (
+    Callback,
     SolverResult,
     check_count,
     check_data,
@@ -218,14 +219,30 @@ class CirculantDenoiser(LinearOperator):
         )
 
     @classmethod
-    def load(cls, path: str | Path) -> CirculantDenoiser:
-        """Load a denoiser saved by :meth:`save` (refused across major.minor versions)."""
-        ck = load_checkpoint(path, package="invprob-core", version=__version__)
+    def load(cls, path: str | Path, *, argument: str = "path") -> CirculantDenoiser:
+        """Load a denoiser saved by :meth:`save` (refused across major.minor versions).
+
+        Args:
+            path: the checkpoint.
+            argument: how the caller names ``path`` in error messages (e.g. ``"--checkpoint"``).
+
+        Raises:
+            InputError: the file is missing, unreadable, not a checkpoint of this package and
+                version, or does not hold a valid spectrum.
+        """
+        ck = load_checkpoint(path, package="invprob-core", version=__version__, argument=argument)
         if ck.config.get("kind") != "CirculantDenoiser":
             raise InputError(
-                f"path: {path} holds a {ck.config.get('kind')!r}, not a CirculantDenoiser"
+                f"{argument}: {str(path)!r} holds a {ck.config.get('kind')!r}, "
+                "not a CirculantDenoiser"
             )
-        return cls(ck.state_dict["spectrum"])
+        spectrum = ck.state_dict.get("spectrum")
+        if not isinstance(spectrum, torch.Tensor):
+            raise InputError(f"{argument}: {str(path)!r} holds no spectrum tensor")
+        try:
+            return cls(spectrum)
+        except InputError as err:
+            raise InputError(f"{argument}: {str(path)!r}: {err}") from err
 
 
 def _step(A: LinearOperator, y: torch.Tensor, step: float | None) -> float:
@@ -348,6 +365,7 @@ def pnp_fixed_point(
     method: SolveMethod = "auto",
     max_iter: int = 2000,
     tol: float | None = None,
+    callback: Callback | None = None,
 ) -> SolverResult:
     r"""The limit of :func:`pnp_pgd`: :math:`(A^*A + \tfrac1\eta(D^{-1} - I))\,x = A^*y`.
 
@@ -356,6 +374,8 @@ def pnp_fixed_point(
     identity), ``"dense"`` (Cholesky in float64, images up to 4096 pixels), ``"cg"`` (conjugate
     gradients preconditioned by the Fourier multiplier :math:`(\tfrac1\eta(1/\hat d - 1) +
     \|A\|^2)^{-1}`); ``"auto"`` picks in that order. Requires :math:`\hat d > 0`.
+    ``callback(k)`` is called after CG iteration ``k`` (progress reporting; the direct Fourier
+    and dense solves do not call it).
     """
     A = check_operator(A)
     y = check_data(A, y)
@@ -390,7 +410,12 @@ def pnp_fixed_point(
 
     pre = 1.0 / (lmat + c)
     return conjugate_gradient(
-        normal, b, max_iter=max_iter, tol=tol, precond=lambda r: _fourier_apply(pre, r)
+        normal,
+        b,
+        max_iter=max_iter,
+        tol=tol,
+        precond=lambda r: _fourier_apply(pre, r),
+        callback=callback,
     )
 
 
@@ -498,7 +523,7 @@ class LinearPnP:
         shape = tuple(self.denoiser.spectrum.shape)
         method = str(kwargs.get("method", "auto"))
         y = check_data(self.A, y)
-        if set(kwargs) <= {"method"} and _pick(method, self.A, shape, y) == "dense":
+        if set(kwargs) <= {"method", "callback"} and _pick(method, self.A, shape, y) == "dense":
             eta = self._eta(y)
             if self._dense is None:
                 m = _dense_matrix(self.A, shape)
@@ -529,13 +554,15 @@ class LinearPnP:
         rtol: float = 1e-4,
         tau_min: float = 1e-8,
         max_bisections: int = 100,
+        callback: Callback | None = None,
     ) -> tuple[float, SolverResult]:
         r"""Largest-residual-matching :math:`\tau \in [\tau_{min}, 1]` with :math:`\|Ax_\tau - y\| =
         \tau_{dp}\delta`.
 
         The residual increases with :math:`\tau` (the weight :math:`\tau/\eta` of :math:`R`), so
         it is bisected on :math:`\log\tau`. If even :math:`\tau = 1` leaves the residual below
-        the target, :math:`\tau = 1` is returned with ``converged=False``.
+        the target, :math:`\tau = 1` is returned with ``converged=False``. ``callback(k)`` is
+        called after the ``k``-th fixed-point solve (progress reporting).
         """
         delta = check_positive(delta, "delta")
         tau_dp = check_positive(tau_dp, "tau_dp")
@@ -543,8 +570,14 @@ class LinearPnP:
             raise InputError(f"tau_dp: expected tau_dp > 1, got {tau_dp}")
         target = tau_dp * delta
 
+        solves = 0
+
         def res(tau: float) -> tuple[float, SolverResult]:
+            nonlocal solves
             s = self.fixed_point(y, tau)
+            solves += 1
+            if callback is not None:
+                callback(solves)
             return float(torch.linalg.vector_norm(self.A._fwd(s.x) - y)), s
 
         r1, s1 = res(1.0)

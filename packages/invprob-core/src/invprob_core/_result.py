@@ -14,6 +14,10 @@ from sciml_core import InputError, check_finite
 
 from ._operator import LinearOperator, check_tensor
 
+Callback = Callable[[int], None]
+"""Progress hook of the iterative solvers: called with the 1-based iteration (or solve) count
+after each iteration; it only observes (e.g. advances a progress bar) and returns nothing."""
+
 
 @dataclass
 class SolverResult:
@@ -112,10 +116,12 @@ def conjugate_gradient(
     max_iter: int = 500,
     tol: float = 1e-10,
     precond: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    callback: Callback | None = None,
 ) -> SolverResult:
     """(Preconditioned) CG for ``apply(x) = b`` with ``apply`` symmetric positive (semi)definite.
 
     Stops when the residual norm falls below ``tol * ||b||``; history holds the residual norms.
+    ``callback(k)`` is called after iteration ``k`` (progress reporting).
     """
     x = torch.zeros_like(b) if x0 is None else x0.clone()
     r = b - apply(x) if x0 is not None else b.clone()
@@ -128,7 +134,7 @@ def conjugate_gradient(
         return SolverResult(torch.zeros_like(b), 0, True, {"residual": [0.0]})
     converged = False
     k = 0
-    for k in range(1, max_iter + 1):  # noqa: B007 - k is reported after the loop
+    for k in range(1, max_iter + 1):
         ap = apply(p)
         pap = _dot(p, ap)
         if float(pap) <= 0:
@@ -139,6 +145,8 @@ def conjugate_gradient(
         r = r - a * ap
         rn = float(torch.linalg.vector_norm(r))
         hist.append(rn)
+        if callback is not None:
+            callback(k)
         if rn <= tol * bnorm:
             converged = True
             break

@@ -13,6 +13,7 @@ from sciml_core import InputError
 from ._blur import Blur
 from ._operator import Identity, LinearOperator
 from ._result import (
+    Callback,
     SolverResult,
     check_count,
     check_data,
@@ -55,6 +56,7 @@ def tikhonov(
     *,
     max_iter: int = 1000,
     tol: float = 1e-10,
+    callback: Callback | None = None,
 ) -> SolverResult:
     r"""Tikhonov solution :math:`x_\alpha = (A^*A + \alpha L^*L)^{-1} A^* y`.
 
@@ -72,6 +74,8 @@ def tikhonov(
         method: ``"auto"``, ``"cg"`` or ``"fourier"``.
         max_iter: CG iterations.
         tol: CG relative residual tolerance.
+        callback: called after each CG iteration with its number (progress reporting; the
+            Fourier solve does not call it).
 
     Returns:
         :class:`SolverResult` (CG residual history; Fourier: one iteration).
@@ -111,7 +115,7 @@ def tikhonov(
         return out + alpha * reg
 
     max_iter = check_count(max_iter, "max_iter")
-    out = conjugate_gradient(normal, A._adj(y), max_iter=max_iter, tol=tol)
+    out = conjugate_gradient(normal, A._adj(y), max_iter=max_iter, tol=tol, callback=callback)
     return out
 
 
@@ -129,6 +133,7 @@ def discrepancy_alpha(
     rtol: float = 1e-4,
     max_bisections: int = 100,
     alpha0: float | None = None,
+    callback: Callback | None = None,
 ) -> tuple[float, SolverResult]:
     r"""Tikhonov parameter by Morozov's discrepancy principle: :math:`\|A x_\alpha - y\| =
     \tau\delta`.
@@ -146,6 +151,8 @@ def discrepancy_alpha(
         rtol: relative tolerance on the residual.
         max_bisections: bisection steps.
         alpha0: starting guess (default :math:`\|A\|^2` upper value).
+        callback: called after each Tikhonov solve (bracketing and bisection) with the number
+            of solves so far (progress reporting).
 
     Returns:
         ``(alpha, result)``; ``result.history["residual"]`` ends at about :math:`\tau\delta`.
@@ -168,8 +175,14 @@ def discrepancy_alpha(
             "x = 0 already fits the data"
         )
 
+    solves = 0
+
     def solve(alpha: float) -> tuple[float, SolverResult]:
+        nonlocal solves
         r = tikhonov(A, y, alpha, L=L, tol=1e-12 if y.dtype == torch.float64 else 1e-6)
+        solves += 1
+        if callback is not None:
+            callback(solves)
         return _residual(A, r.x, y), r
 
     from ._result import sqnorm_upper

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from sciml_core import root_seed
+from sciml_core.cli import progress
 
 from . import ct_data, figures
 from .config import Config
@@ -49,7 +50,7 @@ def run(ctx: Context) -> None:
     table: list[list[object]] = []
     shown: dict[Method, MethodRun] = {}
     y_shown = data.s_test
-    for k, eta in enumerate(cfg.etas):
+    for k, eta in enumerate(progress(cfg.etas, desc="CT noise levels", unit="level")):
         level = ct_data.noise_level(data, cfg, base, k)
         runs, gaps = compare(data, level, cfg, denoisers, critics, scaled_untrained)
         for key, r in runs.items():

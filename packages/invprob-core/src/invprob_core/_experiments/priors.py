@@ -113,7 +113,7 @@ def train_critics(
             recipe.optimizer(critic),
             seed=seed,
             batch_size=cfg.critic_batch,
-            progress=False,
+            progress=True,  # a bar on stderr, silenced by --quiet
         )
         ar.critic.cpu()
         out[name] = TrainedCritic(ar, untrained, curve, time.perf_counter() - t0)
