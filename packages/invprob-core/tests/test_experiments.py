@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from invprob_core._experiments import config, registry, reproduce
+from invprob_core._experiments import config, registry
+from invprob_core._experiments.reproduce import reproduce
 from sciml_core import InputError
 
 

@@ -669,3 +669,15 @@ def test_a_real_ctrl_c_exits_130_without_a_traceback() -> None:
             proc.communicate()
     assert proc.returncode == 130
     assert err.strip() == "demo: interrupted"
+
+
+@pytest.mark.parametrize("command", ["reproduce", "bench"])
+def test_a_package_states_its_own_quick_run_in_the_help(command):
+    app = App("demo", version="0.1.0")
+    add = app.add_reproduce if command == "reproduce" else app.add_bench
+    parser = add(lambda args: 0, quick_help="about 75 s on one thread")
+    quick = next(a for a in parser._actions if "--quick" in a.option_strings)
+    assert quick.help == "about 75 s on one thread"
+    default = App("demo", version="0.1.0").add_reproduce(lambda args: 0)
+    generic = next(a for a in default._actions if "--quick" in a.option_strings)
+    assert "under a minute" in generic.help

@@ -818,7 +818,7 @@ QUICK_HELP = (
 
 
 def run_reproduce(args: argparse.Namespace) -> int:
-    from ._experiments import reproduce
+    from ._experiments.reproduce import reproduce
 
     path = reproduce(args.out, quick=args.quick, seed=args.seed, device=args.device)
     wrote(path)
@@ -826,7 +826,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from ._experiments import bench
+    from ._experiments.bench import bench
 
     sizes = tuple(args.sizes) if args.sizes else None
     bench(args.out, quick=args.quick, seed=args.seed, device=args.device, sizes=sizes)
@@ -834,15 +834,13 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-_reproduce_parser = app.add_reproduce(
+app.add_reproduce(
     run_reproduce,
     help="reproduce the notes' CT comparison, the convergent-regularisation plot and a "
     "deblurring example; writes result.json and figures (--quick: about 75 s on one thread, "
     "full run: about an hour)",
+    quick_help=QUICK_HELP,
 )
-for _action in _reproduce_parser._actions:  # sciml-core's generic --quick help promises < 1 min
-    if "--quick" in _action.option_strings:
-        _action.help = QUICK_HELP
 _bench_parser = app.add_bench(run_bench)
 _bench_parser.add_argument(
     "--sizes",

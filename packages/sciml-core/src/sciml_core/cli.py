@@ -288,6 +288,7 @@ class App:
         *,
         help: str,
         common: Sequence[str] = ("quiet",),
+        quick_help: str | None = None,
     ) -> argparse.ArgumentParser:
         """Register subcommand ``name`` running ``func(args)``; return its parser for more flags.
 
@@ -296,6 +297,8 @@ class App:
             func: Called with the parsed namespace; returns an exit code or None.
             help: One line for ``--help``.
             common: Which of :data:`COMMON_FLAGS` the command takes.
+            quick_help: Help of ``--quick`` (with ``"quick"`` in ``common``), when the generic
+                "under a minute on two CPU cores" is not what the package measured.
 
         Returns:
             The subcommand's ``argparse.ArgumentParser``.
@@ -334,7 +337,8 @@ class App:
                 "--quick",
                 dest="quick",
                 action="store_true",
-                help="small, fast run, under a minute on two CPU cores (default: --full)",
+                help=quick_help
+                or "small, fast run, under a minute on two CPU cores (default: --full)",
             )
             group.add_argument(
                 "--full", dest="quick", action="store_false", help="full run (default: this one)"
@@ -392,10 +396,10 @@ class App:
         parser.set_defaults(_sciml_output_suffixes=allowed)
 
     def _add_run_command(
-        self, name: str, func: Command, *, help: str, device: bool
+        self, name: str, func: Command, *, help: str, device: bool, quick_help: str | None
     ) -> argparse.ArgumentParser:
         common = COMMON_FLAGS if device else tuple(c for c in COMMON_FLAGS if c != "device")
-        parser = self.add_command(name, func, help=help, common=common)
+        parser = self.add_command(name, func, help=help, common=common, quick_help=quick_help)
         if not device:
             parser.set_defaults(device="cpu")  # code reading args.device keeps working
         return parser
@@ -406,6 +410,7 @@ class App:
         *,
         help: str = "reproduce the paper's headline comparison; writes result.json and figures",
         device: bool = True,
+        quick_help: str | None = None,
     ) -> argparse.ArgumentParser:
         """Register ``reproduce`` with ``--out --quick/--full --seed --device --quiet``.
 
@@ -414,11 +419,15 @@ class App:
             help: One line for ``--help``.
             device: Offer ``--device``; a numpy-only package passes False, so its ``--help``
                 offers no torch device (``args.device`` is then ``"cpu"``).
+            quick_help: Help of ``--quick`` when the package's quick run is not the generic
+                "under a minute on two CPU cores" (say what it measured).
 
         Returns:
             The subcommand's parser.
         """
-        return self._add_run_command("reproduce", func, help=help, device=device)
+        return self._add_run_command(
+            "reproduce", func, help=help, device=device, quick_help=quick_help
+        )
 
     def add_bench(
         self,
@@ -426,6 +435,7 @@ class App:
         *,
         help: str = "time this package against its peer library (speedup = t_peer / t_ours)",
         device: bool = True,
+        quick_help: str | None = None,
     ) -> argparse.ArgumentParser:
         """Register ``bench`` with ``--out --quick/--full --seed --device --quiet``.
 
@@ -433,11 +443,12 @@ class App:
             func: The command function.
             help: One line for ``--help``.
             device: Offer ``--device`` (see :meth:`add_reproduce`).
+            quick_help: Help of ``--quick`` (see :meth:`add_reproduce`).
 
         Returns:
             The subcommand's parser.
         """
-        return self._add_run_command("bench", func, help=help, device=device)
+        return self._add_run_command("bench", func, help=help, device=device, quick_help=quick_help)
 
     def _check_destinations(self, args: argparse.Namespace, created: list[Path]) -> None:
         """Refuse an unwritable ``-o``/``--out`` before the command runs (see :meth:`run`)."""

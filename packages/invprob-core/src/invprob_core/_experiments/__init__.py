@@ -7,10 +7,5 @@ or ``FULL``); the CT table's parts in :mod:`.ct_data`, :mod:`.priors`, :mod:`.ct
 :mod:`.evaluate`; every figure in :mod:`.figures`; the ray-transform benchmark in :mod:`.bench`;
 the critic-budget sweep in :mod:`.ar_critic_budget`
 (``python -m invprob_core._experiments.ar_critic_budget``). Only ``cli.py`` imports this package,
-inside its command functions.
+inside its command functions; nothing is re-exported here, so the modules are not shadowed.
 """
-
-from .bench import bench as bench
-from .reproduce import reproduce as reproduce
-
-__all__ = ["bench", "reproduce"]
