@@ -681,3 +681,21 @@ def test_a_package_states_its_own_quick_run_in_the_help(command):
     default = App("demo", version="0.1.0").add_reproduce(lambda args: 0)
     generic = next(a for a in default._actions if "--quick" in a.option_strings)
     assert "under a minute" in generic.help
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["bench", "--seed", "-1"], "non-negative integer"),
+        (["plain", "--seed", "1"], "unrecognized arguments: --seed 1"),
+        (["reproduce", "--quick", "--full"], "not allowed with argument"),
+        (["no-such-command"], "invalid choice"),
+    ],
+)
+def test_a_usage_error_is_one_line_on_stderr_and_exit_2(capsys, argv, needle):
+    assert make_app({}).run(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("demo") and needle in lines[0] and "--help" in lines[0]

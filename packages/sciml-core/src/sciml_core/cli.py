@@ -32,7 +32,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from tqdm import tqdm
 
@@ -234,6 +234,14 @@ def _remove_empty(created: list[Path]) -> None:
             return
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors are one line (like every other refusal) and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        line = " ".join(message.split())
+        self.exit(2, f"{self.prog}: error: {line} (see '{self.prog} --help')\n")
+
+
 def _seed_arg(text: str) -> int:
     try:
         value = int(text)
@@ -274,7 +282,7 @@ class App:
     def __init__(self, name: str, *, version: str, description: str = "") -> None:
         self.name = name
         self.version = version
-        self.parser = argparse.ArgumentParser(prog=name, description=description)
+        self.parser = _OneLineParser(prog=name, description=description)
         self.parser.add_argument("--version", action="version", version=f"%(prog)s {version}")
         self._subparsers = self.parser.add_subparsers(
             dest="command", metavar="COMMAND", title="commands"
