@@ -829,3 +829,11 @@ def test_nothing_is_left_mapped_after_loading(saved: Path, fresh: torch.nn.Modul
 
     gc.collect()
     assert os.path.realpath(saved) not in Path("/proc/self/maps").read_text()
+
+
+def test_a_damaged_weights_file_gives_the_one_line_error_and_no_torch_warning(tmp_path, recwarn):
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"\x80\x05" + b"x" * 50)  # pickle protocol 5: torch warns before it fails
+    with pytest.raises(InputError):
+        load_pretrained(torch.nn.Linear(2, 2), junk)
+    assert [str(w.message) for w in recwarn] == []

@@ -662,3 +662,12 @@ def test_a_damaged_tiff_gives_the_one_line_error_and_nothing_else_on_stderr(tmp_
     with pytest.raises(InputError, match="image: cannot read a TIFF image"):
         read_image(cut, argument="image")
     assert capfd.readouterr().err == ""  # tifffile's own log lines are held back
+
+
+def test_a_damaged_torch_file_gives_the_one_line_error_and_no_torch_warning(tmp_path, recwarn):
+    pytest.importorskip("torch")
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"\x80\x05" + b"x" * 50)  # pickle protocol 5: torch warns before it fails
+    with pytest.raises(InputError, match="--checkpoint: cannot read"):
+        read_torch_file(junk, argument="--checkpoint")
+    assert [str(w.message) for w in recwarn] == []

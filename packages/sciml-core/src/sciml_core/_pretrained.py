@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ._errors import InputError, require_extra
-from ._readers import _cause, _sort_torch_error
+from ._readers import _cause, _held_warnings, _sort_torch_error
 
 if TYPE_CHECKING:
     import torch
@@ -547,11 +547,12 @@ def _zip_checks(path: Path) -> bool:
 def _torch_load(torch: Any, path: Path, fmt: WeightsFormat) -> Any:
     mmap_ok = fmt == "torch-zip"
     try:
-        if path.name.endswith(".safetensors"):
-            # Recent torch hands a path ending in .safetensors to safetensors; this is a torch file.
-            with open(path, "rb") as fh:
-                return torch.load(fh, map_location="cpu", weights_only=True)
-        return torch.load(os.fspath(path), map_location="cpu", weights_only=True, mmap=mmap_ok)
+        with _held_warnings():
+            if path.name.endswith(".safetensors"):
+                # Recent torch hands a path ending in .safetensors to safetensors: not this file.
+                with open(path, "rb") as fh:
+                    return torch.load(fh, map_location="cpu", weights_only=True)
+            return torch.load(os.fspath(path), map_location="cpu", weights_only=True, mmap=mmap_ok)
     except MemoryError:
         raise
     except Exception as err:

@@ -25,6 +25,7 @@ object-dtype array is refused), torch files with ``torch.load(weights_only=True)
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -32,7 +33,7 @@ import pickle
 import re
 import warnings
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -461,6 +462,20 @@ def _refused_global(err: BaseException) -> str:
     return f" ({found.group(1)})" if found else ""
 
 
+@contextlib.contextmanager
+def _held_warnings() -> Iterator[None]:
+    """Warnings of a decoder, dropped when it fails and passed on unchanged when it succeeds.
+
+    torch warns about the pickle protocol of foreign bytes before it raises: a file it cannot read
+    then gives our one-line error alone, as tifffile's log lines are held in :func:`_decode_tiff`.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+
+
 def _sort_torch_error(err: Exception) -> tuple[bool, str]:
     """Sort an exception of ``torch.load(weights_only=True)``: the one place that reads them.
 
@@ -484,7 +499,7 @@ def _sort_torch_error(err: Exception) -> tuple[bool, str]:
 
 def _decode_torch(p: Path, torch: Any, map_location: Any, safe_globals: Sequence[Any]) -> Any:
     try:
-        with torch.serialization.safe_globals(list(safe_globals)):
+        with _held_warnings(), torch.serialization.safe_globals(list(safe_globals)):
             return torch.load(p, map_location=map_location, weights_only=True)
     except MemoryError:
         raise
