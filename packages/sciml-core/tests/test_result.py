@@ -257,6 +257,8 @@ def broken(valid: dict[str, Any], edit) -> list[str]:  # type: ignore[no-untyped
         (lambda d: d["meta"].update(quick=1), "meta.quick must be a bool"),
         (lambda d: d["meta"].update(wall_s="3"), "meta.wall_s must be a number >= 0"),
         (lambda d: d["meta"].update(gpu="x"), "meta has unknown key(s) ['gpu']"),
+        (lambda d: d["meta"].update(commit=""), "meta.commit must be a non-empty string"),
+        (lambda d: d["meta"].update(machine=3), "meta.machine must be a non-empty string"),
         (lambda d: d["tables"][0].update(id=""), "tables[0].id must be a non-empty string"),
         (lambda d: d["tables"][0].update(id=3), "tables[0].id must be a non-empty string"),
         (lambda d: d["tables"][0].update(title=None), "tables[0].title must be a string"),
@@ -336,3 +338,8 @@ def test_a_bad_result_file_is_one_input_error_naming_the_argument(
     with pytest.raises(InputError, match=message) as info:
         load_result(path, argument="--result")
     assert str(info.value).startswith("--result: ") and repr(str(path)) in str(info.value)
+
+
+def test_a_committed_full_run_may_name_its_commit_machine_and_note(valid: dict[str, Any]) -> None:
+    valid["meta"].update(commit="320150f", machine="2-core CPU, one thread", note="figures kept")
+    assert validate_result(valid) == []

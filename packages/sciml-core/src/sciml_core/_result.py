@@ -31,6 +31,9 @@ RESULT_FILE = "result.json"
 
 _TOP_KEYS = ("schema", "package", "version", "meta", "tables", "figures", "claims")
 _META_KEYS = ("seed", "device", "threads", "torch", "python", "command", "wall_s", "quick")
+#: Optional ``meta`` keys of a committed full run (ARCHITECTURE.md: the commit it was made at and
+#: the machine), strings when present.
+_META_OPTIONAL = ("commit", "machine", "note")
 _TABLE_KEYS = ("id", "title", "columns", "rows")
 _FIGURE_KEYS = ("file", "caption")
 _CLAIM_KEYS = ("name", "expected", "observed", "holds")
@@ -295,12 +298,14 @@ def _check_value(x: Any, where: str, problems: list[str]) -> None:
     problems.append(f"{where} is not a JSON value (got {type(x).__name__})")
 
 
-def _check_keys(obj: Any, keys: Sequence[str], where: str, problems: list[str]) -> bool:
+def _check_keys(
+    obj: Any, keys: Sequence[str], where: str, problems: list[str], optional: Sequence[str] = ()
+) -> bool:
     if not isinstance(obj, dict):
         problems.append(f"{where} must be an object; got {type(obj).__name__}")
         return False
     missing = [k for k in keys if k not in obj]
-    extra = [k for k in obj if k not in keys]
+    extra = [k for k in obj if k not in keys and k not in optional]
     if missing:
         problems.append(f"{where} is missing key(s) {missing}")
     if extra:
@@ -338,7 +343,10 @@ def validate_result(data: Any) -> list[str]:
             problems.append(f"{key} must be a non-empty string; got {data[key]!r}")
 
     meta = data.get("meta", {})  # a missing "meta" is reported with the top-level keys
-    if "meta" in data and _check_keys(meta, _META_KEYS, "meta", problems):
+    if "meta" in data and _check_keys(meta, _META_KEYS, "meta", problems, _META_OPTIONAL):
+        for key in _META_OPTIONAL:
+            if key in meta and not (isinstance(meta[key], str) and meta[key]):
+                problems.append(f"meta.{key} must be a non-empty string; got {meta[key]!r}")
         seed = meta["seed"]
         if not (seed is None or (_is_number(seed) and isinstance(seed, int) and seed >= 0)):
             problems.append(f"meta.seed must be a non-negative int or null; got {meta['seed']!r}")
