@@ -212,3 +212,38 @@ def test_cli_bad_input_exits_2_with_one_line_naming_the_argument(tmp_path, capsy
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"chebnet-stable: error: {name}:"), err
     assert not (tmp_path / "metrics.json").exists()
+
+
+def test_cli_train_on_a_file_uses_its_split_masks(tmp_path):
+    from chebnet_stable._train import file_splits
+
+    n = 34
+    g = nx.karate_club_graph()
+    ei = torch.tensor(list(g.edges())).t()
+    ei = torch.cat([ei, ei.flip(0)], dim=1)
+    x = torch.randn(n, 3, generator=torch.Generator().manual_seed(0))
+    y = torch.tensor([0 if g.nodes[v]["club"] == "Mr. Hi" else 1 for v in range(n)])
+    masks = {k: torch.zeros(n, dtype=torch.bool) for k in ("train", "val", "test")}
+    masks["train"][:20], masks["val"][20:23], masks["test"][23:] = True, True, True
+    save_npz(GraphData(x, ei, y=y, num_nodes=n), tmp_path / "k.npz", masks=masks)
+    splits, *_, how = file_splits(tmp_path / "k.npz", seed=0)
+    for split, name in zip(splits, ("train", "val", "test"), strict=True):
+        assert torch.equal(split[0].mask, masks[name])
+    argv = ["train", "--task", "file", "--data", str(tmp_path / "k.npz"), "--model", "gcn",
+            "--epochs", "1", "--out", str(tmp_path / "run"), "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["split"] == how == "the file's train/val/test masks (20/3/11 nodes)"
+
+
+def test_cli_train_on_a_file_without_masks_says_it_split_at_random(tmp_path, capsys):
+    src = torch.arange(11)
+    ei = torch.stack([torch.cat([src, src + 1]), torch.cat([src + 1, src])])  # a path, undirected
+    g = GraphData(torch.randn(12, 2), ei, y=torch.arange(12) % 2, num_nodes=12)
+    save_npz(g, tmp_path / "g.npz")
+    argv = ["train", "--task", "file", "--data", str(tmp_path / "g.npz"), "--model", "gcn",
+            "--epochs", "1", "--out", str(tmp_path / "run")]  # fmt: skip
+    assert main(argv) == 0
+    assert "split: no split masks in the file" in capsys.readouterr().err
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["split"].startswith("no split masks in the file: nodes 60/20/20 at random")

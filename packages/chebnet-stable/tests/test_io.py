@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from chebnet_stable import GraphData, load_graphs, save_npz
+from chebnet_stable import GraphData, load_graphs, load_split_masks, save_npz
 from sciml_core import InputError
 
 # a weighted triangle with a pendant node, features and labels
@@ -135,3 +135,74 @@ def test_save_npz_writes_exactly_the_given_path(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.data"]
     (loaded,) = load_graphs(path, format="npz")
     assert loaded.num_nodes == 3 and loaded.edge_index.tolist() == [[0, 1], [1, 0]]
+
+
+def _path_graph(n=10):
+    src = torch.arange(n - 1)
+    ei = torch.stack([torch.cat([src, src + 1]), torch.cat([src + 1, src])])
+    return GraphData(torch.randn(n, 2, generator=torch.Generator().manual_seed(0)), ei,
+                     y=torch.arange(n) % 2, num_nodes=n)  # fmt: skip
+
+
+def _masks(n=10, train=(0, 1, 2, 3, 4), val=(5, 6), test=(7, 8, 9)):
+    out = {}
+    for k, idx in (("train", train), ("val", val), ("test", test)):
+        m = torch.zeros(n, dtype=torch.bool)
+        m[list(idx)] = True
+        out[k] = m
+    return out
+
+
+def test_split_masks_round_trip_through_our_npz(tmp_path):
+    masks = _masks()
+    save_npz(_path_graph(), tmp_path / "g.npz", masks=masks)
+    back = load_split_masks(tmp_path / "g.npz")
+    assert set(back) == {"train", "val", "test"}
+    assert all(torch.equal(back[k], masks[k]) for k in masks)
+
+
+def test_a_file_without_masks_has_none(tmp_path):
+    save_npz(_path_graph(), tmp_path / "g.npz")
+    assert load_split_masks(tmp_path / "g.npz") == {}
+
+
+def test_pyg_masks_are_read(tmp_path):
+    pyg_data = pytest.importorskip("torch_geometric.data")
+    g, masks = _path_graph(), _masks()
+    d = pyg_data.Data(x=g.x, edge_index=g.edge_index, y=g.y, num_nodes=10,
+                      **{f"{k}_mask": m for k, m in masks.items()})  # fmt: skip
+    torch.save(d, tmp_path / "g.pt")
+    back = load_split_masks(tmp_path / "g.pt")
+    assert all(torch.equal(back[k], masks[k]) for k in masks)
+
+
+def _arrays_with(**masks):
+    g = _path_graph()
+    base = {"edge_index": g.edge_index.numpy(), "num_nodes": np.asarray(10), "x": g.x.numpy(),
+            "y": g.y.numpy()}  # fmt: skip
+    return {**base, **{f"{k}_mask": v for k, v in masks.items()}}
+
+
+_GOOD = {k: v.numpy() for k, v in _masks().items()}
+
+
+@pytest.mark.parametrize(
+    ("masks", "match"),
+    [
+        pytest.param({"train": _GOOD["train"]}, "not val_mask, test_mask", id="partial"),
+        pytest.param({**_GOOD, "val": np.ones(9, bool)}, r"val_mask has shape \(9,\)", id="length"),
+        pytest.param({**_GOOD, "test": np.full(10, 0.5)}, "test_mask must be boolean", id="float"),
+        pytest.param(
+            {**_GOOD, "train": np.zeros(10, bool)}, "train_mask selects no node", id="empty-train"
+        ),
+        pytest.param(
+            {**_GOOD, "val": _GOOD["val"] | _GOOD["test"]},
+            "val_mask and test_mask share 3",
+            id="overlap",
+        ),
+    ],
+)
+def test_bad_split_masks_raise_naming_the_mask(tmp_path, masks, match):
+    np.savez(tmp_path / "g.npz", **_arrays_with(**masks))
+    with pytest.raises(InputError, match=match):
+        load_split_masks(tmp_path / "g.npz", argument="--data")

@@ -31,6 +31,7 @@ def test_public_api_is_pinned():
             "lambda_max_bound",
             "layer_gain",
             "load_graphs",
+            "load_split_masks",
             "make_barbell",
             "make_graph_transfer",
             "make_graphprop",

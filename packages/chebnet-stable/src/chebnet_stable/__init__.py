@@ -25,6 +25,7 @@ from ._diagnostics import sensitivity as sensitivity
 from ._graph import GraphData as GraphData
 from ._graph import collate as collate
 from ._io import load_graphs as load_graphs
+from ._io import load_split_masks as load_split_masks
 from ._io import save_npz as save_npz
 from ._lambda_max import LambdaMaxEstimate as LambdaMaxEstimate
 from ._lambda_max import lambda_max_bound as lambda_max_bound
@@ -61,6 +62,7 @@ __all__ = [
     "lambda_max_bound",
     "layer_gain",
     "load_graphs",
+    "load_split_masks",
     "make_barbell",
     "make_graph_transfer",
     "make_graphprop",

@@ -15,11 +15,13 @@ from sciml_core import InputError, read_archive, read_torch_file, read_user_file
 
 from ._graph import GraphData
 
-__all__ = ["FORMATS", "GraphFormat", "load_graphs", "save_npz"]
+__all__ = ["FORMATS", "SPLITS", "GraphFormat", "load_graphs", "load_split_masks", "save_npz"]
 
 GraphFormat = Literal["edgelist", "graphml", "gml", "pyg", "ogb", "npz"]
 """Graph file formats :func:`load_graphs` reads (``'ogb'`` and ``'npz'`` read the same ``.npz``)."""
 FORMATS: tuple[GraphFormat, ...] = typing.get_args(GraphFormat)
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+"""The node splits a one-graph file may carry as boolean masks ``<split>_mask`` (PyG's names)."""
 _SUFFIX: dict[str, GraphFormat] = {
     ".txt": "edgelist",
     ".edges": "edgelist",
@@ -238,9 +240,93 @@ def load_graphs(
     return read_user_file(p, argument=argument, decode=lambda _: _pyg(obj), what=what)
 
 
-def save_npz(graph: GraphData, path: str | os.PathLike[str]) -> Path:
+def _check_masks(masks: dict[str, Any], n: int, argument: str) -> dict[str, torch.Tensor]:
+    """All three split masks or none; each a boolean (or 0/1) vector of length ``n``; train,
+    val and test disjoint and train and test non-empty."""
+    present = [k for k in SPLITS if masks.get(k) is not None]
+    if not present:
+        return {}
+    missing = [f"{k}_mask" for k in SPLITS if k not in present]
+    if missing:
+        raise InputError(
+            f"{argument}: the file carries {', '.join(f'{k}_mask' for k in present)} but not "
+            f"{', '.join(missing)}; give all three split masks or none"
+        )
+    out: dict[str, torch.Tensor] = {}
+    for k in SPLITS:
+        m = torch.as_tensor(np.asarray(masks[k]))
+        if m.shape != (n,):
+            raise InputError(
+                f"{argument}: {k}_mask has shape {tuple(m.shape)}, expected ({n},) (one entry "
+                "per node)"
+            )
+        if m.dtype != torch.bool:
+            if m.is_floating_point() or m.is_complex() or not bool(((m == 0) | (m == 1)).all()):
+                raise InputError(f"{argument}: {k}_mask must be boolean (or 0/1), got {m.dtype}")
+            m = m.bool()
+        out[k] = m
+    for k in ("train", "test"):
+        if not bool(out[k].any()):
+            raise InputError(f"{argument}: {k}_mask selects no node")
+    for a, b in (("train", "val"), ("train", "test"), ("val", "test")):
+        both = int((out[a] & out[b]).sum())
+        if both:
+            raise InputError(f"{argument}: {a}_mask and {b}_mask share {both} nodes")
+    return out
+
+
+def load_split_masks(
+    path: str | os.PathLike[str], *, format: GraphFormat | None = None, argument: str = "path"
+) -> dict[str, torch.Tensor]:
+    """The train/val/test node masks a one-graph file carries, checked; ``{}`` when it has none.
+
+    Our ``.npz`` stores them as ``train_mask``, ``val_mask``, ``test_mask``; a PyG ``Data``
+    object as the attributes of the same names (PyG's convention, e.g. Planetoid). Other formats
+    carry no masks.
+
+    Raises:
+        InputError: ``<argument>: ...`` when only some masks are given, a mask has the wrong length
+            or is not boolean, train or test is empty, or two splits share nodes; also for a file
+            of several graphs that carries masks (node masks are read for one graph only).
+    """
+    graphs = load_graphs(path, format=format, argument=argument)
+    p = Path(path)
+    fmt = format or _SUFFIX.get(p.suffix.lower())
+    raw: list[dict[str, Any]] = []
+    if fmt in ("npz", "ogb"):
+        arrays = read_archive(p, argument=argument)
+        raw = [{k: arrays.get(f"{k}_mask") for k in SPLITS}]
+    elif fmt == "pyg":
+        obj = read_torch_file(
+            p,
+            argument=argument,
+            safe_globals=_pyg_classes(),
+            what=_WHAT["pyg"],
+            package="chebnet-stable",
+            extra="pyg",
+        )
+        items = obj if isinstance(obj, list | tuple) else [obj]
+        raw = [{k: getattr(d, f"{k}_mask", None) for k in SPLITS} for d in items]
+    raw = [r for r in raw if any(v is not None for v in r.values())]
+    if not raw:
+        return {}
+    if len(graphs) != 1:
+        raise InputError(
+            f"{argument}: the file holds {len(graphs)} graphs with node split masks; masks are "
+            "read for a file of one graph (several graphs are split in file order)"
+        )
+    return _check_masks(raw[0], int(graphs[0].num_nodes or 0), argument)
+
+
+def save_npz(
+    graph: GraphData,
+    path: str | os.PathLike[str],
+    *,
+    masks: dict[str, torch.Tensor] | None = None,
+) -> Path:
     """Write one graph in our ``.npz`` format (``edge_index``, ``num_nodes``, optional weights,
-    ``x``, ``y``) to exactly ``path``, atomically; returns ``path``."""
+    ``x``, ``y``, and with ``masks`` the split masks ``train_mask``/``val_mask``/``test_mask``) to
+    exactly ``path``, atomically; returns ``path``."""
     arrays: dict[str, np.ndarray] = {
         "edge_index": graph.edge_index.cpu().numpy(),
         "num_nodes": np.asarray(graph.num_nodes),
@@ -249,6 +335,10 @@ def save_npz(graph: GraphData, path: str | os.PathLike[str]) -> Path:
         val = getattr(graph, name)
         if val is not None:
             arrays[name] = val.detach().cpu().numpy()
+    if masks is not None:
+        checked = _check_masks(dict(masks), int(graph.num_nodes or 0), "masks")
+        for k, m in checked.items():
+            arrays[f"{k}_mask"] = m.cpu().numpy()
     p = Path(path)
     tmp = p.with_name(f".{p.name}.tmp")
     with tmp.open("wb") as fh:  # a file object: np.savez would append ".npz" to a bare name

@@ -206,18 +206,21 @@ def _labels(g: GraphData) -> Tensor:
     return g.y
 
 
-def file_splits(path: Any, seed: int) -> tuple[list[list[GraphData]], TaskType, int, int]:
+def file_splits(path: Any, seed: int) -> tuple[list[list[GraphData]], TaskType, int, int, str]:
     """Train/val/test from a graph file (``train --task file --data PATH``).
 
-    Graphs 80/10/10 in file order, or for a single graph node masks 60/20/20 (seeded). Integer
-    labels make a classification task, floats regression.
+    Graphs 80/10/10 in file order; for a single graph the file's own ``train_mask``/
+    ``val_mask``/``test_mask`` (see :func:`~chebnet_stable.load_split_masks`), or, when it
+    carries none, node masks 60/20/20 (seeded). Integer labels make a classification task, floats
+    regression.
 
     Returns:
-        The three splits, the task type, input features and outputs.
+        The three splits, the task type, input features, outputs and a one-line description of
+        the split used.
     """
     import dataclasses
 
-    from ._io import load_graphs
+    from ._io import load_graphs, load_split_masks
 
     if path is None:
         raise InputError("data: --task file needs --data PATH")
@@ -246,9 +249,16 @@ def file_splits(path: Any, seed: int) -> tuple[list[list[GraphData]], TaskType, 
         a, b = max(1, int(0.8 * len(graphs))), max(2, int(0.9 * len(graphs)))
         b = min(b, len(graphs) - 1)
         splits = [graphs[:a], graphs[a:b], graphs[b:]]
+        how = f"graphs 80/10/10 in file order ({a}/{b - a}/{len(graphs) - b})"
+    elif masks := load_split_masks(path, argument="--data"):
+        g = graphs[0]
+        splits = [[dataclasses.replace(g, mask=masks[k])] for k in ("train", "val", "test")]
+        counts = "/".join(str(int(masks[k].sum())) for k in ("train", "val", "test"))
+        how = f"the file's train/val/test masks ({counts} nodes)"
     else:
         g = graphs[0]
         n = int(g.num_nodes or 0)
+        how = f"no split masks in the file: nodes 60/20/20 at random (seed {seed})"
         perm = torch.from_numpy(np.random.default_rng(seed).permutation(n))
         cuts = (0, int(0.6 * n), int(0.8 * n), n)
         splits = []
@@ -256,4 +266,4 @@ def file_splits(path: Any, seed: int) -> tuple[list[list[GraphData]], TaskType, 
             mask = torch.zeros(n, dtype=torch.bool)
             mask[perm[lo:hi]] = True
             splits.append([dataclasses.replace(g, mask=mask)])
-    return splits, "classification" if classification else "regression", in_ch, out_ch
+    return splits, "classification" if classification else "regression", in_ch, out_ch, how

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from sciml_core import InputError, atomic_write_text, format_comparisons
-from sciml_core.cli import App, progress, wrote
+from sciml_core.cli import App, is_quiet, progress, wrote
 
 from .__about__ import __version__
 from ._datasets import GRAPH_FAMILIES
@@ -259,6 +260,7 @@ def _train(args: argparse.Namespace) -> int:
     readout: Readout = "node"
     task_type: TaskType
     zoo_task: ZooTask | None = None
+    split_how: str | None = None  # how a graph file was split
     hidden = QUICK.hidden
     if args.task == "barbell":
         splits = [make_barbell(n, m, seed=base + 10 * n + i) for i in range(3)]
@@ -281,7 +283,9 @@ def _train(args: argparse.Namespace) -> int:
         task_type, in_ch, out_ch, zoo_task = "regression", 2, 1, "graphprop"
         readout, hidden = ("graph" if gp == "diam" else "node"), QUICK.graphprop_hidden
     else:
-        splits, task_type, in_ch, out_ch = file_splits(args.data, seed)
+        splits, task_type, in_ch, out_ch, split_how = file_splits(args.data, seed)
+        if not is_quiet():
+            print(f"split: {split_how}", file=sys.stderr)
     make: ModelFactory
     if args.preset is not None:
         ro = readout
@@ -335,6 +339,7 @@ def _train(args: argparse.Namespace) -> int:
     metric = "mse" if task_type == "regression" else "accuracy"
     metrics = {
         "task": args.task,
+        **({} if split_how is None else {"split": split_how}),
         "model": args.model,
         "metric": metric,
         **dict(result),
