@@ -82,21 +82,31 @@ class Laplacian(NamedTuple):
     normalization: Normalization | None
 
 
-def _coalesce(ei: Tensor, w: Tensor, n: int) -> tuple[Tensor, Tensor]:
+def _coalesce(ei: Tensor, w: Tensor, n: int) -> tuple[Tensor, Tensor, Tensor]:
+    """Sum duplicate edges; the result is sorted by ``src * n + dst`` (row-major keys), returned
+    with those keys.
+
+    An edge list that is already strictly sorted (PyG's ``coalesce``/``to_undirected`` output,
+    or a list this function returned) is returned as is, without a sort.
+    """
     key = ei[0] * n + ei[1]
+    if key.numel() < 2 or bool((key[1:] > key[:-1]).all()):
+        return ei, w, key
     uniq, inv = torch.unique(key, return_inverse=True)
     out = torch.zeros(uniq.shape[0], dtype=w.dtype, device=w.device).index_add_(0, inv, w)
-    return torch.stack([uniq // n, uniq % n]), out
+    return torch.stack([uniq // n, uniq % n]), out, uniq
 
 
-def _is_symmetric(ei: Tensor, w: Tensor, n: int) -> bool:
-    """``ei, w`` coalesced: True iff A equals its transpose (same edges, same weights)."""
-    key = ei[0] * n + ei[1]
+def _is_symmetric(ei: Tensor, w: Tensor, n: int, key: Tensor | None = None) -> bool:
+    """``ei, w`` coalesced (``key = src * n + dst``, sorted): True iff A equals its transpose
+    (same edges, same weights to 1e-12)."""
+    key = ei[0] * n + ei[1] if key is None else key
     tkey = ei[1] * n + ei[0]
     order_t = torch.argsort(tkey)
     if not torch.equal(key, tkey[order_t]):
         return False
-    return bool(torch.allclose(w, w[order_t], rtol=1e-12, atol=0.0))
+    wt = w[order_t]
+    return torch.equal(w, wt) or bool(torch.allclose(w, wt, rtol=1e-12, atol=0.0))
 
 
 def build_laplacian(
@@ -119,8 +129,8 @@ def build_laplacian(
             stacklevel=4,
         )
         ei, w = ei[:, ~loops], w[~loops]
-    ei, w = _coalesce(ei, w, n)
-    symmetric = _is_symmetric(ei, w, n)
+    ei, w, key = _coalesce(ei, w, n)
+    symmetric = _is_symmetric(ei, w, n, key)
     if not symmetric:
         if symmetrize is None:
             raise InputError(
@@ -160,6 +170,11 @@ def build_laplacian(
 def _csr(rows: Tensor, cols: Tensor, vals: Tensor, n: int) -> Tensor:
     order = torch.argsort(rows * n + cols)
     rows, cols, vals = rows[order], cols[order], vals[order]
+    return _csr_sorted(rows, cols, vals, n)
+
+
+def _csr_sorted(rows: Tensor, cols: Tensor, vals: Tensor, n: int) -> Tensor:
+    """CSR from entries already sorted by ``rows * n + cols``."""
     crow = torch.zeros(n + 1, dtype=torch.long, device=rows.device)
     crow[1:] = torch.cumsum(torch.bincount(rows, minlength=n), 0)
     with warnings.catch_warnings():
@@ -169,6 +184,33 @@ def _csr(rows: Tensor, cols: Tensor, vals: Tensor, n: int) -> Tensor:
         # indices were built and sorted just above, so the check is skipped on purpose
         warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
         return torch.sparse_csr_tensor(crow, cols, vals, (n, n), check_invariants=False)
+
+
+def _csr_with_diagonal(
+    rows: Tensor, cols: Tensor, vals: Tensor, diag: Tensor, n: int
+) -> Tensor | None:
+    """CSR of the off-diagonal entries (sorted by ``rows * n + cols``, none on the diagonal) plus
+    the diagonal, merged in O(E) by counting instead of a sort; ``None`` if they are not sorted.
+
+    Entry ``e`` moves past the diagonal entries of the rows before it and past its own row's
+    when it lies right of the diagonal; diagonal ``i`` sits after row ``i``'s left entries.
+    """
+    key = rows * n + cols
+    if key.numel() > 1 and not bool((key[1:] > key[:-1]).all()):
+        return None
+    right = cols > rows
+    pos_edge = torch.arange(key.numel(), device=rows.device) + rows + right.long()
+    counts = torch.bincount(rows, minlength=n)
+    left = torch.bincount(rows[~right], minlength=n)
+    ar = torch.arange(n, device=rows.device)
+    pos_diag = torch.cumsum(counts, 0) - counts + left + ar
+    total = key.numel() + n
+    out_rows = torch.empty(total, dtype=rows.dtype, device=rows.device)
+    out_cols = torch.empty(total, dtype=cols.dtype, device=cols.device)
+    out_vals = torch.empty(total, dtype=vals.dtype, device=vals.device)
+    out_rows[pos_edge], out_cols[pos_edge], out_vals[pos_edge] = rows, cols, vals
+    out_rows[pos_diag], out_cols[pos_diag], out_vals[pos_diag] = ar, ar, diag
+    return _csr_sorted(out_rows, out_cols, out_vals, n)
 
 
 class _SpMM(torch.autograd.Function):
@@ -412,6 +454,12 @@ class ScaledLaplacian:
 
     def _build_csr(self, *, transpose: bool) -> Tensor:
         n = self.num_nodes
+        if self.symmetric:
+            # L̂ = L̂^T: the matrix with rows ``src`` is the same, and the coalesced entries are
+            # sorted by (src, dst) already, so the diagonal is merged in without a sort
+            fast = _csr_with_diagonal(self._src, self._dst, self._val, self._diag, n)
+            if fast is not None:
+                return fast
         ar = torch.arange(n, device=self.device)
         rows = torch.cat([self._src if transpose else self._dst, ar])
         cols = torch.cat([self._dst if transpose else self._src, ar])

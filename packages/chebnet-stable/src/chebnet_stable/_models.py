@@ -14,7 +14,7 @@ from sciml_core import InputError
 
 from ._cheb_conv import ChebConv, Init, as_laplacian
 from ._laplacian import Normalization, ScaledLaplacian
-from ._stable_conv import Damping, EpsilonScaling, StableChebConv
+from ._stable_conv import Damping, EpsilonScaling, Integrator, StableChebConv
 
 __all__ = [
     "ACTIVATIONS",
@@ -205,6 +205,8 @@ class StableChebNet(nn.Module):
         init: ``'glorot'`` or ``'variance_preserving'``.
         epsilon_scaling: ``'none'`` or ``'inv_sqrt_K'``.
         memory_efficient: the recomputing backward in every step.
+        integrator: ``'euler'`` (the paper's) or ``'cayley'`` (norm-preserving linear part, see
+            :class:`StableChebConv`; beyond the paper).
 
     Examples:
         >>> net = StableChebNet(3, 8, 1, K=4, steps=3, epsilon=0.3)
@@ -231,6 +233,7 @@ class StableChebNet(nn.Module):
         init: Init = "glorot",
         epsilon_scaling: EpsilonScaling = "none",
         memory_efficient: bool = False,
+        integrator: Integrator = "euler",
     ) -> None:
         super().__init__()
         _check_int("steps", steps)
@@ -250,6 +253,7 @@ class StableChebNet(nn.Module):
             "readout": readout,
             "init": init,
             "epsilon_scaling": epsilon_scaling,
+            "integrator": integrator,
         }
         self.act = activation(act)
         self.dropout = float(dropout)
@@ -265,6 +269,7 @@ class StableChebNet(nn.Module):
                 init=init,
                 epsilon_scaling=epsilon_scaling,
                 memory_efficient=memory_efficient,
+                integrator=integrator,
             )
 
         shared = make() if share_weights else None
@@ -318,6 +323,7 @@ _MODEL_KEYS = {
     "damping",
     "init",
     "epsilon_scaling",
+    "integrator",
 }
 
 #: Official settings from the authors' configs (commit 7d7a7e2 of ahariri13/Stable-ChebNet).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import typing
+import warnings
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -19,9 +20,11 @@ from ._laplacian import Normalization
 __all__ = [
     "DAMPINGS",
     "EPSILON_SCALINGS",
+    "INTEGRATORS",
     "PARAMS",
     "Damping",
     "EpsilonScaling",
+    "Integrator",
     "Param",
     "StableChebConv",
     "damping_kernel",
@@ -37,6 +40,9 @@ PARAMS: tuple[Param, ...] = typing.get_args(Param)
 EpsilonScaling = Literal["none", "inv_sqrt_K"]
 """The Euler step used: ε, or ε/√K."""
 EPSILON_SCALINGS: tuple[EpsilonScaling, ...] = typing.get_args(EpsilonScaling)
+Integrator = Literal["euler", "cayley"]
+"""The time step: forward Euler (the paper's) or the Cayley map / implicit midpoint (ours)."""
+INTEGRATORS: tuple[Integrator, ...] = typing.get_args(Integrator)
 
 
 def _check_damping(damping: Any) -> None:
@@ -135,6 +141,28 @@ class StableChebConv(nn.Module):
         inner_act: optional activation inside the step, ``X + ε·σ(…)`` (A-DGN's form).
         normalization: Laplacian normalisation (``'sym'``; Theorem 3 needs it).
         memory_efficient: recompute the recursion in the backward.
+        integrator: ``'euler'`` (the paper's forward Euler, default) or ``'cayley'`` (below).
+        solver_tol: ``'cayley'``: stop the linear solve when its normal-equation residual is
+            below ``solver_tol`` times that of the right-hand side.
+        solver_max_iter: ``'cayley'``: at most this many solver iterations per step.
+
+    **The Cayley step** (``integrator='cayley'``, beyond the paper). With the linear operator
+    :math:`M X = \sum_k T_k(\hat L) X W_k` and :math:`h = \varepsilon/2`, the implicit midpoint
+    rule :math:`X^+ = X + \varepsilon[M\tfrac{X + X^+}{2} + b]` gives
+
+    .. math:: (I - hM)\,X^+ = (I + hM)\,X + \varepsilon b .
+
+    At γ = 0 with a symmetric :math:`\hat L` (``'sym'``, undirected) :math:`M` is skew
+    (:math:`A_k^T = -A_k`, :math:`T_k(\hat L)^T = T_k(\hat L)`), so the linear part
+    :math:`(I - hM)^{-1}(I + hM)` is the Cayley transform of a skew operator: **orthogonal**, a
+    gain of exactly 1 per step for every ε and K, up to the solve's tolerance (forward Euler's
+    gain is :math:`\sqrt{1 + \varepsilon^2\omega^2} > 1`). With γ > 0 and a non-negative
+    damping kernel (``'identity'``, ``'fejer'``) it contracts. The system is solved by conjugate
+    gradients on the normal equations :math:`(I - hM)^T(I - hM) = I + h^2M^TM` (SPD, condition
+    :math:`1 + h^2\|M\|^2`), started from the right-hand side; each iteration applies :math:`M`
+    and :math:`M^T` (two filters, :math:`2(K - 1)` sparse products), so a step costs
+    ``2 * iterations + 1`` Euler steps. Gradients flow through the iterations (autograd). The
+    nonlinear ``inner_act`` form has no such linear solve and is refused with ``'cayley'``.
 
     Shapes:
         x: ``[N, d]`` -> ``[N, d]``.
@@ -163,9 +191,29 @@ class StableChebConv(nn.Module):
         inner_act: Callable[[Tensor], Tensor] | None = None,
         normalization: Normalization | None = "sym",
         memory_efficient: bool = False,
+        integrator: Integrator = "euler",
+        solver_tol: float = 1e-6,
+        solver_max_iter: int = 100,
     ) -> None:
         super().__init__()
         _check_k(K)
+        if integrator not in INTEGRATORS:
+            raise InputError(f"integrator: expected one of {INTEGRATORS}, got {integrator!r}")
+        if integrator == "cayley" and inner_act is not None:
+            raise InputError(
+                "inner_act: the Cayley step solves a linear system; it has no inner activation "
+                "(use integrator='euler' for A-DGN's form)"
+            )
+        if not (isinstance(solver_tol, int | float) and math.isfinite(solver_tol)) or not (
+            0 < solver_tol < 1
+        ):
+            raise InputError(f"solver_tol: expected a number in (0, 1), got {solver_tol!r}")
+        if (
+            isinstance(solver_max_iter, bool)
+            or not isinstance(solver_max_iter, int)
+            or (solver_max_iter < 1)
+        ):
+            raise InputError(f"solver_max_iter: expected an integer >= 1, got {solver_max_iter!r}")
         if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
             raise InputError(f"channels: expected an integer >= 1, got {channels!r}")
         if not (isinstance(epsilon, int | float) and math.isfinite(epsilon) and epsilon > 0):
@@ -187,6 +235,10 @@ class StableChebConv(nn.Module):
         self.epsilon_scaling, self.inner_act = epsilon_scaling, inner_act
         self.normalization = normalization
         self.memory_efficient = memory_efficient
+        self.integrator: Integrator = integrator
+        self.solver_tol, self.solver_max_iter = float(solver_tol), solver_max_iter
+        self.last_iterations = 0
+        """Solver iterations of the last ``'cayley'`` step (0 for Euler)."""
         self.V = nn.Parameter(torch.empty(K, channels, channels))
         self.bias = nn.Parameter(torch.empty(channels)) if bias else None
         self._c: Tensor
@@ -227,7 +279,7 @@ class StableChebConv(nn.Module):
     def forward(
         self, x: Tensor, graph: Any, *, batch: Tensor | None = None, lambda_max: Any = None
     ) -> Tensor:
-        """One Euler step ``x + ε·[Σ_k T_k(L̂) x W_k + b]`` (see the class docstring).
+        """One step: Euler ``x + ε·[Σ_k T_k(L̂) x W_k + b]`` or Cayley (see the class docstring).
 
         Shapes:
             x: ``[N, channels]``; batch: ``[N]``; lambda_max: a scalar or ``[num_graphs]``;
@@ -240,14 +292,66 @@ class StableChebConv(nn.Module):
         lap = as_laplacian(
             graph, x, normalization=self.normalization, batch=batch, lambda_max=lambda_max
         )
+        if self.integrator == "cayley":
+            return self._cayley_step(lap, x)
         h = cheb_filter(lap, x, self.weights(), self.bias, memory_efficient=self.memory_efficient)
         if self.inner_act is not None:
             h = self.inner_act(h)
         return x + self.effective_epsilon * h
 
+    def _cayley_step(self, lap: Any, x: Tensor) -> Tensor:
+        """Solve ``(I − hM) y = (I + hM) x + ε b`` by CG on the normal equations."""
+        eps = self.effective_epsilon
+        h = 0.5 * eps
+        w = self.weights()
+        wt = w.transpose(1, 2)
+        me = self.memory_efficient
+
+        def op(z: Tensor) -> Tensor:  # (I - hM) z
+            return z - h * cheb_filter(lap, z, w, memory_efficient=me)
+
+        def op_t(z: Tensor) -> Tensor:  # (I - hM)^T z = z - h M^T z, M^T z = sum_k T_k z W_k^T
+            return z - h * cheb_filter(lap, z, wt, memory_efficient=me)
+
+        rhs = x + h * cheb_filter(lap, x, w, memory_efficient=me)
+        if self.bias is not None:
+            rhs = rhs + eps * self.bias
+        y = rhs
+        r = op_t(rhs - op(y))
+        p = r
+        rr = (r * r).sum()
+        stop = self.solver_tol**2 * float((op_t(rhs) ** 2).sum().detach())
+        iterations = 0
+        while iterations < self.solver_max_iter and float(rr.detach()) > stop:
+            q = op_t(op(p))
+            alpha = rr / (p * q).sum()
+            y = y + alpha * p
+            r = r - alpha * q
+            rr_new = (r * r).sum()
+            p = r + (rr_new / rr) * p
+            rr = rr_new
+            iterations += 1
+        self.last_iterations = iterations
+        if float(rr.detach()) > stop:
+            warnings.warn(
+                f"StableChebConv: the Cayley solve stopped at solver_max_iter="
+                f"{self.solver_max_iter} with relative residual "
+                f"{math.sqrt(float(rr.detach()) / max(stop, 1e-300)) * self.solver_tol:.2g} "
+                f"> solver_tol={self.solver_tol:g}; raise solver_max_iter or lower epsilon",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return y
+
     def extra_repr(self) -> str:
+        extra = (
+            ""
+            if self.integrator == "euler"
+            else f", integrator='cayley', solver_tol={self.solver_tol}, "
+            f"solver_max_iter={self.solver_max_iter}"
+        )
         return (
             f"{self.channels}, K={self.K}, epsilon={self.epsilon}, gamma={self.gamma}, "
             f"damping={self.damping!r}, param={self.param!r}, "
-            f"epsilon_scaling={self.epsilon_scaling!r}"
+            f"epsilon_scaling={self.epsilon_scaling!r}{extra}"
         )

@@ -39,7 +39,7 @@ TrainTask = Literal[
 ]
 """The tasks of ``chebnet-stable train`` (``'file'``: graphs from ``--data``)."""
 TRAIN_TASKS: tuple[TrainTask, ...] = typing.get_args(TrainTask)
-TrainModel = Literal["stable-chebnet", "chebnet", "gcn", "adgn", "mlp"]
+TrainModel = Literal["stable-chebnet", "stable-chebnet-cayley", "chebnet", "gcn", "adgn", "mlp"]
 """The models of ``chebnet-stable train``."""
 TRAIN_MODELS: tuple[TrainModel, ...] = typing.get_args(TrainModel)
 

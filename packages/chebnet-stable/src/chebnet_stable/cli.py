@@ -306,6 +306,16 @@ def _train(args: argparse.Namespace) -> int:
             "stable-chebnet": lambda: StableChebNet(
                 in_ch, hidden, out_ch, K=K, steps=steps, epsilon=0.3, readout=readout
             ),
+            "stable-chebnet-cayley": lambda: StableChebNet(
+                in_ch,
+                hidden,
+                out_ch,
+                K=K,
+                steps=steps,
+                epsilon=0.3,
+                readout=readout,
+                integrator="cayley",
+            ),
             "chebnet": lambda: ChebNet(
                 in_ch, hidden, out_ch, K=K, num_layers=steps, readout=readout
             ),

@@ -51,6 +51,7 @@ def run(ctx: Context) -> None:
             epochs=epochs,
             lr=cfg.lr,
             seeds=seeds,
+            cayley=cfg.cayley_models,
         )
         for name, runs in results.items():
             m, sd = summarise([r["test"] for r in runs])
@@ -75,7 +76,7 @@ def run(ctx: Context) -> None:
         rows,
     )
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    names = list(model_zoo("barbell", 10, 1, 1, cfg.hidden))
+    names = list(model_zoo("barbell", 10, 1, 1, cfg.hidden, cayley=cfg.cayley_models))
     width = 0.8 / len(sizes)
     for i, n in enumerate(sizes):
         ax.bar(

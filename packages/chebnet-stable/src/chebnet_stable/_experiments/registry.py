@@ -10,12 +10,12 @@ from typing import Literal
 
 from sciml_core import Result
 
-from . import barbell, graphprop, ring, spectrum, stability, transfer
+from . import barbell, cayley, graphprop, ring, spectrum, stability, transfer
 from .config import Config
 
 __all__ = ["STUDIES", "STUDY_NAMES", "Context", "Study", "StudyName"]
 
-StudyName = Literal["spectrum", "stability", "barbell", "ring", "transfer", "graphprop"]
+StudyName = Literal["spectrum", "stability", "cayley", "barbell", "ring", "transfer", "graphprop"]
 """The studies, in run order (``reproduce --tasks`` takes a comma-separated subset)."""
 STUDY_NAMES: tuple[StudyName, ...] = typing.get_args(StudyName)
 
@@ -54,6 +54,7 @@ def _registry() -> dict[StudyName, Study]:
             "spectrum", "damping kernel, Theorems 1 and 3, k-hop transfer, init gains", spectrum.run
         ),
         Study("stability", "end-to-end Jacobian norm against depth", stability.run),
+        Study("cayley", "the norm-preserving Cayley step beside forward Euler", cayley.run),
         Study("barbell", "barbell regression (Table 2)", barbell.run),
         Study("ring", "RingTransfer (Fig. 3)", ring.run),
         Study("transfer", "graph transfer, SWAN protocol", transfer.run),

@@ -40,6 +40,7 @@ def run(ctx: Context) -> None:
             epochs=epochs,
             lr=cfg.lr,
             seeds=(seed,),
+            cayley=cfg.cayley_models,
         )
         for name, runs in results.items():
             acc[n, name] = runs[0]["test"]
@@ -53,7 +54,7 @@ def run(ctx: Context) -> None:
         rows,
     )
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    for nm in model_zoo("ring", 10, 5, 5, cfg.hidden):
+    for nm in model_zoo("ring", 10, 5, 5, cfg.hidden, cayley=cfg.cayley_models):
         ax.plot(sizes, [acc[n, nm] for n in sizes], "o-", label=LABELS[nm])
     ax.axhline(0.2, color="k", lw=0.5)
     ax.set_xlabel("ring size n (distance n/2)")

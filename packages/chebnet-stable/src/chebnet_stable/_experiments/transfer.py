@@ -47,7 +47,7 @@ def run(ctx: Context) -> None:
             ]
             # trained on every node (SWAN's loss); the target node is read separately below
             plain = [[dataclasses.replace(g, mask=None) for g in sp] for sp in splits]
-            zoo = model_zoo("transfer", d, 1, 1, cfg.hidden)
+            zoo = model_zoo("transfer", d, 1, 1, cfg.hidden, cayley=cfg.cayley_models)
             names = list(zoo)
             for name, make in progress(list(zoo.items()), desc=f"transfer {topo} d={d}"):
                 model, r = fit(

@@ -37,7 +37,14 @@ __all__ = [
 ]
 
 ModelId = Literal[
-    "mlp", "gcn", "adgn", "chebnet", "chebnet-1-layer", "chebnet-4-layers", "stable-chebnet"
+    "mlp",
+    "gcn",
+    "adgn",
+    "chebnet",
+    "chebnet-1-layer",
+    "chebnet-4-layers",
+    "stable-chebnet",
+    "stable-chebnet-cayley",
 ]
 """Stable ids of the compared models (``chebnet-*-layers``: the two ChebNets of transfer)."""
 MODEL_IDS: tuple[ModelId, ...] = typing.get_args(ModelId)
@@ -49,6 +56,7 @@ LABELS: dict[ModelId, str] = {
     "chebnet-1-layer": "ChebNet (1 layer)",
     "chebnet-4-layers": "ChebNet (4 layers)",
     "stable-chebnet": "Stable-ChebNet",
+    "stable-chebnet-cayley": "Stable-ChebNet, Cayley step (ours)",
 }
 """How each model is named in tables and figures."""
 ZooTask = Literal["barbell", "ring", "transfer", "graphprop"]
@@ -67,6 +75,7 @@ def model_zoo(
     readout: Readout = "node",
     K: int | None = None,
     depth: int | None = None,
+    cayley: bool = True,
 ) -> dict[ModelId, ModelFactory]:
     """Constructors of the task's models, in table order (built on call: seed first).
 
@@ -83,10 +92,28 @@ def model_zoo(
         K: Chebyshev terms of every ChebNet and Stable-ChebNet (default: the task's).
         depth: layers or steps of every multi-layer model (default: the task's; the one-layer
             ChebNet of ``transfer`` stays one layer).
+        cayley: include ``'stable-chebnet-cayley'`` (Stable-ChebNet with the Cayley step, ours).
 
     Returns:
         ``{model id: constructor}``.
     """
+    zoo = _zoo(task, n, in_ch, out_ch, hidden, readout=readout, K=K, depth=depth)
+    if not cayley:
+        zoo.pop("stable-chebnet-cayley", None)
+    return zoo
+
+
+def _zoo(
+    task: ZooTask,
+    n: int,
+    in_ch: int,
+    out_ch: int,
+    hidden: int,
+    *,
+    readout: Readout,
+    K: int | None,
+    depth: int | None,
+) -> dict[ModelId, ModelFactory]:
 
     def k(default: int) -> int:
         return default if K is None else K
@@ -103,6 +130,17 @@ def model_zoo(
             "stable-chebnet": lambda: StableChebNet(
                 in_ch, hidden, out_ch, K=k(10), steps=deep(4), epsilon=0.3, gamma=0.0, act="relu"
             ),
+            "stable-chebnet-cayley": lambda: StableChebNet(
+                in_ch,
+                hidden,
+                out_ch,
+                K=k(10),
+                steps=deep(4),
+                epsilon=0.3,
+                gamma=0.0,
+                act="relu",
+                integrator="cayley",
+            ),
         }
     if task == "transfer":  # n is the source-target distance
         k4 = math.ceil(n / 4) + 1
@@ -114,6 +152,16 @@ def model_zoo(
             "chebnet-4-layers": lambda: ChebNet(in_ch, hidden, out_ch, K=k(k4), num_layers=deep(4)),
             "stable-chebnet": lambda: StableChebNet(
                 in_ch, hidden, out_ch, K=k(k4), steps=deep(4), epsilon=0.3, act="tanh"
+            ),
+            "stable-chebnet-cayley": lambda: StableChebNet(
+                in_ch,
+                hidden,
+                out_ch,
+                K=k(k4),
+                steps=deep(4),
+                epsilon=0.3,
+                act="tanh",
+                integrator="cayley",
             ),
         }
     if task == "graphprop":
@@ -136,6 +184,18 @@ def model_zoo(
                 act="tanh",
                 readout=ro,
             ),
+            "stable-chebnet-cayley": lambda: StableChebNet(
+                in_ch,
+                hidden,
+                out_ch,
+                K=k(4),
+                steps=deep(5),
+                epsilon=0.7,
+                gamma=0.01,
+                act="tanh",
+                readout=ro,
+                integrator="cayley",
+            ),
         }
     if task == "ring":
         return {
@@ -151,6 +211,16 @@ def model_zoo(
                 steps=deep(2),
                 epsilon=0.3,
                 act="tanh",
+            ),
+            "stable-chebnet-cayley": lambda: StableChebNet(
+                in_ch,
+                hidden,
+                out_ch,
+                K=k(math.ceil(n / 4) + 1),
+                steps=deep(2),
+                epsilon=0.3,
+                act="tanh",
+                integrator="cayley",
             ),
         }
     raise ValueError(f"model_zoo: unknown task {task!r}")
@@ -199,8 +269,10 @@ def train_all(
     epochs: int,
     lr: float,
     seeds: Sequence[int],
+    cayley: bool = True,
 ) -> dict[ModelId, list[dict[str, Any]]]:
-    """Train every model of the task's zoo for exactly ``epochs`` epochs per seed.
+    """Train every model of the task's zoo (``cayley``: with the Cayley-step model) for exactly
+    ``epochs`` epochs per seed.
 
     No wall-clock budget: the same seed gives the same numbers whatever the machine load, and a
     slower model is not handicapped with fewer epochs.
@@ -208,7 +280,7 @@ def train_all(
     Returns:
         ``{model id: [metrics per seed]}`` (metrics without the state dict).
     """
-    zoo = model_zoo(task, n, in_ch, out_ch, hidden)
+    zoo = model_zoo(task, n, in_ch, out_ch, hidden, cayley=cayley)
     results: dict[ModelId, list[dict[str, Any]]] = {name: [] for name in zoo}
     for s in seeds:
         for name, make in progress(list(zoo.items()), desc=f"{task} n={n} seed={s}"):
