@@ -9,6 +9,7 @@ EXPECTED = {
     "CirculantDenoiser",
     "ConvCritic",
     "ConvexCritic",
+    "DeepinvOperator",
     "Diagonal",
     "Downsample",
     "Gradient",
@@ -33,6 +34,7 @@ EXPECTED = {
     "ellipse_sinogram",
     "fbp",
     "fista",
+    "from_deepinv",
     "gaussian_kernel",
     "lanczos2_kernel",
     "landweber",
@@ -52,6 +54,7 @@ EXPECTED = {
     "ssim",
     "stroke_mask",
     "tikhonov",
+    "to_deepinv",
     "total_variation",
 }
 

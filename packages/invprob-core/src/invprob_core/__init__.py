@@ -16,6 +16,9 @@ from ._blur import motion_kernel as motion_kernel
 from ._critics import ConvCritic as ConvCritic
 from ._critics import ConvexCritic as ConvexCritic
 from ._critics import LunzCritic as LunzCritic
+from ._deepinv import DeepinvOperator as DeepinvOperator
+from ._deepinv import from_deepinv as from_deepinv
+from ._deepinv import to_deepinv as to_deepinv
 from ._downsample import Downsample as Downsample
 from ._downsample import lanczos2_kernel as lanczos2_kernel
 from ._fbp import fbp as fbp
@@ -58,6 +61,7 @@ __all__ = [
     "CirculantDenoiser",
     "ConvCritic",
     "ConvexCritic",
+    "DeepinvOperator",
     "Diagonal",
     "Downsample",
     "Gradient",
@@ -82,6 +86,7 @@ __all__ = [
     "ellipse_sinogram",
     "fbp",
     "fista",
+    "from_deepinv",
     "gaussian_kernel",
     "lanczos2_kernel",
     "landweber",
@@ -101,5 +106,6 @@ __all__ = [
     "ssim",
     "stroke_mask",
     "tikhonov",
+    "to_deepinv",
     "total_variation",
 ]
