@@ -176,12 +176,14 @@ def test_degenerate_bands_match_reference(dtype):
     ],
 )
 def test_class_map_of_a_contiguous_stack_matches_reference(fmt, m, shape, on_hi, lo):
-    dtype, levels, (_, hi) = FORMATS[fmt]
+    dtype, _, (_, hi) = FORMATS[fmt]
     rng = np.random.default_rng(m + shape[0] + on_hi)
     img = rng.integers(lo, hi, (3, *shape)).astype(dtype)
     masks = [rng.random(shape) < 0.2 for _ in range(3)]
     for k, mk in enumerate(masks):
-        img[:, mk] = (lo + (img[:, mk].astype(np.int64) - lo) // 2 + k * (hi - lo) // 6).astype(dtype)
+        img[:, mk] = (lo + (img[:, mk].astype(np.int64) - lo) // 2 + k * (hi - lo) // 6).astype(
+            dtype
+        )
     if on_hi:  # on hi: in the last bin (closed), not outside; class 2 owns that bin
         img[1, masks[2]] = np.where(np.arange(masks[2].sum()) % 2, hi, img[1, masks[2]])
     res = potcontrast.analyze(img, masks, bins=m, range=(lo, hi), band_axis=0)

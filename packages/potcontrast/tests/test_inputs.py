@@ -129,7 +129,9 @@ def test_class_map_marks_values_above_the_range_minus_one():
 
 # The selection scan reads masks eight pixels at a time and labels chunk by chunk; it must give
 # np.flatnonzero's answer at every density, at chunk edges and with a ragged tail.
-@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 100, (1 << 16) - 3, (1 << 16) + 5, 3 * (1 << 16) + 13])
+@pytest.mark.parametrize(
+    "n", [0, 1, 7, 8, 9, 100, (1 << 16) - 3, (1 << 16) + 5, 3 * (1 << 16) + 13]
+)
 @pytest.mark.parametrize("density", [0.0, 0.003, 0.3, 1.0])
 def test_selected_pixels_are_those_of_flatnonzero(n, density):
     from potcontrast._classes import flat_selected

@@ -113,7 +113,7 @@ def _from_labels(labels: np.ndarray, shape: tuple[int, ...], background: Any) ->
         )
     flat = flat_selected(labels.reshape(-1), background)
     values = labels.reshape(-1)[flat]
-    if values.size and 0 <= values.min() and values.max() < max(1 << 16, values.size):
+    if values.size and values.min() >= 0 and values.max() < max(1 << 16, values.size):
         # small non-negative labels (the usual case): present labels and class ids by counting
         present = np.bincount(values)
         uniq = np.flatnonzero(present).astype(labels.dtype, copy=False)

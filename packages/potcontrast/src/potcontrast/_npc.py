@@ -202,12 +202,12 @@ def pc(image: Any, classes: Any, *, scale: Any = None, **npc_kwargs: Any) -> flo
     return float(value[0]) if res.single else value
 
 
-_LOOKUP_CHUNK = 1 << 15
-"""Pixels per ``np.take`` of a class-map lookup: the index buffer (256 KiB) stays in cache and is
-allocated once per call, not once per chunk (a fresh buffer per chunk costs page faults)."""
+_LOOKUP_CHUNK = 1 << 16
+"""Indices per ``np.take`` of a class-map lookup: the index buffer (512 KiB) is allocated once
+per class map, not once per chunk or band (a fresh buffer each time costs page faults)."""
 
 
-def _lookup(table: np.ndarray, band: np.ndarray, out: np.ndarray) -> None:
+def _lookup(table: np.ndarray, band: np.ndarray, out: np.ndarray, buf: np.ndarray) -> None:
     """``out[...] = table[band]`` for an integer band, in cache-sized chunks.
 
     For a contiguous uint8 band two pixels are looked up at once: the band read as uint16 indexes
@@ -228,7 +228,6 @@ def _lookup(table: np.ndarray, band: np.ndarray, out: np.ndarray) -> None:
         lo_hi[:, :, second] = table[:, None]
         table = lo_hi.view(np.int16).reshape(-1)
         src, dst = src.view(np.uint16), dst.view(np.int16)
-    buf = np.empty(min(src.size, _LOOKUP_CHUNK), dtype=np.intp)
     for s in range(0, src.size, _LOOKUP_CHUNK):
         e = min(src.size, s + _LOOKUP_CHUNK)
         idx = buf[: e - s]
@@ -236,7 +235,9 @@ def _lookup(table: np.ndarray, band: np.ndarray, out: np.ndarray) -> None:
         np.take(table, idx, out=dst[s:e])
 
 
-def _shifted_lookup(bn: Binning, cob: np.ndarray, band: np.ndarray, out: np.ndarray) -> bool:
+def _shifted_lookup(
+    bn: Binning, cob: np.ndarray, band: np.ndarray, out: np.ndarray, buf: np.ndarray
+) -> bool:
     """Class map of a contiguous uint16 band whose bins are ``v >> s`` and fit in 8 bits.
 
     Writes the bins into ``out`` as uint8 (one SIMD pass) and looks their classes up two at a
@@ -255,13 +256,13 @@ def _shifted_lookup(bn: Binning, cob: np.ndarray, band: np.ndarray, out: np.ndar
     ):
         return False
     shift = bn.integer_shift(band.dtype)
-    if shift is None or band.max() >= bn.last:
+    if shift is None or (bn.last <= np.iinfo(np.uint16).max and band.max() >= bn.last):
         return False
     bins8 = out.view(np.uint8)
     np.right_shift(band, shift, out=bins8, casting="unsafe")  # < M <= 256: exact in 8 bits
     table = np.zeros(256, dtype=out.dtype)
     table[: cob.size] = cob
-    _lookup(table, bins8, out)
+    _lookup(table, bins8, out, buf)
     return True
 
 
@@ -329,9 +330,10 @@ class NPCResult:
         out_moved = out[..., None] if img.ndim == 2 else np.moveaxis(out, axis, -1)
         lookup = moved.dtype in (np.uint8, np.uint16)
         levels: dict[int, np.ndarray] = {}  # level -> bin (M outside), shared by equal binnings
+        buf = np.empty(_LOOKUP_CHUNK if lookup else 0, dtype=np.intp)  # one for every band
         for b, bn in enumerate(self.binnings):
             cob = self.class_of_bin[b].astype(dtype)
-            if _shifted_lookup(bn, cob, moved[..., b], out_moved[..., b]):
+            if _shifted_lookup(bn, cob, moved[..., b], out_moved[..., b], buf):
                 continue
             if lookup:
                 if id(bn) not in levels:
@@ -339,7 +341,7 @@ class NPCResult:
                     lvl[lvl < 0] = bn.n_bins
                     levels[id(bn)] = lvl
                 table = np.append(cob, np.array(-1, dtype=dtype)).take(levels[id(bn)])
-                _lookup(table, moved[..., b], out_moved[..., b])
+                _lookup(table, moved[..., b], out_moved[..., b], buf)
             else:
                 idx = bn.indices(moved[..., b])
                 out_moved[..., b] = np.where(idx >= 0, cob[idx], -1)

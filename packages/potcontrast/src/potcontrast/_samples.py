@@ -187,8 +187,17 @@ def _bin_values(
         flat = class_id * m if n_bands == 1 else (np.arange(n_bands) * (k * m))[:, None] + idx
         flat += idx[0] if n_bands == 1 else class_id * m
         counts = np.bincount(flat.ravel(order="K"), minlength=n_bands * k * m)
-        return _checked(idx, class_id, counts.reshape(n_bands, k, m), binnings, labels,
-                        dropped, single, values, name)
+        return _checked(
+            idx,
+            class_id,
+            counts.reshape(n_bands, k, m),
+            binnings,
+            labels,
+            dropped,
+            single,
+            values,
+            name,
+        )
     if np.issubdtype(values.dtype, np.floating):
         nan = np.isnan(values).T
     else:
@@ -269,7 +278,13 @@ def _checked(
             f"{owner}: class {labels[kk].item()!r} (index {kk}) has no valid sample in band {band}"
         )
     return BinnedSamples(
-        idx, class_id, counts.astype(np.int64, copy=False), binnings, labels, dropped, single,
+        idx,
+        class_id,
+        counts.astype(np.int64, copy=False),
+        binnings,
+        labels,
+        dropped,
+        single,
         values,
     )
 

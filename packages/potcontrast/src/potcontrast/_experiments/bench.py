@@ -127,7 +127,9 @@ def bench(
     )
     print(format_comparisons([c for c, _ in rows]))
     for c, d in rows:
-        print(f"speedup = t_reference / t_ours = {c.speedup:.1f}x  max |dNPC| = {d:.1e}  [{c.label}]")
+        print(
+            f"speedup = t_reference / t_ours = {c.speedup:.1f}x  max |dNPC| = {d:.1e}  [{c.label}]"
+        )
     res = Result("potcontrast", __version__, seed=seed, device="cpu", quick=quick)
     res.add_table(
         "bench",
@@ -178,7 +180,11 @@ def _claims(res: Result, rows: list[tuple[Comparison, float]], quick: bool) -> N
         bool(worst.speedup >= 1.5),
     )
     for bands, target in ((16, 50.0), (1, 20.0)):
-        e2e = [c for c, _ in rows if "end to end" in c.label and c.label.split(": ")[1].startswith(f"{bands}x")]
+        e2e = [
+            c
+            for c, _ in rows
+            if "end to end" in c.label and c.label.split(": ")[1].startswith(f"{bands}x")
+        ]
         if e2e:
             low = min(e2e, key=lambda c: c.speedup)
             res.add_claim(

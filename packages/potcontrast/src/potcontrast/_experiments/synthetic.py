@@ -1,4 +1,5 @@
-"""Seeded synthetic data for ``potcontrast reproduce``: a multispectral manuscript from a physical story.
+"""Seeded synthetic data for ``potcontrast reproduce``: a multispectral manuscript, imaged from a
+physical story.
 
 The paper applies multi-class NPC to a multispectral medieval music manuscript (parchment, ink,
 bleed-through from the back page) to compare bands and processed images. That data is not public,
@@ -176,7 +177,9 @@ def _strokes(
     return mask, strokes
 
 
-def _density(shape: tuple[int, int], strokes: list[tuple[np.ndarray, float]], ph: Physics) -> np.ndarray:
+def _density(
+    shape: tuple[int, int], strokes: list[tuple[np.ndarray, float]], ph: Physics
+) -> np.ndarray:
     """Optical density of the ink of every pixel (a later stroke covers an earlier one)."""
     dens = np.zeros(shape)
     for one, weight in strokes:
@@ -202,9 +205,7 @@ def _blur(image: np.ndarray, sigma: float) -> np.ndarray:
     return out
 
 
-def _smooth_field(
-    shape: tuple[int, int], amplitude: float, rng: np.random.Generator
-) -> np.ndarray:
+def _smooth_field(shape: tuple[int, int], amplitude: float, rng: np.random.Generator) -> np.ndarray:
     """``1 +`` two low-frequency cosines of the given amplitude (random frequency and phase)."""
     h, w = shape
     yy, xx = np.mgrid[0:h, 0:w] / np.array([h, w])[:, None, None]
@@ -260,8 +261,10 @@ def manuscript(
     d_back = _blur(_density(shape, back_strokes, ph)[:, ::-1], ph.diffusion_px)
     texture = _smooth_field(shape, ph.texture, rng)  # the leaf's, the same in every band
     wavelengths = np.linspace(*ph.wavelength_range, bands)
-    r_p, a, tau = parchment(wavelengths, ph), ink_absorbance(wavelengths, ph), translucency(
-        wavelengths, ph
+    r_p, a, tau = (
+        parchment(wavelengths, ph),
+        ink_absorbance(wavelengths, ph),
+        translucency(wavelengths, ph),
     )
     sigma = noise_sigma(wavelengths, ph)
     stack = np.empty((*shape, bands), dtype=np.uint16)
