@@ -67,6 +67,7 @@ def tiny_bench(tmp_path_factory):
     ):
         warnings.simplefilter("always")
         mp.setattr(bench_module, "cases", lambda quick, extended: tiny)
+        mp.setattr(bench_module, "_BATCH_S", 1e-3)  # timed batches of about a call
         rows = bench_module.bench(out, quick=True, seed=0)
     data = json.loads((out / "result.json").read_text())
     return rows, stdout.getvalue(), seen, data
