@@ -27,7 +27,7 @@ from .._npc import npc, npc_from_samples
 from .._sparsity import SparseBinsWarning
 from .workloads import BenchCase, make_stack, ours_end_to_end, reference_workflow
 
-__all__ = ["bench", "cases"]
+__all__ = ["bench", "cases", "time_side_by_side"]
 
 
 _BATCH_S = 0.25
@@ -42,7 +42,7 @@ def _batch(fn: Any, n: int) -> Any:
     return run
 
 
-def _time(ours: Any, peer: Any, label: str, repeats: int) -> Comparison:
+def time_side_by_side(ours: Any, peer: Any, label: str, repeats: int) -> Comparison:
     """Time ours against the peer as batches of calls lasting at least ``_BATCH_S`` each.
 
     On a shared, oversubscribed machine a call of a millisecond is either not preempted or
@@ -99,7 +99,9 @@ def _run_case(case: BenchCase, seed: int, repeats: int) -> list[tuple[Comparison
     rows = []
     for name, ours, peer in forms:
         diff = float(np.max(np.abs(np.atleast_1d(ours()) - ref)))
-        rows.append((_time(ours, peer, f"{case.group}{name}: {case.label}", repeats), diff))
+        rows.append(
+            (time_side_by_side(ours, peer, f"{case.group}{name}: {case.label}", repeats), diff)
+        )
     return rows
 
 
