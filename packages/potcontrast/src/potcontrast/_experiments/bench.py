@@ -67,7 +67,8 @@ def time_side_by_side(ours: Any, peer: Any, label: str, repeats: int) -> Compari
 
 
 def _run_case(case: BenchCase, seed: int, repeats: int) -> list[tuple[Comparison, float]]:
-    """The rows of one case: end to end with the class map, then the core from every input form.
+    """The rows of one case: end to end with the class map, then the core from every input form
+    (labels as int32, and as uint8 as a PNG label file holds them).
 
     Every row records ``max |ΔNPC|`` against the reference's NPC of the same input.
     """
@@ -76,6 +77,7 @@ def _run_case(case: BenchCase, seed: int, repeats: int) -> list[tuple[Comparison
     labels = np.zeros(masks.shape[1:], dtype=np.int32)
     for k in range(case.k):
         labels[masks[k]] = k + 1
+    labels8 = labels.astype(np.uint8)  # the same labels as a PNG label file holds them
     samples = [img[:, m].T for m in masks]
     coords = [np.argwhere(m) for m in masks]
     vr = case.value_range
@@ -93,6 +95,7 @@ def _run_case(case: BenchCase, seed: int, repeats: int) -> list[tuple[Comparison
         ),
         ("core, masks", lambda: npc(img, masks, band_axis=0, **kw), ref_core),
         ("core, labels", lambda: npc(img, labels, band_axis=0, **kw), ref_core),
+        ("core, uint8 labels", lambda: npc(img, labels8, band_axis=0, **kw), ref_core),
         ("core, coordinates", lambda: npc(img, coords, band_axis=0, **kw), ref_core),
         ("core, samples", lambda: npc_from_samples(samples, **kw), ref_core),
     ]
