@@ -310,7 +310,9 @@ class NPCResult:
 
         The reference's visualisation, without its wrap-around (values below ``lo`` there get the
         last bin's class) and its crash (values at ``hi + 1`` or above). For uint8/uint16 images
-        it is one table lookup per pixel (``class_of_bin`` composed with each grey level's bin).
+        it is a table lookup (``class_of_bin`` composed with each grey level's bin), two pixels
+        at a time for a contiguous uint8 band, and for a contiguous uint16 band whose bins are
+        ``v >> s`` from 0 (at most 256 bins) through its 8-bit bins.
 
         Args:
             image: The analysed image (same band count; same layout rules as :func:`npc`).
