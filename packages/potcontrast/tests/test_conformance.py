@@ -157,3 +157,37 @@ def test_degenerate_bands_match_reference(dtype):
         np.testing.assert_array_equal(res.histograms[b], np.stack(ref.counts))
         assert res.range[b].tolist() == [float(ref.data_range[0]), float(ref.data_range[1])]
     assert res.npc[1] == 0.0 and res.pc[1] == 0.0
+
+
+# Class maps of (B, H, W) stacks take the fast lookups: uint8 two pixels at a time, uint16 with
+# bins v >> s through 8-bit bins; a value on hi, a range not starting at 0, more than 256 bins or
+# an odd pixel count take the general path. Every path gives the reference's map.
+@pytest.mark.parametrize(
+    ("fmt", "m", "shape", "on_hi", "lo"),
+    [
+        ("u8", 256, (36, 40), False, 0),
+        ("u8", 64, (37, 41), False, 0),
+        ("u12", 256, (36, 40), False, 0),
+        ("u12", 256, (36, 40), True, 0),
+        ("u12", 512, (36, 40), False, 0),
+        ("u12", 64, (36, 40), False, 256),
+        ("u16", 256, (37, 41), False, 0),
+        ("u16", 16, (36, 40), False, 0),
+    ],
+)
+def test_class_map_of_a_contiguous_stack_matches_reference(fmt, m, shape, on_hi, lo):
+    dtype, _, (_, hi) = FORMATS[fmt]
+    rng = np.random.default_rng(m + shape[0] + on_hi)
+    img = rng.integers(lo, hi, (3, *shape)).astype(dtype)
+    masks = [rng.random(shape) < 0.2 for _ in range(3)]
+    for k, mk in enumerate(masks):
+        img[:, mk] = (lo + (img[:, mk].astype(np.int64) - lo) // 2 + k * (hi - lo) // 6).astype(
+            dtype
+        )
+    if on_hi:  # on hi: in the last bin (closed), not outside; class 2 owns that bin
+        img[1, masks[2]] = np.where(np.arange(masks[2].sum()) % 2, hi, img[1, masks[2]])
+    res = potcontrast.analyze(img, masks, bins=m, range=(lo, hi), band_axis=0)
+    cmap = res.class_map(img, band_axis=0)
+    for b in range(3):
+        ref = reference_npc(img[b], masks, m, (lo, hi))
+        np.testing.assert_array_equal(cmap[b], reference_class_map(img[b], ref).astype(int))

@@ -125,3 +125,31 @@ def test_class_map_marks_values_above_the_range_minus_one():
     img, labels, _ = _class_map_scene()
     narrow = potcontrast.analyze(img, labels, bins=16, range=(0, 4096))
     np.testing.assert_array_equal(narrow.class_map(img + np.uint16(4096))[...], -1)
+
+
+# The selection scan reads masks eight pixels at a time and labels chunk by chunk; it must give
+# np.flatnonzero's answer at every density, at chunk edges and with a ragged tail.
+@pytest.mark.parametrize(
+    "n", [0, 1, 7, 8, 9, 100, (1 << 16) - 3, (1 << 16) + 5, 3 * (1 << 16) + 13]
+)
+@pytest.mark.parametrize("density", [0.0, 0.003, 0.3, 1.0])
+def test_selected_pixels_are_those_of_flatnonzero(n, density):
+    from potcontrast._classes import flat_selected
+
+    rng = np.random.default_rng(n)
+    mask = rng.random(n) < density
+    np.testing.assert_array_equal(flat_selected(mask), np.flatnonzero(mask))
+    labels = (mask * rng.integers(1, 4, n)).astype(np.int16)
+    np.testing.assert_array_equal(flat_selected(labels, 0), np.flatnonzero(labels))
+    np.testing.assert_array_equal(flat_selected(labels, 2), np.flatnonzero(labels != 2))
+
+
+@pytest.mark.parametrize("values", [[3, 7, 7, 100_000], [-2, 5, 5, 9], [1, 2, 2, 3]])
+def test_label_values_give_classes_in_sorted_order(values):
+    # small non-negative labels are counted, others sorted: both give the sorted label values
+    labels = np.zeros((4, 5), dtype=np.int64)
+    labels.ravel()[[1, 6, 11, 19]] = values
+    img = np.arange(20, dtype=np.uint8).reshape(4, 5)
+    res = potcontrast.analyze(img, labels, bins=20, range=(0, 20), out_of_range="raise")
+    assert res.class_labels.tolist() == sorted(set(values))
+    assert res.n_samples[0].tolist() == [values.count(v) for v in sorted(set(values))]

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy.stats import mannwhitneyu
 
 import potcontrast
 
@@ -98,6 +99,29 @@ def test_auc_of_two_gaussians_matches_the_closed_form(gaussians):
     assert potcontrast.auc(img, labels, bins=4096, range=(-10, 12)) == pytest.approx(
         auc_truth, abs=0.005
     )
+
+
+# AUC counts a tie (equal bins) as half a win: counting it fully passes every test above
+# (the Gaussian case has almost no ties) and fails these two.
+@pytest.mark.parametrize("values", [[3], [0, 1, 2, 3], [5, 5, 7, 7, 7, 9], list(range(10)) * 3])
+def test_auc_of_two_identical_classes_is_one_half(values):
+    a = np.array(values, dtype=np.uint8)
+    img, labels = _row(a, a.copy())
+    assert potcontrast.auc(img, labels, bins=10, range=(0, 10)) == 0.5
+
+
+@pytest.mark.parametrize(
+    ("n1", "n2", "levels", "seed"), [(50, 80, 4, 0), (200, 150, 3, 1), (31, 400, 8, 2)]
+)
+def test_auc_equals_mann_whitney_u_over_n1_n2_with_many_ties(n1, n2, levels, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, levels, n1).astype(np.uint8)  # a handful of levels: ties everywhere
+    b = rng.integers(1, levels + 1, n2).astype(np.uint8)
+    img, labels = _row(a, b)
+    # unit bins, so binning changes nothing; U of class 2 over class 1 counts ties by half
+    u = mannwhitneyu(b, a, alternative="two-sided", method="asymptotic").statistic
+    got = potcontrast.auc(img, labels, bins=levels + 1, range=(0, levels + 1))
+    assert got == pytest.approx(u / (n1 * n2), rel=1e-12)
 
 
 def _three_gaussians():

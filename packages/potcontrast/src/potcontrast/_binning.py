@@ -98,7 +98,7 @@ class Binning:
         values = np.asarray(values)
         if values.dtype == np.bool_:
             values = values.astype(np.uint8)
-        shift = self._integer_shift(values.dtype)
+        shift = self.integer_shift(values.dtype)
         if shift is not None:
             return self._integer_indices(values, shift)
         if self.uniform:
@@ -106,8 +106,12 @@ class Binning:
         return self._edge_indices(values)
 
     # -- the three paths -------------------------------------------------------------------------
-    def _integer_shift(self, dtype: np.dtype) -> int | None:
-        """``s`` such that the bin width is ``2**s`` on an integer range, else None."""
+    def integer_shift(self, dtype: np.dtype) -> int | None:
+        """``s`` such that integer values of ``dtype`` bin as ``(v - lo) >> s``, else None.
+
+        That is the case when the bins are equal, the range has integer ends and the bin width
+        is ``2**s``.
+        """
         if not (self.uniform and np.issubdtype(dtype, np.integer)):
             return None
         lo, hi, m = self.first, self.last, self.n_bins

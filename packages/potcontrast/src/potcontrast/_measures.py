@@ -186,6 +186,9 @@ def ks_statistic(image: Any, classes: Any, **npc_kwargs: Any) -> float | np.ndar
 def auc(image: Any, classes: Any, **npc_kwargs: Any) -> float | np.ndarray:
     """AUC ``P(bin(X_2) > bin(X_1)) + ½ P(bin(X_2) = bin(X_1))`` for ``K = 2`` (binned data).
 
+    Equal to the Mann-Whitney ``U`` of class 2 over class 1 divided by ``n_1 n_2`` (a tie counts
+    one half), computed from the integer counts, so two identical classes give exactly 0.5.
+
     Examples:
         >>> import numpy as np
         >>> img = np.array([[0, 0, 1, 1]], dtype=np.uint8)
@@ -193,7 +196,11 @@ def auc(image: Any, classes: Any, **npc_kwargs: Any) -> float | np.ndarray:
         1.0
     """
     binned = bin_image(image, classes, **npc_kwargs)
-    p = _two_class(binned, "auc")
-    below = np.cumsum(p[:, 0], axis=-1) - p[:, 0]  # P(bin(X_1) < b)
-    value = (p[:, 1] * (below + 0.5 * p[:, 0])).sum(axis=-1)
+    _two_class(binned, "auc")
+    # Mann-Whitney U of class 2 over class 1 from the exact integer counts, a tie counted as one
+    # half: 2U = sum_b c_2(b) (2 #{bin(X_1) < b} + c_1(b)); two identical classes give exactly 1/2
+    c1, c2 = binned.counts[:, 0], binned.counts[:, 1]
+    below = np.cumsum(c1, axis=-1) - c1
+    twice_u = (c2 * (2 * below + c1)).sum(axis=-1)
+    value = twice_u / (2.0 * c1.sum(axis=-1) * c2.sum(axis=-1))
     return band_output(value, binned.single)

@@ -182,11 +182,26 @@ def _bin_values(
     else:
         idx = np.stack([bn.indices(values[:, i]) for i, bn in enumerate(binnings)])
 
+    dropped = np.zeros((n_bands, k), dtype=np.int64)
+    if idx.size and idx.min() >= 0:  # the common case: every sample binned, one reduction
+        flat = class_id * m if n_bands == 1 else (np.arange(n_bands) * (k * m))[:, None] + idx
+        flat += idx[0] if n_bands == 1 else class_id * m
+        counts = np.bincount(flat.ravel(order="K"), minlength=n_bands * k * m)
+        return _checked(
+            idx,
+            class_id,
+            counts.reshape(n_bands, k, m),
+            binnings,
+            labels,
+            dropped,
+            single,
+            values,
+            name,
+        )
     if np.issubdtype(values.dtype, np.floating):
         nan = np.isnan(values).T
     else:
         nan = np.zeros((1, 1), dtype=bool)  # broadcasts: integer data has no NaN
-    dropped = np.zeros((n_bands, k), dtype=np.int64)
     if nan.any():
         per = _count_per(nan, class_id, k)
         band, lab, cnt = _first_bad(per, labels)
@@ -238,17 +253,39 @@ def _bin_values(
                     values[bad, i] = clipped
     flat = (np.arange(n_bands) * (k * m))[:, None] + idx
     flat += class_id * m
-    counted = flat.reshape(-1) if not (nan.any() or outside.any()) else flat[idx >= 0]
+    counted = flat.ravel(order="K") if not (nan.any() or outside.any()) else flat[idx >= 0]
     counts = np.bincount(counted, minlength=n_bands * k * m).reshape(n_bands, k, m)
+    return _checked(idx, class_id, counts, binnings, labels, dropped, single, values, name)
+
+
+def _checked(
+    idx: np.ndarray,
+    class_id: np.ndarray,
+    counts: np.ndarray,
+    binnings: tuple[Binning, ...],
+    labels: np.ndarray,
+    dropped: np.ndarray,
+    single: bool,
+    values: np.ndarray,
+    name: str,
+) -> BinnedSamples:
+    """The :class:`BinnedSamples`, after refusing a class with no valid sample in some band."""
     n_valid = counts.sum(axis=-1)
-    if np.any(n_valid == 0):
+    if n_valid.min() == 0:
         band, kk = (int(x) for x in np.argwhere(n_valid == 0)[0])
         owner = "classes" if name == "image" else name
         raise InputError(
             f"{owner}: class {labels[kk].item()!r} (index {kk}) has no valid sample in band {band}"
         )
     return BinnedSamples(
-        idx, class_id, counts.astype(np.int64), binnings, labels, dropped, single, values
+        idx,
+        class_id,
+        counts.astype(np.int64, copy=False),
+        binnings,
+        labels,
+        dropped,
+        single,
+        values,
     )
 
 
@@ -256,6 +293,8 @@ def _gather(
     img: np.ndarray, band_axis: int | None, moved: np.ndarray, flat: np.ndarray
 ) -> np.ndarray:
     """Values ``(n, B)`` of the pixels ``flat`` (flat indices into ``H x W``) in every band."""
+    if img.ndim == 2 and img.flags.c_contiguous:  # one band: no multi-band set-up
+        return img.reshape(-1).take(flat)[:, None]
     if img.ndim == 3 and img.flags.c_contiguous:
         axis = (2 if band_axis is None else int(band_axis)) % 3
         if axis == 0:  # (B, H, W), e.g. a multi-page TIFF: a take along the pixel axis

@@ -1,9 +1,13 @@
 """Spec §5.3, band ranking on the synthetic manuscript: two- and three-class NPC per band.
 
 Per band: NPC_2 (parchment vs ink) and NPC_3 (parchment / ink / bleed-through) from the labelled
-pixels and from every pixel of each class, the permutation null of NPC_3, the pairwise NPC of ink
-vs bleed-through, and Fisher, JM and KS of the two-class problem. Expected by construction: NPC_3
-chooses a band where bleed-through is told apart from ink, which two-class NPC cannot see.
+pixels and from every pixel of each class, the permutation null of NPC_3, the pairwise NPC of
+bleed-through against parchment and against ink, and Fisher, JM and KS of the two-class problem.
+
+The manuscript's physical story (:mod:`.synthetic`, the README) puts bleed-through close to the
+parchment in the UV and blue (the leaf is nearly opaque there) and in the NIR (the ink stops
+absorbing), and makes it visible in the red. Whether NPC_2 and NPC_3 then pick different bands,
+and whether NPC_3's band separates bleed-through better, is measured here, not assumed.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ COLUMNS = [
     "npc3_all",
     "npc3_null_mean",
     "npc3_p_value",
+    "npc_parchment_vs_bleed",
     "npc_ink_vs_bleed",
     "fisher_2",
     "jm_2",
@@ -59,6 +64,7 @@ def run(ctx: Context) -> None:
         "npc3_all": np.asarray(npc(stack, truth, **kw)),
         "npc3_null_mean": np.array([null3[:, b].mean() for b in range(c.manuscript_bands)]),
         "npc3_p_value": (1 + (null3 >= r3.npc - 1e-12).sum(0)) / (1 + c.null_permutations),
+        "npc_parchment_vs_bleed": r3.pairwise[:, 0, 2],
         "npc_ink_vs_bleed": r3.pairwise[:, 1, 2],
         "fisher_2": fisher,
         "jm_2": np.asarray(jeffries_matusita(stack, two, **kw)),
@@ -99,23 +105,30 @@ def _claims(ctx: Context, values: dict[str, np.ndarray], floor: float) -> None:
     # within 1e-12 of the maximum counts as NPC_2's choice.
     top2 = np.flatnonzero(npc2 >= npc2.max() - 1e-12)
     top2_nm = ", ".join(f"{wl[b]:.0f}" for b in top2)
+    rank2 = ", ".join(f"{wl[b]:.0f}" for b in np.argsort(-npc2, kind="stable")[:3])
+    rank3 = ", ".join(f"{wl[b]:.0f}" for b in np.argsort(-npc3, kind="stable")[:3])
     ctx.result.add_claim(
         "Two-class and three-class NPC rank the bands differently (bleed-through is invisible "
         "to the two-class measure)",
         "the argmax NPC_3 band is not among the bands maximising NPC_2 (ties included)",
         f"NPC_2 maximal ({npc2.max():.3f}) at {top2_nm} nm; NPC_3 best {wl[b3]:.0f} nm "
-        f"(NPC_2 there {npc2[b3]:.3f})",
+        f"({npc3[b3]:.3f}; NPC_2 there {npc2[b3]:.3f}); top 3 bands by NPC_2: {rank2} nm, "
+        f"by NPC_3: {rank3} nm",
         bool(b3 not in top2),
     )
-    ink_bleed = values["npc_ink_vs_bleed"]
-    worst2 = int(top2[np.argmin(ink_bleed[top2])])
+    # bleed-through is told apart only if it differs from both other classes: the weaker pair
+    bleed = np.minimum(values["npc_parchment_vs_bleed"], values["npc_ink_vs_bleed"])
+    worst2 = int(top2[np.argmin(bleed[top2])])
     ctx.result.add_claim(
-        "The band chosen by NPC_3 separates ink from bleed-through better than the band chosen "
-        "by NPC_2",
-        "pairwise NPC(ink, bleed) higher at argmax NPC_3 than at a band NPC_2 ranks first "
-        "(with ties: the worst of them)",
-        f"{ink_bleed[b3]:.3f} at {wl[b3]:.0f} nm vs {ink_bleed[worst2]:.3f} at {wl[worst2]:.0f} nm",
-        bool(ink_bleed[b3] > ink_bleed[worst2]),
+        "The band chosen by NPC_3 separates bleed-through from the other classes better than the "
+        "band chosen by NPC_2",
+        "min(pairwise NPC(parchment, bleed), NPC(ink, bleed)) higher at argmax NPC_3 than at a "
+        "band NPC_2 ranks first (with ties: the worst of them)",
+        f"{bleed[b3]:.3f} at {wl[b3]:.0f} nm vs {bleed[worst2]:.3f} at {wl[worst2]:.0f} nm "
+        f"(parchment/bleed {values['npc_parchment_vs_bleed'][b3]:.3f} vs "
+        f"{values['npc_parchment_vs_bleed'][worst2]:.3f}, ink/bleed "
+        f"{values['npc_ink_vs_bleed'][b3]:.3f} vs {values['npc_ink_vs_bleed'][worst2]:.3f})",
+        bool(bleed[b3] > bleed[worst2]),
     )
     gap = np.abs(npc3 - values["npc3_all"])
     ctx.result.add_claim(
