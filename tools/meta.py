@@ -40,6 +40,7 @@ TABLE: dict[str, dict] = {
     "invprob-core": {
         "required": {"torch", "numpy"},
         "extras": {
+            "bench": {"astra-toolbox"},
             "deepinv": {"deepinv"},
             "images": {"scikit-image"},
             "io": {"tifffile", "pillow"},

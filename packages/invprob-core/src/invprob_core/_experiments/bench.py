@@ -1,4 +1,5 @@
-"""``invprob-core bench``: the ray transform against scikit-image and a grid_sample projector."""
+"""``invprob-core bench``: the ray transform against scikit-image, a grid_sample projector and
+ASTRA's CPU projectors (when ``astra-toolbox`` is installed)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from sciml_core import (
 )
 
 from .._ray import _MEMORY_CACHE, RayTransform
+from .astra_peer import astra_module, bench_astra
 
 Timed = list[tuple[Comparison, int]]
 """Each comparison with the number of images per timed call."""
@@ -209,6 +211,13 @@ def _bench_size(
             rhs = float(np.sum(xs * iradon(ys, theta=deg, filter_name=None, circle=True)))
             info["skimage_radon_iradon_ratio"] = lhs / rhs
             info["skimage_nominal_ratio_2N/pi"] = 2 * 180 / math.pi
+        astra = astra_module()
+        if astra is None:
+            info["astra"] = "not installed: pip install astra-toolbox (or invprob-core[bench])"
+        else:
+            astra_info, astra_rows = bench_astra(astra, A, x, repeats, spp, max_nnz)
+            info.update(astra_info)
+            timed.extend((c, batch) for c in astra_rows)
     return info
 
 
