@@ -26,6 +26,7 @@ from torch.nn.utils import prune
 
 from sciml_core import Comparison, compare_timing, save_checkpoint
 
+from ..__about__ import __version__
 from .._compress import compress_model, compressible_layers, save_compressed
 from .._count import count_parameters
 from .._layers import LowRankConv2d
@@ -221,7 +222,9 @@ def checkpoint_bytes(model: nn.Module, example: torch.Tensor) -> list[tuple[str,
     with tempfile.TemporaryDirectory() as tmp:
         for i, (name, m) in enumerate(forms):
             path = Path(tmp) / f"{i}.pt"
-            save_checkpoint(path, m.state_dict(), config={}, package="smoothprune", version="0")
+            save_checkpoint(
+                path, m.state_dict(), config={}, package="smoothprune", version=__version__
+            )
             stored = sum(t.numel() for t in m.state_dict().values() if t.is_floating_point())
             out.append((name, stored, path.stat().st_size))
         for keep in (0.3, 0.1):
@@ -253,10 +256,6 @@ def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
     repeats = 3 if quick else 7
     model = SmallCNN().to(dev).eval()
     example = torch.randn(1, 1, 20, 20, device=dev)
-    rows = _tucker_rows(model, repeats, dev)
-    rows += _compression_rows(model, repeats, dev, example)
-    rows += _penalty_rows(repeats, dev)
-    rows += _inference_rows(model, repeats, dev, example)
     print("memory (SmallCNN checkpoints, sciml_core.save_checkpoint files):")
     for name, stored, size in checkpoint_bytes(model.cpu(), example.cpu()):
         print(f"  {name:<66} {stored:>8} stored values {size:>9} bytes")
@@ -268,5 +267,9 @@ def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
             f"{after / 2**20:.1f} MiB (+{(after - before) / 2**20:.1f} MiB; float32 weights "
             f"{weights / 2**20:.1f} MiB)"
         )
+    rows = _tucker_rows(model, repeats, dev)
+    rows += _compression_rows(model, repeats, dev, example)
+    rows += _penalty_rows(repeats, dev)
+    rows += _inference_rows(model, repeats, dev, example)
     print(f"threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.2f}, device {dev}")
     return rows
