@@ -33,6 +33,7 @@ from ._compress import COUNTS, compress_model, load_compressed, save_compressed
 from ._differences import AXES
 from ._layers import SCHEMES
 from ._models import ARCHS, Arch, build_model
+from ._prune import PEERS
 from ._regularizer import NUCLEAR_MODES, SmoothnessRegularizer
 from ._train import accuracy, train_classifier
 
@@ -230,7 +231,9 @@ def _bench(args: argparse.Namespace) -> int:
     from ._experiments.bench import bench
 
     device = str(resolve_device(args.device))
-    print(format_comparisons(bench(quick=args.quick, seed=args.seed, device=device)))
+    rows = bench(quick=args.quick, seed=args.seed, device=device, peer=args.peer)
+    if rows:
+        print(format_comparisons(rows))
     return 0
 
 
@@ -365,7 +368,13 @@ _p.add_argument(
     help="folder holding cifar-10-batches-py: also run ResNet-18 on CIFAR-10, hours on a CPU "
     "(default: digits only)",
 )
-app.add_bench(_bench)
+_p = app.add_bench(_bench)
+_p.add_argument(
+    "--peer",
+    choices=PEERS,
+    default="all",
+    help="time only against this peer; the penalty and memory rows run with all (default: all)",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,7 +31,7 @@ from .._compress import compress_model, compressible_layers, save_compressed
 from .._count import count_parameters
 from .._layers import LowRankConv2d
 from .._models import SmallCNN
-from .._prune import prune_channels, prune_unstructured, tucker2_factors
+from .._prune import PEERS, Peer, prune_channels, prune_unstructured, tucker2_factors
 from .._regularizer import SmoothnessRegularizer
 
 # Peak resident memory of compress_model(cifar_resnet18(), params=0.3) in a fresh interpreter:
@@ -76,34 +76,37 @@ def _tucker_rows(model: SmallCNN, repeats: int, dev: torch.device) -> list[Compa
 
 
 def _compression_rows(
-    model: SmallCNN, repeats: int, dev: torch.device, example: torch.Tensor
+    model: SmallCNN, repeats: int, dev: torch.device, example: torch.Tensor, peer: Peer
 ) -> list[Comparison]:
     """Whole-model compression time: ours (keep=0.3) against the pruning baselines."""
 
     def ours() -> None:
         compress_model(model, keep=0.3)
 
-    peers: list[tuple[str, Callable[[], object]]] = [
-        ("global_unstructured 70 % + remove", lambda: prune_unstructured(model, 0.7))
-    ]
-    if _installed("torch_pruning"):
-        peers.append(
-            (
-                "Torch-Pruning MetaPruner 50 % channels",
-                lambda: prune_channels(model, 0.5, backend="torch-pruning", example_inputs=example),
+    peers: list[tuple[str, Callable[[], object]]] = []
+    if peer in ("all", "torch-prune"):
+        peers.append(("global_unstructured 70 % + remove", lambda: prune_unstructured(model, 0.7)))
+    if peer in ("all", "torch-pruning"):
+        if _installed("torch_pruning"):
+            peers.append(
+                (
+                    "Torch-Pruning MetaPruner 50 % channels",
+                    lambda: prune_channels(
+                        model, 0.5, backend="torch-pruning", example_inputs=example
+                    ),
+                )
             )
-        )
-    else:
-        _skip("compression time vs Torch-Pruning", "torch_pruning")
+        else:
+            _skip("compression time vs Torch-Pruning", "torch_pruning")
     return [
         compare_timing(
             ours,
-            peer,
+            peer_fn,
             repeats=repeats,
             device=dev,
             label=f"compress SmallCNN: SVD keep=0.3 vs {name}",
         )
-        for name, peer in peers
+        for name, peer_fn in peers
     ]
 
 
@@ -161,14 +164,16 @@ def _penalty_rows(repeats: int, dev: torch.device) -> list[Comparison]:
 
 
 def _inference_rows(
-    model: SmallCNN, repeats: int, dev: torch.device, example: torch.Tensor
+    model: SmallCNN, repeats: int, dev: torch.device, example: torch.Tensor, peer: Peer
 ) -> list[Comparison]:
     compressed = compress_model(model, params=0.3).model.eval()
-    peers: list[tuple[str, nn.Module]] = [
-        ("dense", model),
-        ("70 % unstructured (masked, dense cost)", prune_unstructured(model, 0.7).eval()),
-    ]
-    if _installed("torch_pruning"):
+    peers: list[tuple[str, nn.Module]] = []
+    if peer in ("all", "torch-prune"):
+        peers.append(("dense", model))
+        peers.append(
+            ("70 % unstructured (masked, dense cost)", prune_unstructured(model, 0.7).eval())
+        )
+    if peer in ("all", "torch-pruning") and _installed("torch_pruning"):
         pruned = prune_channels(model, 0.5, backend="torch-pruning", example_inputs=example)
         peers.append((f"Torch-Pruning 50 % channels ({count_parameters(pruned)} params)", pruned))
     rows = []
@@ -248,14 +253,7 @@ def peak_rss_of_compressing_resnet18() -> tuple[int, int, int] | None:
     return before, after, weights
 
 
-def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
-    """Run the benchmark rows, print the memory table, return the timing rows (nothing is
-    asserted)."""
-    torch.manual_seed(seed)
-    dev = torch.device("cpu" if device == "auto" else device)
-    repeats = 3 if quick else 7
-    model = SmallCNN().to(dev).eval()
-    example = torch.randn(1, 1, 20, 20, device=dev)
+def _print_memory(model: nn.Module, example: torch.Tensor) -> None:
     print("memory (SmallCNN checkpoints, sciml_core.save_checkpoint files):")
     for name, stored, size in checkpoint_bytes(model.cpu(), example.cpu()):
         print(f"  {name:<66} {stored:>8} stored values {size:>9} bytes")
@@ -267,9 +265,32 @@ def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
             f"{after / 2**20:.1f} MiB (+{(after - before) / 2**20:.1f} MiB; float32 weights "
             f"{weights / 2**20:.1f} MiB)"
         )
-    rows = _tucker_rows(model, repeats, dev)
-    rows += _compression_rows(model, repeats, dev, example)
-    rows += _penalty_rows(repeats, dev)
-    rows += _inference_rows(model, repeats, dev, example)
+
+
+def bench(*, quick: bool, seed: int, device: str = "cpu", peer: Peer = "all") -> list[Comparison]:
+    """Run the benchmark rows, print the memory table, return the timing rows (nothing is
+    asserted).
+
+    ``peer`` other than ``"all"`` runs only the timing rows against that peer (``"tensorly"``:
+    Tucker-2; ``"torch-prune"``: ``torch.nn.utils.prune`` and the dense model;
+    ``"torch-pruning"``: Torch-Pruning); the penalty rows and the memory table run with ``"all"``.
+    A peer that is not installed is a printed ``skipped`` line.
+    """
+    if peer not in PEERS:
+        raise ValueError(f"peer must be one of {PEERS}; got {peer!r}")
+    torch.manual_seed(seed)
+    dev = torch.device("cpu" if device == "auto" else device)
+    repeats = 3 if quick else 7
+    model = SmallCNN().to(dev).eval()
+    example = torch.randn(1, 1, 20, 20, device=dev)
+    if peer == "all":
+        _print_memory(model, example)
+    rows = _tucker_rows(model, repeats, dev) if peer in ("all", "tensorly") else []
+    if peer != "tensorly":
+        rows += _compression_rows(model, repeats, dev, example, peer)
+    if peer == "all":
+        rows += _penalty_rows(repeats, dev)
+    if peer != "tensorly":
+        rows += _inference_rows(model, repeats, dev, example, peer)
     print(f"threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.2f}, device {dev}")
     return rows
