@@ -117,3 +117,5 @@ def test_quick_reproduce_writes_a_valid_result_whose_quick_claims_hold(tmp_path)
     holds = {c["name"]: c["holds"] for c in data["claims"]}
     for name in QUICK_CLAIMS:
         assert holds[name], name
+    (conditions,) = _table(data, "run_conditions")
+    assert conditions["cpu_s"] > 0 and conditions["threads"] == 1
