@@ -88,6 +88,7 @@ def test_bad_input_is_one_line_and_exit_two(argv, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert len(err.splitlines()) == 1 or err.startswith("usage:")
+    assert not names["out"].exists() and not names["dir"].exists()  # no output left behind
 
 
 def test_reproduce_refuses_an_unknown_study(tmp_path):

@@ -37,6 +37,11 @@ __all__ = [
     "tucker2_factors",
 ]
 
+#: The peer libraries of the baselines, as ``smoothprune bench --peer`` names them ("all": every
+#: one); "torch-prune" is ``torch.nn.utils.prune``.
+Peer = Literal["all", "tensorly", "torch-pruning", "torch-prune"]
+PEERS: tuple[Peer, ...] = typing.get_args(Peer)
+
 PruneBackend = Literal["native", "torch-pruning"]
 PRUNE_BACKENDS: tuple[PruneBackend, ...] = typing.get_args(PruneBackend)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -26,13 +28,17 @@ def train_classifier(
     regularizer: SmoothnessRegularizer | None = None,
     seed: int = 0,
     progress: bool = False,
+    on_epoch: Callable[[int, nn.Module], None] | None = None,
 ) -> list[float]:
     """Train ``model`` in place with AdamW on ``(x, y)``; return the mean loss of each epoch.
 
     The loss is cross-entropy plus ``regularizer()``; with ``nuclear_mode="prox"`` the proximal
     step runs after every ``regularizer.every``-th optimiser step. Batches are drawn from a
     generator seeded by ``seed``. ``progress=True`` shows a bar over epochs on stderr
-    (``sciml_core.cli.progress``, silenced by ``--quiet``).
+    (``sciml_core.cli.progress``, silenced by ``--quiet``). ``on_epoch(epoch, model)`` runs after
+    every epoch (``epoch`` counts from 1) in eval mode; it must not change the model. There is no
+    learning-rate schedule, so the model after epoch ``k`` of a longer run is the model of a
+    ``k``-epoch run (tested): one run measures every shorter budget.
 
     Shapes:
         - x: ``(N, C, H, W)``; y: ``(N,)`` int64.
@@ -60,6 +66,10 @@ def train_classifier(
                 regularizer.prox_step(lr)
             total += float(loss.detach()) * len(idx)
         history.append(total / len(x))
+        if on_epoch is not None:
+            model.eval()
+            on_epoch(len(history), model)
+            model.train()
     model.eval()
     return history
 
