@@ -182,7 +182,9 @@ def _curve(args: argparse.Namespace) -> int:
 def _reproduce(args: argparse.Namespace) -> int:
     from ._experiments.reproduce import reproduce
 
-    path = reproduce(Path(args.out), quick=args.quick, seed=args.seed, device=args.device)
+    path = reproduce(
+        Path(args.out), quick=args.quick, seed=args.seed, device=args.device, budget=args.budget
+    )
     wrote(path)
     return 0
 
@@ -234,7 +236,16 @@ c.add_argument("--iterations", type=int, default=1000, help="horizon (default 10
 c.add_argument("--size", type=int, default=64, help="image side (multiple of 8; default 64)")
 c.add_argument("--methods", nargs="+", choices=METHODS, default=["dip", "dsp"])
 
-app.add_reproduce(_reproduce)
+r = app.add_reproduce(_reproduce)
+# no ``choices`` here: the budgets live in _experiments, which cli.py imports only when a command
+# runs; reproduce() checks the value against BUDGETS (one-line error, exit 2)
+r.add_argument(
+    "--budget",
+    default="spec",
+    help="--full only: 'spec' (3 test images x 2 seeds, SR from 128x128; about 70 min on an idle "
+    "core) or 'reduced' (1 seed, SR from 64x64; same 3000-iteration horizon and validation; "
+    "about 40 000 iterations) (default %(default)s)",
+)
 app.add_bench(_bench)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from sciml_core import InputError, Result, resolve_device
 from sciml_core.cli import progress
 
 from ..__about__ import __version__
-from .config import config_for
+from .config import Budget, config_for
 from .context import Context
 from .registry import STUDIES
 
@@ -46,21 +47,25 @@ def reproduce(
     seed: int,
     device: str = "cpu",
     studies: Sequence[str] | None = None,
+    budget: Budget = "spec",
 ) -> Path:
     """Run ``studies`` (default: all, in registry order), write ``result.json``, return its path.
 
+    ``budget="reduced"`` runs ``--full`` as :data:`.config.FULL_REDUCED` (one test seed, a smaller
+    super-resolution image); a ``budget`` table records each study's wall time.
+
     Raises:
-        InputError: ``studies`` names a study that is not registered.
+        InputError: ``studies`` names a study that is not registered; a bad ``budget``.
     """
     names = list(STUDIES) if studies is None else list(studies)
     unknown = [name for name in names if name not in STUDIES]
     if unknown:
         raise InputError(f"studies: unknown {unknown}; registered: {list(STUDIES)}")
+    cfg = config_for(quick, budget)
     dev = str(resolve_device(device))
     result = Result("dsp-prior", __version__, seed=seed, device=dev, quick=quick)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    cfg = config_for(quick)
     ctx = Context(result, out, cfg, seed, dev)
     result.add_table(
         "config",
@@ -70,8 +75,18 @@ def reproduce(
     )
     if dev.startswith("cuda"):
         torch.backends.cudnn.benchmark = False
+    budget_rows: list[list[object]] = []
     for name in progress(names, desc="reproduce", unit="study"):
+        start = time.perf_counter()
         STUDIES[name].run(ctx)
+        budget_rows.append([name, round(time.perf_counter() - start, 1)])
+    result.add_table(
+        "budget",
+        f"Wall time of each study ({cfg.mode}, {torch.get_num_threads()} thread(s); "
+        "seconds per iteration of each fit are in the task tables)",
+        ["study", "wall s"],
+        budget_rows,
+    )
     result.add_table(
         "not_tested",
         "Claims this mode cannot test, and why (not written as failed)",
