@@ -108,22 +108,65 @@ def test_restore_refuses_to_overwrite_without_the_flag(image, tmp_path, capsys):
     assert out.read_bytes() == b"keep" and "--overwrite" in capsys.readouterr().err
 
 
-def test_curve_writes_the_psnr_of_both_methods(tmp_path):
-    args = [
-        "curve",
-        "--image",
-        "camera",
-        "--size",
-        "16",
-        "--iterations",
-        "20",
-        "--out",
-        str(tmp_path),
-        "--quiet",
-    ]
+@pytest.mark.parametrize(
+    "task, operator",
+    [("denoise", "N(0"), ("inpaint", "m * x"), ("sr", "Downsample(4"), ("deblur", "Blur(")],
+)
+def test_curve_writes_the_psnr_of_both_methods_for_every_task(tmp_path, task, operator):
+    args = ["curve", "--image", "camera", "--task", task, "--size", "24", "--iterations", "20",
+            "--out", str(tmp_path), "--quiet"]  # fmt: skip
     assert main(args) == 0
     data = json.loads((tmp_path / "curve.json").read_text())
+    assert data["task"] == task and operator in data["degradation"]
     assert data["dip"]["iteration"] == [10, 20] and len(data["dsp"]["psnr"]) == 2
+    assert all(np.isfinite(data[m]["psnr"]).all() for m in ("dip", "dsp"))
+
+
+def test_curve_deblur_fits_the_blurred_observation(monkeypatch, tmp_path):
+    import dsp_prior._experiments.curve as curve_mod
+
+    seen = []
+    monkeypatch.setattr(curve_mod, "deblur", lambda y, kernel, **k: seen.append(kernel) or 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        curve_mod.curve(tmp_path, image="camera", task="deblur", iterations=2, size=16,
+                        methods=("dip",), seed=0)  # fmt: skip
+    assert seen and abs(float(seen[0].sum()) - 1.0) < 1e-6 and seen[0].shape[-1] > 1
+
+
+@pytest.mark.parametrize("task, size", [("denoise", 12), ("denoise", 20), ("sr", 16)])
+def test_curve_refuses_a_size_it_cannot_fit_or_measure(tmp_path, capsys, task, size):
+    out = tmp_path / "out"
+    args = ["curve", "--task", task, "--size", str(size), "--out", str(out), "--quiet"]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--size" in err[0]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "extra, flag",
+    [
+        (["--quick", "--budget", "reduced"], "--budget"),
+        (["--full", "--budget", "half"], "--budget"),
+    ],
+)
+def test_reproduce_refuses_a_bad_budget_with_one_line_and_no_output(tmp_path, capsys, extra, flag):
+    out = tmp_path / "out"
+    assert main(["reproduce", *extra, "--quiet", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and flag in err[0]
+    assert not out.exists()
+
+
+def test_reduced_full_keeps_what_tests_the_claim_and_cuts_seeds_and_sr_size():
+    from dsp_prior._experiments.config import FULL, config_for
+
+    reduced = config_for(False, "reduced")
+    assert config_for(False) is FULL and reduced.mode == "full-reduced"
+    kept = ("size", "horizon", "validation_image", "test_images", "k0_grid", "eswmv_grid",
+            "tv_alphas", "inpaint_image", "inpaint_horizon", "sr_horizon", "sr_factor")  # fmt: skip
+    assert all(getattr(reduced, k) == getattr(FULL, k) for k in kept)
+    assert reduced.horizon >= 3000 and len(reduced.seeds) == 1 and reduced.sr_size < FULL.sr_size
 
 
 def test_reproduce_refuses_an_unknown_study(tmp_path):

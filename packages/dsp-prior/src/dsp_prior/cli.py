@@ -231,7 +231,13 @@ c = app.add_command(
     common=("seed", "device", "out", "quiet"),
 )  # fmt: skip
 c.add_argument("--image", default="camera", help="scikit-image sample image name (default camera)")
-c.add_argument("--task", choices=("denoise", "inpaint", "sr"), default="denoise")
+c.add_argument(
+    "--task",
+    choices=TASKS,
+    default="denoise",
+    help="denoise (sigma 25/255), inpaint (50%% pixels), sr (x4) or deblur (Gaussian 1.6 + noise "
+    "0.01) (default %(default)s)",
+)
 c.add_argument("--iterations", type=int, default=1000, help="horizon (default 1000)")
 c.add_argument("--size", type=int, default=64, help="image side (multiple of 8; default 64)")
 c.add_argument("--methods", nargs="+", choices=METHODS, default=["dip", "dsp"])
