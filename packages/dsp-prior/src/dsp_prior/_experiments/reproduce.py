@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import time
 from collections.abc import Sequence
@@ -51,8 +52,10 @@ def reproduce(
 ) -> Path:
     """Run ``studies`` (default: all, in registry order), write ``result.json``, return its path.
 
-    ``budget="reduced"`` runs ``--full`` as :data:`.config.FULL_REDUCED` (one test seed, a smaller
-    super-resolution image); a ``budget`` table records each study's wall time.
+    ``budget="reduced"`` runs ``--full`` as :data:`.config.FULL_REDUCED` (32x32, 2000 iterations,
+    one test seed); a ``budget`` table records each study's wall time. ``result.json`` is
+    rewritten after every study, so a run stopped early leaves what it measured (the studies not
+    run are listed in ``not_tested``).
 
     Raises:
         InputError: ``studies`` names a study that is not registered; a bad ``budget``.
@@ -76,21 +79,38 @@ def reproduce(
     if dev.startswith("cuda"):
         torch.backends.cudnn.benchmark = False
     budget_rows: list[list[object]] = []
-    for name in progress(names, desc="reproduce", unit="study"):
+    path = out / "result.json"
+    for i, name in enumerate(progress(names, desc="reproduce", unit="study")):
         start = time.perf_counter()
         STUDIES[name].run(ctx)
         budget_rows.append([name, round(time.perf_counter() - start, 1)])
-    result.add_table(
+        # after every study, so that a long run stopped early still leaves what it measured
+        path = _snapshot(ctx, budget_rows, names[i + 1 :]).save(out)
+    if not names:
+        path = _snapshot(ctx, budget_rows, ()).save(out)
+    return path
+
+
+def _snapshot(ctx: Context, budget_rows: list[list[object]], remaining: Sequence[str]) -> Result:
+    """A copy of the result so far with its ``budget`` and ``not_tested`` tables.
+
+    Studies not run yet are listed in ``not_tested``; the last snapshot (``remaining`` empty) is
+    the run's result.
+    """
+    snap = copy.deepcopy(ctx.result)
+    snap.add_table(
         "budget",
-        f"Wall time of each study ({cfg.mode}, {torch.get_num_threads()} thread(s); "
+        f"Wall time of each study ({ctx.config.mode}, {torch.get_num_threads()} thread(s); "
         "seconds per iteration of each fit are in the task tables)",
         ["study", "wall s"],
         budget_rows,
     )
-    result.add_table(
+    rows = [list(row) for row in ctx.not_tested]
+    rows += [[f"study {name}", "not run: the run stopped before it"] for name in remaining]
+    snap.add_table(
         "not_tested",
         "Claims this mode cannot test, and why (not written as failed)",
         ["claim", "reason"],
-        [list(row) for row in ctx.not_tested] or [["(none)", "every claim was tested"]],
+        rows or [["(none)", "every claim was tested"]],
     )
-    return result.save(out)
+    return snap
