@@ -1,5 +1,6 @@
 """The command line: restore (atomic, one-line errors with exit 2), curve, reproduce, bench."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -108,22 +109,66 @@ def test_restore_refuses_to_overwrite_without_the_flag(image, tmp_path, capsys):
     assert out.read_bytes() == b"keep" and "--overwrite" in capsys.readouterr().err
 
 
-def test_curve_writes_the_psnr_of_both_methods(tmp_path):
-    args = [
-        "curve",
-        "--image",
-        "camera",
-        "--size",
-        "16",
-        "--iterations",
-        "20",
-        "--out",
-        str(tmp_path),
-        "--quiet",
-    ]
+@pytest.mark.parametrize(
+    "task, operator",
+    [("denoise", "N(0"), ("inpaint", "m * x"), ("sr", "Downsample(4"), ("deblur", "Blur(")],
+)
+def test_curve_writes_the_psnr_of_both_methods_for_every_task(tmp_path, task, operator):
+    args = ["curve", "--image", "camera", "--task", task, "--size", "24", "--iterations", "20",
+            "--out", str(tmp_path), "--quiet"]  # fmt: skip
     assert main(args) == 0
     data = json.loads((tmp_path / "curve.json").read_text())
+    assert data["task"] == task and operator in data["degradation"]
     assert data["dip"]["iteration"] == [10, 20] and len(data["dsp"]["psnr"]) == 2
+    assert all(np.isfinite(data[m]["psnr"]).all() for m in ("dip", "dsp"))
+
+
+def test_curve_deblur_fits_the_blurred_observation(monkeypatch, tmp_path):
+    import dsp_prior._experiments.curve as curve_mod
+
+    seen = []
+    monkeypatch.setattr(curve_mod, "deblur", lambda y, kernel, **k: seen.append(kernel) or 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        curve_mod.curve(tmp_path, image="camera", task="deblur", iterations=2, size=16,
+                        methods=("dip",), seed=0)  # fmt: skip
+    assert seen and abs(float(seen[0].sum()) - 1.0) < 1e-6 and seen[0].shape[-1] > 1
+
+
+@pytest.mark.parametrize("task, size", [("denoise", 12), ("denoise", 20), ("sr", 16)])
+def test_curve_refuses_a_size_it_cannot_fit_or_measure(tmp_path, capsys, task, size):
+    out = tmp_path / "out"
+    args = ["curve", "--task", task, "--size", str(size), "--out", str(out), "--quiet"]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--size" in err[0]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "extra, flag",
+    [
+        (["--quick", "--budget", "reduced"], "--budget"),
+        (["--full", "--budget", "half"], "--budget"),
+    ],
+)
+def test_reproduce_refuses_a_bad_budget_with_one_line_and_no_output(tmp_path, capsys, extra, flag):
+    out = tmp_path / "out"
+    assert main(["reproduce", *extra, "--quiet", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and flag in err[0]
+    assert not out.exists()
+
+
+def test_reduced_full_keeps_the_validation_and_test_images_and_cuts_size_and_seeds():
+    from dsp_prior._experiments.config import FULL, QUICK, config_for
+
+    reduced = config_for(False, "reduced")
+    assert config_for(False) is FULL and reduced.mode == "full-reduced"
+    kept = ("validation_image", "test_images", "k0_grid", "eswmv_grid", "tv_alphas",
+            "inpaint_image", "sr_horizon", "sr_factor", "sigma", "input_perturbation")  # fmt: skip
+    assert all(getattr(reduced, k) == getattr(FULL, k) for k in kept)
+    assert reduced.size == QUICK.size and reduced.horizon >= 4 * QUICK.horizon
+    assert len(reduced.seeds) == 1 and reduced.sr_size < FULL.sr_size
 
 
 def test_reproduce_refuses_an_unknown_study(tmp_path):
@@ -165,3 +210,40 @@ def test_reproduce_quick_writes_claims_one_to_three_and_the_not_tested_table(tmp
         "not_tested",
     } <= set(tables)
     assert len(tables["not_tested"]["rows"]) >= 3
+
+
+def _claims_context(horizon, dip_peak, same_image=False):
+    from dsp_prior._experiments.config import FULL_REDUCED
+    from dsp_prior._experiments.context import Context
+
+    from sciml_core import Result
+
+    cfg = dataclasses.replace(FULL_REDUCED, horizon=horizon)
+    ctx = Context(Result("dsp-prior", "0", seed=0, device="cpu", quick=False), None, cfg, 0, "cpu")
+    numbers = {
+        "dip": dict(drop=2.0, final=22.0, oracle_peak=26.0, valstop=25.5, eswmv=25.2, ema=23.0),
+        "dsp": dict(final=25.0, drop=0.1),
+        "tv": dict(final=27.0),
+    }
+    for method, values in numbers.items():
+        for key, value in values.items():
+            ctx.values["denoising", method, key] = value
+    ctx.values["denoising", "same_image"] = same_image
+    ctx.values["denoising", "dip_validation_peak"] = dip_peak
+    return ctx
+
+
+@pytest.mark.parametrize(
+    "horizon, dip_peak, same_image, tested",
+    [(2000, 175, False, True), (2000, 250, False, False), (3000, 300, True, False)],
+)
+def test_no_early_stopping_claims_need_ten_times_dips_peak_on_other_images(
+    horizon, dip_peak, same_image, tested
+):
+    from dsp_prior._experiments.denoising import _claims
+
+    ctx = _claims_context(horizon, dip_peak, same_image)
+    _claims(ctx)
+    written = {c["name"][:2] for c in ctx.result.claims}
+    assert ({"4.", "5.", "6."} <= written) is tested
+    assert (len(ctx.not_tested) == 3) is not tested

@@ -3,7 +3,8 @@ import dsp_prior
 PUBLIC = [
     "AmplitudePhaseLoss", "DSPLoss", "DSP_KINDS", "FitResult", "FixedBudget", "FourierLoss",
     "INPUT_KINDS", "METHODS", "Oracle", "PixelMSE", "RadialWeight", "RunningVariance", "SkipNet",
-    "TASKS", "ValidatedStop", "VarianceMonitor", "__version__", "deblur", "denoise", "fit",
+    "TASKS", "TaskOptions", "ValidatedStop", "VarianceMonitor", "__version__", "deblur", "denoise",
+    "fit",
     "hermitian_weights", "inpaint", "make_loss", "noise_input", "radial_frequency",
     "super_resolve",
 ]  # fmt: skip

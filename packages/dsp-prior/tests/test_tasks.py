@@ -122,3 +122,28 @@ def test_task_defaults_are_the_dip_notebooks(
     assert kwargs["lr"] == 0.01 and kwargs["ema"] == 0.99
     assert net.channels_skip == (net_skip,) * 5 and net.upsample == upsample
     assert net.channels_down == (128,) * 5 and net.in_channels == 32 and net.out_channels == 3
+
+
+_TASK_CALLS = {
+    "denoise": lambda x, **k: denoise(x, net=_net(), **k),
+    "inpaint": lambda x, **k: inpaint(x, torch.ones(16, 16), net=_net(), **k),
+    "sr": lambda x, **k: super_resolve(x[..., :4, :4], 4, net=_net(), **k),
+    "deblur": lambda x, **k: deblur(x, ipc.gaussian_kernel(1.0), net=_net(), **k),
+}
+
+
+@pytest.mark.parametrize("task", list(_TASK_CALLS))
+def test_task_options_override_the_task_defaults_in_fit(monkeypatch, task):
+    seen = _captured(monkeypatch)
+    options = dict(lr=0.5, ema=None, log_every=7, seed=3, oracle=True, progress_bar=False)
+    _TASK_CALLS[task](torch.rand(1, 1, 16, 16), **options)
+    kwargs = seen[0][1]
+    assert {key: kwargs[key] for key in options} == options
+    assert kwargs["stop"] is None and kwargs["x_true"] is None  # untouched defaults still passed
+
+
+@pytest.mark.parametrize("task", list(_TASK_CALLS))
+def test_task_refuses_an_unknown_option_by_name(monkeypatch, task):
+    _captured(monkeypatch)
+    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) \['lrate'\]"):
+        _TASK_CALLS[task](torch.rand(1, 1, 16, 16), lrate=0.1)

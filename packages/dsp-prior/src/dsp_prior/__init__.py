@@ -23,6 +23,7 @@ from ._stopping import ValidatedStop as ValidatedStop
 from ._stopping import VarianceMonitor as VarianceMonitor
 from ._tasks import METHODS as METHODS
 from ._tasks import TASKS as TASKS
+from ._tasks import TaskOptions as TaskOptions
 from ._tasks import deblur as deblur
 from ._tasks import denoise as denoise
 from ._tasks import inpaint as inpaint
@@ -47,6 +48,7 @@ __all__ = [
     "RadialWeight",
     "RunningVariance",
     "SkipNet",
+    "TaskOptions",
     "ValidatedStop",
     "VarianceMonitor",
     "__version__",

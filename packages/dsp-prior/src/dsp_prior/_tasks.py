@@ -20,7 +20,7 @@ Parseval control that must behave as DIP), or any loss object.
 from __future__ import annotations
 
 import typing
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 
 import torch
 from torch import nn
@@ -65,42 +65,66 @@ def _check_unit_range(y: torch.Tensor, net: nn.Module, name: str) -> None:
         )
 
 
+class TaskOptions(TypedDict, total=False):
+    """The keyword options every task passes on to :func:`dsp_prior.fit`, with the task defaults.
+
+    ``lr`` (0.01, every DIP notebook), ``ema`` (0.99, DIP's output average; ``None``: off),
+    ``stop`` (``None``: the whole horizon), ``x_true`` (``None``; only logged metrics use it),
+    ``oracle`` (``False``), ``seed`` (``None``), ``log_every`` (25), ``progress_bar`` (``True``).
+    """
+
+    lr: float
+    ema: float | None
+    stop: StopRule | None
+    x_true: torch.Tensor | None
+    oracle: bool
+    seed: SeedLike
+    log_every: int
+    progress_bar: bool
+
+
+#: The tasks' defaults of :class:`TaskOptions` (``fit``'s own default is no output average).
+_TASK_DEFAULTS: TaskOptions = {
+    "lr": 0.01,
+    "ema": 0.99,
+    "stop": None,
+    "x_true": None,
+    "oracle": False,
+    "seed": None,
+    "log_every": 25,
+    "progress_bar": True,
+}
+
+
 def _run(
     y: torch.Tensor,
     physics: ipc.LinearOperator,
     net: nn.Module,
     method: Method | Loss,
+    options: TaskOptions,
     *,
-    size: tuple[int, int] | None = None,
     iterations: int,
-    lr: float,
     input_perturbation: float,
-    ema: float | None,
-    stop: StopRule | None,
-    x_true: torch.Tensor | None,
-    oracle: bool,
-    seed: SeedLike,
-    log_every: int,
-    metric_crop: int,
-    progress_bar: bool,
+    size: tuple[int, int] | None = None,
+    metric_crop: int = 0,
 ) -> FitResult:
+    """:func:`fit` with the task's operator, the loss of ``method`` and the task defaults."""
+    unknown = sorted(set(options) - set(_TASK_DEFAULTS))
+    if unknown:  # what a signature with these keywords spelled out would raise
+        raise TypeError(
+            f"unexpected keyword argument(s) {unknown}; options: {list(_TASK_DEFAULTS)}"
+        )
+    merged: TaskOptions = {**_TASK_DEFAULTS, **options}
     return fit(
         y,
         physics,
         net,
         make_loss(method),
         iterations=iterations,
-        lr=lr,
         size=size,
         input_perturbation=input_perturbation,
-        ema=ema,
-        stop=stop,
-        x_true=x_true,
-        oracle=oracle,
-        seed=seed,
-        log_every=log_every,
         metric_crop=metric_crop,
-        progress_bar=progress_bar,
+        **merged,
     )
 
 
@@ -111,15 +135,8 @@ def denoise(
     method: Method | Loss = "dip",
     net: nn.Module | None = None,
     iterations: int = 3000,
-    lr: float = 0.01,
     input_perturbation: float | None = None,
-    ema: float | None = 0.99,
-    stop: StopRule | None = None,
-    x_true: torch.Tensor | None = None,
-    oracle: bool = False,
-    seed: SeedLike = None,
-    log_every: int = 25,
-    progress_bar: bool = True,
+    **options: Unpack[TaskOptions],
 ) -> FitResult:
     r"""Denoise ``y = x + e`` (``invprob_core.Identity``), DIP's ``denoising.ipynb`` settings.
 
@@ -129,8 +146,11 @@ def denoise(
             ``input_perturbation`` (1/30, or 1/20 from ``sigma >= 50/255`` on).
         method: ``"dip"``, ``"dsp"``, ``"dsp-v1"``, ``"fourier-l2"`` or a loss object.
         net: the generator (default :meth:`SkipNet.dip_denoising` with ``C`` outputs).
-        iterations, lr, input_perturbation, ema, stop, x_true, oracle, seed, log_every,
-        progress_bar: as in :func:`dsp_prior.fit`.
+        iterations: the horizon.
+        input_perturbation: :math:`\sigma_p` (default from ``sigma``).
+        **options: :class:`TaskOptions` (``lr`` 0.01, ``ema`` 0.99, ``stop``, ``x_true``,
+            ``oracle``, ``seed``, ``log_every`` 25, ``progress_bar``), as in
+            :func:`dsp_prior.fit`.
 
     Returns:
         :class:`dsp_prior.FitResult`.
@@ -143,9 +163,8 @@ def denoise(
     if input_perturbation is None:
         input_perturbation = 1 / 20 if sigma >= 50 / 255 - 1e-12 else 1 / 30
     return _run(
-        y, ipc.Identity(), net, method, iterations=iterations, lr=lr,
-        input_perturbation=input_perturbation, ema=ema, stop=stop, x_true=x_true, oracle=oracle,
-        seed=seed, log_every=log_every, metric_crop=0, progress_bar=progress_bar,
+        y, ipc.Identity(), net, method, options,
+        iterations=iterations, input_perturbation=input_perturbation,
     )  # fmt: skip
 
 
@@ -156,15 +175,8 @@ def inpaint(
     method: Method | Loss = "dip",
     net: nn.Module | None = None,
     iterations: int = 6001,
-    lr: float = 0.01,
     input_perturbation: float = 0.03,
-    ema: float | None = 0.99,
-    stop: StopRule | None = None,
-    x_true: torch.Tensor | None = None,
-    oracle: bool = False,
-    seed: SeedLike = None,
-    log_every: int = 25,
-    progress_bar: bool = True,
+    **options: Unpack[TaskOptions],
 ) -> FitResult:
     r"""Inpaint ``y = m * x`` (``invprob_core.Mask(m)``), DIP's ``inpainting.ipynb`` settings.
 
@@ -190,9 +202,8 @@ def inpaint(
     net = SkipNet.dip_inpainting(y.shape[1]) if net is None else net
     _check_unit_range(y, net, "y")
     return _run(
-        mask * y, ipc.Mask(mask), net, method, iterations=iterations, lr=lr,
-        input_perturbation=input_perturbation, ema=ema, stop=stop, x_true=x_true, oracle=oracle,
-        seed=seed, log_every=log_every, metric_crop=0, progress_bar=progress_bar,
+        mask * y, ipc.Mask(mask), net, method, options,
+        iterations=iterations, input_perturbation=input_perturbation,
     )  # fmt: skip
 
 
@@ -203,15 +214,8 @@ def super_resolve(
     method: Method | Loss = "dip",
     net: nn.Module | None = None,
     iterations: int | None = None,
-    lr: float = 0.01,
     input_perturbation: float | None = None,
-    ema: float | None = 0.99,
-    stop: StopRule | None = None,
-    x_true: torch.Tensor | None = None,
-    oracle: bool = False,
-    seed: SeedLike = None,
-    log_every: int = 25,
-    progress_bar: bool = True,
+    **options: Unpack[TaskOptions],
 ) -> FitResult:
     r"""Super-resolve ``y_lr = S(k * x)`` (``Downsample(factor, "lanczos2", "replicate")``).
 
@@ -238,9 +242,8 @@ def super_resolve(
     size = (y_lr.shape[-2] * factor, y_lr.shape[-1] * factor)
     physics = ipc.Downsample(factor, "lanczos2", "replicate")
     return _run(
-        y_lr, physics, net, method, size=size, iterations=iterations, lr=lr,
-        input_perturbation=input_perturbation, ema=ema, stop=stop, x_true=x_true, oracle=oracle,
-        seed=seed, log_every=log_every, metric_crop=factor, progress_bar=progress_bar,
+        y_lr, physics, net, method, options,
+        iterations=iterations, input_perturbation=input_perturbation, size=size, metric_crop=factor,
     )  # fmt: skip
 
 
@@ -252,15 +255,8 @@ def deblur(
     method: Method | Loss = "dip",
     net: nn.Module | None = None,
     iterations: int = 3000,
-    lr: float = 0.01,
     input_perturbation: float = 1 / 30,
-    ema: float | None = 0.99,
-    stop: StopRule | None = None,
-    x_true: torch.Tensor | None = None,
-    oracle: bool = False,
-    seed: SeedLike = None,
-    log_every: int = 25,
-    progress_bar: bool = True,
+    **options: Unpack[TaskOptions],
 ) -> FitResult:
     r"""Deblur ``y = k * x + e`` (``invprob_core.Blur(kernel, boundary)``), denoising settings.
 
@@ -280,7 +276,6 @@ def deblur(
     physics = ipc.Blur(kernel, boundary=boundary)  # type: ignore[arg-type]
     net = SkipNet.dip_denoising(y.shape[1]) if net is None else net
     return _run(
-        y, physics, net, method, iterations=iterations, lr=lr,
-        input_perturbation=input_perturbation, ema=ema, stop=stop, x_true=x_true, oracle=oracle,
-        seed=seed, log_every=log_every, metric_crop=0, progress_bar=progress_bar,
+        y, physics, net, method, options,
+        iterations=iterations, input_perturbation=input_perturbation,
     )  # fmt: skip

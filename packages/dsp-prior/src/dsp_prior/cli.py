@@ -182,7 +182,9 @@ def _curve(args: argparse.Namespace) -> int:
 def _reproduce(args: argparse.Namespace) -> int:
     from ._experiments.reproduce import reproduce
 
-    path = reproduce(Path(args.out), quick=args.quick, seed=args.seed, device=args.device)
+    path = reproduce(
+        Path(args.out), quick=args.quick, seed=args.seed, device=args.device, budget=args.budget
+    )
     wrote(path)
     return 0
 
@@ -229,12 +231,27 @@ c = app.add_command(
     common=("seed", "device", "out", "quiet"),
 )  # fmt: skip
 c.add_argument("--image", default="camera", help="scikit-image sample image name (default camera)")
-c.add_argument("--task", choices=("denoise", "inpaint", "sr"), default="denoise")
+c.add_argument(
+    "--task",
+    choices=TASKS,
+    default="denoise",
+    help="denoise (sigma 25/255), inpaint (50%% pixels), sr (x4) or deblur (Gaussian 1.6 + noise "
+    "0.01) (default %(default)s)",
+)
 c.add_argument("--iterations", type=int, default=1000, help="horizon (default 1000)")
 c.add_argument("--size", type=int, default=64, help="image side (multiple of 8; default 64)")
 c.add_argument("--methods", nargs="+", choices=METHODS, default=["dip", "dsp"])
 
-app.add_reproduce(_reproduce)
+r = app.add_reproduce(_reproduce)
+# no ``choices`` here: the budgets live in _experiments, which cli.py imports only when a command
+# runs; reproduce() checks the value against BUDGETS (one-line error, exit 2)
+r.add_argument(
+    "--budget",
+    default="spec",
+    help="--full only: 'spec' (64x64, 3000 iterations, 3 test images x 2 seeds, SR from 128x128; "
+    "about 70 min on an idle core) or 'reduced' (32x32, 2000 iterations = over 10x DIP's peak "
+    "there, 1 seed, SR from 64x64; about 10 CPU-minutes) (default %(default)s)",
+)
 app.add_bench(_bench)
 
 

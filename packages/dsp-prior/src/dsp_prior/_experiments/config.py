@@ -7,14 +7,29 @@ about 60 ms at 64x64 (the spec's 32-49 ms at 64x64 was measured at load 2.4-4.5)
 iteration 175 there and has fallen 2.7 dB by 400). ``--full``: 4 validation runs + 3 images x 2
 seeds x 2 methods at 64x64 and 3000 iterations, inpainting 2 x 3000, super-resolution 2 x 2000 at
 128x128 (about 4x the cost per iteration): about 70 000 iteration-equivalents, 70 min at 60 ms.
+
+``FULL_REDUCED`` (``reproduce --full --budget reduced``) is the full protocol cut to what a slot
+of the shared machine gives (measured 2026-12-06 22:20 at load 8-10: the process got about a fifth
+of a core; 17.5 ms of CPU per iteration at 32x32, 21 ms at 48x48): 32x32 images and a
+2000-iteration horizon (DIP peaks at iteration 175 on camera 32x32, so the horizon is over 10x its
+peak, the spec's condition for the "no early stopping" claim), one test seed, inpainting at 32x32,
+super-resolution from 64x64 (16x16 measurements). The validation on camera (DIP, three ``k0``,
+ES-WMV, TV) and the three test images apart from it stay. About 24 000 iterations at 32x32 and
+4000 at 64x64: 10 CPU-minutes, 40-60 min wall at that share.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from dataclasses import dataclass
 from typing import Literal
 
-Mode = Literal["quick", "full"]
+from sciml_core import InputError
+
+Mode = Literal["quick", "full", "full-reduced"]
+Budget = Literal["spec", "reduced"]
+BUDGETS: tuple[Budget, ...] = typing.get_args(Budget)
 
 
 @dataclass(frozen=True)
@@ -22,7 +37,8 @@ class Config:
     """Sizes and budgets of one ``reproduce`` mode.
 
     Attributes:
-        mode: ``"quick"`` (under a minute on an idle two-core CPU) or ``"full"``.
+        mode: ``"quick"`` (under a minute on an idle two-core CPU), ``"full"`` or
+            ``"full-reduced"`` (the full protocol cut to one seed and a smaller SR image).
         size: side of the grey test images (denoising and inpainting).
         horizon: iterations of every denoising/inpainting run (the "no early stopping" claim is
             about this final iterate).
@@ -120,6 +136,27 @@ FULL = Config(
 )
 
 
-def config_for(quick: bool) -> Config:
-    """The configuration of ``--quick`` (True) or ``--full`` (False)."""
-    return QUICK if quick else FULL
+FULL_REDUCED = dataclasses.replace(
+    FULL,
+    mode="full-reduced",
+    size=32,
+    horizon=2000,
+    seeds=(0,),
+    inpaint_horizon=2000,
+    sr_size=64,
+)
+
+
+def config_for(quick: bool, budget: Budget = "spec") -> Config:
+    """The configuration of ``--quick`` (True) or ``--full`` (False) at ``budget``.
+
+    Raises:
+        InputError: ``budget`` is not one of ``BUDGETS``, or ``"reduced"`` with ``quick``.
+    """
+    if budget not in BUDGETS:
+        raise InputError(f"--budget: expected one of {BUDGETS}, got {budget!r}")
+    if quick:
+        if budget != "spec":
+            raise InputError("--budget: 'reduced' cuts the --full protocol; --quick has no budget")
+        return QUICK
+    return FULL if budget == "spec" else FULL_REDUCED

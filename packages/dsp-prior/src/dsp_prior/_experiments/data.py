@@ -121,6 +121,30 @@ def record(
     )
 
 
+#: Columns of a task table with one row per method (inpainting, super-resolution).
+RUN_COLUMNS = [
+    "method",
+    "final PSNR",
+    "final SSIM",
+    "EMA PSNR",
+    "oracle peak PSNR",
+    "oracle peak it",
+    "peak-final drop",
+]
+
+
+def run_row(
+    method: str, rec: Record | None, psnr_ssim: tuple[float, float] | None = None
+) -> list[object]:
+    """A row of ``RUN_COLUMNS``: a fitted run's numbers, or a baseline's PSNR and SSIM only."""
+    if rec is not None:
+        return [method, rec.final_psnr, rec.final_ssim, rec.ema_psnr, rec.peak_psnr,
+                rec.peak_iteration, rec.drop]  # fmt: skip
+    if psnr_ssim is None:
+        raise ValueError("run_row needs a record or a baseline's (PSNR, SSIM)")
+    return [method, *psnr_ssim, None, None, None, None]
+
+
 def tv(A: ipc.LinearOperator, y: torch.Tensor, alpha: float, iterations: int) -> torch.Tensor:
     """invprob-core's ``pdhg_tv`` with the nonnegativity constraint (spec §6)."""
     return ipc.pdhg_tv(A, y, alpha, nonneg=True, max_iter=iterations).x

@@ -10,7 +10,7 @@ import invprob_core as ipc
 
 from .._fit import FitResult, fit
 from .context import Context
-from .data import clean_image, method_loss, metrics, record, small_net, tv
+from .data import RUN_COLUMNS, clean_image, method_loss, metrics, record, run_row, small_net, tv
 
 TASK = "inpainting"
 
@@ -48,34 +48,16 @@ def run(ctx: Context) -> None:
             )  # fmt: skip
 
         rec = record(run_fit, x)
-        rows.append(
-            [
-                method,
-                rec.final_psnr,
-                rec.final_ssim,
-                rec.ema_psnr,
-                rec.peak_psnr,
-                rec.peak_iteration,
-                rec.drop,
-            ]
-        )
+        rows.append(run_row(method, rec))
         ctx.values[(TASK, method, "final")] = rec.final_psnr
         ctx.values[(TASK, method, "drop")] = rec.drop
     tv_psnr, tv_ssim = metrics(tv(op, y, alpha, cfg.tv_iterations), x)
-    rows.append([f"tv (alpha {alpha})", tv_psnr, tv_ssim, None, None, None, None])
+    rows.append(run_row(f"tv (alpha {alpha})", None, (tv_psnr, tv_ssim)))
     ctx.result.add_table(
         TASK,
         f"Inpainting {cfg.inpaint_image} {cfg.size}x{cfg.size} grey, {cfg.inpaint_keep:.0%} pixels "
         f"known, horizon {cfg.inpaint_horizon}; 'dsp' is our reading of DSP (v2, k0={k0})",
-        [
-            "method",
-            "final PSNR",
-            "final SSIM",
-            "EMA PSNR",
-            "oracle peak PSNR",
-            "oracle peak it",
-            "peak-final drop",
-        ],
+        RUN_COLUMNS,
         rows,
     )
     dsp, dip = ctx.values[(TASK, "dsp", "final")], ctx.values[(TASK, "dip", "final")]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from sciml_core import InputError, Result, resolve_device
 from sciml_core.cli import progress
 
 from ..__about__ import __version__
-from .config import config_for
+from .config import Budget, config_for
 from .context import Context
 from .registry import STUDIES
 
@@ -46,21 +48,27 @@ def reproduce(
     seed: int,
     device: str = "cpu",
     studies: Sequence[str] | None = None,
+    budget: Budget = "spec",
 ) -> Path:
     """Run ``studies`` (default: all, in registry order), write ``result.json``, return its path.
 
+    ``budget="reduced"`` runs ``--full`` as :data:`.config.FULL_REDUCED` (32x32, 2000 iterations,
+    one test seed); a ``budget`` table records each study's wall time. ``result.json`` is
+    rewritten after every study, so a run stopped early leaves what it measured (the studies not
+    run are listed in ``not_tested``).
+
     Raises:
-        InputError: ``studies`` names a study that is not registered.
+        InputError: ``studies`` names a study that is not registered; a bad ``budget``.
     """
     names = list(STUDIES) if studies is None else list(studies)
     unknown = [name for name in names if name not in STUDIES]
     if unknown:
         raise InputError(f"studies: unknown {unknown}; registered: {list(STUDIES)}")
+    cfg = config_for(quick, budget)
     dev = str(resolve_device(device))
     result = Result("dsp-prior", __version__, seed=seed, device=dev, quick=quick)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    cfg = config_for(quick)
     ctx = Context(result, out, cfg, seed, dev)
     result.add_table(
         "config",
@@ -70,12 +78,39 @@ def reproduce(
     )
     if dev.startswith("cuda"):
         torch.backends.cudnn.benchmark = False
-    for name in progress(names, desc="reproduce", unit="study"):
+    budget_rows: list[list[object]] = []
+    path = out / "result.json"
+    for i, name in enumerate(progress(names, desc="reproduce", unit="study")):
+        start = time.perf_counter()
         STUDIES[name].run(ctx)
-    result.add_table(
+        budget_rows.append([name, round(time.perf_counter() - start, 1)])
+        # after every study, so that a long run stopped early still leaves what it measured
+        path = _snapshot(ctx, budget_rows, names[i + 1 :]).save(out)
+    if not names:
+        path = _snapshot(ctx, budget_rows, ()).save(out)
+    return path
+
+
+def _snapshot(ctx: Context, budget_rows: list[list[object]], remaining: Sequence[str]) -> Result:
+    """A copy of the result so far with its ``budget`` and ``not_tested`` tables.
+
+    Studies not run yet are listed in ``not_tested``; the last snapshot (``remaining`` empty) is
+    the run's result.
+    """
+    snap = copy.deepcopy(ctx.result)
+    snap.add_table(
+        "budget",
+        f"Wall time of each study ({ctx.config.mode}, {torch.get_num_threads()} thread(s); "
+        "seconds per iteration of each fit are in the task tables)",
+        ["study", "wall s"],
+        budget_rows,
+    )
+    rows = [list(row) for row in ctx.not_tested]
+    rows += [[f"study {name}", "not run: the run stopped before it"] for name in remaining]
+    snap.add_table(
         "not_tested",
         "Claims this mode cannot test, and why (not written as failed)",
         ["claim", "reason"],
-        [list(row) for row in ctx.not_tested] or [["(none)", "every claim was tested"]],
+        rows or [["(none)", "every claim was tested"]],
     )
-    return result.save(out)
+    return snap

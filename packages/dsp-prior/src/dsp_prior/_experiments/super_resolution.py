@@ -11,7 +11,7 @@ import invprob_core as ipc
 
 from .._fit import FitResult, fit
 from .context import Context
-from .data import clean_image, method_loss, metrics, record, small_net
+from .data import RUN_COLUMNS, clean_image, method_loss, metrics, record, run_row, small_net
 
 TASK = "super_resolution"
 
@@ -43,36 +43,18 @@ def run(ctx: Context) -> None:
             )  # fmt: skip
 
         rec = record(run_fit, x, crop=f)
-        rows.append(
-            [
-                method,
-                rec.final_psnr,
-                rec.final_ssim,
-                rec.ema_psnr,
-                rec.peak_psnr,
-                rec.peak_iteration,
-                rec.drop,
-            ]
-        )
+        rows.append(run_row(method, rec))
         ctx.values[(TASK, method, "final")] = rec.final_psnr
     bicubic = F.interpolate(y, scale_factor=f, mode="bicubic", align_corners=False).clamp(0, 1)
     b_psnr, b_ssim = metrics(bicubic, x, f)
     ctx.values[(TASK, "bicubic", "final")] = b_psnr
-    rows.append(["bicubic", b_psnr, b_ssim, None, None, None, None])
+    rows.append(run_row("bicubic", None, (b_psnr, b_ssim)))
     ctx.result.add_table(
         TASK,
         f"Super-resolution x{f}: {cfg.sr_image} {cfg.sr_size}^2 -> {cfg.sr_size // f}^2 grey, "
         f"horizon {cfg.sr_horizon}, border {f} px cropped; 'dsp' is our reading of DSP "
         f"(v2, k0={k0})",
-        [
-            "method",
-            "final PSNR",
-            "final SSIM",
-            "EMA PSNR",
-            "oracle peak PSNR",
-            "oracle peak it",
-            "peak-final drop",
-        ],
+        RUN_COLUMNS,
         rows,
     )
     v = ctx.values
