@@ -25,6 +25,7 @@ EXPECTED = [
     "build_backbone",
     "build_detector",
     "coco_ap",
+    "concat_datasets",
     "cross_pseudo_labels",
     "load_backbone_weights",
     "load_coco",

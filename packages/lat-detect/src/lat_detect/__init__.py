@@ -26,6 +26,7 @@ from ._coco_io import save_results as save_results
 from ._data import DetectionDataset as DetectionDataset
 from ._data import DetectionSample as DetectionSample
 from ._data import ImageRecord as ImageRecord
+from ._data import concat_datasets as concat_datasets
 from ._detector import SCHEDULES as SCHEDULES
 from ._detector import build_detector as build_detector
 from ._detector import predict as predict
@@ -70,6 +71,7 @@ __all__ = [
     "build_backbone",
     "build_detector",
     "coco_ap",
+    "concat_datasets",
     "cross_pseudo_labels",
     "load_backbone_weights",
     "load_coco",

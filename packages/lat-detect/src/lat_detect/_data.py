@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -12,7 +11,7 @@ from sciml_core import InputError
 
 from ._labelspace import LabelSpace
 
-__all__ = ["DetectionDataset", "DetectionSample", "ImageRecord"]
+__all__ = ["DetectionDataset", "DetectionSample", "ImageRecord", "check_dataset", "concat_datasets"]
 
 
 @dataclass(frozen=True)
@@ -158,10 +157,3 @@ def concat_datasets(parts: Sequence[DetectionDataset], space: LabelSpace) -> Det
         return parts[k].load_image(i)
 
     return DetectionDataset(space.name, space, records, load)
-
-
-def finite_or_raise(value: float, what: str) -> float:
-    """``value`` if finite, else a ``ValueError`` (our own numbers, never the user's)."""
-    if not math.isfinite(value):
-        raise ValueError(f"{what} is not finite: {value}")
-    return value
