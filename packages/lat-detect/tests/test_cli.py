@@ -306,3 +306,10 @@ def test_reproduce_quick_writes_a_valid_result_with_the_two_quick_claims(tmp_pat
         "coco_ap_matches_reference",
     }
     assert "deferred" in {t["id"] for t in data["tables"]}
+
+
+@pytest.mark.slow
+def test_bench_quick_prints_one_row_per_comparison(capsys):
+    assert main(["bench", "--quick", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("LATModel") == 2 and "speedup" in out
