@@ -165,9 +165,8 @@ class SemanticFeatureFusion(nn.Module):
                 raise ValueError("class_input='scores' needs class_probs")
             c = class_probs.detach().to(h)
         a = self.w_q(h) @ self.w_k(h).T / math.sqrt(self.attn_dim)
-        s = torch.where(
-            proposals.is_gt.to(h.device), torch.ones_like(proposals.conf), proposals.conf
-        ).to(h)
+        conf = proposals.conf.to(h)
+        s = torch.where(proposals.is_gt.to(h.device), torch.ones_like(conf), conf)
         weighted = (
             a * s[None, :]
             if self.conf_mode == "multiply"
