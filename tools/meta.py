@@ -89,6 +89,13 @@ TABLE: dict[str, dict] = {
             "plot": {"matplotlib"},
         },
     },
+    "lat-detect": {
+        "required": {"torch", "torchvision", "numpy", "pillow"},
+        "extras": {
+            "coco": {"pycocotools", "faster-coco-eval"},
+            "plot": {"matplotlib"},
+        },
+    },
 }
 
 #: Edges between method packages that ARCHITECTURE.md allows (every package may need sciml-core).

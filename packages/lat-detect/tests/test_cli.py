@@ -1,0 +1,315 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from lat_detect import build_detector, save_coco
+from lat_detect.cli import main
+from PIL import Image
+
+from sciml_core import save_checkpoint, validate_result
+
+
+def _write(ds, root, name):
+    folder = root / f"{name}_img"
+    folder.mkdir()
+    for i, rec in enumerate(ds.records):
+        arr = (ds[i].image.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        Image.fromarray(arr).save(folder / rec.file_name)
+    ann = save_coco(ds, root / f"{name}.json")
+    return str(ann), str(folder)
+
+
+@pytest.fixture
+def files(tiny_bench, tmp_path):
+    t = _write(tiny_bench.target_train, tmp_path, "T")
+    a = _write(tiny_bench.sources["A"], tmp_path, "A")
+    return tmp_path, t, a
+
+
+def _edit(path, change):
+    data = json.loads(Path(path).read_text())
+    change(data)
+    with open(path, "w") as fh:
+        json.dump(data, fh)
+
+
+def _refused(argv, capsys, *expected):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("lat-detect: error:")
+    for text in expected:
+        assert text in err, err
+    return err
+
+
+def _train_argv(root, t, *extra):
+    return [
+        "train",
+        "--target",
+        "T",
+        *t,
+        "--steps",
+        "1",
+        "--ft-steps",
+        "0",
+        "-o",
+        str(root / "m.pt"),
+        "--quiet",
+        *extra,
+    ]
+
+
+def _bbox(k, value):
+    def change(d):
+        d["annotations"][0]["bbox"] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "change,expected",
+    [
+        (lambda d: d.pop("images"), "no 'images'"),
+        (lambda d: d.pop("categories"), "no 'categories'"),
+        (lambda d: d.update(images=[]), "empty dataset"),
+        (lambda d: d["images"].append(dict(d["images"][0])), "duplicate image id"),
+        (lambda d: d["annotations"].append(dict(d["annotations"][0])), "duplicate annotation id"),
+        (lambda d: d["annotations"][0].update(image_id=999), "refers to image 999"),
+        (
+            lambda d: d["annotations"][0].update(category_id=77),
+            "category 77 is missing from label space",
+        ),
+        (_bbox(0, [10, 10, 0, 5]), "w > 0 and h > 0"),
+        (_bbox(0, [10, 10, 5, -1]), "w > 0 and h > 0"),
+        (_bbox(0, [90, 10, 20, 5]), "inside the 96x96 image"),
+        (_bbox(0, [-5, 10, 20, 5]), "inside the 96x96 image"),
+        (_bbox(0, [float("nan"), 10, 20, 5]), "finite"),
+        (lambda d: d["images"][0].update(file_name="nope.png"), "is missing"),
+    ],
+)
+def test_bad_coco_files_are_one_line_errors_with_exit_2(files, capsys, change, expected):
+    root, t, _ = files
+    _edit(t[0], change)
+    _refused(_train_argv(root, t), capsys, "--target", expected)
+    assert not (root / "m.pt").exists()
+
+
+def test_a_category_missing_from_the_label_space_file_is_refused(files, capsys):
+    root, t, _ = files
+    (root / "space.json").write_text(
+        json.dumps({"name": "T", "categories": [{"id": 1, "name": "car"}]})
+    )
+    _refused(
+        _train_argv(root, t, "--label-space", str(root / "space.json")),
+        capsys,
+        "is missing from label space 'T'",
+    )
+
+
+def test_a_grey_image_is_refused(files, capsys):
+    root, t, _ = files
+    first = json.loads(Path(t[0]).read_text())["images"][0]["file_name"]
+    Image.fromarray(np.zeros((96, 96), np.uint8)).save(f"{t[1]}/{first}")
+    _refused(_train_argv(root, t), capsys, "RGB")
+
+
+def test_a_checkpoint_of_another_version_is_refused(files, capsys):
+    root, t, _ = files
+    cfg = {
+        "role": "detector",
+        "name": "T",
+        "classes": ["car", "truck", "person", "bicycle"],
+        "category_ids": [1, 2, 3, 4],
+        "backbone": "tiny",
+        "image_size": 96,
+        "num_classes": 4,
+    }
+    save_checkpoint(
+        root / "old.pt",
+        build_detector(4).state_dict(),
+        config=cfg,
+        package="lat-detect",
+        version="9.9.0",
+    )
+    _refused(
+        ["evaluate", t[0], "--model", str(root / "old.pt"), "--images", t[1]],
+        capsys,
+        "--model",
+        "9.9.0",
+    )
+
+
+def test_transfer_needs_two_datasets(files, capsys):
+    root, t, _ = files
+    _refused(
+        ["transfer", "--dataset", "T", *t, "--target", "T", "--out", str(root / "o"), "--quiet"],
+        capsys,
+        "at least two",
+    )
+
+
+def test_transfer_refuses_an_unknown_target(files, capsys):
+    root, t, a = files
+    _refused(
+        [
+            "transfer",
+            "--dataset",
+            "T",
+            *t,
+            "--dataset",
+            "A",
+            *a,
+            "--target",
+            "X",
+            "--out",
+            str(root / "o"),
+            "--quiet",
+        ],
+        capsys,
+        "--target",
+        "'X'",
+    )
+
+
+def test_transfer_refuses_a_non_empty_out_without_overwrite(files, capsys):
+    root, t, a = files
+    (root / "o").mkdir()
+    (root / "o" / "keep.txt").write_text("mine")
+    _refused(
+        [
+            "transfer",
+            "--dataset",
+            "T",
+            *t,
+            "--dataset",
+            "A",
+            *a,
+            "--target",
+            "T",
+            "--out",
+            str(root / "o"),
+            "--quiet",
+        ],
+        capsys,
+        "--overwrite",
+    )
+    assert sorted(p.name for p in (root / "o").iterdir()) == ["keep.txt"]
+
+
+def test_a_target_without_annotations_is_refused(files, capsys):
+    root, t, _ = files
+    _edit(t[0], lambda d: d.update(annotations=[]))
+    _refused(_train_argv(root, t), capsys, "no annotated training image")
+
+
+def test_evaluate_scores_a_perfect_predictions_file_at_one(files, capsys):
+    root, t, _ = files
+    data = json.loads(Path(t[0]).read_text())
+    preds = [
+        {
+            "image_id": a["image_id"],
+            "category_id": a["category_id"],
+            "bbox": a["bbox"],
+            "score": 1.0,
+        }
+        for a in data["annotations"]
+    ]
+    (root / "p.json").write_text(json.dumps(preds))
+    assert main(["evaluate", t[0], "--predictions", str(root / "p.json")]) == 0
+    assert json.loads(capsys.readouterr().out)["stats"]["AP"] == 1.0
+
+
+@pytest.mark.slow
+def test_specialists_transfer_train_evaluate_end_to_end(files, capsys):
+    root, t, a = files
+    assert (
+        main(
+            [
+                "specialists",
+                "--dataset",
+                "T",
+                *t,
+                "--dataset",
+                "A",
+                *a,
+                "--steps",
+                "2",
+                "--out",
+                str(root / "s"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "transfer",
+                "--dataset",
+                "T",
+                *t,
+                "--dataset",
+                "A",
+                *a,
+                "--target",
+                "T",
+                "--specialists",
+                str(root / "s"),
+                "--steps",
+                "3",
+                "--out",
+                str(root / "x"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    transferred = json.loads((root / "x" / "A.in_T.json").read_text())
+    assert {c["id"] for c in transferred["categories"]} == {1, 2, 3, 4}
+    assert (
+        main(
+            [
+                "train",
+                "--target",
+                "T",
+                *t,
+                "--extra",
+                str(root / "x" / "A.in_T.json"),
+                a[1],
+                "--steps",
+                "2",
+                "--ft-steps",
+                "1",
+                "-o",
+                str(root / "m.pt"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["evaluate", t[0], "--model", str(root / "m.pt"), "--images", t[1], "--quiet"]) == 0
+    stats = json.loads(capsys.readouterr().out)["stats"]
+    assert 0.0 <= stats["AP"] <= 1.0
+
+
+@pytest.mark.slow
+def test_reproduce_quick_writes_a_valid_result_with_the_two_quick_claims(tmp_path):
+    torch.set_num_threads(1)
+    assert main(["reproduce", "--quick", "--out", str(tmp_path), "--quiet"]) == 0
+    data = json.loads((tmp_path / "result.json").read_text())
+    assert validate_result(data) == []
+    assert {c["name"] for c in data["claims"]} <= {
+        "transfer_outputs_target_space_only",
+        "coco_ap_matches_reference",
+    }
+    assert "deferred" in {t["id"] for t in data["tables"]}
+
+
+@pytest.mark.slow
+def test_bench_quick_prints_one_row_per_comparison(capsys):
+    assert main(["bench", "--quick", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("LATModel") == 2 and "speedup" in out
