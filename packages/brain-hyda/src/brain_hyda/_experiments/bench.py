@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from functools import partial
 from collections.abc import Callable
+from functools import partial
 
 import torch
 import torch.nn.functional as F

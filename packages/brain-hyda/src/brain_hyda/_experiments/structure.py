@@ -20,11 +20,13 @@ def _vit_counts() -> dict[str, int]:
         taps = ViT3DTaps(enc, (3, 6, 9, 12))
         full = HyDA(taps, MODS, num_classes=2, upsample=4, fusion_form="full")
         channel = HyDA(taps, MODS, num_classes=2, upsample=4, fusion_form="channel")
+        probe = Probe(taps, MODS, num_classes=2, upsample=4)
         total = sum(p.numel() for p in enc.parameters())
+    # full fine-tuning: the whole encoder plus what the probe trains (static fusion, up-path, head)
     return {
         "full": count_trainable(full),
         "channel": count_trainable(channel),
-        "finetune": total + count_trainable(full) - count_trainable(full.fusions),
+        "finetune": total + count_trainable(probe),
     }
 
 
