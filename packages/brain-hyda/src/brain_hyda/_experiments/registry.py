@@ -10,6 +10,7 @@ STUDIES: dict[str, Study] = {
     for study in (
         Study("backbone", "pre-training the TinyUNet foundation on synthetic brains", backbone.run),
         Study("structure", "zero-initialised adapters and trainable parameters", structure.run),
+        Study("routing", "how sharply HyDA routes patients at step 0", structure.routing_at_init),
         Study(
             "segmentation",
             "few-shot lesion segmentation: methods, gates, controls",
