@@ -149,3 +149,8 @@ def test_vit_taps_give_maps_finest_first(pyramid, sizes):
 def test_a_crop_of_another_size_is_refused():
     with pytest.raises(InputError, match="32"):
         build_image_encoder("tiny")(torch.randn(1, 1, 16, 16, 16))
+
+
+def test_a_crop_not_divisible_by_the_patch_is_refused():
+    with pytest.raises(InputError, match="not divisible by the patch size 8"):
+        build_image_encoder("tiny", img_size=36)
