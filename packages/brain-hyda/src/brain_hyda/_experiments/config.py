@@ -52,7 +52,8 @@ class Config:
 
 _ONE: dict[str, tuple[float, ...]] = {m: (3e-3,) for m in METHODS}
 
-# Quick: measured about 60 s of one thread on the shared machine (16³ volumes).
+# Quick: measured 27 s wall (about 9 s of CPU) on one thread of the shared 2-core machine at load
+# ~11, 16³ volumes.
 QUICK = Config(
     mode="quick",
     size=16,
@@ -69,6 +70,10 @@ QUICK = Config(
     tune_size=4,
     controls=False,
 )
+# Full: the spec's protocol at 32³. Not run yet: from per-step CPU costs measured at 32³, batch 4,
+# one thread (pretraining 0.27 s; probe 0.18, static 0.56, HyDA 0.15, oracle 0.17, fine-tuning
+# 0.30, scratch 0.23 s) it needs about 7,500 s of one thread (tuning ~2,700, table ~3,800,
+# controls ~900): about an hour on two idle cores.
 FULL = Config(
     mode="full",
     size=32,
