@@ -254,7 +254,7 @@ def build_image_encoder(
     """The image encoder of a SAM-Med3D variant (random weights; load yours with the loader).
 
     ``"vit_b_ori"`` is SAM-Med3D's ``build_sam3D_vit_b_ori`` encoder (embed 768, 12 blocks, 128³,
-    patch 16, neck 384; 92.3 M parameters). **Naming trap:** SAM-Med3D's own ``vit_b`` is another
+    patch 16, neck 384; 92.9 M parameters). **Naming trap:** SAM-Med3D's own ``vit_b`` is another
     model (embed 384 at 256³), not offered here. ``"small"`` (embed 192, depth 4, 64³) serves the
     bench, ``"tiny"`` (embed 48, depth 2, 32³, patch 8, window 3 so padding is exercised) the tests.
 
