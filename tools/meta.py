@@ -96,6 +96,15 @@ TABLE: dict[str, dict] = {
             "plot": {"matplotlib"},
         },
     },
+    "brain-hyda": {
+        "required": {"torch", "numpy", "scipy"},
+        "extras": {
+            "nifti": {"nibabel"},
+            "monai": {"monai"},
+            "dhg": {"dhg"},
+            "plot": {"matplotlib"},
+        },
+    },
 }
 
 #: Edges between method packages that ARCHITECTURE.md allows (every package may need sciml-core).
