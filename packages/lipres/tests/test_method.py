@@ -361,6 +361,19 @@ def test_a_checkpoint_of_another_version_is_refused_naming_both(tmp_path, monkey
         lipres.load_model(path)
 
 
+def test_a_checkpoint_with_the_old_free_interlayer_block_is_refused(tmp_path):
+    """lipres 0.1.0 stored the interlayer maps' Q as ``block`` (a free matrix); it now stores the
+    Cayley generator ``skew``: such a checkpoint is refused naming the key, never misread."""
+    path = lipres.save_model(
+        lipres.LipResNet(2, 5, 2, architecture="fixed-width"), tmp_path / "n.pt"
+    )
+    raw = torch.load(path, weights_only=True)
+    raw["state_dict"] = {k.replace("skew", "block"): v for k, v in raw["state_dict"].items()}
+    torch.save(raw, path)
+    with pytest.raises(InputError, match=r"do not fit its config.*maps\.0\.skew"):
+        lipres.load_model(path)
+
+
 @pytest.mark.parametrize(
     "make,match",
     [
