@@ -42,6 +42,7 @@ def rerun(out_dir: Path, *, seed: int = 0) -> Path:
     start = time.perf_counter()
     approximation.run(ctx)
     ctx.seconds["approximation (A1)"] = time.perf_counter() - start
+    result.save(out_dir)  # the A1 part survives if the digits part is cut short
     start = time.perf_counter()
     digits.add_table(ctx, digits.train_and_attack(ctx, NAMES))
     v = ctx.values
