@@ -327,3 +327,60 @@ def test_pgd_does_not_break_certified_points_quick():
     adv = lipres.pgd_l2(net, x, y, 0.2, steps=20, restarts=2, seed=0)
     assert float((adv - x).norm(dim=1).max()) <= 0.2 + 1e-6
     assert not bool(((net(adv).argmax(1) != y) & (r > 0.2)).any())
+
+
+def _fake_timing(ours, peer, *, repeats, warmup, device, label):
+    from sciml_core import Comparison
+
+    return Comparison(label, 1.0, 2.0, 2.0, repeats, 1, 0.0, str(device), False)
+
+
+@pytest.mark.parametrize(
+    "peer,present,absent",
+    [
+        ("orthogonium", ["orthogonium"], ["deel-torchlip"]),
+        ("deel-torchlip", ["deel-torchlip"], ["orthogonium"]),
+        ("all", ["orthogonium", "deel-torchlip"], []),
+    ],
+)
+def test_bench_times_the_chosen_peers_side_by_side(peer, present, absent, tmp_path, monkeypatch):
+    import warnings
+
+    from lipres._experiments import bench as bench_module
+
+    with warnings.catch_warnings():  # orthogonium 0.0.4's sources hold invalid escapes
+        warnings.simplefilter("ignore", SyntaxWarning)
+        for lib in ("orthogonium.layers.conv.SLL.sll_layer", "deel.torchlip"):
+            pytest.importorskip(lib)
+    monkeypatch.setattr(bench_module, "compare_timing", _fake_timing)
+    assert main(["bench", "--quick", "--peer", peer, "--out", str(tmp_path), "--quiet"]) == 0
+    report = json.loads((tmp_path / "bench.json").read_text())
+    labels = [row["label"] for row in report["rows"]]
+    assert report["peers"] == (present if peer != "all" else ["orthogonium", "deel-torchlip"])
+    for width in (64, 256):
+        for lib in present:
+            mine = [lab for lab in labels if lab.startswith(f"d={width}:") and lib in lab]
+            for ours in ("ours (exact)", "ours (power)"):
+                assert any(lab.startswith(f"d={width}: {ours} vs {lib}") for lab in mine), ours
+        assert any(lab.startswith(f"d={width}: overhead") for lab in labels)
+    assert not [lab for lab in labels for lib in absent if lib in lab]
+    assert all(row["speedup"] == row["t_peer"] / row["t_ours"] for row in report["rows"])
+
+
+def test_bench_skips_a_missing_peer_with_a_note(tmp_path, monkeypatch):
+    from lipres._experiments import bench as bench_module
+
+    monkeypatch.setattr(bench_module, "compare_timing", _fake_timing)
+    monkeypatch.setattr(bench_module, "_sll", lambda d: None)
+    with pytest.warns(UserWarning, match="orthogonium is not installed"):
+        code = main(["bench", "--quick", "--peer", "orthogonium", "--out", str(tmp_path)])
+    assert code == 0
+    labels = [r["label"] for r in json.loads((tmp_path / "bench.json").read_text())["rows"]]
+    assert labels and not any("orthogonium" in lab for lab in labels)
+
+
+def test_bench_refuses_an_unknown_peer(tmp_path, capsys):
+    assert main(["bench", "--peer", "torchlip", "--out", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--peer" in err[0]
+    assert not (tmp_path / "b").exists()

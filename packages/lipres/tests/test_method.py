@@ -263,6 +263,27 @@ def test_constraints_hold_after_every_step(optim, project, steps):
     assert torch.allclose(net(x), before, atol=1e-6)  # projection never changes the forward
 
 
+@pytest.mark.parametrize("optim", ["adam", "sgd"])
+def test_interlayer_maps_stay_orthogonal_through_training(optim):
+    """The fixed-width net's maps carry z4: without a skip connection: training must keep their
+    lower block Q an isometry, not merely of norm <= 1 (lipres 0.1.0's free, norm-rescaled Q had
+    its singular values spread by Adam within a few steps and the features collapsed)."""
+    torch.manual_seed(11)
+    net = lipres.LipResNetClassifier(8, 3, 16, 3, architecture="fixed-width")
+    params = list(net.parameters())
+    opt = torch.optim.Adam(params, lr=1e-2) if optim == "adam" else torch.optim.SGD(params, lr=0.5)
+    x, y = torch.randn(64, 8), torch.arange(64) % 3
+    for _ in range(20):
+        opt.zero_grad()
+        nn.functional.cross_entropy(net(x), y).backward()
+        opt.step()
+    for affine in net.maps:
+        q = affine.matrix().detach().double()[3:, 3:]
+        sv = torch.linalg.svdvals(q)
+        assert float(sv.max()) <= 1.0
+        assert float(sv.min()) >= 1.0 - 1e-5, (optim, sv.min())
+
+
 def test_conv_norm_matches_power_iteration_on_the_operator():
     torch.manual_seed(8)
     block = lipres.GradientConv2d(3, 4, image_size=6).double()
@@ -340,6 +361,19 @@ def test_a_checkpoint_of_another_version_is_refused_naming_both(tmp_path, monkey
         lipres.load_model(path)
 
 
+def test_a_checkpoint_with_the_old_free_interlayer_block_is_refused(tmp_path):
+    """lipres 0.1.0 stored the interlayer maps' Q as ``block`` (a free matrix); it now stores the
+    Cayley generator ``skew``: such a checkpoint is refused naming the key, never misread."""
+    path = lipres.save_model(
+        lipres.LipResNet(2, 5, 2, architecture="fixed-width"), tmp_path / "n.pt"
+    )
+    raw = torch.load(path, weights_only=True)
+    raw["state_dict"] = {k.replace("skew", "block"): v for k, v in raw["state_dict"].items()}
+    torch.save(raw, path)
+    with pytest.raises(InputError, match=r"do not fit its config.*maps\.0\.skew"):
+        lipres.load_model(path)
+
+
 @pytest.mark.parametrize(
     "make,match",
     [
@@ -363,7 +397,7 @@ def _stretched(make):
     module = make().double()
     with torch.no_grad():
         for name, p in module.named_parameters():
-            if "weight" in name or "rows" in name or "block" in name:
+            if "weight" in name or "rows" in name:
                 p.mul_(20.0)  # every norm (each row's, too) well above 1: the rescaling is active
     return module
 
@@ -375,7 +409,7 @@ NORMALISED = {
         3,
         [("weight", slice(0, 3)), ("weight", slice(3, None))],
     ),
-    "mixed_affine": (lambda: lipres.MixedNormAffine(6), 6, [("rows", None), ("block", None)]),
+    "mixed_affine": (lambda: lipres.MixedNormAffine(6), 6, [("rows", None)]),
     "scalar_head": (lambda: lipres.ScalarHead(6, norm="mixed"), 6, [("weight", None)]),
     "spectral_linear": (lambda: lipres.SpectralLinear(4, 3), 4, [("weight", None)]),
 }

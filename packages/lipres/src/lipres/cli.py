@@ -41,6 +41,10 @@ Case = Literal["approximation", "digits", "all"]
 CASES: tuple[Case, ...] = typing.get_args(Case)
 """``reproduce --case``: one registered study (``_experiments.registry.STUDIES``) or all."""
 
+Peer = Literal["orthogonium", "deel-torchlip", "all"]
+PEERS: tuple[Peer, ...] = typing.get_args(Peer)
+"""``bench --peer``: one peer library (``_experiments.bench.PEER_NAMES``) or all."""
+
 CHECKPOINT_SUFFIXES = (".pt", ".pth")
 """What ``train -o`` accepts (a ``sciml_core`` checkpoint written by ``torch.save``)."""
 
@@ -217,11 +221,12 @@ def _reproduce(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from ._experiments.bench import bench
+    from ._experiments.bench import PEER_NAMES, bench
 
     device = "cpu" if args.device == "auto" and not torch.cuda.is_available() else args.device
     device = "cuda" if device == "auto" else device
-    rows = bench(quick=args.quick, seed=args.seed, device=device)
+    peers = PEER_NAMES if args.peer == "all" else (args.peer,)
+    rows = bench(quick=args.quick, seed=args.seed, device=device, peers=peers)
     print(format_comparisons(rows), file=sys.stderr)
     path = Path(args.out) / "bench.json"
     report: dict[str, Any] = {
@@ -229,6 +234,7 @@ def _bench(args: argparse.Namespace) -> int:
         "version": __version__,
         "quick": args.quick,
         "seed": args.seed,
+        "peers": list(peers),
         "rows": [row.row() for row in rows],
     }
     atomic_write_text(path, json.dumps(report, indent=2) + "\n")
@@ -304,7 +310,14 @@ p = app.add_reproduce(_reproduce, device=False)
 p.add_argument(
     "--case", choices=CASES, default="all", help="which study to run (default: %(default)s)"
 )
-app.add_bench(_bench)
+p = app.add_bench(_bench)
+p.add_argument(
+    "--peer",
+    choices=PEERS,
+    default="all",
+    help="the peer library timed against ours; a peer that is not installed is skipped with a "
+    "note (default: %(default)s)",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,11 @@ between exact refreshes). Peers, when installed (``pip install 'lipres[bench]'``
 ``GroupSort2`` with Björck orthogonalisation on and off. A missing peer is skipped with a note.
 The last rows time the exact norm's overhead: the same block with a fixed step and no norm
 (``t_peer``) against the exact one (``t_ours``), so ``speedup`` < 1 is the fraction kept.
+
+``peers`` picks the peer libraries (``lipres bench --peer orthogonium|deel-torchlip|all``); the
+overhead rows run whatever is picked. Not timed (spec §7, open): SLL's ``t`` and Björck as
+overhead rows, our own SLL/AOL layers when no peer is installed (not re-implemented), and the
+certification throughput.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from __future__ import annotations
 import importlib
 import importlib.metadata as md
 import inspect
+import typing
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Literal
 
 import torch
 from torch import nn
@@ -25,6 +32,9 @@ import lipres
 from sciml_core import Comparison, compare_timing
 
 BATCH = 256
+
+PeerName = Literal["orthogonium", "deel-torchlip"]
+PEER_NAMES: tuple[PeerName, ...] = typing.get_args(PeerName)
 
 
 def _step_fn(module: nn.Module, x: torch.Tensor) -> Callable[[], None]:
@@ -74,8 +84,20 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
-def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
-    """Run the rows and return them (peers that are missing are skipped with a warning)."""
+def bench(
+    *, quick: bool, seed: int, device: str = "cpu", peers: Sequence[PeerName] = PEER_NAMES
+) -> list[Comparison]:
+    """Run the rows and return them (a peer that is not installed is skipped with a warning).
+
+    Args:
+        quick: widths 64 and 256, 5 timed calls (else 256 and 1024, 20 calls).
+        seed: seeds the inputs.
+        device: where everything runs.
+        peers: the peer libraries to time against (module docstring).
+    """
+    unknown = [p for p in peers if p not in PEER_NAMES]
+    if unknown:
+        raise ValueError(f"peers: unknown {unknown}; expected some of {PEER_NAMES}")
     widths = (64, 256) if quick else (256, 1024)
     repeats, warmup = (5, 1) if quick else (20, 3)
     rows: list[Comparison] = []
@@ -88,15 +110,17 @@ def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
             "power": lipres.GradientStep(d, norm="power").to(device),
         }
         steps = {k: _step_fn(m, x) for k, m in ours.items()}
-        peers: dict[str, nn.Module | None] = {
-            f"orthogonium {notes['orthogonium']} SLL": _sll(d),
-            f"deel-torchlip {notes['deel-torchlip']} Björck": _deel(d, True),
-            f"deel-torchlip {notes['deel-torchlip']} no Björck": _deel(d, False),
-        }
-        for label, peer in peers.items():
+        chosen: dict[str, nn.Module | None] = {}
+        if "orthogonium" in peers:
+            chosen[f"orthogonium {notes['orthogonium']} SLL"] = _sll(d)
+        if "deel-torchlip" in peers:
+            chosen[f"deel-torchlip {notes['deel-torchlip']} Björck"] = _deel(d, True)
+            chosen[f"deel-torchlip {notes['deel-torchlip']} no Björck"] = _deel(d, False)
+        for label, peer in chosen.items():
             if peer is None:
                 warnings.warn(
-                    f"bench: {label.split()[0]} is not installed; its rows are skipped",
+                    f"bench: {label.split()[0]} is not installed (pip install 'lipres[bench]'); "
+                    "its rows are skipped",
                     UserWarning,
                     stacklevel=2,
                 )

@@ -1,13 +1,16 @@
-"""Shared experiment helpers: the model zoo by name, block statistics, empirical maxima."""
+"""Shared experiment helpers: the model zoo by name, block statistics, empirical maxima, and
+the pair ascent on certified margins."""
 
 from __future__ import annotations
 
 import typing
 from typing import Literal
 
+import torch
 from torch import Tensor, nn
 
 import lipres
+from lipres._empirical import _random_pairs
 from lipres._networks import Architecture
 
 ModelName = Literal["fixed-width", "gradient", "cpl", "spectral", "unconstrained"]
@@ -72,3 +75,65 @@ def empirical_max(model: nn.Module, x: Tensor, *, quick: bool, seed: int) -> dic
 
 def bound_of(model: nn.Module) -> float:
     return float(model.lipschitz_bound())  # type: ignore[operator]
+
+
+def _flat(t: Tensor) -> Tensor:
+    return t.reshape(t.shape[0], -1)
+
+
+def margin_ratio_ascent(
+    model: nn.Module, x: Tensor, table: Tensor, *, n_iter: int, seed: int
+) -> float:
+    r"""Largest :math:`|\Delta(f_y - f_j)| / (M_{yj}\|a - b\|_2)` over classes ``y != j`` found
+    by pair ascent in float64 (a lower bound on the true maximum).
+
+    ``table`` is the ``[K, K]`` margin table :math:`M` a certificate rests on
+    (:func:`~lipres.certified_radius` divides each margin by it), so a value above 1 is a pair of
+    inputs that disproves it. The search starts from the best random pairs (data pairs and local
+    perturbations, :func:`lipres._empirical._random_pairs`) and runs Adam on the log ratio with
+    separations kept >= 0.05, as :func:`~lipres.empirical_lipschitz`'s ``"ascent"``. The model
+    runs in float64 during the search and is returned to its dtype and mode.
+
+    Shapes:
+        x: ``[B, d]``, table: ``[K, K]`` -> float.
+    """
+    was = model.training
+    dtype = next(model.parameters()).dtype
+    model.eval()
+    m = model.double()
+    k = table.shape[0]
+    inv = torch.where(
+        torch.eye(k, dtype=torch.bool), torch.zeros((), dtype=torch.float64), 1.0 / table.double()
+    )
+
+    def ratio(a: Tensor, b: Tensor) -> Tensor:
+        df = m(a) - m(b)  # [P, K]
+        dm = (df[:, :, None] - df[:, None, :]) * inv  # [P, K, K]: normalised margin changes
+        return dm.abs().amax(dim=(1, 2)) / torch.linalg.vector_norm(_flat(a - b), dim=1)
+
+    gen = torch.Generator().manual_seed(seed)
+    xd = x.detach().double()
+    try:
+        a, b = _random_pairs(xd, max(256, 4 * xd.shape[0]), gen)
+        with torch.no_grad():
+            r = ratio(a, b)
+        keep = r.argsort(descending=True)[: min(64, r.numel())]
+        best = float(r.max())
+        a = a[keep].clone().requires_grad_(True)
+        d = (b[keep] - a.detach()).clone().requires_grad_(True)
+        opt = torch.optim.Adam([a, d], lr=1e-2)
+        for _ in range(n_iter):
+            opt.zero_grad()
+            r = ratio(a, a + d)
+            best = max(best, float(r.detach().max()))
+            (-torch.log(r.clamp_min(1e-300)).sum()).backward()
+            opt.step()
+            with torch.no_grad():
+                sep = torch.linalg.vector_norm(d, dim=1).clamp_min(1e-30)
+                d.mul_((0.05 / sep).clamp(min=1.0)[:, None])
+        with torch.no_grad():
+            best = max(best, float(ratio(a, a + d).max()))
+    finally:
+        model.to(dtype)
+        model.train(was)
+    return best
