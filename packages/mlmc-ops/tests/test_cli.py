@@ -145,6 +145,11 @@ def test_reproduce_quick_gates_claims_1_to_3_and_the_columns(tmp_path):
     assert validate_result(data) == []
     claims = {c["name"]: c["holds"] for c in data["claims"]}
     assert claims["every trained model beats the mean predictor"]
+    assert claims["telescoping identity and k = 1 equals single-fine (float64, 3 steps)"]
     assert claims["cost units = sum_steps sum_l b_l (n_l^2 + n_(l-1)^2)"]
     tables = {t["id"]: t for t in data["tables"]}
-    assert tables["methods"]["columns"][:4] == ["method", "lr", "test_rel_l2", "cost_units"]
+    assert tables["methods"]["columns"][:3] == ["method", "seeds", "test_rel_l2"]
+    assert tables["runs"]["columns"][:5] == ["method", "seed", "lr", "f", "test_rel_l2"]
+    methods = {r[0] for r in tables["methods"]["rows"]}
+    assert methods == {"single-fine", "mlmc-R", "coarse-only"}
+    assert {f["file"] for f in data["figures"]} >= {"pareto_units.png", "pareto_seconds.png"}

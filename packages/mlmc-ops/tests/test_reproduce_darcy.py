@@ -9,7 +9,7 @@ from mlmc_ops import step_cost
 from mlmc_ops._experiments.config import QUICK
 from mlmc_ops._experiments.reproduce import reproduce
 
-from sciml_core import validate_result
+from sciml_core import InputError, validate_result
 
 MICRO = replace(
     QUICK,
@@ -25,6 +25,7 @@ MICRO = replace(
     lrs=(1e-3, 3e-3),
 )
 G = MICRO.steps * MICRO.batch * 16**2
+ALL = ["single-fine", "mlmc-R", "mlmc-geom", "mlmc-S", "coarse-only", "curriculum"]
 
 
 def _tables(data):
@@ -38,7 +39,9 @@ def _rows(table):
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("micro")
-    path = reproduce(out, quick=True, seed=0, studies=["darcy"], config=MICRO, cost="grid")
+    path = reproduce(
+        out, quick=True, seed=0, studies=["darcy"], config=MICRO, cost="grid", methods=ALL
+    )
     return json.loads(path.read_text())
 
 
@@ -54,6 +57,7 @@ def flagged_run(tmp_path_factory):
         config=cfg,
         hierarchy="restrict",
         authors_sum=True,
+        methods=["mlmc-geom", "mlmc-S", "mlmc-R"],
     )
     return json.loads(path.read_text())
 
@@ -119,7 +123,14 @@ def test_quick_lists_the_full_only_claims_as_not_tested(default_run):
     assert "mlmc-R <= mlmc-S at equal training cost (f = 1)" in names
 
 
-def test_hierarchy_and_authors_sum_flags_choose_the_methods(flagged_run):
+def test_methods_hierarchy_and_authors_sum_flags_choose_the_methods(flagged_run):
     methods = {r[0] for r in _tables(flagged_run)["methods"]["rows"]}
-    assert "mlmc-S" not in methods
-    assert {"mlmc-R", "mlmc-geom", "mlmc-geom-sum"} <= methods
+    # single-fine always runs (its trained model gives the pilots); restrict drops mlmc-S
+    assert methods == {"single-fine", "mlmc-R", "mlmc-geom", "mlmc-geom-sum"}
+
+
+@pytest.mark.parametrize("methods", [["nope"], ["mlmc-geom-sum"], []])
+def test_unknown_methods_are_refused(methods, tmp_path):
+    with pytest.raises(InputError, match="methods"):
+        reproduce(tmp_path, quick=True, seed=0, studies=["darcy"], methods=methods)
+    assert not (tmp_path / "result.json").exists()

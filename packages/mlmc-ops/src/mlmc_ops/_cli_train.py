@@ -353,7 +353,7 @@ def variance_report(
     res = check_resolutions(resolutions, nested=hierarchy == "restrict", argument="--resolutions")
     if len(res) < 2:
         raise InputError(f"--resolutions: expected at least two levels, got {list(res)}")
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "in_channels": 1,
         "out_channels": 1,
         "modes": modes,

@@ -124,9 +124,18 @@ def _reproduce(args: argparse.Namespace) -> int:
         cost=args.cost,
         nproc=args.nproc,
         authors_sum=args.authors_sum,
+        methods=None if args.methods is None else _methods(args.methods),
     )
     wrote(path)
     return 0
+
+
+def _methods(text: str) -> list[str]:
+    from ._experiments.config import METHODS
+
+    if text == "all":
+        return [m for m in METHODS if m != "mlmc-geom-sum"]
+    return [m.strip() for m in text.split(",") if m.strip()]
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -232,6 +241,13 @@ p.add_argument(
     default=1,
     help="2 or more: re-run mlmc-R's first five steps on N gloo processes and record the "
     "difference to one process (default: 1)",
+)
+p.add_argument(
+    "--methods",
+    metavar="M1,M2|all",
+    help="Darcy methods to train: single-fine, mlmc-R, mlmc-geom, mlmc-S, coarse-only, "
+    "curriculum, or all (single-fine always runs; default: --quick single-fine,mlmc-R,"
+    "coarse-only; --full all)",
 )
 p.add_argument(
     "--authors-sum",

@@ -109,7 +109,7 @@ def ddp_rows(report: BenchReport, steps: int = 10) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         for shard in ("samples", "levels"):
-            r = max_difference(steps, shard, 2, Path(tmp))  # type: ignore[arg-type]
+            r = max_difference(steps, shard, 2, Path(tmp))
             report.rows.append(
                 _row(
                     f"DDP 2 gloo ranks vs 1 process, shard={shard}, {steps} steps (per step)",
@@ -189,7 +189,7 @@ def time_to_target(report: BenchReport, seed: int, device: str) -> None:
     data = build(cfg, seed, ("R",), device)
     runs = {}
     for method in ("single-fine", "mlmc-R", "mlmc-geom"):
-        r = make_run(method, lr, seed, cfg, data, cost="measured", device=device)  # type: ignore[arg-type]
+        r = make_run(method, lr, seed, cfg, data, cost="measured", device=device)
         r.advance(1.0, fractions, data)
         runs[method] = r
     target = 1.05 * runs["single-fine"].points[-1]["test"]

@@ -82,7 +82,7 @@ def main() -> None:  # pragma: no cover - a script
         steps=a.steps,
         seed=a.seed,
         lrs=tuple(float(v) for v in a.lrs.split(",")),
-        methods=methods,  # type: ignore[arg-type]  # checked above
+        methods=methods,
     )
     atomic_write_text(a.out, json.dumps(record, indent=1) + "\n")
     print(f"wrote {a.out}")

@@ -44,9 +44,11 @@ class Config:
         batch: batch of every single-level method; the budget unit is the cost of one
             single-fine step, ``batch n_L^2``.
         steps: single-fine steps of the budget ``G``.
-        lrs: learning rates chosen on validation at ``fractions[0]``.
+        lrs: learning rates chosen on validation at ``fractions[0]`` (``QUICK`` has one: every
+            method chose 3e-3 over 1e-3 there in a quick-scale run with both, README).
         fractions: budget points of the Pareto curve (test error measured there).
-        methods: the methods run (before the ``--hierarchy``/``--authors-sum`` choices).
+        methods: the methods run (``--methods`` replaces them; then ``--hierarchy`` and
+            ``--authors-sum`` apply).
         second_seed: methods also run with ``seed + 1`` (mean and spread reported).
         geom_fraction: share of the MLMC budget with the geometric schedule before Giles.
         reallocate_at: further Giles re-allocations (fractions of ``G``).
@@ -94,7 +96,7 @@ QUICK = Config(
     steps=120,
     lrs=(3e-3,),
     fractions=(0.25, 0.5, 0.75, 1.0),
-    methods=_BASE,
+    methods=("single-fine", "mlmc-R", "coarse-only"),
     second_seed=(),
 )
 FULL = Config(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sciml_core import Result
 
-from .config import Config, CostKind, HierarchyChoice
+from .config import Config, CostKind, HierarchyChoice, Method
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Context:
         nproc: with 2 or more, ``mlmc-R``'s first steps are re-run under DDP (``gloo``,
             ``shard="levels"``, float64) and compared with one process.
         authors_sum: add ``mlmc-geom-sum`` (the authors' ``sum`` reduction).
+        methods: replaces ``config.methods`` (``None``: the mode's).
     """
 
     result: Result
@@ -38,6 +39,7 @@ class Context:
     cost: CostKind = "measured"
     nproc: int = 1
     authors_sum: bool = False
+    methods: tuple[Method, ...] | None = None
 
 
 @dataclass(frozen=True)

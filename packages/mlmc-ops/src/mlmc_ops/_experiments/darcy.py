@@ -25,7 +25,7 @@ Key = tuple[str, int, float]
 def methods_of(ctx: Context) -> list[Method]:
     """The methods this run trains, after ``--hierarchy`` and ``--authors-sum``."""
     out: list[Method] = []
-    for m in ctx.config.methods:
+    for m in ctx.config.methods if ctx.methods is None else ctx.methods:
         if m == "mlmc-R" and ctx.hierarchy == "resolve":
             continue
         if m == "mlmc-S" and ctx.hierarchy == "restrict":

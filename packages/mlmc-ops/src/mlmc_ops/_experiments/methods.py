@@ -245,15 +245,15 @@ def run_selected(
             r.advance(first, cfg.fractions, data)
         runs.append(r)
     best = runs[0] if len(runs) == 1 else min(runs, key=lambda r: (r.at(first)["val"], r.lr))
+    best.advance(1.0, cfg.fractions, data)
     rows = [
         {
             "lr": r.lr,
-            "val": r.at(first)["val"] if r.points else None,
-            "test": r.at(first)["test"] if r.points else None,
+            "val": r.at(first)["val"],
+            "test": r.at(first)["test"],
             "chosen": r is best,
             "wall": r.wall,
         }
         for r in runs
     ]
-    best.advance(1.0, cfg.fractions, data)
     return best, rows

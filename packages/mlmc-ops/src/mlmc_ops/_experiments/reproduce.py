@@ -9,7 +9,16 @@ from sciml_core import InputError, Result
 from sciml_core.cli import progress
 
 from ..__about__ import __version__
-from .config import COST_KINDS, HIERARCHY_CHOICES, Config, CostKind, HierarchyChoice, config_for
+from .config import (
+    COST_KINDS,
+    HIERARCHY_CHOICES,
+    METHODS,
+    Config,
+    CostKind,
+    HierarchyChoice,
+    Method,
+    config_for,
+)
 from .context import Context
 from .registry import STUDIES
 
@@ -25,6 +34,7 @@ def reproduce(
     cost: CostKind = "measured",
     nproc: int = 1,
     authors_sum: bool = False,
+    methods: Sequence[str] | None = None,
     config: Config | None = None,
 ) -> Path:
     """Run ``studies`` (default: all, in registry order), write ``result.json``, return its path.
@@ -39,6 +49,8 @@ def reproduce(
         cost: Giles' costs for mlmc-R/mlmc-S: ``"measured"`` seconds or ``"grid"`` units.
         nproc: 2 or more also re-runs mlmc-R's first five steps under DDP (``gloo``).
         authors_sum: also run ``mlmc-geom-sum`` (the authors' ``sum`` reduction).
+        methods: the Darcy study's methods (default: the mode's; ``single-fine`` is always
+            run, its trained model gives the pilots).
         config: replaces the mode's configuration (sweeps); its ``mode`` decides the claims.
 
     Raises:
@@ -54,6 +66,13 @@ def reproduce(
         raise InputError(f"cost: expected one of {COST_KINDS}, got {cost!r}")
     if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
         raise InputError(f"nproc: expected a positive integer, got {nproc!r}")
+    chosen: tuple[Method, ...] | None = None
+    if methods is not None:
+        bad = [m for m in methods if m not in METHODS or m == "mlmc-geom-sum"]
+        if bad or not methods:
+            known = [m for m in METHODS if m != "mlmc-geom-sum"]
+            raise InputError(f"methods: expected some of {known}, got {list(methods)}")
+        chosen = tuple(m for m in METHODS if m in methods or m == "single-fine")
     if device == "auto":
         import torch
 
@@ -70,6 +89,7 @@ def reproduce(
         cost=cost,
         nproc=nproc,
         authors_sum=authors_sum,
+        methods=chosen,
     )
     for name in progress(names, desc="reproduce", unit="study"):
         STUDIES[name].run(ctx)
