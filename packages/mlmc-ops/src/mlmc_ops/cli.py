@@ -232,8 +232,9 @@ p.add_argument(
 p.add_argument(
     "--cost",
     choices=COST_KINDS,
-    default="measured",
-    help="costs of Giles' allocation: measured seconds or grid points (default: measured)",
+    help="costs of Giles' allocation: measured seconds or grid points (default: grid for "
+    "--quick, so the same seed gives the same numbers; measured for --full, the spec's CPU "
+    "default)",
 )
 p.add_argument(
     "--nproc",

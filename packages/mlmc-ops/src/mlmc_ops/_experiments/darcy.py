@@ -52,7 +52,7 @@ def run(ctx: Context) -> None:
     """Data, pilots, every method, tables, figures and claims."""
     cfg = ctx.config
     # R's fine pool is every single-level method's data; S only when mlmc-S runs
-    hs = ("R",) if ctx.hierarchy == "restrict" else ("R", "S")
+    hs = ("R", "S") if "mlmc-S" in methods_of(ctx) else ("R",)
     t0 = time.perf_counter()
     data = build(cfg, ctx.seed, hs, ctx.device)
     data_wall = time.perf_counter() - t0

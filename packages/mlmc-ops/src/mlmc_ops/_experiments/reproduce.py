@@ -31,7 +31,7 @@ def reproduce(
     device: str = "cpu",
     studies: Sequence[str] | None = None,
     hierarchy: HierarchyChoice = "both",
-    cost: CostKind = "measured",
+    cost: CostKind | None = None,
     nproc: int = 1,
     authors_sum: bool = False,
     methods: Sequence[str] | None = None,
@@ -46,7 +46,8 @@ def reproduce(
         device: torch device of the training runs (``"auto"``: CUDA if available).
         studies: names in :data:`.registry.STUDIES` (default all).
         hierarchy: ``"restrict"`` (mlmc-R only), ``"resolve"`` (mlmc-S only) or ``"both"``.
-        cost: Giles' costs for mlmc-R/mlmc-S: ``"measured"`` seconds or ``"grid"`` units.
+        cost: Giles' costs for mlmc-R/mlmc-S: ``"measured"`` seconds or ``"grid"`` units
+            (default: the mode's ``Config.cost``).
         nproc: 2 or more also re-runs mlmc-R's first five steps under DDP (``gloo``).
         authors_sum: also run ``mlmc-geom-sum`` (the authors' ``sum`` reduction).
         methods: the Darcy study's methods (default: the mode's; ``single-fine`` is always
@@ -62,6 +63,8 @@ def reproduce(
         raise InputError(f"studies: unknown {unknown}; registered: {list(STUDIES)}")
     if hierarchy not in HIERARCHY_CHOICES:
         raise InputError(f"hierarchy: expected one of {HIERARCHY_CHOICES}, got {hierarchy!r}")
+    cfg = config_for(quick) if config is None else config
+    cost = cfg.cost if cost is None else cost
     if cost not in COST_KINDS:
         raise InputError(f"cost: expected one of {COST_KINDS}, got {cost!r}")
     if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
@@ -77,7 +80,6 @@ def reproduce(
         import torch
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    cfg = config_for(quick) if config is None else config
     result = Result("mlmc-ops", __version__, seed=seed, device=device, quick=quick)
     ctx = Context(
         result,
