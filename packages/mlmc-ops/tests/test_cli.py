@@ -1,3 +1,4 @@
+import importlib.util
 import json
 
 import pytest
@@ -152,4 +153,5 @@ def test_reproduce_quick_gates_claims_1_to_3_and_the_columns(tmp_path):
     assert tables["runs"]["columns"][:5] == ["method", "seed", "lr", "f", "test_rel_l2"]
     methods = {r[0] for r in tables["methods"]["rows"]}
     assert methods == {"single-fine", "mlmc-R", "coarse-only"}
-    assert {f["file"] for f in data["figures"]} >= {"pareto_units.png", "pareto_seconds.png"}
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert {f["file"] for f in data["figures"]} >= {"pareto_units.png", "pareto_seconds.png"}
