@@ -139,3 +139,14 @@ def test_unknown_methods_are_refused(methods, tmp_path):
     with pytest.raises(InputError, match="methods"):
         reproduce(tmp_path, quick=True, seed=0, studies=["darcy"], methods=methods)
     assert not (tmp_path / "result.json").exists()
+
+
+def test_time_to_target_rows_compare_mlmc_with_single_fine_at_its_target():
+    from mlmc_ops._experiments.bench import BenchReport, time_to_target
+
+    report = BenchReport()
+    time_to_target(report, 0, "cpu", replace(MICRO, steps=4))
+    assert [r.label.split(", ")[1].split(" vs")[0] for r in report.rows] == ["mlmc-R", "mlmc-geom"]
+    for row in report.rows:  # single-fine reaches its own target by construction
+        assert 0 < row.t_peer < float("inf")
+        assert row.speedup == (row.t_peer / row.t_ours if row.t_ours < float("inf") else 0.0)

@@ -32,6 +32,7 @@ from sciml_core import Comparison, compare_timing
 from .._data import MultiLevelData
 from .._estimator import mlmc_loss
 from .._sampler import MLMCSampler
+from .config import Config
 
 
 @dataclass
@@ -177,14 +178,17 @@ def memory_notes(report: BenchReport, quick: bool) -> None:
         )
 
 
-def time_to_target(report: BenchReport, seed: int, device: str) -> None:
-    """``--full``: single-fine, mlmc-R and mlmc-geom at the full budget, one learning rate."""
+def time_to_target(
+    report: BenchReport, seed: int, device: str, config: Config | None = None
+) -> None:
+    """``--full``: single-fine, mlmc-R and mlmc-geom at the full budget (or ``config``'s), one
+    learning rate (the largest candidate), evaluated at every sixteenth of the budget."""
     from .config import FULL
     from .data import build
     from .methods import make_run
 
     fractions = tuple(k / 16 for k in range(1, 17))
-    cfg = replace(FULL, fractions=fractions)
+    cfg = replace(FULL if config is None else config, fractions=fractions)
     lr = max(cfg.lrs)
     data = build(cfg, seed, ("R",), device)
     runs = {}
