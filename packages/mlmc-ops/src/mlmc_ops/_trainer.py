@@ -83,7 +83,8 @@ class Trainer:
 
     Subclasses implement ``_next_cost()`` (cost units of the next step) and ``_step()`` (one
     optimiser step, returning the loss and the level terms), and describe themselves in
-    ``_config()`` (checked on resume).
+    ``_config()`` (checked on resume). ``extra_config`` (JSON-ready, e.g. the model's
+    constructor arguments) is stored beside it in every checkpoint and checked on resume too.
     """
 
     package = "mlmc-ops"
@@ -94,10 +95,16 @@ class Trainer:
         optimizer: torch.optim.Optimizer,
         *,
         scheduler: Any = None,
+        extra_config: dict[str, Any] | None = None,
     ) -> None:
         self.model = model
         self.optimizer = optimizer
         self.scheduler = scheduler
+        self.extra_config = dict(extra_config or {})
+        try:
+            json.dumps(self.extra_config)
+        except (TypeError, ValueError) as err:
+            raise InputError(f"extra_config: expected JSON-ready values ({err})") from None
         self.step_count = 0
         self.cost_units = 0.0
         self.seconds = 0.0
@@ -112,6 +119,12 @@ class Trainer:
 
     def _config(self) -> dict[str, Any]:
         raise NotImplementedError
+
+    def full_config(self) -> dict[str, Any]:
+        """The configuration a checkpoint stores: the trainer's own plus ``extra_config``
+        (under ``"extra"``, when given)."""
+        own = self._config()
+        return {**own, "extra": self.extra_config} if self.extra_config else own
 
     def _extra_state(self) -> dict[str, Any]:
         return {}
@@ -230,24 +243,24 @@ class Trainer:
         return save_checkpoint(
             path,
             state,
-            config=self._config(),
+            config=self.full_config(),
             package=self.package,
             version=__version__,
             overwrite=overwrite,
         )
 
-    def load(self, path: str | os.PathLike[str]) -> None:
+    def load(self, path: str | os.PathLike[str], *, argument: str = "path") -> None:
         """Resume from :meth:`save`'s file; refuses another package, another major.minor
-        version (both named) or another trainer configuration."""
-        ckpt = load_checkpoint(path, package=self.package, version=__version__)
-        own = json.loads(json.dumps(self._config()))
+        version (both named) or another trainer configuration (errors name ``argument``)."""
+        ckpt = load_checkpoint(path, package=self.package, version=__version__, argument=argument)
+        own = json.loads(json.dumps(self.full_config()))
         if ckpt.config != own:
             diff = sorted(
                 k for k in set(own) | set(ckpt.config) if own.get(k) != ckpt.config.get(k)
             )
             parts = [f"{k}: {ckpt.config.get(k)!r} vs {own.get(k)!r}" for k in diff]
             raise InputError(
-                f"path: checkpoint {str(path)!r} was written by a trainer configured "
+                f"{argument}: checkpoint {str(path)!r} was written by a trainer configured "
                 f"differently ({', '.join(parts)})"
             )
         st = ckpt.state_dict
@@ -284,6 +297,7 @@ class MLMCTrainer(Trainer):
         distributed: shard steps over the ranks of an initialised process group.
         allow_stochastic: skip the dropout/batch-norm check.
         seed: the sample-index generator (the same on every rank).
+        extra_config: stored in checkpoints and checked on resume (e.g. the model's arguments).
 
     Examples:
         >>> import torch
@@ -318,8 +332,9 @@ class MLMCTrainer(Trainer):
         distributed: DistributedConfig | None = None,
         allow_stochastic: bool = False,
         seed: SeedLike = 0,
+        extra_config: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(model, optimizer, scheduler=scheduler)
+        super().__init__(model, optimizer, scheduler=scheduler, extra_config=extra_config)
         self.data = data
         self.loss_fn = loss_fn
         self.weighting: Weighting = weighting
