@@ -7,6 +7,7 @@ and Stable-ChebNet (spec §5). Models are identified by a stable :data:`ModelId`
 
 from __future__ import annotations
 
+import functools
 import math
 import typing
 from collections.abc import Callable, Sequence
@@ -98,8 +99,12 @@ def model_zoo(
         ``{model id: constructor}``.
     """
     zoo = _zoo(task, n, in_ch, out_ch, hidden, readout=readout, K=K, depth=depth)
-    if not cayley:
-        zoo.pop("stable-chebnet-cayley", None)
+    if cayley:
+        stable = zoo["stable-chebnet"]
+        if not isinstance(stable, functools.partial):
+            raise TypeError(f"model_zoo: the {task} zoo's Stable-ChebNet must be a partial")
+        # the same Stable-ChebNet with the Cayley step: only the integrator differs
+        zoo["stable-chebnet-cayley"] = functools.partial(stable, integrator="cayley")
     return zoo
 
 
@@ -127,10 +132,8 @@ def _zoo(
             "gcn": lambda: GCN(in_ch, hidden, out_ch, num_layers=deep(4)),
             "adgn": lambda: ADGN(in_ch, hidden, out_ch, steps=deep(4)),
             "chebnet": lambda: ChebNet(in_ch, hidden, out_ch, K=k(10), num_layers=deep(4)),
-            "stable-chebnet": lambda: StableChebNet(
-                in_ch, hidden, out_ch, K=k(10), steps=deep(4), epsilon=0.3, gamma=0.0, act="relu"
-            ),
-            "stable-chebnet-cayley": lambda: StableChebNet(
+            "stable-chebnet": functools.partial(
+                StableChebNet,
                 in_ch,
                 hidden,
                 out_ch,
@@ -139,7 +142,6 @@ def _zoo(
                 epsilon=0.3,
                 gamma=0.0,
                 act="relu",
-                integrator="cayley",
             ),
         }
     if task == "transfer":  # n is the source-target distance
@@ -150,10 +152,8 @@ def _zoo(
             "adgn": lambda: ADGN(in_ch, hidden, out_ch, steps=deep(n)),
             "chebnet-1-layer": lambda: ChebNet(in_ch, hidden, out_ch, K=k(n + 1), num_layers=1),
             "chebnet-4-layers": lambda: ChebNet(in_ch, hidden, out_ch, K=k(k4), num_layers=deep(4)),
-            "stable-chebnet": lambda: StableChebNet(
-                in_ch, hidden, out_ch, K=k(k4), steps=deep(4), epsilon=0.3, act="tanh"
-            ),
-            "stable-chebnet-cayley": lambda: StableChebNet(
+            "stable-chebnet": functools.partial(
+                StableChebNet,
                 in_ch,
                 hidden,
                 out_ch,
@@ -161,7 +161,6 @@ def _zoo(
                 steps=deep(4),
                 epsilon=0.3,
                 act="tanh",
-                integrator="cayley",
             ),
         }
     if task == "graphprop":
@@ -173,7 +172,8 @@ def _zoo(
             "chebnet": lambda: ChebNet(
                 in_ch, hidden, out_ch, K=k(4), num_layers=deep(5), readout=ro
             ),
-            "stable-chebnet": lambda: StableChebNet(
+            "stable-chebnet": functools.partial(
+                StableChebNet,
                 in_ch,
                 hidden,
                 out_ch,
@@ -183,18 +183,6 @@ def _zoo(
                 gamma=0.01,
                 act="tanh",
                 readout=ro,
-            ),
-            "stable-chebnet-cayley": lambda: StableChebNet(
-                in_ch,
-                hidden,
-                out_ch,
-                K=k(4),
-                steps=deep(5),
-                epsilon=0.7,
-                gamma=0.01,
-                act="tanh",
-                readout=ro,
-                integrator="cayley",
             ),
         }
     if task == "ring":
@@ -203,7 +191,8 @@ def _zoo(
             "gcn": lambda: GCN(in_ch, hidden, out_ch, num_layers=deep(n // 2)),
             "adgn": lambda: ADGN(in_ch, hidden, out_ch, steps=deep(n // 2)),
             "chebnet": lambda: ChebNet(in_ch, hidden, out_ch, K=k(n // 2 + 1), num_layers=deep(1)),
-            "stable-chebnet": lambda: StableChebNet(
+            "stable-chebnet": functools.partial(
+                StableChebNet,
                 in_ch,
                 hidden,
                 out_ch,
@@ -211,16 +200,6 @@ def _zoo(
                 steps=deep(2),
                 epsilon=0.3,
                 act="tanh",
-            ),
-            "stable-chebnet-cayley": lambda: StableChebNet(
-                in_ch,
-                hidden,
-                out_ch,
-                K=k(math.ceil(n / 4) + 1),
-                steps=deep(2),
-                epsilon=0.3,
-                act="tanh",
-                integrator="cayley",
             ),
         }
     raise ValueError(f"model_zoo: unknown task {task!r}")
