@@ -141,6 +141,10 @@ def _worker(
         if backend == "nccl":
             torch.cuda.set_device(rank)
         fn(rank, world_size, *args)
+        # every rank finishes its work (rank 0 may still be saving) before any tears the group
+        # down: a peer closing its gloo connections early aborted rank 0 ("terminate called
+        # without an active exception", seen once in CI under load)
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
