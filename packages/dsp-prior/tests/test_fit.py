@@ -97,7 +97,8 @@ def test_exponential_average_follows_its_recursion():
     res = fit(
         y, None, net, PixelMSE(), iterations=3, ema=0.9, log_every=100, seed=0, progress_bar=False
     )
-    train_outs = [o.detach() for o in outputs[1:-1]]  # first: shape check; last: the final iterate
+    train_outs = [o.detach() for o in outputs[:-1]]  # the last forward: the final iterate
+    assert len(train_outs) == 3  # one forward per update: no separate shape-check pass
     expected = train_outs[0]
     for o in train_outs[1:]:
         expected = 0.9 * expected + 0.1 * o

@@ -256,16 +256,10 @@ def fit(
     gen.manual_seed(_seed_int(base, 2))
 
     net.train()
-    with torch.no_grad():
-        first = net(z)
-    apply_physics(physics, first, y)  # shape check before any work
-    if x_true is not None:
-        if not isinstance(x_true, torch.Tensor) or x_true.shape != first.shape:
-            got = tuple(x_true.shape) if isinstance(x_true, torch.Tensor) else type(x_true).__name__
-            raise InputError(
-                f"x_true: expected shape {tuple(first.shape)} (the network's output), got {got}"
-            )
-        x_true = x_true.to(device=device, dtype=dtype)
+    if x_true is not None and not isinstance(x_true, torch.Tensor):
+        raise InputError(
+            f"x_true: expected a tensor of the network's output shape, got {type(x_true).__name__}"
+        )
 
     monitor: VarianceMonitor | None = stop.monitor() if isinstance(stop, RunningVariance) else None
     opt = torch.optim.Adam(net.parameters(), lr=lr)
@@ -276,7 +270,7 @@ def fit(
         history["es_variance"] = []
     x_avg: torch.Tensor | None = None
     best: tuple[float, int, torch.Tensor] | None = None
-    x_t = first
+    x_t: torch.Tensor | None = None
     t = 0
     for t in progress(
         range(1, budget + 1), desc="fit", unit="it", leave=False, disable=not progress_bar
@@ -288,6 +282,10 @@ def fit(
             else z
         )
         out = net(z_in)
+        if t == 1:  # shapes checked on the first output, before the first update
+            _check_first_output(out.detach(), physics, y, x_true)
+            if x_true is not None:
+                x_true = x_true.to(device=device, dtype=dtype)
         value = loss(out, y, physics)
         if not bool(torch.isfinite(value)):
             raise FloatingPointError(f"loss became {float(value)} at iteration {t}")
@@ -323,7 +321,11 @@ def fit(
         if halt:
             break
     with torch.no_grad():
-        x_final = x_t if history["iteration"] and history["iteration"][-1] == t else net(z)
+        x_final = (
+            x_t
+            if x_t is not None and history["iteration"] and history["iteration"][-1] == t
+            else net(z)
+        )
     x_stop, stop_iteration = x_final, t
     if monitor is not None and monitor.best_iterate is not None:
         x_stop, stop_iteration = monitor.best_iterate, int(monitor.best_iteration or t)
@@ -340,6 +342,18 @@ def fit(
         oracle_best_psnr=None if best is None else best[0],
         z=z,
     )
+
+
+def _check_first_output(
+    out: torch.Tensor, physics: Physics, y: torch.Tensor, x_true: torch.Tensor | None
+) -> None:
+    """The network's first output against ``physics``/``y`` and ``x_true`` (``InputError``)."""
+    apply_physics(physics, out, y)
+    if x_true is not None and x_true.shape != out.shape:
+        raise InputError(
+            f"x_true: expected shape {tuple(out.shape)} (the network's output), "
+            f"got {tuple(x_true.shape)}"
+        )
 
 
 def _count(value: object, name: str) -> int:
