@@ -345,6 +345,7 @@ def check_package(pkg: pk.Package, pkgs: dict[str, pk.Package]) -> list[str]:
 
 
 def check_results(root: Path) -> list[str]:
+    """Every report's ``result.json`` is a valid Result (when sciml-core is importable)."""
     files = sorted((root / "reports").glob("*/result.json"))
     if not files:
         return []
@@ -363,6 +364,49 @@ def check_results(root: Path) -> list[str]:
     return problems
 
 
+def check_committed_results(pkg: pk.Package, root: Path) -> list[str]:
+    """The committed runs under ``packages/<pkg>/results/``, which READMEs quote.
+
+    Every ``*.json`` there parses; a file with a ``schema`` key is a valid Result of this package
+    (when sciml-core is importable); a ``full*.json`` must be a Result of a ``--full`` run
+    (``meta.quick`` false) whose ``machine`` (or, in older files, ``note``) says where it ran.
+    """
+    folder = pkg.path / "results"
+    if not folder.is_dir():
+        return []
+    try:
+        from sciml_core import validate_result
+    except ImportError:
+        validate_result = None
+    problems: list[str] = []
+    for path in sorted(folder.glob("*.json")):
+        where = path.relative_to(root)
+        try:
+            data = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            problems.append(f"{where}: not JSON ({exc})")
+            continue
+        is_result = isinstance(data, dict) and "schema" in data
+        if path.name.startswith("full") and not is_result:
+            problems.append(f"{where}: a full run must be saved as a Result (no 'schema' key)")
+            continue
+        if not is_result:
+            continue
+        if validate_result is not None:
+            problems += [f"{where}: {p}" for p in validate_result(data)]
+        if data.get("package") != pkg.name:
+            problems.append(f"{where}: package is {data.get('package')!r}, not {pkg.name!r}")
+        meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+        if path.name.startswith("full"):
+            if meta.get("quick") is not False:
+                problems.append(f"{where}: a full run's meta.quick must be false")
+            if not (meta.get("machine") or meta.get("note")):
+                problems.append(
+                    f"{where}: a full run's meta must say where it ran ('machine' or 'note')"
+                )
+    return problems
+
+
 def check(root: Path) -> list[str]:
     """Every problem found in the monorepo at ``root`` (empty when all invariants hold)."""
     pkgs = pk.discover(root)
@@ -375,6 +419,7 @@ def check(root: Path) -> list[str]:
         problems.append(str(exc))
     for pkg in pkgs.values():
         problems += check_package(pkg, pkgs)
+        problems += check_committed_results(pkg, root)
     problems += check_results(root)
     return problems
 

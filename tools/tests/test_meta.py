@@ -233,3 +233,50 @@ def test_a_template_package_passes_its_own_tests(repo):
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert " passed" in run.stdout and "failed" not in run.stdout
+
+
+def _committed(repo: Path, name: str, data: object) -> None:
+    folder = repo / "packages" / "demo-method" / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    text = data if isinstance(data, str) else json.dumps(data)
+    (folder / name).write_text(text)
+
+
+def _full_result(**meta: object) -> dict:
+    sciml_core = pytest.importorskip("sciml_core")
+    result = sciml_core.Result("demo-method", "0.1.0", seed=0, device="cpu", quick=False)
+    data = result.to_dict()
+    data["meta"].update(meta)
+    return data
+
+
+def test_committed_result_that_is_not_json_is_caught(repo):
+    _committed(repo, "sweep.json", "{not json")
+    assert any("results/sweep.json" in p and "not JSON" in p for p in problems(repo))
+
+
+def test_committed_full_run_must_be_a_result(repo):
+    _committed(repo, "full_cpu.json", {"rows": []})
+    assert any("results/full_cpu.json" in p and "Result" in p for p in problems(repo))
+
+
+@pytest.mark.parametrize(
+    "meta, needle",
+    [({"quick": True, "machine": "x"}, "quick"), ({"machine": "", "note": ""}, "machine")],
+)
+def test_committed_full_run_must_say_full_and_where(repo, meta, needle):
+    _committed(repo, "full_cpu.json", _full_result(**meta))
+    assert any("results/full_cpu.json" in p and needle in p for p in problems(repo))
+
+
+def test_committed_result_of_another_package_is_caught(repo):
+    data = _full_result(machine="2 cores")
+    data["package"] = "other-method"
+    _committed(repo, "full_cpu.json", data)
+    assert any("'other-method'" in p for p in problems(repo))
+
+
+def test_committed_valid_full_run_and_plain_sweep_pass(repo):
+    _committed(repo, "full_cpu.json", _full_result(machine="2 cores"))
+    _committed(repo, "sweep.json", {"rows": [1, 2]})
+    assert problems(repo) == []
