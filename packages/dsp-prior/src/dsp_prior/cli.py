@@ -249,8 +249,8 @@ r.add_argument(
     "--budget",
     default="spec",
     help="--full only: 'spec' (64x64, 3000 iterations, 3 test images x 2 seeds, SR from 128x128; "
-    "about 70 min on an idle core) or 'reduced' (32x32, 2000 iterations = over 10x DIP's peak "
-    "there, 1 seed, SR from 64x64; about 10 CPU-minutes) (default %(default)s)",
+    "26 CPU-minutes measured) or 'reduced' (32x32, 2000 iterations = over 10x DIP's peak "
+    "there, 1 seed, SR from 64x64; about 8 CPU-minutes) (default %(default)s)",
 )
 app.add_bench(_bench)
 

@@ -6,7 +6,9 @@ about 60 ms at 64x64 (the spec's 32-49 ms at 64x64 was measured at load 2.4-4.5)
 48x48 and 500 iterations took 2.6-3.0 min at load 7, hence 32x32 and 400 iterations (DIP peaks at
 iteration 175 there and has fallen 2.7 dB by 400). ``--full``: 4 validation runs + 3 images x 2
 seeds x 2 methods at 64x64 and 3000 iterations, inpainting 2 x 3000, super-resolution 2 x 2000 at
-128x128 (about 4x the cost per iteration): about 70 000 iteration-equivalents, 70 min at 60 ms.
+128x128 (about 4x the cost per iteration): about 70 000 iteration-equivalents, 70 min at 60 ms
+planned; measured on 2026-12-07 (results/full_cpu_2026-12-07.json): 26 CPU-minutes, 45 min wall
+on a shared core (20-36 ms per iteration at 64x64).
 
 ``FULL_REDUCED`` (``reproduce --full --budget reduced``) is the full protocol cut to what a slot
 of the shared machine gives (measured 2026-12-06 22:20 at load 8-10: the process got about a fifth
