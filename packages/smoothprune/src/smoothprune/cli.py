@@ -522,8 +522,8 @@ _p.add_argument(
 _p = app.add_reproduce(
     _reproduce,
     quick_help="quick run: SmallCNN plain and smooth, 7 epochs, one seed (measured: 56 s of CPU "
-    "on one thread); the default --full is both models, every run, 3 seeds (about 35 min of one "
-    "idle core)",
+    "on one thread); the default --full is both models, every run, 3 seeds, the peers (measured: "
+    "about 23 min of CPU on one thread)",
 )
 _p.add_argument(
     "--cifar10",
