@@ -9,10 +9,14 @@ EXPECTED = [
     "SmallCNN",
     "SmoothnessRegularizer",
     "SpatialLowRankConv2d",
+    "Tucker2Conv2d",
+    "Tucker2Linear",
+    "Tucker2Report",
     "__version__",
     "accuracy",
     "allocate_global",
     "build_model",
+    "channel_ratio_for",
     "cifar_resnet18",
     "compress_model",
     "compressible_layers",
@@ -29,7 +33,9 @@ EXPECTED = [
     "smoothness_penalty",
     "spectrum",
     "train_classifier",
+    "tucker2",
     "tucker2_factors",
+    "tucker2_ranks",
 ]
 
 

@@ -64,6 +64,7 @@ def tiny_full(tmp_path_factory):
         keep=(0.1,),
         params=(0.1,),
         model_params=(),
+        peer_params=(0.1,),
         channels=(0.5,),
         unstructured=(0.9,),
         n_train=128,
@@ -87,6 +88,27 @@ def test_tiny_full_study_writes_a_valid_result_with_the_axis_claim(tiny_full):
     assert "out_axis_beats_in_axis" in [c["name"] for c in data["claims"]]
     runs = {(r["run"], r["seed"]) for r in _table(data, "digits_accuracy")}
     assert runs == {(run, seed) for run in RUN_NAMES for seed in (0, 1)}
+
+
+@pytest.mark.slow
+def test_tiny_full_study_compares_the_peers_at_the_svd_target(tiny_full):
+    pytest.importorskip("torch_pruning")
+    pytest.importorskip("tensorly")
+    ctx, data = tiny_full
+    rows = _table(data, "digits_peers")
+    keys = {(r["run"], r["seed"], r["method"]) for r in rows}
+    assert keys == {
+        (run, seed, method)
+        for run in ("plain", "smooth-out2")
+        for seed in (0, 1)
+        for method in ("svd-global", "torch-pruning", "tucker2")
+    }
+    for r in rows:
+        assert r["parameters"] <= r["target"] and 0.0 <= r["accuracy"] <= 1.0
+    assert "svd_vs_peers_at_equal_params" in [c["name"] for c in data["claims"]]
+    files = [f["file"] for f in data["figures"]]
+    assert "digits_accuracy_vs_params.png" in files
+    assert all((ctx.out_dir / f).is_file() for f in files)
 
 
 @pytest.mark.slow

@@ -26,6 +26,7 @@ from ._models import GapCNN as GapCNN
 from ._models import SmallCNN as SmallCNN
 from ._models import build_model as build_model
 from ._models import cifar_resnet18 as cifar_resnet18
+from ._prune import channel_ratio_for as channel_ratio_for
 from ._prune import prune_channels as prune_channels
 from ._prune import prune_unstructured as prune_unstructured
 from ._prune import tucker2_factors as tucker2_factors
@@ -34,6 +35,11 @@ from ._regularizer import SmoothnessRegularizer as SmoothnessRegularizer
 from ._svd import singular_value_threshold as singular_value_threshold
 from ._train import accuracy as accuracy
 from ._train import train_classifier as train_classifier
+from ._tucker import Tucker2Conv2d as Tucker2Conv2d
+from ._tucker import Tucker2Linear as Tucker2Linear
+from ._tucker import Tucker2Report as Tucker2Report
+from ._tucker import tucker2 as tucker2
+from ._tucker import tucker2_ranks as tucker2_ranks
 
 __all__ = [
     "CompressionReport",
@@ -44,10 +50,14 @@ __all__ = [
     "SmallCNN",
     "SmoothnessRegularizer",
     "SpatialLowRankConv2d",
+    "Tucker2Conv2d",
+    "Tucker2Linear",
+    "Tucker2Report",
     "__version__",
     "accuracy",
     "allocate_global",
     "build_model",
+    "channel_ratio_for",
     "cifar_resnet18",
     "compress_model",
     "compressible_layers",
@@ -64,5 +74,7 @@ __all__ = [
     "smoothness_penalty",
     "spectrum",
     "train_classifier",
+    "tucker2",
     "tucker2_factors",
+    "tucker2_ranks",
 ]

@@ -27,11 +27,13 @@ from torch.nn.utils import prune
 from sciml_core import InputError, require_extra
 
 from ._compress import compressible_layers
+from ._count import count_parameters
 from ._svd import layer_weight
 
 __all__ = [
     "PRUNE_BACKENDS",
     "PruneBackend",
+    "channel_ratio_for",
     "prune_channels",
     "prune_unstructured",
     "tucker2_factors",
@@ -185,6 +187,71 @@ def _torch_pruning(
     )
     pruner.step()
     return model
+
+
+def channel_ratio_for(
+    model: nn.Module,
+    target: float,
+    *,
+    example_inputs: torch.Tensor,
+    exclude: str | Sequence[str] = "ends",
+) -> tuple[float, int, int | None]:
+    """The smallest Torch-Pruning ratio whose pruned model has at most ``target`` parameters.
+
+    ``prune_channels(model, ratio, backend="torch-pruning")`` removes ``ratio`` of every pruned
+    layer's filters, so its parameter count changes only where ``ratio * C`` crosses an integer
+    for some layer of ``C`` output channels: the candidates are ``j / C`` (every layer keeping at
+    least one filter), searched by bisection (the count does not increase with the ratio over
+    them). The model's weights do not matter, only its architecture.
+
+    Returns:
+        ``(ratio, parameters at ratio, parameters at the next smaller candidate)`` (the last is
+        None when ``ratio`` is the smallest candidate): the granularity of the method around
+        the target.
+
+    Raises:
+        InputError: no candidate meets ``target`` (the message names the smallest count).
+        MissingExtraError: Torch-Pruning is not installed (the ``[bench]`` extra).
+    """
+    require_extra("torch_pruning", extra="bench", package="smoothprune")
+    convs = [m for _, m in compressible_layers(model, exclude) if isinstance(m, nn.Conv2d)]
+    if not convs:
+        raise InputError("model has no compressible convolution to prune channels of")
+    candidates = sorted(
+        {j / m.out_channels for m in convs for j in range(m.out_channels - 1)} | {0.0}
+    )
+    candidates = [
+        r for r in candidates if all(m.out_channels - round(r * m.out_channels) >= 1 for m in convs)
+    ]
+    cache: dict[int, int] = {}
+
+    def params_at(k: int) -> int:
+        if k not in cache:
+            pruned = prune_channels(
+                model,
+                candidates[k],
+                backend="torch-pruning",
+                example_inputs=example_inputs,
+                exclude=exclude,
+            )
+            cache[k] = count_parameters(pruned)
+        return cache[k]
+
+    last = len(candidates) - 1
+    if params_at(last) > target:
+        raise InputError(
+            f"Torch-Pruning cannot reach {target:g} parameters; the smallest count is "
+            f"{params_at(last)} (ratio {candidates[last]:.4f})"
+        )
+    lo, hi = 0, last  # params_at(hi) <= target
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if params_at(mid) <= target:
+            hi = mid
+        else:
+            lo = mid + 1
+    previous = params_at(hi - 1) if hi > 0 else None
+    return candidates[hi], params_at(hi), previous
 
 
 def tucker2_factors(weight: torch.Tensor, ranks: tuple[int, int]) -> tuple[Any, list[Any]]:

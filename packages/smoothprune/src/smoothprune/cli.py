@@ -1,16 +1,20 @@
-"""Command line of smoothprune: ``train``, ``compress``, ``evaluate``, ``reproduce``, ``bench``.
+"""Command line of smoothprune: ``train``, ``compress``, ``evaluate``, ``spectrum``, ``reproduce``,
+``bench``.
 
 The experiments are imported inside the command functions only, so that ``import smoothprune``
 never loads them. User files are read through sciml-core: ``smoothprune train`` checkpoints with
 ``load_checkpoint`` (``read_torch_file``, ``weights_only=True``), any other state dict with
 ``load_pretrained``. Bad input is one line ``smoothprune: error: ...`` naming the argument, exit
 status 2, before any work; success is one line ``wrote PATH`` on stdout (tables, accuracies and
-progress bars go to stderr, except ``evaluate``, whose accuracy is its result).
+progress bars go to stderr, except ``evaluate``, whose accuracy is its result, and ``spectrum``
+without ``--out``, whose table is; ``spectrum --out DIR`` writes two files and says ``wrote`` for
+each).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from pathlib import Path
@@ -20,6 +24,7 @@ import torch
 
 from sciml_core import (
     InputError,
+    atomic_write_text,
     format_comparisons,
     load_checkpoint,
     load_pretrained,
@@ -29,12 +34,21 @@ from sciml_core import (
 from sciml_core.cli import App, is_quiet, wrote
 
 from .__about__ import __version__
-from ._compress import COUNTS, compress_model, load_compressed, save_compressed
+from ._compress import (
+    COUNTS,
+    _cost_per_rank,
+    compress_model,
+    compressible_layers,
+    load_compressed,
+    save_compressed,
+    spectrum,
+)
 from ._differences import AXES
 from ._layers import SCHEMES
 from ._models import ARCHS, Arch, build_model
 from ._prune import PEERS
 from ._regularizer import NUCLEAR_MODES, SmoothnessRegularizer
+from ._svd import layer_weight
 from ._train import accuracy, train_classifier
 
 app = App(
@@ -133,7 +147,13 @@ def _is_checkpoint(payload: Any) -> bool:
     return isinstance(payload, dict) and {"format", "package", "state_dict"} <= set(payload)
 
 
-def _load_model(path: Path, arch: Arch | None, sha256: str | None) -> torch.nn.Module:
+def _load_model(
+    path: Path,
+    arch: Arch | None,
+    sha256: str | None,
+    *,
+    compressed: str = "a compressed one cannot be compressed again",
+) -> torch.nn.Module:
     """A ``smoothprune train`` checkpoint, or (``--arch``) any state dict via load_pretrained."""
     if arch is None:
         payload = read_torch_file(path, argument="MODEL", what="a model checkpoint or state dict")
@@ -146,8 +166,7 @@ def _load_model(path: Path, arch: Arch | None, sha256: str | None) -> torch.nn.M
         config = ckpt.config if isinstance(ckpt.config, dict) else {}
         if config.get("arch") not in ARCHS or "ranks" in config:
             raise InputError(
-                f"MODEL: '{path}' is not a dense model written by smoothprune train "
-                "(a compressed one cannot be compressed again)"
+                f"MODEL: '{path}' is not a dense model written by smoothprune train ({compressed})"
             )
         model = build_model(config["arch"])
         model.load_state_dict(ckpt.state_dict)
@@ -204,6 +223,104 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise InputError(f"MODEL: '{args.model}' is not a smoothprune model")
     x, y = _digits_test()
     print(f"digits20 test accuracy {accuracy(model, x, y):.4f}")
+    return 0
+
+
+def _spectrum_rows(model: torch.nn.Module, scheme: str) -> list[dict[str, Any]]:
+    """Per compressible layer: shape, ranks and the singular values of its matrix."""
+    values = spectrum(model, scheme=scheme)  # type: ignore[arg-type]  # checked by argparse
+    rows = []
+    for name, layer in compressible_layers(model):
+        s = values[name]
+        energy = s.square()
+        total = float(energy.sum())
+        cum = (energy.cumsum(0) / total).tolist() if total > 0 else [1.0] * len(s)
+        per_rank, dense, max_rank = _cost_per_rank(layer, scheme)  # type: ignore[arg-type]
+        top = float(s[0]) if len(s) else 0.0
+        rows.append(
+            {
+                "layer": name,
+                "shape": list(layer_weight(layer).shape),
+                "max_rank": max_rank,
+                "break_even": dense / per_rank,
+                "sigma_1": top,
+                "stable_rank": total / top**2 if top > 0 else 0.0,
+                "rank_energy_0.9": next(i + 1 for i, c in enumerate(cum) if c >= 0.9 - 1e-12),
+                "rank_energy_0.99": next(i + 1 for i, c in enumerate(cum) if c >= 0.99 - 1e-12),
+                "sigma": [float(v) for v in s],
+            }
+        )
+    return rows
+
+
+def _spectrum_table(tables: dict[str, list[dict[str, Any]]]) -> str:
+    lines = [
+        f"{'model':<16} {'layer':<10} {'shape':<18} {'max rank':>8} {'r*':>7} {'sigma_1':>9} "
+        f"{'stable rank':>11} {'r(90%)':>6} {'r(99%)':>6}"
+    ]
+    for label, rows in tables.items():
+        for r in rows:
+            shape = "x".join(map(str, r["shape"]))
+            lines.append(
+                f"{label:<16} {r['layer']:<10} {shape:<18} {r['max_rank']:>8} "
+                f"{r['break_even']:>7.1f} {r['sigma_1']:>9.4f} {r['stable_rank']:>11.2f} "
+                f"{r['rank_energy_0.9']:>6} {r['rank_energy_0.99']:>6}"
+            )
+    return "\n".join(lines)
+
+
+def _spectrum(args: argparse.Namespace) -> int:
+    paths: list[Path] = list(args.models)
+    if args.label is not None and len(args.label) != len(paths):
+        raise InputError(
+            f"--label: give one label per MODEL; got {len(args.label)} labels for "
+            f"{len(paths)} models"
+        )
+    labels = list(args.label) if args.label is not None else [p.stem for p in paths]
+    if len(set(labels)) != len(labels):
+        if args.label is not None:
+            raise InputError(f"--label: the labels must differ; got {labels}")
+        labels = [str(p) for p in paths]
+    if len(set(labels)) != len(labels):
+        raise InputError(f"MODEL: the same file is given twice: {labels}")
+    if args.out is not None:
+        from sciml_core import get_pyplot
+
+        get_pyplot("smoothprune")  # before any work: the figure needs the [plot] extra
+    models = {
+        label: _load_model(
+            path,
+            args.arch,
+            None,
+            compressed="the spectrum of a compressed model is its truncation; pass the dense one",
+        )
+        for label, path in zip(labels, paths, strict=True)
+    }
+    tables = {label: _spectrum_rows(model, args.scheme) for label, model in models.items()}
+    text = _spectrum_table(tables)
+    if args.out is None:
+        print(text)
+        return 0
+    from ._plots import plot_spectra
+
+    _say(text)
+    out = Path(args.out)
+    figure = plot_spectra(
+        {
+            label: {r["layer"]: torch.tensor(r["sigma"]) for r in rows}
+            for label, rows in tables.items()
+        },
+        out / "spectrum.png",
+        title=f"normalised singular values (scheme {args.scheme})",
+    )
+    payload: dict[str, Any] = {
+        "scheme": args.scheme,
+        "models": dict(zip(labels, map(str, paths), strict=True)),
+        "layers": tables,
+    }
+    data = atomic_write_text(out / "spectrum.json", json.dumps(payload, indent=1) + "\n")
+    wrote(figure)
+    wrote(data)
     return 0
 
 
@@ -359,11 +476,54 @@ _p.add_argument(
     "model", type=Path, metavar="MODEL", help="checkpoint of smoothprune train or compress"
 )
 
+_p = app.add_command(
+    "spectrum",
+    _spectrum,
+    help="singular values of every compressible layer of one or more dense models (smooth vs "
+    "plain): a table, and with --out a figure and a JSON file",
+)
+_p.add_argument(
+    "models",
+    type=Path,
+    nargs="+",
+    metavar="MODEL",
+    help="checkpoints of smoothprune train, or plain state dicts with --arch",
+)
+_p.add_argument(
+    "--label",
+    nargs="+",
+    default=None,
+    metavar="NAME",
+    help="one name per MODEL for the table and the figure (default: the file names)",
+)
+_p.add_argument(
+    "--arch",
+    choices=ARCHS,
+    default=None,
+    help="architecture of plain state dicts, read with sciml_core.load_pretrained "
+    "(default: every MODEL is a smoothprune train checkpoint)",
+)
+_p.add_argument(
+    "--scheme",
+    choices=SCHEMES,
+    default="channel",
+    help="which matrix of a convolution: mat(W) (channel) or the spatial rearrangement "
+    "(default: channel)",
+)
+_p.add_argument(
+    "--out",
+    type=Path,
+    default=None,
+    metavar="DIR",
+    help="write DIR/spectrum.png and DIR/spectrum.json (needs the [plot] extra; default: "
+    "print the table only)",
+)
+
 _p = app.add_reproduce(
     _reproduce,
     quick_help="quick run: SmallCNN plain and smooth, 7 epochs, one seed (measured: 56 s of CPU "
-    "on one thread); the default --full is both models, every run, 3 seeds (about 35 min of one "
-    "idle core)",
+    "on one thread); the default --full is both models, every run, 3 seeds, the peers (measured: "
+    "about 23 min of CPU on one thread)",
 )
 _p.add_argument(
     "--cifar10",

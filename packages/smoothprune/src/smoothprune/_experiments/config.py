@@ -47,6 +47,14 @@ class Config:
         model_params: Global budgets evaluated as a fraction of the whole model.
         channels: Channel-pruning fractions evaluated.
         unstructured: Unstructured-pruning fractions evaluated.
+        peer_params: Global budgets (fractions of the compressible weights) at which the
+            compression peers are evaluated beside the SVD point of the same budget: Torch-Pruning's
+            channel removal (the smallest ratio whose model has at most the SVD target's
+            parameters) and tensorly's Tucker-2 (uniform rank fraction, the same target); no
+            fine-tuning for any. Empty in quick (the ratio search alone costs about 9 s of CPU per
+            SmallCNN budget).
+        peer_runs: The runs whose models the peers compress (plain and smooth: the comparison the
+            figure draws; the other runs would triple the peers' cost).
         n_train: Training samples (the last ``n_val`` of the 4 500 validate).
         n_val: Validation samples used for every choice.
         cifar_epochs: Epochs of the opt-in CIFAR-10 case.
@@ -67,6 +75,8 @@ class Config:
     channels: tuple[float, ...]
     unstructured: tuple[float, ...]
     model_params: tuple[float, ...] = ()
+    peer_params: tuple[float, ...] = ()
+    peer_runs: tuple[RunName, ...] = ("plain", "smooth-out2")
     nuclear_every: int = 10
     tolerance: float = 0.03
     n_train: int = 4000
@@ -110,6 +120,7 @@ FULL = Config(
     keep=(0.3, 0.1, 0.05),
     params=(0.5, 0.3, 0.2, 0.1, 0.05),
     model_params=(0.3,),
+    peer_params=(0.5, 0.3, 0.2, 0.1, 0.05),
     channels=(0.3, 0.5),
     unstructured=(0.7, 0.9),
     cifar_epochs=30,

@@ -10,6 +10,14 @@ validation accuracy is within ``Config.tolerance`` of the best plain run's (when
 with the best uncompressed validation accuracy, and the tuning table says so). The other seeds
 reuse the choice; the first seed's model of the chosen value is reused, not retrained. The test
 split is used only for the reported accuracies.
+
+Beside the SVD points, at ``Config.peer_params`` (full only) the models of ``Config.peer_runs``
+are compressed by the ``[bench]`` peers to the same target parameter count as the SVD global
+budget: Torch-Pruning's channel removal (``MetaPruner`` + ``GroupMagnitudeImportance``, the
+smallest pruning ratio whose model has at most the target's parameters) and tensorly's Tucker-2
+(one rank fraction for every layer, the largest that meets the target). None of them is
+fine-tuned. A peer that is not installed gets a row saying so (table ``digits_peers``). The
+figures (:mod:`.figures`) are written at the end.
 """
 
 from __future__ import annotations
@@ -21,14 +29,19 @@ from typing import Any
 
 import torch
 
-from .._compress import compress_model
+from sciml_core import InputError
+
+from .._compress import compress_model, compressible_layers, spectrum
 from .._count import count_parameters
 from .._data import digits20
 from .._differences import Axis
+from .._layers import layer_matrix
 from .._models import Arch, build_model
-from .._prune import prune_channels, prune_unstructured
+from .._prune import channel_ratio_for, prune_channels, prune_unstructured
 from .._regularizer import SmoothnessRegularizer
 from .._train import accuracy, train_classifier
+from .._tucker import tucker2
+from . import figures
 from .config import RunName
 from .context import Context
 
@@ -89,27 +102,118 @@ def choose(
 
 
 def _evaluations(
-    model: torch.nn.Module, ctx: Context, x: torch.Tensor, y: torch.Tensor
+    model: torch.nn.Module,
+    ctx: Context,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    sizes: dict[str, int] | None = None,
 ) -> dict[str, tuple[float, int]]:
-    """``{method: (accuracy, stored-or-nonzero parameters)}`` without fine-tuning."""
+    """``{method: (accuracy, stored-or-nonzero parameters)}`` without fine-tuning.
+
+    The counts are those of the table ``digits_accuracy`` (the SVD rows count as their rule
+    says); ``sizes`` receives every method's model-level count (stored, non-zero for
+    unstructured pruning), which the figure's x axis uses.
+    """
     cfg = ctx.config
+    sizes = {} if sizes is None else sizes
     out = {"full": (accuracy(model, x, y), count_parameters(model))}
+    sizes["full"] = count_parameters(model)
     for k in cfg.keep:
         rep = compress_model(model, keep=k)
         out[f"keep{k:g}"] = (accuracy(rep.model, x, y), rep.params_after)
+        sizes[f"keep{k:g}"] = count_parameters(rep.model)
     for p in cfg.params:
         rep = compress_model(model, params=p, count="compressible")
         out[f"params{p:g}"] = (accuracy(rep.model, x, y), rep.params_after)
+        sizes[f"params{p:g}"] = count_parameters(rep.model)
     for p in cfg.model_params:
         rep = compress_model(model, params=p, count="model")
         out[f"model{p:g}"] = (accuracy(rep.model, x, y), rep.params_after)
+        sizes[f"model{p:g}"] = count_parameters(rep.model)
     for a in cfg.channels:
         pruned = prune_channels(model, a)
         out[f"channels{a:g}"] = (accuracy(pruned, x, y), count_parameters(pruned))
+        sizes[f"channels{a:g}"] = count_parameters(pruned)
     for a in cfg.unstructured:
         pruned = prune_unstructured(model, a)
         out[f"unstructured{a:g}"] = (accuracy(pruned, x, y), count_parameters(pruned, nonzero=True))
+        sizes[f"unstructured{a:g}"] = count_parameters(pruned, nonzero=True)
     return out
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def _peer_target(model: torch.nn.Module, p: float) -> float:
+    """The model-level parameter count the SVD point ``params=p`` (compressible) may not exceed."""
+    compressible = sum(layer_matrix(m).numel() for _, m in compressible_layers(model))
+    return count_parameters(model) - compressible + p * compressible
+
+
+def _peers(
+    model: torch.nn.Module,
+    arch: str,
+    ctx: Context,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    ratios: dict[tuple[str, float], tuple[float, int, int | None] | str],
+) -> list[tuple[float, str, float, int | None, float | None, str]]:
+    """``(budget, method, target, parameters, accuracy, note)`` of each peer at each budget.
+
+    ``ratios`` caches Torch-Pruning's ratio search by ``(model, budget)`` (it depends on the
+    architecture only) or the reason it failed.
+    """
+    rows: list[tuple[float, str, float, int | None, float | None, str]] = []
+    have_tp, have_tl = _installed("torch_pruning"), _installed("tensorly")
+    for p in ctx.config.peer_params:
+        target = _peer_target(model, p)
+        if not have_tp:
+            rows.append((p, "torch-pruning", target, None, None, "not installed"))
+        else:
+            key = (arch, p)
+            if key not in ratios:
+                try:
+                    ratios[key] = channel_ratio_for(model, target, example_inputs=x[:1])
+                except InputError as err:
+                    ratios[key] = f"unreachable: {err}"
+            found = ratios[key]
+            if isinstance(found, str):
+                rows.append((p, "torch-pruning", target, None, None, found))
+            else:
+                ratio, _, previous = found
+                pruned = prune_channels(model, ratio, backend="torch-pruning", example_inputs=x[:1])
+                rows.append(
+                    (
+                        p,
+                        "torch-pruning",
+                        target,
+                        count_parameters(pruned),
+                        accuracy(pruned, x, y),
+                        f"ratio {ratio:.4f}; one step less pruning: {previous} parameters",
+                    )
+                )
+        if not have_tl:
+            rows.append((p, "tucker2", target, None, None, "not installed"))
+        else:
+            try:
+                rep = tucker2(model, p, count="compressible")
+            except InputError as err:
+                rows.append((p, "tucker2", target, None, None, f"unreachable: {err}"))
+            else:
+                rows.append(
+                    (
+                        p,
+                        "tucker2",
+                        target,
+                        count_parameters(rep.model),
+                        accuracy(rep.model, x, y),
+                        f"rank fraction {rep.alpha:.4f}",
+                    )
+                )
+    return rows
 
 
 def _train(arch: Arch, ctx: Context, data: Any, setting: Setting, *, seed: int) -> torch.nn.Module:
@@ -150,6 +254,12 @@ def run(ctx: Context) -> None:
     rows: list[list[Any]] = []
     tuning: list[list[Any]] = []
     timings: list[list[Any]] = []
+    peer_rows: list[list[Any]] = []
+    ratios: dict[tuple[str, float], tuple[float, int, int | None] | str] = {}
+    points: dict[tuple[str, str, int, str], tuple[float, int]] = {}
+    dense: dict[str, int] = {}
+    spectra: dict[str, dict[str, dict[str, torch.Tensor]]] = {}
+    matrices: dict[str, dict[str, torch.Tensor]] = {}
     for arch in cfg.models:
         chosen: dict[str, Setting] = {}
         best_plain = 0.0
@@ -189,9 +299,12 @@ def run(ctx: Context) -> None:
                     model = _train(arch, ctx, train, pick[0], seed=seed)
                     timings.append([arch, run_name, *pick[0].row(), seed, time.perf_counter() - t0])
                 t0 = time.perf_counter()
-                for method, (acc, count) in _evaluations(model, ctx, x_te, y_te).items():
+                sizes: dict[str, int] = {}
+                for method, (acc, count) in _evaluations(model, ctx, x_te, y_te, sizes).items():
                     ctx.values[arch, run_name, seed, method] = acc
                     rows.append([arch, run_name, *pick[0].row(), seed, method, count, acc])
+                    points[arch, run_name, seed, method] = (acc, sizes[method])
+                dense[arch] = sizes["full"]
                 timings.append(
                     [
                         arch,
@@ -201,6 +314,31 @@ def run(ctx: Context) -> None:
                         time.perf_counter() - t0,
                     ]
                 )
+                if run_name in ("plain", "smooth-out2") and seed == first:
+                    spectra.setdefault(arch, {})[run_name] = spectrum(model)
+                    matrices.setdefault(arch, {})[run_name] = layer_matrix(
+                        model.get_submodule("c3")
+                    )
+                if run_name in cfg.peer_runs and cfg.peer_params:
+                    t0 = time.perf_counter()
+                    for p, method, target, count_p, acc_p, note in _peers(
+                        model, arch, ctx, x_te, y_te, ratios
+                    ):
+                        svd_acc = ctx.values[arch, run_name, seed, f"params{p:g}"]
+                        svd_count = sizes[f"params{p:g}"]
+                        peer_rows.append(
+                            [arch, run_name, seed, p, round(target), "svd-global", svd_count,
+                             svd_acc, "compress_model(params, count='compressible')"]
+                        )  # fmt: skip
+                        peer_rows.append(
+                            [arch, run_name, seed, p, round(target), method, count_p, acc_p, note]
+                        )
+                        if acc_p is not None and count_p is not None:
+                            ctx.values[arch, run_name, seed, f"{method}{p:g}"] = acc_p
+                            points[arch, run_name, seed, f"{method}{p:g}"] = (acc_p, count_p)
+                    timings.append(
+                        [arch, f"{run_name} peers", *pick[0].row(), seed, time.perf_counter() - t0]
+                    )
     ctx.result.add_table(
         "digits_accuracy",
         "digits20 test accuracy without fine-tuning: plain (tuned weight decay) vs the "
@@ -222,7 +360,36 @@ def run(ctx: Context) -> None:
         ["model", "run", *_SETTING_COLUMNS, "seed", "seconds"],
         timings,
     )
+    if cfg.peer_params:
+        # one svd-global row per (budget, peer): keep the first of each pair of duplicates
+        seen: set[tuple[Any, ...]] = set()
+        unique = []
+        for row in peer_rows:
+            key = tuple(row[:6])
+            if key not in seen:
+                seen.add(key)
+                unique.append(row)
+        ctx.result.add_table(
+            "digits_peers",
+            "test accuracy without fine-tuning at equal parameter counts: the SVD global budget "
+            "params=p (of the compressible weights) against Torch-Pruning's channel removal (the "
+            "smallest ratio at or under the same target) and tensorly's Tucker-2 (one rank "
+            "fraction for every layer, at or under the target); parameters = the whole model's",
+            [
+                "model",
+                "run",
+                "seed",
+                "budget",
+                "target",
+                "method",
+                "parameters",
+                "accuracy",
+                "note",
+            ],
+            unique,
+        )
     _claims(ctx)
+    figures.write(ctx, points, dense, spectra, matrices)
 
 
 def _mean(ctx: Context, arch: str, run: str, method: str) -> float:
@@ -322,6 +489,31 @@ def _claims(ctx: Context) -> None:
                 _mean(ctx, a, "smooth-out2", "params0.1") > _mean(ctx, a, "smooth-in1", "params0.1")
                 for a in cfg.models
             ),
+        )
+    if 0.1 in cfg.peer_params:
+        peers = ("params", "torch-pruning", "tucker2")
+        table: dict[str, dict[str, float | str]] = {}
+        wins = True
+        for a in cfg.models:
+            for r in cfg.peer_runs:
+                cell: dict[str, float | str] = {}
+                for m in peers:
+                    have = all((a, r, s, f"{m}0.1") in v for s in cfg.seeds)
+                    cell[m] = round(_mean(ctx, a, r, f"{m}0.1"), 4) if have else "not run"
+                table[f"{a} {r}"] = cell
+                if r == "smooth-out2":
+                    svd = cell["params"]
+                    measured = [
+                        c for m, c in cell.items() if m != "params" and isinstance(c, float)
+                    ]
+                    wins &= isinstance(svd, float) and all(svd >= c for c in measured)
+        res.add_claim(
+            "svd_vs_peers_at_equal_params",
+            "reported: at params=0.1 (the same target parameter count, no fine-tuning) the SVD "
+            "global budget >= Torch-Pruning channel removal and Tucker-2 on the smooth model, "
+            "each model, mean over seeds (full only; 'params' is the SVD point)",
+            table,
+            wins,
         )
     mono = True
     for arch, run, seed in sorted({key[:3] for key in v if len(key) == 4}):
