@@ -360,7 +360,7 @@ def test_bench_times_the_chosen_peers_side_by_side(peer, present, absent, tmp_pa
     for width in (64, 256):
         for lib in present:
             mine = [lab for lab in labels if lab.startswith(f"d={width}:") and lib in lab]
-            for ours in ("ours (exact)", "ours (power)"):
+            for ours in ("ours (verified)", "ours (exact)", "ours (power)"):
                 assert any(lab.startswith(f"d={width}: {ours} vs {lib}") for lab in mine), ours
         assert any(lab.startswith(f"d={width}: overhead") for lab in labels)
     assert not [lab for lab in labels for lib in absent if lib in lab]

@@ -37,6 +37,7 @@ EXPECTED = sorted(
         "distance_to_points",
         "distance_to_square_boundary",
         "dual_norm",
+        "gram_spectral_norm",
         "empirical_lipschitz",
         "export",
         "fit_classifier",
@@ -46,12 +47,14 @@ EXPECTED = sorted(
         "load_digits_split",
         "load_model",
         "max_affine",
+        "orthogonal_norm_bound",
         "pgd_l2",
         "random_max_affine",
         "random_points",
         "refresh_norms_",
         "save_model",
         "spectral_norm",
+        "verified_spectral_norm",
         "triangle_wave",
     ]
 )

@@ -45,7 +45,10 @@ from ._networks import LipResNetClassifier as LipResNetClassifier
 from ._norms import HIDDEN_NORMS as HIDDEN_NORMS
 from ._norms import conv_operator_norm as conv_operator_norm
 from ._norms import dual_norm as dual_norm
+from ._norms import gram_spectral_norm as gram_spectral_norm
+from ._norms import orthogonal_norm_bound as orthogonal_norm_bound
 from ._norms import spectral_norm as spectral_norm
+from ._norms import verified_spectral_norm as verified_spectral_norm
 from ._targets import abs_target as abs_target
 from ._targets import distance_to_circle as distance_to_circle
 from ._targets import distance_to_points as distance_to_points
@@ -98,11 +101,13 @@ __all__ = [
     "export",
     "fit_classifier",
     "fit_regressor",
+    "gram_spectral_norm",
     "grid",
     "lipschitz_bound",
     "load_digits_split",
     "load_model",
     "max_affine",
+    "orthogonal_norm_bound",
     "pgd_l2",
     "random_max_affine",
     "random_points",
@@ -110,4 +115,5 @@ __all__ = [
     "save_model",
     "spectral_norm",
     "triangle_wave",
+    "verified_spectral_norm",
 ]

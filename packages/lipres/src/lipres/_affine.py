@@ -14,7 +14,11 @@ rescales each row by :math:`\max(1, \|a_j\|_{\star,*})` after every optimiser st
 :math:`(I + K)^{-1}(I - K)` of :math:`K = \tfrac12(S - S^T)`, orthogonal like the exponential at
 about a sixth of its cost (width 128: 6 ms against 34 ms per map, forward and backward, one CPU
 thread), initialised at :math:`S = 0` (:math:`Q = I`, where the transform's derivative is
-largest); its float64 norm is still checked and a rounding above 1 rescaled.
+largest). In floating point ``Q`` is orthogonal only up to rounding, so the forward still bounds
+its norm, without an SVD: :func:`lipres.orthogonal_norm_bound` proves
+:math:`\|Q\|_2^2 \le 1 + \|Q^TQ - I\|_F` (plus the product's rounding) from one float64
+product, and a bound above 1 rescales ``Q`` by ``(1 - 1e-6)/bound`` (0.1.1 took the exact SVD norm
+here at every forward; the certificate, :meth:`MixedNormAffine.lipschitz_bound`, still does).
 
 **Why orthogonal, not merely** :math:`\|Q\|_2 \le 1`. The certificate needs only the norm bound,
 and lipres 0.1.0 used a free matrix rescaled by its exact norm. That is a defect for training:
@@ -33,7 +37,7 @@ import torch
 from torch import Tensor, nn
 
 from ._common import SAFETY, check_features, check_int
-from ._norms import dual_norm, spectral_norm
+from ._norms import dual_norm, orthogonal_norm_bound, spectral_norm
 
 __all__ = ["MixedNormAffine", "live_spectral_norm", "rescale", "rescale_rows", "row_scales"]
 
@@ -150,7 +154,7 @@ class MixedNormAffine(nn.Module):
         if m == 3:
             return rows
         q = self.orthogonal()
-        q = rescale(q, spectral_norm(q).upper)
+        q = rescale(q, orthogonal_norm_bound(q))
         bottom = torch.cat([q.new_zeros(m - 3, 3), q], dim=1)
         return torch.cat([rows, bottom], dim=0)
 

@@ -27,7 +27,7 @@ __all__ = [
 
 Activation = Literal["relu", "tanh", "softplus"]
 ACTIVATIONS: tuple[Activation, ...] = typing.get_args(Activation)
-NormMode = Literal["exact", "power"]
+NormMode = Literal["verified", "exact", "power"]
 NORM_MODES: tuple[NormMode, ...] = typing.get_args(NormMode)
 
 SAFETY = 1e-6

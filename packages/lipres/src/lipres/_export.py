@@ -35,9 +35,10 @@ def _stages(model: nn.Module) -> list[tuple[str, nn.Module]]:
 def export(model: nn.Module) -> fx.GraphModule:
     """A ``torch.fx.GraphModule`` of plain ``torch.nn`` layers computing the same function.
 
-    Step sizes are re-capped with exact norms (so a ``norm="power"`` model whose estimate lags is
-    exported with the certified step; call :func:`~lipres.refresh_norms_` first to make the model
-    itself agree).
+    Step sizes are those of a certified forward: the applied step of a ``norm="verified"`` or
+    ``"exact"`` model (capped with a proven bound), and for ``norm="power"`` the step re-capped
+    with the exact norm (so a model whose estimate lags is exported with the certified step; call
+    :func:`~lipres.refresh_norms_` first to make the model itself agree).
 
     Args:
         model: a lipres network or layer.

@@ -16,12 +16,26 @@ Schönlieb's Theorem 3.1 blocks) and averaged for :math:`h < 2/\|W\|_2^2` (Baill
 The official code writes the same block as ``x - tau * relu(lin(x)) @ lin.weight`` with
 ``tau = clamp(taus[i], 0, 2 / op_norm**2)``.
 
-**Step size.** ``h = clamp(τ, 0, cap)``, ``cap = 2 (1 - 1e-6) / ‖W‖₂²`` where ``‖W‖₂`` is the
-*exact* spectral norm (float64 SVD, its proven upper end) with ``norm="exact"`` (the default,
-computed at every forward, so every forward is certified), or a warm-started power-iteration
-estimate with ``norm="power"`` (faster, a lower bound that can break the cap until the next exact
-refresh; spec §4 item 2). :meth:`GradientStep.lipschitz_bound` always uses the exact norm and the
-step the forward actually applies.
+**Step size.** ``h = clamp(τ, 0, cap)``, ``cap = 2 (1 - 1e-6) / s²`` with ``s`` a proven upper
+bound on ``‖W‖₂``, recomputed at every forward, so every forward is certified:
+
+* ``norm="verified"`` (the default): a Cholesky certificate that ``‖W‖₂² <= s²`` for an ``s``
+  within a factor ``sqrt(1 + 1e-4)`` of the exact norm (:func:`lipres.verified_spectral_norm`:
+  the smaller Gram matrix in float64, ten Lanczos steps on it warm-started from the last forward's
+  Ritz vector, one factorisation), or the exact SVD norm where that is cheaper (Gram side
+  below 96, :data:`lipres._norms.SMALL_GRAM`);
+* ``norm="exact"``: the exact norm, the largest eigenvalue of the smaller Gram matrix in float64
+  (:func:`lipres.gram_spectral_norm`, its proven upper end), or the SVD where that is cheaper
+  (Gram side below 96);
+* ``norm="power"``: a warm-started power-iteration estimate (faster, a *lower* bound that can
+  break the cap until the next exact refresh; spec §4 item 2): not certified between refreshes.
+
+Width 256, one thread, the norm's share of a training step: SVD (0.1.0's ``"exact"``) about
+70 %, Gram eigenvalue about 60 %, verified about 35 % (CHANGELOG).
+:meth:`GradientStep.lipschitz_bound` always uses the SVD norm and the step the forward actually
+applies; :meth:`~GradientStep.step_size` with ``exact=True`` (what :func:`lipres.export` folds
+in) is the step of a certified forward, and for ``norm="power"`` the step re-capped with the SVD
+norm.
 """
 
 from __future__ import annotations
@@ -45,7 +59,7 @@ from ._common import (
     check_int,
     check_number,
 )
-from ._norms import power_step, spectral_norm
+from ._norms import exact_spectral_norm, power_step, spectral_norm, verified_spectral_norm
 
 __all__ = ["STEP_MODES", "GradientStep"]
 
@@ -66,7 +80,7 @@ class GradientStep(nn.Module):
         activation: ``"relu"``, ``"tanh"`` or ``"softplus"``.
         step: ``"learned"``, ``"max"`` or a fixed τ >= 0.
         tau_init: Initial τ of ``step="learned"`` (>= 0).
-        norm: ``"exact"`` (default) or ``"power"``.
+        norm: ``"verified"`` (default), ``"exact"`` or ``"power"`` (module docstring).
         n_power_iter: Power steps per training forward with ``norm="power"`` (>= 1).
         refresh_every: With ``norm="power"``, an exact norm every this many training forwards.
         init: ``"orthogonal"`` (the official init: the cap starts at 2) or ``"uniform"``
@@ -97,7 +111,7 @@ class GradientStep(nn.Module):
         activation: Activation = "relu",
         step: str | float = "learned",
         tau_init: float = 2.0,
-        norm: NormMode = "exact",
+        norm: NormMode = "verified",
         n_power_iter: int = 2,
         refresh_every: int = 100,
         init: str = "orthogonal",
@@ -157,9 +171,22 @@ class GradientStep(nn.Module):
         self._sigma.fill_(sigma)
         return sigma
 
-    def _norm_for_cap(self) -> float:
+    def _certified_norm(self, *, update: bool) -> float:
+        """A proven upper bound on ‖W‖₂ by the block's ``norm`` (the SVD for ``"power"``);
+        ``update`` stores the improved warm start of ``"verified"``."""
+        if self.norm == "verified":
+            est, u = verified_spectral_norm(self.weight, self._u)
+            if update:
+                with torch.no_grad():
+                    self._u.copy_(u)
+            return est.upper
         if self.norm == "exact":
-            return spectral_norm(self.weight).upper
+            return exact_spectral_norm(self.weight).upper
+        return spectral_norm(self.weight).upper
+
+    def _norm_for_cap(self) -> float:
+        if self.norm != "power":
+            return self._certified_norm(update=self.training and torch.is_grad_enabled())
         if self.training and torch.is_grad_enabled():
             self._count += 1
             self.refresh_norm_(exact=int(self._count) % self.refresh_every == 0)
@@ -171,8 +198,11 @@ class GradientStep(nn.Module):
         return math.inf if sigma == 0.0 else 2.0 * (1.0 - SAFETY) / sigma**2
 
     def step_size(self, *, exact: bool = False) -> Tensor:
-        """The applied h (a 0-d tensor, differentiable in τ); ``exact=True`` caps with the SVD."""
-        sigma = spectral_norm(self.weight).upper if exact else self._norm_for_cap()
+        """The applied h (a 0-d tensor, differentiable in τ).
+
+        ``exact=True``: the step of a certified forward (for ``norm="power"``: re-capped with the
+        SVD norm), computed without touching the warm start."""
+        sigma = self._certified_norm(update=False) if exact else self._norm_for_cap()
         cap = self.cap_for(sigma)
         tau = self.tau
         if self.step_mode == "max":

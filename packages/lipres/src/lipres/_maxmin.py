@@ -112,7 +112,7 @@ class AugmentedGradientStep(nn.Module):
         activation: Activation = "relu",
         step: str | float = "learned",
         tau_init: float = 2.0,
-        norm: NormMode = "exact",
+        norm: NormMode = "verified",
         n_power_iter: int = 2,
         refresh_every: int = 100,
     ) -> None:

@@ -150,7 +150,7 @@ class LipResNet(_Backbone):
         lipschitz: float = 1.0,
         activation: Activation = "relu",
         step: str | float = "learned",
-        norm: NormMode = "exact",
+        norm: NormMode = "verified",
     ) -> None:
         super().__init__(in_features, width, depth, architecture, activation, step, norm)
         self.lipschitz = check_number(lipschitz, "lipschitz", strict=True)
@@ -208,7 +208,7 @@ class LipResNetClassifier(_Backbone):
         architecture: Architecture = "gradient",
         activation: Activation = "relu",
         step: str | float = "learned",
-        norm: NormMode = "exact",
+        norm: NormMode = "verified",
     ) -> None:
         super().__init__(in_features, width, depth, architecture, activation, step, norm)
         self.n_classes = check_int(n_classes, "n_classes", minimum=2)

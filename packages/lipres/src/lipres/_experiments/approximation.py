@@ -2,7 +2,8 @@
 
 Targets: A1 ``|x|``, A2 triangle wave (1-D); A3 distance to the unit circle, A4 distance to the
 boundary of [-1, 1]², A5 distance to 5 seeded points, A6 max of 4 seeded affine functions (2-D).
-MSE, Adam + cosine, full batch, float32, exact norms. 20 % of the training points are held out;
+MSE, Adam + cosine, full batch, float32, step caps from verified norm bounds (the default; the
+certificates from exact norms). 20 % of the training points are held out;
 on seed 0 each model's learning rate is chosen by validation max error (full mode), other seeds
 and A4-A6 reuse it. The test grid is never used for a choice.
 """

@@ -1,0 +1,231 @@
+"""The step caps' norms: every one a proven upper bound on the exact norm, tight where claimed."""
+
+import math
+
+import lipres
+import pytest
+import torch
+from lipres import _norms
+from lipres._experiments.bench import _step_fn
+
+F64 = torch.float64
+TIGHT = math.sqrt(1.0 + _norms.VERIFY_STEPS[-1])  # verified_spectral_norm's claimed factor
+
+
+def _with_singular_values(s, rows, cols, seed):
+    gen = torch.Generator().manual_seed(seed)
+    u = torch.linalg.qr(torch.randn(rows, rows, generator=gen, dtype=F64))[0][:, : len(s)]
+    v = torch.linalg.qr(torch.randn(cols, cols, generator=gen, dtype=F64))[0][:, : len(s)]
+    return u @ torch.diag(torch.as_tensor(s, dtype=F64)) @ v.T
+
+
+def _matrix(kind, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    if kind == "gaussian":
+        return torch.randn(40, 40, generator=gen, dtype=F64)
+    if kind == "wide":
+        return torch.randn(7, 30, generator=gen, dtype=F64)
+    if kind == "tall":
+        return torch.randn(30, 7, generator=gen, dtype=F64)
+    if kind == "orthogonal":  # no spectral gap at all (the block's init)
+        return torch.linalg.qr(torch.randn(32, 32, generator=gen, dtype=F64))[0]
+    if kind == "top_cluster":  # top singular values 1e-7 apart
+        return _with_singular_values([1.0, 1 - 1e-7, 1 - 2e-7, 0.5, 0.1], 24, 20, seed)
+    if kind == "gap_1e-3":  # the top two differ by less than the margins' reach of a poor start
+        return _with_singular_values([1.0, 1 - 1e-3, 0.3], 16, 16, seed)
+    if kind == "rank_one":
+        return torch.outer(torch.randn(12, generator=gen, dtype=F64), torch.randn(9, dtype=F64))
+    if kind == "tiny":  # the Gram matrix would underflow without scaling
+        return 1e-200 * torch.randn(10, 10, generator=gen, dtype=F64)
+    if kind == "huge":  # ... and overflow
+        return 1e200 * torch.randn(10, 10, generator=gen, dtype=F64)
+    if kind == "one_by_one":
+        return torch.tensor([[-3.0]], dtype=F64)
+    raise ValueError(kind)
+
+
+KINDS = [
+    "gaussian",
+    "wide",
+    "tall",
+    "orthogonal",
+    "top_cluster",
+    "gap_1e-3",
+    "rank_one",
+    "tiny",
+    "huge",
+    "one_by_one",
+]
+
+
+def _exact(w):
+    return float(torch.linalg.svdvals(w.double())[0])
+
+
+def _adversarial_start(w):
+    """A warm start orthogonal to the top right singular vector: Lanczos from it sees the
+    second singular value first, so an estimate-based cap would be too large."""
+    _, _, vh = torch.linalg.svd(w.double())
+    return vh[1] if vh.shape[0] > 1 else vh[0]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("start", ["cold", "adversarial"])
+def test_verified_norm_is_a_tight_upper_bound(kind, dtype, start):
+    w = _matrix(kind)
+    if dtype == torch.float32 and kind in ("tiny", "huge"):
+        w = w * (1e-30 if kind == "tiny" else 1e-170) * (1e200 if kind == "tiny" else 1.0)
+    w = w.to(dtype)
+    exact = _exact(w)
+    u = None if start == "cold" else _adversarial_start(w).to(dtype)
+    est, u_new = lipres.verified_spectral_norm(w, u, min_size=0)
+    assert est.certified
+    assert est.upper >= exact
+    assert est.upper <= exact * TIGHT * (1 + 1e-10)
+    assert est.lower <= exact * (1 + 1e-12)
+    assert u_new.shape == (w.shape[1],) and u_new.dtype == dtype
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_verified_norm_never_returns_its_estimate(kind, monkeypatch):
+    """With the factorisation forced to fail, the exact norm is returned: the Ritz value alone
+    (a lower estimate) never becomes the bound."""
+    w = _matrix(kind)
+    real = torch.linalg.cholesky_ex
+
+    def failing(a):
+        out = real(a)
+        return out[0], torch.ones_like(out[1])
+
+    monkeypatch.setattr(torch.linalg, "cholesky_ex", failing)
+    est, _ = lipres.verified_spectral_norm(w, _adversarial_start(w), min_size=0)
+    assert est.upper >= _exact(w)
+    assert est.upper <= _exact(w) * (1 + 1e-10)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+@pytest.mark.parametrize("kind", KINDS)
+def test_gram_norm_equals_the_svd_norm(kind, dtype):
+    w = _matrix(kind)
+    if dtype == torch.float32 and kind in ("tiny", "huge"):
+        w = w / w.abs().max()
+    w = w.to(dtype)
+    exact = _exact(w)
+    est = lipres.gram_spectral_norm(w)
+    assert est.lower <= exact <= est.upper
+    assert est.upper <= exact * (1 + 1e-10)
+    assert est.upper == pytest.approx(lipres.spectral_norm(w).upper, rel=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(95, 200), (200, 95)])
+def test_small_matrices_get_the_svd_norm(shape):
+    w = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
+    svd = lipres.spectral_norm(w)
+    assert lipres.verified_spectral_norm(w)[0] == svd
+    assert _norms.exact_spectral_norm(w) == svd
+
+
+@pytest.mark.parametrize("shape", [(96, 200), (200, 96)])
+def test_large_matrices_get_the_certificate(shape):
+    w = torch.randn(*shape, generator=torch.Generator().manual_seed(0), dtype=F64)
+    est = lipres.verified_spectral_norm(w)[0]
+    exact = _exact(w)
+    assert exact < est.upper <= exact * TIGHT * (1 + 1e-10)
+    assert est != lipres.spectral_norm(w)
+
+
+@pytest.mark.parametrize("norm_fn", ["verified", "gram"])
+def test_zero_matrix_has_norm_zero(norm_fn):
+    w = torch.zeros(3, 4)
+    if norm_fn == "gram":
+        est = lipres.gram_spectral_norm(w)
+    else:
+        est = lipres.verified_spectral_norm(w, min_size=0)[0]
+    assert est.upper == 0.0
+
+
+def _cayley(n, scale, dtype, seed):
+    gen = torch.Generator().manual_seed(seed)
+    s = scale * torch.randn(n, n, generator=gen, dtype=F64)
+    k = 0.5 * (s - s.T)
+    eye = torch.eye(n, dtype=F64)
+    return torch.linalg.solve(eye + k, eye - k).to(dtype)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+@pytest.mark.parametrize("scale", [0.0, 0.1, 1.0, 10.0])
+def test_orthogonal_norm_bound_is_tight_on_cayley_maps(scale, dtype):
+    q = _cayley(29, scale, dtype, seed=1)
+    bound = lipres.orthogonal_norm_bound(q)
+    assert bound >= _exact(q)
+    assert bound <= 1.0 + (1e-4 if dtype == torch.float32 else 1e-10)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: 1.001 * _cayley(12, 1.0, F64, 2),  # slightly expansive
+        lambda: 0.5 * _cayley(12, 1.0, F64, 2),  # contractive
+        lambda: torch.randn(12, 12, generator=torch.Generator().manual_seed(3), dtype=F64),
+        lambda: torch.diag(torch.tensor([1.0 + 1e-6] + [1.0] * 11, dtype=F64)),
+    ],
+    ids=["expansive", "contractive", "gaussian", "one_direction_above_1"],
+)
+def test_orthogonal_norm_bound_holds_far_from_orthogonal(make):
+    q = make()
+    assert lipres.orthogonal_norm_bound(q) >= _exact(q)
+
+
+def test_interlayer_map_never_exceeds_one_with_the_cheap_bound():
+    """A Q pushed above norm 1 (as rounding could) is rescaled by the forward: the certificate,
+    from the SVD of the effective matrix, stays <= 1."""
+    aff = lipres.MixedNormAffine(10).double()
+    q = aff.orthogonal()
+    assert lipres.orthogonal_norm_bound(q) <= 1.0 + 1e-12
+    aff.orthogonal = lambda: 1.01 * q  # type: ignore[method-assign]
+    a = aff.matrix().detach()
+    assert lipres.spectral_norm(a[3:, 3:]).upper <= 1.0
+    assert aff.lipschitz_bound() <= 1.0
+
+
+@pytest.mark.parametrize("norm", ["verified", "exact"])
+@pytest.mark.parametrize("shape", [(24, 24), (10, 24), (24, 10)])
+def test_cap_is_proven_and_tight_at_every_training_step(norm, shape, monkeypatch):
+    """Adam moves W at every step: the step applied at each step is <= 2/||W||^2 for the W it
+    multiplies, and within the bound's tightness of that cap (small sizes forced onto the
+    certificate and the Gram eigenvalue)."""
+    monkeypatch.setattr(_norms, "SMALL_GRAM", 0)
+    torch.manual_seed(0)
+    hidden, features = shape
+    block = lipres.GradientStep(features, hidden, norm=norm, step="max")  # h is the cap
+    x = torch.randn(64, features)
+    step = _step_fn(block, x)
+    seen = []
+    real = block.step_size
+
+    def spy(*, exact=False):
+        h = real(exact=exact)
+        seen.append((float(h.detach()), _exact(block.weight.detach())))
+        return h
+
+    block.step_size = spy  # type: ignore[method-assign]
+    for _ in range(30):
+        step()
+    assert len(seen) == 30
+    tight = TIGHT**2 if norm == "verified" else 1 + 1e-10
+    for h, s in seen:
+        cap = 2.0 / s**2
+        assert h <= cap  # h is float32: its rounding stays inside the 1e-6 safety margin
+        assert h >= cap * (1 - 1e-6) / tight * (1 - 2e-7)
+
+
+@pytest.mark.parametrize("small_gram", [0, _norms.SMALL_GRAM])
+def test_verified_is_the_default_and_export_folds_the_applied_step(small_gram, monkeypatch):
+    monkeypatch.setattr(_norms, "SMALL_GRAM", small_gram)
+    torch.manual_seed(0)
+    net = lipres.LipResNet(3, 8, 2)
+    assert all(b.norm == "verified" for b in net.modules() if isinstance(b, lipres.GradientStep))
+    net = net.double().eval()
+    x = torch.randn(32, 3, dtype=F64)
+    assert torch.allclose(lipres.export(net)(x), net(x), rtol=0, atol=1e-12)
