@@ -37,7 +37,7 @@ import hashlib
 import platform
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -142,6 +142,14 @@ def params_sha256(module: torch.nn.Module) -> str:
     return tensor_sha256(list(module.state_dict().items()))
 
 
+def params_fingerprint(module: torch.nn.Module) -> list[list[float]]:
+    """Per tensor of the state dict: its float64 sum and 2-norm (compared with a tolerance where
+    bitwise equality cannot be expected, e.g. on another CPU)."""
+    return [
+        [float(t.double().sum()), float(t.double().norm())] for t in module.state_dict().values()
+    ]
+
+
 def initial_critic(recipe: Recipe, s: Seeds) -> LunzCritic:
     """The critic before training: ``LunzCritic(n)`` drawn after ``torch.manual_seed(s.init)``
     (also the untrained control of ``reproduce``)."""
@@ -158,13 +166,23 @@ class Trained:
 
 
 def train(
-    seed: int, steps: int, *, hash_at: int = 3, recipe: Recipe = RECIPE, progress: bool = True
+    seed: int,
+    steps: int,
+    *,
+    hash_at: int = 3,
+    recipe: Recipe = RECIPE,
+    progress: bool = True,
+    snapshots: Sequence[int] = (),
+    on_snapshot: Callable[[Trained], None] | None = None,
 ) -> Trained:
     """Train the critic of ``recipe`` for ``steps`` steps from ``--seed seed`` on one thread.
 
-    Training runs in two calls of :meth:`~invprob_core.AdversarialRegularizer.fit` sharing one
-    optimiser and one batch generator (``hash_at`` steps, then the rest), so the parameters
-    after ``hash_at`` steps can be digested; two calls draw exactly what one call would.
+    Training runs in several calls of :meth:`~invprob_core.AdversarialRegularizer.fit` sharing
+    one optimiser and one batch generator (``hash_at`` steps, then up to each snapshot, then the
+    rest), so the parameters after ``hash_at`` steps can be digested (SHA-256 and a per-tensor
+    fingerprint); the calls draw exactly what one call would. At each
+    step count of ``snapshots`` (below ``steps``) ``on_snapshot`` gets what ``steps=k`` would
+    have returned (same parameters; only the wall times differ).
 
     Returns:
         The regulariser and its provenance.
@@ -178,19 +196,53 @@ def train(
     t_data = time.perf_counter() - t0
     critic = initial_critic(recipe, s)
     digests = {"0": params_sha256(critic)}
+    fingerprint: list[list[float]] = []  # after hash_at steps
     ar = AdversarialRegularizer(critic, recipe.gradient_penalty, recipe.gp_weight)  # type: ignore[arg-type]
     opt = torch.optim.RMSprop(critic.parameters(), lr=recipe.lr)
     gen = torch.Generator().manual_seed(s.batches)
     t0 = time.perf_counter()
+    stops = sorted({k for k in (hash_at, *snapshots) if 0 < k < steps} | {steps})
     done = 0
-    for chunk in (min(hash_at, steps), steps - min(hash_at, steps)):
-        if chunk == 0:
-            continue
-        ar.fit(x, fbp, chunk, opt, seed=gen, batch_size=recipe.batch, progress=progress)
-        done += chunk
-        digests[str(done)] = params_sha256(critic)
-    t_train = time.perf_counter() - t0
-    provenance = {
+    for stop in stops:
+        ar.fit(x, fbp, stop - done, opt, seed=gen, batch_size=recipe.batch, progress=progress)
+        done = stop
+        if stop == hash_at:
+            digests[str(stop)] = params_sha256(critic)
+            fingerprint = params_fingerprint(critic)
+        if stop < steps and stop in snapshots and on_snapshot is not None:
+            walls = (t_data, time.perf_counter() - t0)
+            on_snapshot(
+                Trained(
+                    ar,
+                    _provenance(
+                        recipe, seed, s, stop, hash_at, digests, fingerprint, x, fbp, ar, walls
+                    ),
+                )
+            )
+    digests[str(steps)] = params_sha256(critic)
+    walls = (t_data, time.perf_counter() - t0)
+    return Trained(
+        ar, _provenance(recipe, seed, s, steps, hash_at, digests, fingerprint, x, fbp, ar, walls)
+    )
+
+
+def _provenance(
+    recipe: Recipe,
+    seed: int,
+    s: Seeds,
+    steps: int,
+    hash_at: int,
+    digests: dict[str, str],
+    fingerprint: list[list[float]],
+    x: torch.Tensor,
+    fbp: torch.Tensor,
+    ar: AdversarialRegularizer,
+    walls: tuple[float, float],
+) -> dict[str, Any]:
+    digests = {k: v for k, v in digests.items() if int(k) <= steps}
+    digests[str(steps)] = params_sha256(ar.critic)
+    t_data, t_train = walls
+    return {
         "recipe_id": RECIPE_ID,
         "recipe": asdict(recipe),
         "seed": int(seed),
@@ -199,8 +251,9 @@ def train(
         "steps": int(steps),
         "hash_at": int(hash_at),
         "params_sha256": digests,
+        "params_fingerprint_at_hash": fingerprint,
         "data_sha256": tensor_sha256([("clean", x), ("artefacts", fbp)]),
-        "curve": [round(v, 6) for v in ar.history],
+        "curve": [round(v, 6) for v in ar.history[:steps]],
         "wall_s": {"data": round(t_data, 1), "training": round(t_train, 1)},
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
@@ -209,7 +262,6 @@ def train(
         "machine": platform.machine(),
         "invprob_core": __version__,
     }
-    return Trained(ar, provenance)
 
 
 def save(trained: Trained, path: Path, command: str, *, overwrite: bool = False) -> Path:
@@ -255,6 +307,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _snapshots(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        values = (0,)
+    if any(v < 1 for v in values):
+        raise InputError(f"--snapshots: expected integers >= 1 separated by commas; got {text!r}")
+    return values
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
@@ -277,14 +339,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=3,
         help="also record the parameters' SHA-256 after this many steps (default %(default)s)",
     )
+    p.add_argument(
+        "--snapshots",
+        default="",
+        help="comma-separated step counts at which to also write OUT-step<k>.pt, each what "
+        "--steps k writes (default: none)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace --out (default: refuse)")
     p.add_argument("--quiet", action="store_true", help="no progress bar (default: shown)")
     args = p.parse_args(argv)
     set_quiet(args.quiet)
     try:
         out = check_output(args.out, args.overwrite, suffixes=(".pt",), flag="--out")
-        trained = train(args.seed, args.steps, hash_at=args.hash_at, progress=not args.quiet)
+        snaps = _snapshots(args.snapshots)
         command = " ".join([PROG, *(sys.argv[1:] if argv is None else argv)])
+
+        def snapshot(t: Trained) -> None:
+            path = out.with_name(f"{out.stem}-step{t.provenance['steps']}.pt")
+            wrote(save(t, path, command, overwrite=args.overwrite))
+
+        trained = train(
+            args.seed,
+            args.steps,
+            hash_at=args.hash_at,
+            progress=not args.quiet,
+            snapshots=snaps,
+            on_snapshot=snapshot,
+        )
         save(trained, out, command, overwrite=args.overwrite)
     except InputError as err:
         print(f"{PROG}: error: {' '.join(str(err).split())}", file=sys.stderr)
