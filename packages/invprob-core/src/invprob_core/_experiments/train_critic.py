@@ -49,8 +49,9 @@ from sciml_core import InputError, save_checkpoint
 from sciml_core.cli import check_output, set_quiet, wrote
 
 from ..__about__ import __version__
-from .._adversarial import AdversarialRegularizer
+from .._adversarial import AdversarialRegularizer, Penalty
 from .._critics import LunzCritic
+from .._fbp import Filter
 from .._noise import add_noise
 from .._phantoms import ellipse_sinogram, random_ellipses
 from .._ray import RayTransform
@@ -84,9 +85,9 @@ class Recipe:
     train: int = 2000
     batch: int = 16
     lr: float = 1e-4
-    gradient_penalty: str = "one-sided"
+    gradient_penalty: Penalty = "one-sided"
     gp_weight: float = 20.0
-    fbp_filter: str = "hann"
+    fbp_filter: Filter = "hann"
 
 
 RECIPE = Recipe()
@@ -152,9 +153,10 @@ def params_fingerprint(module: torch.nn.Module) -> list[list[float]]:
 
 def initial_critic(recipe: Recipe, s: Seeds) -> LunzCritic:
     """The critic before training: ``LunzCritic(n)`` drawn after ``torch.manual_seed(s.init)``
-    (also the untrained control of ``reproduce``)."""
-    torch.manual_seed(s.init)
-    return LunzCritic(recipe.n)
+    (also the untrained control of ``reproduce``); the global generator is left as it was."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(s.init)
+        return LunzCritic(recipe.n)
 
 
 @dataclass(frozen=True)
@@ -197,7 +199,7 @@ def train(
     critic = initial_critic(recipe, s)
     digests = {"0": params_sha256(critic)}
     fingerprint: list[list[float]] = []  # after hash_at steps
-    ar = AdversarialRegularizer(critic, recipe.gradient_penalty, recipe.gp_weight)  # type: ignore[arg-type]
+    ar = AdversarialRegularizer(critic, recipe.gradient_penalty, recipe.gp_weight)
     opt = torch.optim.RMSprop(critic.parameters(), lr=recipe.lr)
     gen = torch.Generator().manual_seed(s.batches)
     t0 = time.perf_counter()
@@ -347,7 +349,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--overwrite", action="store_true", help="replace --out (default: refuse)")
     p.add_argument("--quiet", action="store_true", help="no progress bar (default: shown)")
-    args = p.parse_args(argv)
+    try:
+        args = p.parse_args(argv)
+    except SystemExit as stop:  # --help, or a usage error already printed
+        return stop.code if isinstance(stop.code, int) else 2
     set_quiet(args.quiet)
     try:
         out = check_output(args.out, args.overwrite, suffixes=(".pt",), flag="--out")
