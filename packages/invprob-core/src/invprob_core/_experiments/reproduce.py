@@ -31,7 +31,7 @@ def reproduce(
 
     Args:
         out_dir: output folder (created).
-        quick: ``QUICK`` (about 75 s on one thread) or ``FULL`` (about an hour) budgets.
+        quick: ``QUICK`` (about 70 s on one thread) or ``FULL`` (about an hour) budgets.
         seed: root seed of every draw.
         device: where the critics train: ``auto``, ``cpu``, ``cuda``, ...
         studies: names of :data:`~.registry.STUDIES` to run.
