@@ -277,7 +277,7 @@ def test_every_option_has_help_and_shows_its_default(command):
 def test_reproduce_help_says_how_long_quick_takes(capsys):
     assert main(["reproduce", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
-    assert "about 75 s on one CPU thread" in text
+    assert "about 70 s on one CPU thread" in text
     assert "under a minute" not in text
 
 

@@ -22,7 +22,26 @@ def test_library_and_cli_import_without_the_experiments():
 
 
 def test_studies_run_in_the_order_of_the_result_tables():
-    assert list(registry.STUDIES) == ["ct", "convergence", "deblurring"]
+    assert list(registry.STUDIES) == ["ct", "convergence", "deblurring", "ar_shipped"]
+
+
+@pytest.mark.parametrize(
+    ("quick", "runs"),
+    [
+        (True, ["ct", "convergence", "deblurring", "ar_shipped"]),
+        (False, ["ct", "convergence", "deblurring"]),
+    ],
+    ids=["quick", "full"],
+)
+def test_shipped_critic_study_runs_only_in_quick(quick, runs):
+    cfg = config.config_for(quick)
+    assert [n for n, s in registry.STUDIES.items() if s.runs_in(cfg)] == runs
+
+
+def test_reproduce_refuses_a_study_of_the_other_mode_before_any_work(tmp_path):
+    with pytest.raises(InputError, match=r"studies: \['ar_shipped'\] do not run in the full run"):
+        reproduce(tmp_path / "out", quick=False, studies=["ar_shipped"])
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("cfg", [config.QUICK, config.FULL], ids=["quick", "full"])

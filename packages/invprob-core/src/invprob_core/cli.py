@@ -812,8 +812,8 @@ app.add_output_argument(p, suffixes=(".npz",))
 # -- reproduce and bench ---------------------------------------------------------------------------
 
 QUICK_HELP = (
-    "small run: 32x32 CT, 150 critic steps; about 75 s on one CPU thread, longer on a busy "
-    "machine (default: --full)"
+    "small run: 32x32 CT (ACR critic trained 150 steps) and AR with the critic shipped in the "
+    "package at 64x64; about 70 s on one CPU thread, longer on a busy machine (default: --full)"
 )
 
 
@@ -837,7 +837,7 @@ def run_bench(args: argparse.Namespace) -> int:
 app.add_reproduce(
     run_reproduce,
     help="reproduce the notes' CT comparison, the convergent-regularisation plot and a "
-    "deblurring example; writes result.json and figures (--quick: about 75 s on one thread, "
+    "deblurring example; writes result.json and figures (--quick: about 70 s on one thread, "
     "full run: about an hour)",
     quick_help=QUICK_HELP,
 )

@@ -33,6 +33,10 @@ class SeedOffsets:
         convergence_blur_noise: noise draw ``j`` of the deblurring sweep: ``+ j``.
         deblur_noise: noise of the deblurring example.
         deblur_train: phantoms the deblurring example's Wiener denoiser is fitted on.
+        shipped_validation: validation phantoms of the shipped-critic study.
+        shipped_test: its test phantoms.
+        shipped_validation_noise: noise on its validation sinograms: ``+ level_stride * k``.
+        shipped_test_noise: noise on its test sinograms: ``+ level_stride * k``.
     """
 
     ct_train: int = 0
@@ -48,6 +52,44 @@ class SeedOffsets:
     convergence_blur_noise: int = 210
     deblur_noise: int = 20
     deblur_train: int = 21
+    shipped_validation: int = 40
+    shipped_test: int = 41
+    shipped_validation_noise: int = 42
+    shipped_test_noise: int = 43
+
+
+@dataclass(frozen=True)
+class ShippedAR:
+    """The AR study with the critic shipped in the package (:mod:`.ar_shipped`).
+
+    Its image size, angles and noise levels are the critic's (read from its checkpoint: 64x64,
+    60 angles, 3 % / 5 %); these are the evaluation budgets.
+
+    Attributes:
+        test: test phantoms.
+        recon_steps: gradient-descent budget of AR and its controls (each stopping index and
+            lambda factor is chosen on the validation phantoms within it; the full run's
+            validated AR stops at 3 % / 5 % were 23 / 9 steps, the gradient-normalised
+            control's 44 / 24).
+        gd_steps: budget of gradient descent on the data term, whose validated stop comes later
+            (full run: 49 / 27 steps).
+        tv_iters: PDHG iterations of TV.
+    """
+
+    test: int
+    recon_steps: int
+    gd_steps: int
+    tv_iters: int
+
+    def __str__(self) -> str:
+        """The budgets as one ``budgets`` table cell.
+
+        Examples:
+            >>> str(ShippedAR(test=8, recon_steps=50, gd_steps=100, tv_iters=200))
+            'shipped critic; test=8, recon_steps=50, gd_steps=100, tv_iters=200'
+        """
+        fields = ", ".join(f"{f.name}={getattr(self, f.name)}" for f in dataclasses.fields(self))
+        return f"shipped critic; {fields}"
 
 
 @dataclass(frozen=True)
@@ -61,7 +103,8 @@ class Config:
             pooled FBP artefacts (training image ``i`` carries level ``etas[i % len(etas)]``).
         train: CT training phantoms (denoisers and critics).
         test: CT test phantoms.
-        critic_steps: training steps of each critic (AR and ACR).
+        critic_steps: training steps of each critic trained in the run (AR and ACR; only ACR
+            where ``shipped_ar`` is set).
         recon_steps: gradient-descent budget of AR, ACR and their controls (the stopping index
             is chosen on validation phantoms within it).
         tv_iters: PDHG iterations of TV (CT table and deblurring example).
@@ -70,6 +113,9 @@ class Config:
         mse_batch: its minibatch size (None: all ``mse_images`` every step).
         conv_n: image side of the convergent-regularisation plot.
         deblur_n: image side of the deblurring example.
+        shipped_ar: where set (``--quick``), the CT table trains only ACR and the AR claims are
+            measured with the shipped critic at its own size (:class:`ShippedAR`); None (full):
+            the CT table trains AR itself.
         validation: validation phantoms every CT parameter is chosen on.
         critic_batch: critic training batch size.
         denoiser_sigma: noise level the linear denoisers are fitted at.
@@ -93,6 +139,7 @@ class Config:
     mse_batch: int | None
     conv_n: int
     deblur_n: int
+    shipped_ar: ShippedAR | None
     validation: int = field(default=4, metadata=_SAME_IN_BOTH_MODES)
     critic_batch: int = field(default=16, metadata=_SAME_IN_BOTH_MODES)
     denoiser_sigma: float = field(default=0.05, metadata=_SAME_IN_BOTH_MODES)
@@ -114,7 +161,11 @@ class Config:
             if not f.metadata.get("budget_table", True):
                 continue
             v = getattr(self, f.name)
-            if v is None:
+            if isinstance(v, ShippedAR):
+                rows.append([f.name, str(v)])
+            elif f.name == "shipped_ar":
+                rows.append([f.name, "none: AR trained in the run"])
+            elif v is None:
                 rows.append([f.name, "all"])
             elif isinstance(v, tuple):
                 rows.append([f.name, ", ".join(map(str, v))])
@@ -137,8 +188,10 @@ QUICK = Config(
     mse_batch=None,
     conv_n=32,
     deblur_n=64,
+    shipped_ar=ShippedAR(test=8, recon_steps=50, gd_steps=100, tv_iters=200),
 )
-"""``--quick``: 32x32 CT, 2 noise levels, 150 critic steps (about 75 s on one thread)."""
+"""``--quick``: 32x32 CT, 2 noise levels, ACR trained 150 steps; AR with the shipped critic at
+64x64."""
 
 FULL = Config(
     n=64,
@@ -154,6 +207,7 @@ FULL = Config(
     mse_batch=64,
     conv_n=64,
     deblur_n=128,
+    shipped_ar=None,
 )
 """The full laptop-scale run: 64x64 CT, 3 noise levels, 2000 critic steps (about an hour)."""
 

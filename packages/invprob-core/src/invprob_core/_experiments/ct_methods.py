@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -96,7 +96,7 @@ def compare(
     cfg: Config,
     denoisers: Denoisers,
     critics: dict[CriticName, TrainedCritic],
-    scaled_untrained: tuple[AdversarialRegularizer, float],
+    scaled_untrained: tuple[AdversarialRegularizer, float] | None,
 ) -> tuple[dict[Method, MethodRun], dict[CriticName, float]]:
     """Run every method at one noise level.
 
@@ -105,8 +105,9 @@ def compare(
         level: noisy validation and test data.
         cfg: budgets (``tv_iters``, ``recon_steps``).
         denoisers: PnP's Wiener and MSE-trained denoisers.
-        critics: the trained AR and ACR critics with their untrained twins.
-        scaled_untrained: the gradient-normalised untrained control and its divisor.
+        critics: the trained critics (AR and ACR, or ACR only) with their untrained twins.
+        scaled_untrained: the gradient-normalised untrained AR control and its divisor (None
+            without AR).
 
     Returns:
         ``(runs in row order, per critic the held-out gap E psi(FBP(y_test)) - E psi(x_test))``.
@@ -146,7 +147,7 @@ def compare(
     )
 
     _pnp(A, level, x_va, denoisers, record)
-    gaps = _adversarial(A, level, x_va, x_te, cfg.recon_steps, critics, scaled_untrained, record)
+    gaps = adversarial(A, level, x_va, x_te, cfg.recon_steps, critics, scaled_untrained, record)
     return runs, gaps
 
 
@@ -184,24 +185,30 @@ def _pnp(
             record("pnp_wiener_discrepancy", torch.cat(xs), f"median tau={np.median(taus):.3g}", t0)
 
 
-def _adversarial(
+def adversarial(
     A: RayTransform,
     level: NoiseLevel,
     x_va: torch.Tensor,
     x_te: torch.Tensor,
     steps: int,
-    critics: dict[CriticName, TrainedCritic],
-    scaled_untrained: tuple[AdversarialRegularizer, float],
+    critics: Mapping[CriticName, TrainedCritic],
+    scaled_untrained: tuple[AdversarialRegularizer, float] | None,
     record: Record,
+    *,
+    gd_steps: int | None = None,
 ) -> dict[CriticName, float]:
-    """Gradient descent on the data term, AR with its three controls, and ACR."""
+    """Gradient descent on the data term, AR with its three controls, and ACR (those of
+    ``critics``; also run by :mod:`.ar_shipped` with the shipped AR critic).
+
+    ``steps`` bounds the stopping indices of the critics, ``gd_steps`` (default ``steps``) that
+    of gradient descent on the data term, whose validated stop may lie later than AR's."""
     y_va, y_te = level.y_val, level.y_test
     lam0 = AdversarialRegularizer.lambda_heuristic(A, x_va, y_va)
     t0 = time.perf_counter()
     # lambda = 0 (plain gradient descent on the data term) with its own stopping index chosen on
     # the validation phantoms: a fair classical baseline (Landweber-type)
-    gd = critics["AR"].trained  # lam = 0: the critic is never evaluated
-    k_gd = stop_index(gd, A, y_va, x_va, 0.0, steps)
+    gd = next(iter(critics.values())).trained  # lam = 0: the critic is never evaluated
+    k_gd = stop_index(gd, A, y_va, x_va, 0.0, steps if gd_steps is None else gd_steps)
     record("gd_validation_stop", gd.reconstruct(A, y_te, 0.0, steps=k_gd).x, f"{k_gd} GD steps", t0)
     gaps: dict[CriticName, float] = {}
     for name, critic in critics.items():
@@ -220,6 +227,8 @@ def _adversarial(
                 ar.critic(A.fbp(y_te, filter="hann")).mean() - ar.critic(x_te).mean()
             )
         if name == "AR":
+            if scaled_untrained is None:
+                raise ValueError("the AR controls need the gradient-normalised untrained critic")
             t0 = time.perf_counter()
             record(
                 "ar_control_lambda0",

@@ -23,7 +23,11 @@ def pyplot() -> ModuleType:
 
 
 def ct_reconstructions(
-    out_dir: Path, truth: np.ndarray, panels: Sequence[tuple[str, np.ndarray, float]]
+    out_dir: Path,
+    truth: np.ndarray,
+    panels: Sequence[tuple[str, np.ndarray, float]],
+    *,
+    name: str = "ct_reconstructions.png",
 ) -> str:
     """One test phantom and every method's reconstruction of it, four per row.
 
@@ -31,6 +35,7 @@ def ct_reconstructions(
         out_dir: output folder.
         truth: the phantom, ``(n, n)``.
         panels: ``(label, reconstruction (n, n), PSNR in dB)`` per method, in table order.
+        name: file name in ``out_dir``.
     """
     plt = pyplot()
     cols = 4
@@ -44,16 +49,20 @@ def ct_reconstructions(
         ax.set_title(f"{label}\n{p:.1f} dB", fontsize=7)
     for ax in axes:
         ax.axis("off")
-    name = "ct_reconstructions.png"
     save_figure(fig, out_dir / name)
     plt.close(fig)
     return name
 
 
 def ct_sinogram_training(
-    out_dir: Path, sinogram: np.ndarray, curves: Mapping[str, Sequence[float]]
+    out_dir: Path,
+    sinogram: np.ndarray,
+    curves: Mapping[str, Sequence[float]],
+    *,
+    name: str = "ct_sinogram_training.png",
 ) -> str:
-    """A noisy sinogram ``(angles, bins)`` and the critics' training curves (moving average)."""
+    """A noisy sinogram ``(angles, bins)`` and the critics' training curves (moving average),
+    written to ``out_dir / name``."""
     plt = pyplot()
     fig, ax = plt.subplots(1, 2, figsize=(9, 3.5))
     ax[0].imshow(sinogram, aspect="auto", cmap="gray")
@@ -64,7 +73,6 @@ def ct_sinogram_training(
     ax[1].set_xlabel("training step")
     ax[1].set_ylabel("E psi(artefact) - E psi(clean), batch")
     ax[1].legend()
-    name = "ct_sinogram_training.png"
     save_figure(fig, out_dir / name)
     plt.close(fig)
     return name

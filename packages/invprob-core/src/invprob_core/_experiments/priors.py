@@ -90,13 +90,20 @@ def _recipes(n: int) -> dict[CriticName, _CriticRecipe]:
 
 
 def train_critics(
-    data: CTData, cfg: Config, base: int, device: torch.device
+    data: CTData,
+    cfg: Config,
+    base: int,
+    device: torch.device,
+    names: tuple[CriticName, ...] = ("AR", "ACR"),
 ) -> dict[CriticName, TrainedCritic]:
-    """Train AR then ACR on ``device``, each from weights drawn after
-    ``torch.manual_seed(base + seeds.ct_train)``; the trained critics come back to the CPU."""
+    """Train the critics ``names`` (AR then ACR) on ``device``, each from weights drawn after
+    ``torch.manual_seed(base + seeds.ct_train)`` (so leaving one out changes nothing in the
+    other); the trained critics come back to the CPU."""
     seed = base + cfg.seeds.ct_train
     out: dict[CriticName, TrainedCritic] = {}
     for name, recipe in _recipes(cfg.n).items():
+        if name not in names:
+            continue
         torch.manual_seed(seed)
         critic = recipe.make()
         untrained = AdversarialRegularizer(

@@ -39,23 +39,32 @@ class Study:
         name: key in :data:`STUDIES` (``reproduce(studies=...)`` selects by it).
         title: the study's row in the ``stages`` wall-time table.
         run: the study.
+        runs_in: whether the study belongs to a mode (default: every mode).
     """
 
     name: str
     title: str
     run: Callable[[Context], None]
+    runs_in: Callable[[Config], bool] = lambda cfg: True
 
 
 def _registry() -> dict[str, Study]:
-    from . import convergence, ct, deblurring
+    from . import ar_shipped, convergence, ct, deblurring
 
     studies = [
         Study("ct", "CT table", ct.run),
         Study("convergence", "convergence plot", convergence.run),
         Study("deblurring", "deblurring", deblurring.run),
+        Study(
+            "ar_shipped",
+            "AR with the shipped critic",
+            ar_shipped.run,
+            lambda cfg: cfg.shipped_ar is not None,
+        ),
     ]
     return {study.name: study for study in studies}
 
 
 STUDIES: dict[str, Study] = _registry()
-"""Every study, in run order: the CT table, the convergent-regularisation plot, deblurring."""
+"""Every study, in run order: the CT table, the convergent-regularisation plot, deblurring, and
+(``--quick`` only) AR with the shipped critic."""

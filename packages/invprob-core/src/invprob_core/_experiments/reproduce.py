@@ -23,14 +23,15 @@ def reproduce(
     device: str = "auto",
     studies: Sequence[str] | None = None,
 ) -> Path:
-    """Run ``studies`` (default: all, in registry order) and write ``result.json`` and figures.
+    """Run ``studies`` (default: every study of the mode, in registry order) and write
+    ``result.json`` and figures.
 
     The critics train on ``device``; every reconstruction runs on the CPU. After the studies come
     the ``budgets`` table (the mode's sizes) and the ``stages`` table (wall time per study).
 
     Args:
         out_dir: output folder (created).
-        quick: ``QUICK`` (about 75 s on one thread) or ``FULL`` (about an hour) budgets.
+        quick: ``QUICK`` (about 70 s on one thread) or ``FULL`` (about an hour) budgets.
         seed: root seed of every draw.
         device: where the critics train: ``auto``, ``cpu``, ``cuda``, ...
         studies: names of :data:`~.registry.STUDIES` to run.
@@ -39,16 +40,20 @@ def reproduce(
         The path of ``result.json``.
 
     Raises:
-        InputError: ``studies`` names a study that is not registered.
+        InputError: ``studies`` names a study that is not registered or not of this mode.
     """
-    names = list(STUDIES) if studies is None else list(studies)
+    cfg = config_for(quick)
+    names = [n for n in STUDIES if STUDIES[n].runs_in(cfg)] if studies is None else list(studies)
     unknown = [name for name in names if name not in STUDIES]
     if unknown:
         raise InputError(f"studies: unknown {unknown}; registered: {list(STUDIES)}")
+    other = [name for name in names if not STUDIES[name].runs_in(cfg)]
+    if other:
+        mode = "--quick" if quick else "the full run"
+        raise InputError(f"studies: {other} do not run in {mode}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     figures.pyplot()  # a missing [plot] extra fails here, before any work
-    cfg = config_for(quick)
     dev = resolve_device(device)
     res = Result("invprob-core", __version__, seed=seed, device=str(dev), quick=quick)
     ctx = Context(res, out, cfg, seed, str(dev))
