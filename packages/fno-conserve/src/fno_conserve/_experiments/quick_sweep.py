@@ -25,6 +25,7 @@ import os
 import platform
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -112,8 +113,17 @@ def _score(cfg: TrainConfig, model: torch.nn.Module | None, data: Dataset) -> fl
     return float(evaluate(model, cfg, data["x"], data["y"])["rel_l2"])
 
 
-def sweep(budgets: tuple[Budget, ...] = BUDGETS, confirm_seeds: tuple[int, ...] = (1, 2)) -> dict:
-    """Run the sweep; returns the JSON-serialisable record (rows, choices, the chosen budget)."""
+def sweep(
+    budgets: tuple[Budget, ...] = BUDGETS,
+    confirm_seeds: tuple[int, ...] = (1, 2),
+    *,
+    on_budget: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Run the sweep; returns the JSON-serialisable record (rows, choices, the chosen budget).
+
+    ``on_budget`` gets the partial record (``"complete": False``) after every budget, so a run
+    stopped early leaves what it measured (the command line writes it to ``--out``).
+    """
     t_wall, t_cpu = time.perf_counter(), time.process_time()
     train = generate("burgers", TRAIN, N, seed=DATA_SEED, show_progress=False)
     val = generate("burgers", VAL, N, seed=DATA_SEED, offset=TRAIN, show_progress=False)
@@ -157,6 +167,8 @@ def sweep(budgets: tuple[Budget, ...] = BUDGETS, confirm_seeds: tuple[int, ...] 
         }
         summary.append(entry)
         print(json.dumps(entry), flush=True)
+        if on_budget is not None:
+            on_budget({"budgets": summary, "rows": rows, "complete": False})
     learning = [e for e in summary if e["learns"]]
     pick = min(learning, key=lambda e: e["train_cpu_s_per_seed"]) if learning else None
     confirm: list[dict[str, Any]] = []
@@ -182,6 +194,7 @@ def sweep(budgets: tuple[Budget, ...] = BUDGETS, confirm_seeds: tuple[int, ...] 
         "chosen_budget": None if pick is None else pick["budget"],
         "confirm_other_seeds": confirm,
         "rows": rows,
+        "complete": True,
         "meta": {
             "wall_s": round(time.perf_counter() - t_wall, 1),
             "cpu_s": round(time.process_time() - t_cpu, 1),
@@ -210,7 +223,7 @@ def _commit() -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command line: ``--out FILE.json`` (written atomically)."""
+    """Command line: ``--out FILE.json`` (written atomically after every budget)."""
     parser = argparse.ArgumentParser(
         prog="python -m fno_conserve._experiments.quick_sweep",
         description=__doc__.splitlines()[0] if __doc__ else None,
@@ -218,11 +231,21 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--out", required=True, type=Path, help="the JSON file to write")
     parser.add_argument("--machine", default="", help="how the machine was loaded (recorded)")
+    parser.add_argument(
+        "--budgets", nargs="*", default=None, help="run only these budgets (default: all)"
+    )
     args = parser.parse_args(argv)
     if args.out.suffix != ".json":
         parser.error(f"--out: expected a .json file, got '{args.out}'")
+    if args.budgets:
+        unknown = sorted(set(args.budgets) - {b.name for b in BUDGETS})
+        if unknown:
+            parser.error(
+                f"--budgets: unknown {unknown}; expected names of {[b.name for b in BUDGETS]}"
+            )
+    budgets = tuple(b for b in BUDGETS if not args.budgets or b.name in args.budgets)
     torch.set_num_threads(1)
-    record = {
+    head = {
         "what": "validation sweep behind reproduce --quick's Burgers settings; not a reproduce "
         "run (own format)",
         "package": "fno-conserve",
@@ -241,9 +264,13 @@ def main(argv: list[str] | None = None) -> None:
             "learns_if_val_below_x_reference": LEARNS,
             "schedule": "Adam, cosine to zero over every step (train_model's only schedule)",
         },
-    } | sweep()
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out, json.dumps(record, indent=1))
+
+    def write(part: dict[str, Any]) -> None:
+        atomic_write_text(args.out, json.dumps(head | part, indent=1))
+
+    write(sweep(budgets, on_budget=write))
     print(f"wrote {args.out}")
 
 

@@ -1,0 +1,100 @@
+"""The quick budget: each variant trains with its own validated learning rate, and ``QUICK``'s
+Burgers settings are the ones the committed validation sweep chose."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fno_conserve._experiments import cases, quick_sweep
+from fno_conserve._experiments.config import QUICK, CaseConfig, Config
+from fno_conserve._experiments.reproduce import reproduce
+
+SWEEP = Path(__file__).parents[1] / "results" / "quick_sweep_cpu_2026-12-07.json"
+
+LRS = (("plain", 1e-3), ("penalty", 2e-3), ("projection", 3e-3), ("adaptive", 4e-3))
+TINY = Config(
+    burgers=CaseConfig(
+        n=32,
+        train=8,
+        val=4,
+        test=4,
+        width=4,
+        modes=2,
+        epochs=1,
+        lr=5e-3,
+        batch=4,
+        seeds=1,
+        rollout=1,
+        penalty=(1.0,),
+        lrs=LRS,
+    ),
+    nls=CaseConfig(n=32, train=4, test=4, width=4, modes=2, epochs=1, lr=3e-3, seeds=1, rollout=1),
+    ns=None,
+    pde_params={"burgers": {"t_final": 0.05}},
+)
+
+
+def test_each_variant_trains_with_its_own_learning_rate(tmp_path, monkeypatch):
+    """``CaseConfig.lrs`` reaches the training of every variant (none gets the common ``lr``)."""
+    seen: dict[str, float] = {}
+
+    def record(model, cfg, x, y, **kwargs):
+        seen[cfg.variant] = cfg.lr
+        return {"loss": [], "train_seconds": 0.0}
+
+    monkeypatch.setattr(cases, "train_model", record)
+    reproduce(
+        tmp_path,
+        quick=True,
+        seed=0,
+        device="cpu",
+        show_progress=False,
+        config=TINY,
+        studies=["burgers-mass"],
+    )
+    assert seen == dict(LRS)
+
+
+@pytest.fixture(scope="module")
+def sweep_record():
+    return json.loads(SWEEP.read_text())
+
+
+def test_quick_burgers_budget_is_the_sweeps_choice(sweep_record):
+    chosen = next(
+        b for b in sweep_record["budgets"] if b["budget"] == sweep_record["chosen_budget"]
+    )
+    q = QUICK.burgers
+    assert (q.epochs, q.batch, q.width, q.modes) == (
+        chosen["epochs"],
+        chosen["batch"],
+        chosen["width"],
+        chosen["modes"],
+    )
+
+
+def test_quick_burgers_learning_rates_are_the_sweeps_validated_ones(sweep_record):
+    chosen = next(
+        b for b in sweep_record["budgets"] if b["budget"] == sweep_record["chosen_budget"]
+    )
+    assert dict(QUICK.burgers.lrs) == {v: chosen["chosen"][v]["lr"] for v in quick_sweep.TRAINED}
+
+
+def test_quick_burgers_split_is_the_sweeps(sweep_record):
+    s = sweep_record["settings"]
+    q = QUICK.burgers
+    assert (q.n, q.train, q.val, q.test) == (s["n"], s["train"], s["val"], s["test"])
+
+
+def test_sweep_chooses_each_learning_rate_on_validation(sweep_record):
+    """Per budget and variant, the chosen rate is the one with the lowest validation error."""
+    for budget in sweep_record["budgets"]:
+        for variant in quick_sweep.TRAINED:
+            rows = [
+                r
+                for r in sweep_record["rows"]
+                if r["budget"] == budget["budget"] and r["variant"] == variant
+            ]
+            best = min(rows, key=lambda r: r["val_rel_l2"])
+            assert budget["chosen"][variant]["lr"] == best["lr"]
