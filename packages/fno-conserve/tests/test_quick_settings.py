@@ -58,6 +58,8 @@ def test_each_variant_trains_with_its_own_learning_rate(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def sweep_record():
+    if not SWEEP.exists():  # the isolated wheel test copies only the tests folder
+        pytest.skip("results/ is not next to the tests")
     return json.loads(SWEEP.read_text())
 
 
