@@ -10,7 +10,7 @@ from fno_conserve._experiments import cases, quick_sweep
 from fno_conserve._experiments.config import QUICK, CaseConfig, Config
 from fno_conserve._experiments.reproduce import reproduce
 
-SWEEP = Path(__file__).parents[1] / "results" / "quick_sweep_cpu_2026-12-07.json"
+SWEEP = Path(__file__).parents[1] / "results" / "quick_sweep_3seeds_cpu_2026-12-07.json"
 
 LRS = (("plain", 1e-3), ("penalty", 2e-3), ("projection", 3e-3), ("adaptive", 4e-3))
 TINY = Config(

@@ -119,6 +119,14 @@ def _score(cfg: TrainConfig, model: torch.nn.Module | None, data: Dataset) -> fl
     return float(evaluate(model, cfg, data["x"], data["y"])["rel_l2"])
 
 
+def _cheapest_learning(summary: list[dict[str, Any]]) -> str | None:
+    """The budget that learns at the least training CPU per seed (``None`` if none learns)."""
+    learning = [e for e in summary if e["learns"]]
+    if not learning:
+        return None
+    return str(min(learning, key=lambda e: e["train_cpu_s_per_seed"])["budget"])
+
+
 def sweep(
     budgets: tuple[Budget, ...] = BUDGETS,
     confirm_seeds: tuple[int, ...] = (),
@@ -186,9 +194,12 @@ def sweep(
         summary.append(entry)
         print(json.dumps(entry), flush=True)
         if on_budget is not None:
-            on_budget({"budgets": summary, "rows": rows, "complete": False})
-    learning = [e for e in summary if e["learns"]]
-    pick = min(learning, key=lambda e: e["train_cpu_s_per_seed"]) if learning else None
+            on_budget(
+                {"budgets": summary, "chosen_budget": _cheapest_learning(summary)}
+                | {"rows": rows, "complete": False}
+            )
+    name = _cheapest_learning(summary)
+    pick = next((e for e in summary if e["budget"] == name), None)
     confirm: list[dict[str, Any]] = []
     if pick is not None:
         budget = next(b for b in budgets if b.name == pick["budget"])
