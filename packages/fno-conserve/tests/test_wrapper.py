@@ -14,6 +14,7 @@ from fno_conserve import (
     QuadraticConstraint,
     conservation_error,
 )
+from fno_conserve._wrapper import PointwiseMLP, _periodic_embedding
 from sciml_core import InputError
 
 EPS32 = torch.finfo(torch.float32).eps
@@ -211,3 +212,60 @@ def test_every_direction_is_exact_on_random_models(direction, dtype):
     x = torch.randn(3, 2, 48, dtype=dtype) * 2 + 1
     ok, err = _exact(model, x, laws)
     assert ok, (direction, dtype, err["max_rel"])
+
+
+def _mlp_per_point(mlp, z):
+    """The 0.2.0 computation of ``PointwiseMLP``: ``nn.Linear`` layers on the channel-last view."""
+    h = z.movedim(1, -1)
+    h = nn.functional.linear(h, mlp.fc1.weight, mlp.fc1.bias)
+    h = nn.functional.linear(nn.functional.gelu(h), mlp.fc2.weight, mlp.fc2.bias)
+    return h.movedim(-1, 1)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("spatial", [(33,), (6, 10)])
+def test_pointwise_mlp_equals_linear_layers_at_every_point(spatial, dtype):
+    """The channel-first batched product computes what the per-point linear layers computed,
+    output and gradients (to the dtype's rounding)."""
+    torch.manual_seed(0)
+    mlp = PointwiseMLP(4, 2, hidden=16).to(dtype)
+    mlp.fc2.weight.data.normal_()  # a non-trivial second layer (it starts scaled by 0.1)
+    z = torch.randn(3, 4, *spatial, dtype=dtype, requires_grad=True)
+    tol = 1e-5 if dtype == torch.float32 else 1e-12
+    new, old = mlp(z), _mlp_per_point(mlp, z)
+    assert torch.allclose(new, old, rtol=tol, atol=tol)
+    g = torch.randn_like(new)
+    grads_new = torch.autograd.grad(new, [z, *mlp.parameters()], g)
+    grads_old = torch.autograd.grad(old, [z, *mlp.parameters()], g)
+    for a, b in zip(grads_new, grads_old, strict=True):
+        assert torch.allclose(a, b, rtol=tol, atol=tol)
+
+
+def test_pointwise_mlp_keeps_the_linear_layers_state_dict():
+    """Same parameter names and shapes as two ``nn.Linear`` layers: earlier checkpoints load."""
+    mlp = PointwiseMLP(4, 1, hidden=8)
+    shapes = {k: tuple(v.shape) for k, v in mlp.state_dict().items()}
+    assert shapes == {
+        "fc1.weight": (8, 4),
+        "fc1.bias": (8,),
+        "fc2.weight": (1, 8),
+        "fc2.bias": (1,),
+    }
+
+
+@pytest.mark.parametrize("spatial", [(16,), (32,), (8, 12)])
+def test_net_embedding_is_the_periodic_embedding_of_each_grid(spatial):
+    """The cached grid embedding equals a fresh one on every grid and dtype it is asked for."""
+    model = ConservedOperator(
+        TinyCNN() if len(spatial) == 1 else nn.Conv2d(1, 1, 1),
+        ConservationCorrection(LinearConstraint.mass(), direction="net"),
+        in_channels=1,
+        out_channels=1,
+        dim=len(spatial),
+    )
+    for dtype in (torch.float32, torch.float64, torch.float32):  # the second float32 is cached
+        ref = torch.zeros(2, 1, *spatial, dtype=dtype)
+        fresh = _periodic_embedding(spatial, dtype=dtype, device="cpu")
+        emb = model._embed(ref)
+        assert emb.shape == (2, 2 * len(spatial), *spatial) and emb.dtype == dtype
+        assert torch.equal(emb[1], fresh)

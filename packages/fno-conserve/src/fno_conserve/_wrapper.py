@@ -13,7 +13,7 @@ from sciml_core import InputError
 
 from ._constraints import Constraints
 from ._correction import ConservationCorrection, Direction
-from ._fno import FNO
+from ._fno import FNO, Pointwise
 from ._grid import grid
 
 TensorMap = Callable[[torch.Tensor], torch.Tensor]
@@ -30,6 +30,10 @@ def _periodic_embedding(
 class PointwiseMLP(nn.Module):
     """Pointwise (1x1) MLP over the channel axis of ``(B, C, *spatial)``, any spatial dimension.
 
+    ``fc2(gelu(fc1(z)))`` at every grid point; the two layers are :class:`~fno_conserve.FNO`'s
+    :class:`Pointwise` (``nn.Linear`` parameters, computed channel-first as one batched matrix
+    product, with no transposed copy of ``z`` in the forward or the backward pass).
+
     Examples:
         >>> PointwiseMLP(3, 2, hidden=8)(torch.randn(4, 3, 5, 6)).shape
         torch.Size([4, 2, 5, 6])
@@ -39,8 +43,8 @@ class PointwiseMLP(nn.Module):
         self, in_channels: int, out_channels: int, hidden: int = 32, *, init_bias: float = 0.0
     ) -> None:
         super().__init__()
-        self.fc1 = nn.Linear(in_channels, hidden)
-        self.fc2 = nn.Linear(hidden, out_channels)
+        self.fc1 = Pointwise(in_channels, hidden)
+        self.fc2 = Pointwise(hidden, out_channels)
         self.act = nn.GELU()
         self.init_bias = float(init_bias)
         self.reset_parameters()
@@ -58,8 +62,7 @@ class PointwiseMLP(nn.Module):
         Shapes:
             ``z`` ``(B, in_channels, *spatial)``; output ``(B, out_channels, *spatial)``.
         """
-        z = z.movedim(1, -1)
-        return self.fc2(self.act(self.fc1(z))).movedim(-1, 1)
+        return self.fc2(self.act(self.fc1(z)))
 
 
 def _inv_softplus(y: float) -> float:
@@ -216,7 +219,16 @@ class ConservedOperator(nn.Module):
         }
 
     def _embed(self, ref: torch.Tensor) -> torch.Tensor:
-        emb = _periodic_embedding(ref.shape[2:], dtype=ref.dtype, device=ref.device)
+        """The periodic grid embedding ``(B, 2 dim, *spatial)`` of ``ref``'s grid (cached per grid,
+        dtype and device: a constant, never recomputed per call)."""
+        key = (tuple(ref.shape[2:]), ref.dtype, str(ref.device))
+        cache: dict[tuple[Any, ...], torch.Tensor] = self.__dict__.setdefault("_embed_cache", {})
+        emb = cache.get(key)
+        if emb is None:
+            emb = _periodic_embedding(ref.shape[2:], dtype=ref.dtype, device=ref.device)
+            if len(cache) > 16:
+                cache.clear()
+            cache[key] = emb
         return emb.unsqueeze(0).expand(ref.shape[0], *emb.shape)
 
     def direction_terms(

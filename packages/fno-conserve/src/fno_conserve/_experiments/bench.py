@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import statistics
 import time
 import warnings
 from collections.abc import Callable
@@ -93,6 +94,39 @@ def _step(
         opt.step()
 
     return run
+
+
+def _cpu_ratio(ours: Step, base: Step, *, rounds: int, calls: int) -> dict[str, float]:
+    """``t_ours / t_base`` in process CPU time, interleaved (the order alternates per round).
+
+    Each round times ``calls`` calls of each; the ratio is the median of the per-round ratios, so
+    a slow spell of the machine hits both sides of a round. CPU time, unlike wall time, does not
+    count the time the process waits for a core on a loaded machine; with one intra-op thread it
+    is the work of the step itself (with several threads it is their sum, not the latency).
+    """
+    ours()
+    base()
+    ratios: list[float] = []
+    t_a: list[float] = []
+    t_b: list[float] = []
+    for r in range(rounds):
+        pair: list[float] = []
+        for fn in (ours, base) if r % 2 == 0 else (base, ours):
+            start = time.process_time()
+            for _ in range(calls):
+                fn()
+            pair.append((time.process_time() - start) / calls)
+        ta, tb = pair if r % 2 == 0 else pair[::-1]
+        t_a.append(ta)
+        t_b.append(tb)
+        ratios.append(ta / tb if tb > 0 else math.inf)
+    return {
+        "ratio": statistics.median(ratios),
+        "t_ours_cpu": statistics.median(t_a),
+        "t_base_cpu": statistics.median(t_b),
+        "rounds": rounds,
+        "calls": calls,
+    }
 
 
 def _smooth_input(shape: tuple[int, ...], dtype: torch.dtype = torch.float64) -> torch.Tensor:
@@ -342,6 +376,28 @@ def bench(
                             label=label,
                         )
                         rows.append(c)
+                        cpu = (
+                            _cpu_ratio(
+                                _step(
+                                    wrapped,
+                                    x,
+                                    y,
+                                    loss_fn,
+                                    torch.optim.AdamW(wrapped.parameters(), 1e-3),
+                                ),
+                                _step(
+                                    plain,
+                                    x,
+                                    y,
+                                    plain_loss,
+                                    torch.optim.AdamW(plain.parameters(), 1e-3),
+                                ),
+                                rounds=2 * repeats,
+                                calls=3,
+                            )
+                            if dev.type == "cpu"
+                            else None
+                        )
                         # the correction alone (forward + backward) as a fraction of the plain
                         # step: robust where the difference of two noisy medians is not
                         corr = wrapped.correction
@@ -372,6 +428,9 @@ def bench(
                             | {
                                 "overhead": c.t_ours / c.t_peer - 1,
                                 "correction_alone": alone.t_ours / alone.t_peer,
+                                "direction": direction,
+                                "ratio_to_plain_cpu": None if cpu is None else cpu["ratio"],
+                                "cpu_timing": cpu,
                             }
                         )
         speed_rows: tuple[tuple[PDE, int, int], ...] = (
@@ -403,9 +462,15 @@ def bench(
             + ", ".join(f"N={k}: {v:.2e}" for k, v in diffs.items())
         )
     for row in report["overhead"]:
+        cpu_text = (
+            ""
+            if row["ratio_to_plain_cpu"] is None
+            else f"step / plain step {row['ratio_to_plain_cpu']:.3f} in process CPU time "
+            f"(interleaved, median of {row['cpu_timing']['rounds']} rounds); "
+        )
         print(
-            f"{row['label']}: overhead {100 * row['overhead']:+.1f}% of a training step "
-            f"(difference of medians); the correction alone costs "
+            f"{row['label']}: {cpu_text}wall-clock overhead {100 * row['overhead']:+.1f}% "
+            f"(difference of medians, load {row['load_avg']:.1f}); the correction alone costs "
             f"{100 * row['correction_alone']:.1f}% of the plain step"
         )
     for label, acc in report["accuracy"].items():

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 NAME = "burgers_mass"
 VARIANTS: list[Variant] = ["plain", "penalty", "posthoc", "projection", "adaptive"]
 EXACT: list[Variant] = ["posthoc", "projection", "adaptive"]
+LEARNS = 0.8
+"""A variant learned more than the conserved mean when its rel-L2 is <= LEARNS x the reference's."""
 
 
 def run(ctx: Context) -> None:
@@ -56,15 +58,17 @@ def claims(ctx: Context) -> None:
         f"{spread('plain'):.2g}{note}",
         p < q,
     )
-    # every model the orderings above compare must beat the reference, not just the best one
-    compared = ["adaptive", "projection", "plain"]
+    # every model of the table must beat the reference, not just the best one: otherwise the
+    # orderings above compare models that learned little beyond the mean
+    compared = [v for v in VARIANTS if (NAME, v, "rel_l2_mean") in values]
     worst = max(compared, key=mean)
     res.add_claim(
         f"{NAME}: the trained models learn more than the conserved mean",
-        "rel-L2 < 0.9 x the conserved-mean predictor's for every variant the orderings above "
-        "compare (otherwise they compare models that learned little beyond the mean)",
-        f"worst of {compared}: {worst} {mean(worst):.4g}; conserved-mean predictor {ref:.4g}",
-        mean(worst) < 0.9 * ref,
+        f"rel-L2 <= {LEARNS} x the conserved-mean predictor's (at least "
+        f"{round(100 * (1 - LEARNS))} % lower) for every variant ({', '.join(compared)})",
+        f"worst: {worst} {mean(worst):.4g} = {mean(worst) / ref:.3f} x the conserved-mean "
+        f"predictor's {ref:.4g}",
+        mean(worst) <= LEARNS * ref,
     )
     increase = values[NAME, "posthoc", "max_increase_over_plain"]
     res.add_claim(

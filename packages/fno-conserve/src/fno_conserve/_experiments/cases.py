@@ -153,9 +153,8 @@ def run_case(
         )
         scores = {}
         for lam in case.penalty:
-            cfg, model, _ = _train_variant(
-                "penalty", base | {"penalty_weight": lam}, train, ctx.seed, ctx, dim
-            )
+            kw = base | {"penalty_weight": lam, "lr": case.lr_of("penalty")}
+            cfg, model, _ = _train_variant("penalty", kw, train, ctx.seed, ctx, dim)
             scores[lam] = evaluate(model, cfg, val["x"].to(ctx.device), val["y"].to(ctx.device))[
                 "rel_l2"
             ]
@@ -171,7 +170,8 @@ def run_case(
                     raise ValueError("variants: 'posthoc' needs 'plain' before it")
                 cfg, model, seconds = TrainConfig(variant="posthoc", **base).check(), plain, 0.0
             else:
-                kw = base | ({"penalty_weight": penalty_weight} if v == "penalty" else {})
+                kw = base | {"lr": case.lr_of(v)}
+                kw |= {"penalty_weight": penalty_weight} if v == "penalty" else {}
                 cfg, model, hist = _train_variant(v, kw, train, sd, ctx, dim)
                 seconds = hist["train_seconds"]
                 if v == "plain":
