@@ -206,3 +206,31 @@ def test_bad_split_masks_raise_naming_the_mask(tmp_path, masks, match):
     np.savez(tmp_path / "g.npz", **_arrays_with(**masks))
     with pytest.raises(InputError, match=match):
         load_split_masks(tmp_path / "g.npz", argument="--data")
+
+
+@pytest.mark.parametrize("suffix", ["npz", "pt"])
+def test_train_on_a_file_reads_it_once(tmp_path, monkeypatch, suffix):
+    """`train --task file` takes the graph and its split masks from one read of the file."""
+    from chebnet_stable import _io
+    from chebnet_stable._train import file_splits
+
+    g, masks = _path_graph(), _masks()
+    if suffix == "npz":
+        save_npz(g, tmp_path / "g.npz", masks=masks)
+        reader = "read_archive"
+    else:
+        pyg_data = pytest.importorskip("torch_geometric.data")
+        d = pyg_data.Data(x=g.x, edge_index=g.edge_index, y=g.y, num_nodes=10,
+                          **{f"{k}_mask": m for k, m in masks.items()})  # fmt: skip
+        torch.save(d, tmp_path / "g.pt")
+        reader = "read_torch_file"
+    real, calls = getattr(_io, reader), []
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_io, reader, counted)
+    splits, *_ = file_splits(tmp_path / f"g.{suffix}", seed=0)
+    assert len(calls) == 1
+    assert all(torch.equal(s[0].mask, masks[k]) for s, k in zip(splits, ("train", "val", "test")))

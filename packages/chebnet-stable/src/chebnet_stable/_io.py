@@ -207,6 +207,15 @@ def load_graphs(
         InputError: ``<argument>: ...`` naming the file, for a missing file, unknown format or
             malformed content.
     """
+    return read_graph_file(path, format=format, argument=argument)[0]
+
+
+def read_graph_file(
+    path: str | os.PathLike[str], *, format: GraphFormat | None = None, argument: str = "path"
+) -> tuple[list[GraphData], list[dict[str, Any]]]:
+    """The graphs of a file (as :func:`load_graphs`) and, read from the same pass over the file,
+    the split masks each graph carries, unchecked (``{split: array or None}`` per ``.npz`` or
+    PyG graph; ``[]`` for formats without masks). :func:`split_masks_of` checks them."""
     p = Path(path)
     if not p.exists():
         raise InputError(f"{argument}: file {str(p)!r} does not exist")
@@ -217,18 +226,20 @@ def load_graphs(
         )
     what = _WHAT[fmt]
     if fmt == "edgelist":
-        return read_user_file(p, argument=argument, decode=_edgelist, what=what)
+        return read_user_file(p, argument=argument, decode=_edgelist, what=what), []
     if fmt in ("graphml", "gml"):
         nx = require_extra("networkx", extra="graphs", package="chebnet-stable")
         reader = nx.read_graphml if fmt == "graphml" else nx.read_gml
-        return read_user_file(
+        graphs = read_user_file(
             p, argument=argument, decode=lambda f: [_from_networkx(reader(f))], what=what
         )
+        return graphs, []
     if fmt in ("npz", "ogb"):
         arrays = read_archive(p, argument=argument)
-        return read_user_file(
+        graphs = read_user_file(
             p, argument=argument, decode=lambda f: _npz(f, arrays, argument), what=what
         )
+        return graphs, [{k: arrays.get(f"{k}_mask") for k in SPLITS}]
     obj = read_torch_file(
         p,
         argument=argument,
@@ -237,7 +248,9 @@ def load_graphs(
         package="chebnet-stable",
         extra="pyg",
     )
-    return read_user_file(p, argument=argument, decode=lambda _: _pyg(obj), what=what)
+    graphs = read_user_file(p, argument=argument, decode=lambda _: _pyg(obj), what=what)
+    items = obj if isinstance(obj, list | tuple) else [obj]
+    return graphs, [{k: getattr(d, f"{k}_mask", None) for k in SPLITS} for d in items]
 
 
 def _check_masks(masks: dict[str, Any], n: int, argument: str) -> dict[str, torch.Tensor]:
@@ -289,24 +302,15 @@ def load_split_masks(
             or is not boolean, train or test is empty, or two splits share nodes; also for a file
             of several graphs that carries masks (node masks are read for one graph only).
     """
-    graphs = load_graphs(path, format=format, argument=argument)
-    p = Path(path)
-    fmt = format or _SUFFIX.get(p.suffix.lower())
-    raw: list[dict[str, Any]] = []
-    if fmt in ("npz", "ogb"):
-        arrays = read_archive(p, argument=argument)
-        raw = [{k: arrays.get(f"{k}_mask") for k in SPLITS}]
-    elif fmt == "pyg":
-        obj = read_torch_file(
-            p,
-            argument=argument,
-            safe_globals=_pyg_classes(),
-            what=_WHAT["pyg"],
-            package="chebnet-stable",
-            extra="pyg",
-        )
-        items = obj if isinstance(obj, list | tuple) else [obj]
-        raw = [{k: getattr(d, f"{k}_mask", None) for k in SPLITS} for d in items]
+    graphs, raw = read_graph_file(path, format=format, argument=argument)
+    return split_masks_of(graphs, raw, argument=argument)
+
+
+def split_masks_of(
+    graphs: list[GraphData], raw: list[dict[str, Any]], *, argument: str
+) -> dict[str, torch.Tensor]:
+    """The checked split masks of a file read by :func:`read_graph_file` (``{}`` for none); see
+    :func:`load_split_masks`."""
     raw = [r for r in raw if any(v is not None for v in r.values())]
     if not raw:
         return {}

@@ -74,7 +74,10 @@ def _cheap_lower(lap: Laplacian) -> Tensor:
     node_q = m
     lower = _segment_max(node_q, lap.batch, lap.num_graphs)
     if lap.dst.numel():
-        edge_q = 0.5 * (m[lap.src] + m[lap.dst]) + lap.sym_val.abs()
+        if lap.normalization is None:
+            edge_q = 0.5 * (m[lap.src] + m[lap.dst]) + lap.sym_val.abs()
+        else:  # a unit diagonal: 0.5 * (1 + 1) is exactly 1, no gathers needed
+            edge_q = lap.sym_val.abs() + 1.0
         eb = None if lap.batch is None else lap.batch[lap.src]
         lower = torch.maximum(lower, _segment_max(edge_q, eb, lap.num_graphs))
     return lower.clamp_min(0.0).cpu()

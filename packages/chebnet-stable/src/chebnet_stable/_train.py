@@ -220,11 +220,11 @@ def file_splits(path: Any, seed: int) -> tuple[list[list[GraphData]], TaskType, 
     """
     import dataclasses
 
-    from ._io import load_graphs, load_split_masks
+    from ._io import read_graph_file, split_masks_of
 
     if path is None:
         raise InputError("data: --task file needs --data PATH")
-    graphs = load_graphs(path, argument="--data")
+    graphs, raw_masks = read_graph_file(path, argument="--data")  # the file is read once
     for i, g in enumerate(graphs):
         if g.x is None or g.y is None:
             raise InputError(f"data: graph {i} of {path} needs node features x and labels y")
@@ -250,7 +250,7 @@ def file_splits(path: Any, seed: int) -> tuple[list[list[GraphData]], TaskType, 
         b = min(b, len(graphs) - 1)
         splits = [graphs[:a], graphs[a:b], graphs[b:]]
         how = f"graphs 80/10/10 in file order ({a}/{b - a}/{len(graphs) - b})"
-    elif masks := load_split_masks(path, argument="--data"):
+    elif masks := split_masks_of(graphs, raw_masks, argument="--data"):
         g = graphs[0]
         splits = [[dataclasses.replace(g, mask=masks[k])] for k in ("train", "val", "test")]
         counts = "/".join(str(int(masks[k].sum())) for k in ("train", "val", "test"))
