@@ -106,6 +106,27 @@ def test_an_iterative_estimate_below_the_truth_is_never_certified():
     assert float(torch.linalg.eigvalsh(lap.to_dense()).abs().max()) <= 1 + 1e-12
 
 
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("normalization", [None, "sym", "rw"])
+def test_an_edgeless_graph_gets_a_positive_certified_bound_and_a_finite_operator(
+    method, normalization
+):
+    """L = 0 (no edges, no normalisation): the iterations return theta = res = 0, which is no
+    bound to scale by; the analytic cap is used instead and L-hat is -I, never NaN."""
+    graph = (torch.zeros(2, 0, dtype=torch.long), None, 5)
+    est = lambda_max_bound(graph, normalization=normalization, method=method)
+    assert float(est.upper[0]) > 0 and bool(torch.isfinite(est.lower).all())
+    assert float(est.lower[0]) <= float(est.upper[0])
+    lap = ScaledLaplacian.from_graph(
+        graph, normalization=normalization, lambda_max=method, dtype=torch.float64
+    )
+    dense = lap.to_dense()
+    assert bool(torch.isfinite(dense).all())
+    if normalization is None:
+        assert torch.equal(dense, -torch.eye(5, dtype=torch.float64))
+        assert bool(lap.certified[0])
+
+
 def test_batched_estimates_are_per_graph():
     graphs = [nx.cycle_graph(8), nx.star_graph(5), nx.barbell_graph(4, 0)]
     b = collate([GraphData(None, nx_edge_index(g), num_nodes=g.number_of_nodes()) for g in graphs])

@@ -226,9 +226,14 @@ def estimate_lambda_max(
         return LambdaMaxEstimate(lower, upper, torch.ones(lap.num_graphs, dtype=torch.bool))
     theta, res = _power(lap, iters) if method == "power" else _lanczos(lap, iters)
     candidate = theta * (1 + _ITER_REL) + res
-    certified = analytic <= candidate
+    # the analytic cap is always a valid bound; use it where the iteration gives no usable one
+    # (an edgeless graph without normalisation has L = 0, so theta = res = 0: a zero "bound"
+    # would scale L by 2/0 and turn the operator into NaN)
+    usable = torch.isfinite(candidate) & (candidate > 0)
+    certified = (analytic <= candidate) | ~usable
     upper = torch.where(certified, analytic, candidate)
     lower = torch.maximum(cheap, theta - 1e-12 * theta.abs().clamp_min(1))
+    lower = torch.where(torch.isfinite(lower), lower, cheap)
     return LambdaMaxEstimate(torch.minimum(lower, upper), upper, certified)
 
 
