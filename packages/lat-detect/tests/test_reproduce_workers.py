@@ -51,3 +51,29 @@ def test_two_workers_give_bitwise_the_same_tables_and_claims_as_one(tmp_path):
         files = [f["file"] for f in res["figures"]]
         assert files == list(FIGURES)
         assert all((out / f).stat().st_size > 0 for f in files)
+
+
+def test_every_extended_ablation_is_a_setting_of_the_transfer_model():
+    from lat_detect._experiments.config import EXTENDED
+    from lat_detect._experiments.transfer import EXTENDED_ABLATIONS, _lat_config, ablations
+
+    assert list(ablations(EXTENDED)) == ["lat-no-sff", *EXTENDED_ABLATIONS]
+    assert EXTENDED.seeds == (0, 1, 2) and ablations(TINY) == {"lat-no-sff": {"sff": False}}
+    for changes in EXTENDED_ABLATIONS.values():
+        changes = {k: v for k, v in changes.items() if k != "backbone"}
+        cfg = _lat_config(EXTENDED, **changes).as_dict()
+        assert all(cfg[k] == v for k, v in changes.items())
+
+
+@pytest.mark.slow
+def test_the_extended_ablations_each_add_a_transfer_label_row(tmp_path):
+    from dataclasses import replace
+
+    from lat_detect._experiments.transfer import EXTENDED_ABLATIONS
+
+    tiny = replace(TINY, seeds=(0,), extended_ablations=True)
+    path = reproduce(tmp_path, quick=False, seed=0, studies=["transfer"], config=tiny)
+    rows = next(t for t in json.loads(path.read_text())["tables"] if t["id"] == "transfer_labels")
+    names = [r[1] for r in rows["rows"]]
+    assert names == ["lat", "pseudo-label", "naive-merge", "lat-no-sff", *EXTENDED_ABLATIONS]
+    assert all(0 <= r[6] <= 1 for r in rows["rows"])
