@@ -309,7 +309,33 @@ def test_reproduce_quick_writes_a_valid_result_with_the_two_quick_claims(tmp_pat
 
 
 @pytest.mark.slow
-def test_bench_quick_prints_one_row_per_comparison(capsys):
-    assert main(["bench", "--quick", "--quiet"]) == 0
+def test_bench_quick_prints_one_row_per_comparison_and_writes_bench_json(capsys, tmp_path):
+    assert main(["bench", "--quick", "--quiet", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert out.count("LATModel") == 2 and "speedup" in out
+    # train step with and without SFF, transfer pass; then the SFF memory table
+    assert out.count("LATModel") == 3 and "speedup" in out and "M =    64" in out
+    report = json.loads((tmp_path / "bench.json").read_text())
+    labels = [r["label"] for r in report["rows"]]
+    assert sum("vs FasterRCNN inference" in x for x in labels) == 1
+    assert any("pycocotools" in x for x in labels)
+    assert [r["M"] for r in report["sff_memory"]] == [16, 64]
+    assert all(r["speedup"] > 0 for r in report["rows"])
+
+
+@pytest.mark.parametrize(
+    ("extra", "flag", "expected"),
+    [
+        (["--workers", "0"], "--workers", "expected an integer >= 1; got 0"),
+        (["--workers", "two"], "--workers", "expected an integer >= 1; got 'two'"),
+        (["--extended", "--quick"], "--extended", "cannot go with --quick"),
+    ],
+)
+def test_bad_reproduce_options_are_one_line_errors_leaving_nothing(
+    tmp_path, capsys, extra, flag, expected
+):
+    out = tmp_path / "repro"
+    assert main(["reproduce", "--out", str(out), "--quiet", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("lat-detect"), err
+    assert " error: " in err and flag in err and expected in err, err
+    assert not out.exists()

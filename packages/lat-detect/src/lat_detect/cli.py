@@ -316,14 +316,32 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _reproduce(args: argparse.Namespace) -> int:
     from ._experiments.reproduce import reproduce
 
-    wrote(reproduce(Path(args.out), quick=args.quick, seed=args.seed, device="cpu"))
+    if args.extended and args.quick:
+        raise InputError("--extended: runs the full protocol and more; it cannot go with --quick")
+    wrote(
+        reproduce(
+            Path(args.out),
+            quick=args.quick,
+            seed=args.seed,
+            device="cpu",
+            workers=args.workers,
+            extended=args.extended,
+        )
+    )
     return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from ._experiments.bench import bench
+    from ._experiments.bench import bench, format_memory, sff_memory
 
-    print(format_comparisons(bench(quick=args.quick, seed=args.seed, device="cpu")))
+    rows = bench(quick=args.quick, seed=args.seed, device="cpu")
+    memory = sff_memory(args.quick)
+    print(format_comparisons(rows))
+    print(format_memory(memory))
+    out = Path(args.out) / "bench.json"
+    report = {"rows": [r.row() for r in rows], "sff_memory": memory, "quick": args.quick}
+    atomic_write_text(out, json.dumps(report, indent=1) + "\n")
+    wrote(out)
     return 0
 
 
@@ -489,10 +507,23 @@ _p.add_argument(
 )
 app.add_output_argument(_p, required=False, suffixes=(".json",))
 
-app.add_reproduce(
+_p = app.add_reproduce(
     _reproduce,
     device=False,
     quick_help="small run: about a minute on one CPU thread (default: --full)",
+)
+_p.add_argument(
+    "--workers",
+    type=_positive_int,
+    default=1,
+    help="single-threaded worker processes for the independent units (seeds, methods, learning "
+    "rates, ablations); the numbers are the same for any value (default: %(default)s)",
+)
+_p.add_argument(
+    "--extended",
+    action="store_true",
+    help="the full protocol plus seed 2 and the other transfer-label ablations of spec 7.3 "
+    "(not with --quick)",
 )
 app.add_bench(_bench, device=False)
 

@@ -146,7 +146,7 @@ def _full_claims(ctx: Context) -> None:
 def run(ctx: Context) -> None:
     """Add the claims this mode can show; list the others with the reason."""
     _quick_claims(ctx)
-    if ctx.config.mode == "full":
+    if ctx.config.mode != "quick":
         _full_claims(ctx)
     else:
         ctx.result.add_table(

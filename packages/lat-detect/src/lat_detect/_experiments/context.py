@@ -17,8 +17,10 @@ class Context:
     """What every study gets: the result it adds to, where figures go, the mode's config.
 
     ``values`` holds every measured number by a stable key tuple (claims read them by key);
-    ``store`` passes built objects (benchmarks, specialists, transferred datasets) from one study
-    to the next; ``progress`` shows training bars.
+    ``store`` passes results from one study to the next (each seed's relabelled sources, packed
+    as annotations: :func:`.zoo.pack`); ``progress`` shows training bars; ``workers`` is the
+    number of single-threaded worker processes the independent units run on (:mod:`.workers`;
+    1: this process).
     """
 
     result: Result
@@ -29,6 +31,7 @@ class Context:
     values: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     store: dict[str, Any] = field(default_factory=dict)
     progress: bool = True
+    workers: int = 1
 
 
 @dataclass(frozen=True)

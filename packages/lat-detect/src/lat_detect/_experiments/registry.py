@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import claims, downstream, transfer
+from . import claims, downstream, figures, transfer
 from .context import Study
 
 STUDIES: dict[str, Study] = {
@@ -17,5 +17,6 @@ STUDIES: dict[str, Study] = {
             "downstream", "Downstream AP on T-test of every method, tuned on T-val", downstream.run
         ),
         Study("claims", "The difficulty gate and the claims, read by key", claims.run),
+        Study("figures", "AP per method, per-class AP, transferred labels' AP", figures.run),
     )
 }

@@ -4,6 +4,7 @@ with fine-tune checkpoints, and evaluation through the reference COCO evaluator.
 from __future__ import annotations
 
 import copy
+import functools
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -14,28 +15,56 @@ from torch import nn
 from .._coco_eval import COCOStats, coco_ap, to_results
 from .._data import DetectionDataset
 from .._detector import build_detector, predict, train_detector
-from .._labelspace import ConcatLabelSpace
+from .._labelspace import ConcatLabelSpace, LabelSpace
 from .._synthetic import SyntheticBenchmark, synthetic_benchmark
 from .config import Config, Method
 from .context import Context
 
 
+@functools.lru_cache(maxsize=4)
+def benchmark_for(config: Config, seed: int) -> SyntheticBenchmark:
+    """The level-2 benchmark of ``config``'s sizes and ``seed`` (built once per process: every
+    worker rebuilds the same images from the seed instead of receiving them)."""
+    return synthetic_benchmark(
+        2,
+        target_train=config.target_train,
+        target_val=config.target_val,
+        target_test=config.target_test,
+        source_size=config.source_size,
+        image_size=config.image_size,
+        seed=seed,
+    )
+
+
 def benchmark(ctx: Context, offset: int) -> SyntheticBenchmark:
-    """The level-2 benchmark of seed ``ctx.seed + offset`` (built once, kept in ``ctx.store``)."""
-    key = f"bench/{offset}"
-    if key not in ctx.store:
-        c = ctx.config
-        ctx.store[key] = synthetic_benchmark(
-            2,
-            target_train=c.target_train,
-            target_val=c.target_val,
-            target_test=c.target_test,
-            source_size=c.source_size,
-            image_size=c.image_size,
-            seed=ctx.seed + offset,
-        )
-    bench: SyntheticBenchmark = ctx.store[key]
-    return bench
+    """The level-2 benchmark of seed ``ctx.seed + offset``."""
+    return benchmark_for(ctx.config, ctx.seed + offset)
+
+
+#: A relabelled dataset without its images (picklable): its label space and per-image
+#: ``(boxes, labels, scores)``; :func:`unpack` puts it back on the images it was made from.
+Packed = tuple[LabelSpace, list[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]]]
+
+
+def pack(ds: DetectionDataset) -> Packed:
+    """``ds``'s annotations and label space, without the (unpicklable) image loader."""
+    return ds.space, [(r.boxes, r.labels, r.scores) for r in ds.records]
+
+
+def unpack(packed: Packed, images: DetectionDataset) -> DetectionDataset:
+    """The annotations of :func:`pack` on ``images`` (the dataset they were made from)."""
+    space, anns = packed
+    return images.with_annotations(anns, space)
+
+
+def unpack_sets(
+    packed: dict[str, dict[str, Packed]], bench: SyntheticBenchmark
+) -> dict[str, dict[str, DetectionDataset]]:
+    """``{method: {source: packed}}`` back on ``bench``'s source images."""
+    return {
+        method: {n: unpack(p, bench.sources[n]) for n, p in sets.items()}
+        for method, sets in packed.items()
+    }
 
 
 def evaluate(
