@@ -25,6 +25,8 @@ of the whole band of the image.
 
 from __future__ import annotations
 
+import functools
+import math
 import numbers
 import warnings
 from dataclasses import dataclass
@@ -128,6 +130,9 @@ class Binning:
         lo, hi = int(self.first), int(self.last)
         offset = np.subtract(values, lo, dtype=np.intp)
         idx = np.right_shift(offset, shift, out=offset)  # bin (v - lo) >> s, in place
+        info = np.iinfo(values.dtype)
+        if info.min >= lo and info.max < hi:  # every value of the dtype is in [lo, hi)
+            return idx
         if values.size and values.min() >= lo and values.max() <= hi:
             return np.minimum(idx, self.n_bins - 1, out=idx)  # hi itself is in the last bin
         idx[(values < lo) | (values > hi)] = -1
@@ -244,6 +249,13 @@ def dtype_range(dtype: np.dtype, name: str = "range") -> tuple[float, float]:
     return (float(info.min), float(info.max) + 1.0)
 
 
+def _exact_float(x: Any) -> bool:
+    """A finite Python float, or a Python int that float64 holds exactly."""
+    if isinstance(x, float):
+        return math.isfinite(x)
+    return isinstance(x, int) and not isinstance(x, bool) and abs(x) <= 2**53
+
+
 def explicit_ranges(range_: Any, n_bands: int, dtype: np.dtype) -> np.ndarray:
     """Resolve every ``range`` form except None to one ``(lo, hi)`` per band.
 
@@ -269,6 +281,13 @@ def explicit_ranges(range_: Any, n_bands: int, dtype: np.dtype) -> np.ndarray:
                 f'range must be (lo, hi), a (B, 2) array, None or "dtype"; got {range_!r}'
             )
         return np.tile(np.array(dtype_range(dtype)), (n_bands, 1))
+    if (
+        isinstance(range_, tuple | list)
+        and len(range_) == 2
+        and all(_exact_float(x) for x in range_)
+        and range_[0] <= range_[1]
+    ):  # the common (lo, hi) of Python numbers: no array round trip
+        return np.array([[float(range_[0]), float(range_[1])]] * n_bands)
     try:
         r = np.asarray(range_, dtype=np.float64)
     except (TypeError, ValueError) as err:
@@ -368,6 +387,36 @@ def make_binning(
     """
     if not isinstance(bins, int):
         return Binning(float(bins[0]), float(bins[-1]), bins, False, bins[0], bins[-1])
+    if bins <= _CACHED_BINS:
+        # the sign of a zero end is part of the key: -0.0 == 0.0, but numpy keeps the sign
+        signs = (math.copysign(1.0, lo), math.copysign(1.0, hi))
+        return _cached_binning(float(lo), float(hi), signs, bins, np.dtype(data_dtype), from_data)
+    return _uniform_binning(lo, hi, bins, np.dtype(data_dtype), from_data)
+
+
+_CACHED_BINS = 4096
+"""Equal-width binnings of at most this many bins are built once per (range, bins, dtype)."""
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_binning(
+    lo: float,
+    hi: float,
+    signs: tuple[float, float],
+    bins: int,
+    data_dtype: np.dtype,
+    from_data: bool,
+) -> Binning:
+    """:func:`_uniform_binning`, built once per key (its edges made read-only: it is shared)."""
+    bn = _uniform_binning(lo, hi, bins, data_dtype, from_data)
+    bn.edges.flags.writeable = False
+    return bn
+
+
+def _uniform_binning(
+    lo: float, hi: float, bins: int, data_dtype: np.dtype, from_data: bool
+) -> Binning:
+    """The :class:`Binning` of ``bins`` equal bins on ``[lo, hi]`` (see :func:`make_binning`)."""
     if from_data and np.issubdtype(data_dtype, np.floating):
         first: Any = data_dtype.type(lo)
         last: Any = data_dtype.type(hi)

@@ -27,6 +27,7 @@ bin-by-bin float sum.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -50,16 +51,24 @@ def npc_and_class_of_bin(hist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         clipped; a larger excess is a bug and raises ``AssertionError``), and ``(..., M)`` the
         arg-max class of each bin (ties and empty bins: the lowest class index).
     """
-    k = hist.shape[-2]
+    k, m = hist.shape[-2:]
     totals = hist.sum(axis=-1)  # (..., K)
-    p = hist / totals[..., None]  # p_k(b)
-    cls = p.argmax(axis=-2)  # (..., M), first maximum = lowest class index
-    won = np.take_along_axis(hist, cls[..., None, :], axis=-2)[..., 0, :]  # c_{a(b)}(b)
-    one_hot = cls[..., None, :] == np.arange(k)[:, None]  # (..., K, M)
-    w = np.where(one_hot, won[..., None, :], 0).sum(axis=-1)  # W_k, exact for integer counts
+    cls = (hist / totals[..., None]).argmax(axis=-2)  # (..., M), arg-max of p_k(b): lowest wins
+    if np.issubdtype(hist.dtype, np.integer):
+        # W_k as one bincount of the winning counts by (batch, class): integer-valued floats, exact
+        nb = math.prod(hist.shape[:-2])
+        rows = np.arange(nb)
+        cb = cls.reshape(nb, m)
+        won = hist.reshape(nb, k, m)[rows[:, None], cb, np.arange(m)]  # c_{a(b)}(b)
+        key = (cb + (rows * k)[:, None]).ravel()
+        w = np.bincount(key, weights=won.ravel(), minlength=nb * k).reshape(totals.shape)
+    else:
+        won = np.take_along_axis(hist, cls[..., None, :], axis=-2)[..., 0, :]  # c_{a(b)}(b)
+        one_hot = cls[..., None, :] == np.arange(k)[:, None]  # (..., K, M)
+        w = np.where(one_hot, won[..., None, :], 0).sum(axis=-1)  # W_k
     s = (w / totals).sum(axis=-1)  # sum_b max_k p_k(b) = sum_k W_k / n_k
     value = (s - 1.0) / (k - 1)
-    if np.any(value < -_ROUNDOFF) or np.any(value > 1.0 + _ROUNDOFF):
+    if value.size and (value.min() < -_ROUNDOFF or value.max() > 1.0 + _ROUNDOFF):
         raise AssertionError(f"NPC outside [0, 1] beyond round-off: {value}")
     return np.clip(value, 0.0, 1.0), cls
 

@@ -207,6 +207,17 @@ _LOOKUP_CHUNK = 1 << 16
 per class map, not once per chunk or band (a fresh buffer each time costs page faults)."""
 
 
+def _pair_table(table: np.ndarray) -> np.ndarray:
+    """The 65,536-entry int16 table of class pairs of a 256-entry int8 ``table``.
+
+    The uint16 view of two 8-bit pixels (a, b) is ``hi * 256 + lo``, with ``(lo, hi) = (a, b)``
+    on a little-endian machine and ``(b, a)`` on a big-endian one; the entry ``class(hi) * 256 +
+    class(lo)``, viewed as two int8, holds the classes in the pixels' order on either.
+    """
+    t = table.view(np.uint8).astype(np.uint16)
+    return ((t[:, None] << 8) | t[None, :]).view(np.int16).reshape(-1)
+
+
 def _lookup(table: np.ndarray, band: np.ndarray, out: np.ndarray, buf: np.ndarray) -> None:
     """``out[...] = table[band]`` for an integer band, in cache-sized chunks.
 
@@ -220,19 +231,14 @@ def _lookup(table: np.ndarray, band: np.ndarray, out: np.ndarray, buf: np.ndarra
         return
     src, dst = band.reshape(-1), out.reshape(-1)
     if band.dtype == np.uint8 and out.itemsize == 1 and src.size % 2 == 0:
-        # pair[a + 256 b] holds the classes of a (first byte) and b (second byte), in the
-        # machine's byte order, so the uint16 view of the band indexes it directly
-        lo_hi = np.empty((256, 256, 2), dtype=out.dtype)
-        first, second = (0, 1) if np.little_endian else (1, 0)
-        lo_hi[:, :, first] = table[None, :]
-        lo_hi[:, :, second] = table[:, None]
-        table = lo_hi.view(np.int16).reshape(-1)
-        src, dst = src.view(np.uint16), dst.view(np.int16)
+        table, src, dst = _pair_table(table), src.view(np.uint16), dst.view(np.int16)
     for s in range(0, src.size, _LOOKUP_CHUNK):
         e = min(src.size, s + _LOOKUP_CHUNK)
         idx = buf[: e - s]
         idx[...] = src[s:e]
-        np.take(table, idx, out=dst[s:e])
+        # every index is below the table's size: "clip" never clips, and unlike "raise" it
+        # writes into out without a buffer
+        np.take(table, idx, out=dst[s:e], mode="clip")
 
 
 def _shifted_lookup(
@@ -240,11 +246,12 @@ def _shifted_lookup(
 ) -> bool:
     """Class map of a contiguous uint16 band whose bins are ``v >> s`` and fit in 8 bits.
 
-    Writes the bins into ``out`` as uint8 (one SIMD pass) and looks their classes up two at a
-    time (:func:`_lookup`), about twice as fast as one lookup per 16-bit level. Applies when the
-    range starts at 0, the bin width is ``2**s``, ``M <= 256`` and every value is below ``hi``
-    (so that no value falls outside the range or on ``hi``); returns False otherwise, having
-    written nothing.
+    Chunk by chunk, shifts the values to 8-bit bins (one SIMD pass into a small buffer that stays
+    in cache) and looks their classes up two at a time (the pair table of :func:`_lookup`),
+    about twice as fast as one lookup per 16-bit level; the band is read once and the map
+    written once. Applies when the range starts at 0, the bin width is ``2**s``, ``M <= 256`` and
+    every value is below ``hi`` (so that no value falls outside the range or on ``hi``); returns
+    False otherwise, having written nothing.
     """
     if not (
         band.dtype == np.uint16
@@ -258,11 +265,21 @@ def _shifted_lookup(
     shift = bn.integer_shift(band.dtype)
     if shift is None or (bn.last <= np.iinfo(np.uint16).max and band.max() >= bn.last):
         return False
-    bins8 = out.view(np.uint8)
-    np.right_shift(band, shift, out=bins8, casting="unsafe")  # < M <= 256: exact in 8 bits
     table = np.zeros(256, dtype=out.dtype)
     table[: cob.size] = cob
-    _lookup(table, bins8, out, buf)
+    src, dst = band.reshape(-1), out.reshape(-1)
+    n_pairs = src.size // 2
+    pairs, dst2 = _pair_table(table), dst[: 2 * n_pairs].view(np.int16)
+    bins8 = np.empty(2 * min(n_pairs, _LOOKUP_CHUNK), dtype=np.uint8)
+    for s in range(0, n_pairs, _LOOKUP_CHUNK):
+        e = min(n_pairs, s + _LOOKUP_CHUNK)
+        b8 = bins8[: 2 * (e - s)]
+        np.right_shift(src[2 * s : 2 * e], shift, out=b8, casting="unsafe")  # < M <= 256
+        idx = buf[: e - s]
+        idx[...] = b8.view(np.uint16)
+        np.take(pairs, idx, out=dst2[s:e], mode="clip")  # indices < 65536: nothing clipped
+    if src.size % 2:
+        dst[-1] = table[src[-1] >> shift]
     return True
 
 

@@ -86,7 +86,8 @@ def as_stack(image: Any, band_axis: int | None, name: str = "image") -> tuple[np
     axis = 2 if band_axis is None else band_axis
     if not isinstance(axis, numbers.Integral) or not -3 <= axis < 3:
         raise InputError(f"band_axis must be an int in [-3, 2] for a 3-D {name}; got {band_axis}")
-    moved = np.moveaxis(img, int(axis), -1)
+    axis = int(axis) % 3
+    moved = img if axis == 2 else img.transpose([a for a in range(3) if a != axis] + [axis])
     if min(moved.shape) == 0:
         raise InputError(f"{name} is empty: shape {img.shape}")
     return moved, False
