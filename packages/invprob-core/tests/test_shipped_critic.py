@@ -178,6 +178,14 @@ def _no_provenance(payload, cfg):
     del cfg["provenance"]
 
 
+def _no_initial_digest(payload, cfg):
+    del cfg["provenance"]["params_sha256"]["0"]
+
+
+def _no_penalty(payload, cfg):
+    del cfg["gradient_penalty"]
+
+
 @pytest.mark.parametrize(
     ("change", "match"),
     [
@@ -185,8 +193,10 @@ def _no_provenance(payload, cfg):
         (_weights, "do not match the digest"),
         (_size, "expected .*'image_size': 64"),
         (_no_provenance, "not a critic written by train_critic"),
+        (_no_initial_digest, "damaged critic checkpoint"),
+        (_no_penalty, "damaged critic checkpoint"),
     ],
-    ids=["recipe", "weights", "architecture", "provenance"],
+    ids=["recipe", "weights", "architecture", "provenance", "initial-digest", "penalty"],
 )
 def test_loader_refuses_a_checkpoint_that_is_not_the_recipes(
     small_checkpoint, tmp_path, change, match

@@ -77,3 +77,12 @@ def test_the_extended_ablations_each_add_a_transfer_label_row(tmp_path):
     names = [r[1] for r in rows["rows"]]
     assert names == ["lat", "pseudo-label", "naive-merge", "lat-no-sff", *EXTENDED_ABLATIONS]
     assert all(0 <= r[6] <= 1 for r in rows["rows"])
+
+
+def test_the_api_refuses_extended_with_quick_before_any_work(tmp_path):
+    from sciml_core import InputError
+
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match="extended"):
+        reproduce(out, quick=True, extended=True, seed=0, device="cpu")
+    assert not out.exists()

@@ -214,3 +214,18 @@ def test_without_matplotlib_the_figures_table_says_so(tmp_path, monkeypatch):
     (table,) = [t for t in data["tables"] if t["id"] == "digits_figures"]
     assert all("matplotlib is not installed" in row[1] for row in table["rows"])
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("cell", "wins"),
+    [
+        ({"params": 0.8, "torch-pruning": 0.3, "tucker2": 0.7}, True),
+        ({"params": 0.8, "torch-pruning": 0.3, "tucker2": 0.9}, False),
+        ({"params": 0.8, "torch-pruning": "not installed", "tucker2": 0.7}, True),
+        ({"params": 0.8, "torch-pruning": "not installed", "tucker2": "not run"}, False),
+        ({"params": "not run", "torch-pruning": 0.3, "tucker2": 0.2}, False),
+    ],
+    ids=["beats-both", "loses-one", "one-missing", "none-measured", "no-svd"],
+)
+def test_svd_beats_peers_only_against_measured_peers(cell, wins):
+    assert digits.svd_at_least_every_peer(cell) is wins

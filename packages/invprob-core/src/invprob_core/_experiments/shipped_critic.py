@@ -104,20 +104,21 @@ def load_shipped_critic(
         critic = LunzCritic(recipe.n)
         critic.load_state_dict(payload["state_dict"])
         digest = prov["params_sha256"][str(prov["steps"])]
+        initial_digest = prov["params_sha256"]["0"]
+        penalty, weight = config["gradient_penalty"], config["gp_weight"]
     except (KeyError, TypeError, RuntimeError) as err:
         cause = " ".join(f"{type(err).__name__}: {err}".split())
         raise InputError(f"{where} is a damaged critic checkpoint ({cause})") from err
     if params_sha256(critic) != digest:
         raise InputError(f"{where}: its parameters do not match the digest in its provenance")
     untrained = initial_critic(recipe, seeds)
-    if params_sha256(untrained) != prov["params_sha256"]["0"]:
+    if params_sha256(untrained) != initial_digest:
         raise InputError(
             f"{where}: its initial weights cannot be rebuilt from seed {seeds.init} here "
             "(another torch build?)"
         )
     critic.eval()
     untrained.eval()
-    penalty, weight = config["gradient_penalty"], config["gp_weight"]
     return ShippedCritic(
         AdversarialRegularizer(critic, penalty, weight),
         AdversarialRegularizer(untrained, penalty, weight),

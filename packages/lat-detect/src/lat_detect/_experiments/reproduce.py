@@ -47,6 +47,8 @@ def reproduce(
         raise InputError(f"studies: unknown {unknown}; registered: {list(STUDIES)}")
     if workers < 1:
         raise InputError(f"--workers: expected an integer >= 1; got {workers}")
+    if quick and extended:
+        raise InputError("extended: the --extended protocol extends --full; not with quick=True")
     cfg = config if config is not None else config_for(quick, extended=extended)
     result = Result("lat-detect", __version__, seed=seed, device=device, quick=quick)
     ctx = Context(result, Path(out_dir), cfg, seed, device, workers=workers)
