@@ -76,7 +76,7 @@ TABLE: dict[str, dict] = {
         "required": {"torch", "numpy"},
         "extras": {
             "data": {"scikit-learn"},
-            "bench": {"orthogonium", "deel-torchlip"},
+            "bench": {"orthogonium", "deel-torchlip", "threadpoolctl"},
             "plot": {"matplotlib"},
         },
     },

@@ -384,3 +384,21 @@ def test_bench_refuses_an_unknown_peer(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--peer" in err[0]
     assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_bench_gives_numpys_blas_torchs_thread_count(threads):
+    """The verified norm runs numpy's BLAS on the CPU: the bench limits it to torch's threads,
+    so our step never uses more cores than the peer's."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from lipres._experiments.bench import blas_threads_as_torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with blas_threads_as_torch():
+            blas = [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+            assert blas
+            assert {i["num_threads"] for i in blas} == {threads}
+    finally:
+        torch.set_num_threads(before)

@@ -69,10 +69,17 @@ def _adversarial_start(w):
     return vh[1] if vh.shape[0] > 1 else vh[0]
 
 
+@pytest.fixture(params=["numpy", "torch"])
+def path(request, monkeypatch):
+    """Both backends of ``verified_spectral_norm`` (numpy on the CPU; torch elsewhere)."""
+    monkeypatch.setattr(_norms, "_FORCE_TORCH_PATH", request.param == "torch")
+    return request.param
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, F64])
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("start", ["cold", "adversarial"])
-def test_verified_norm_is_a_tight_upper_bound(kind, dtype, start):
+def test_verified_norm_is_a_tight_upper_bound(kind, dtype, start, path):
     w = _matrix(kind)
     if dtype == torch.float32 and kind in ("tiny", "huge"):
         w = w * (1e-30 if kind == "tiny" else 1e-170) * (1e200 if kind == "tiny" else 1.0)
@@ -88,7 +95,7 @@ def test_verified_norm_is_a_tight_upper_bound(kind, dtype, start):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_verified_norm_never_returns_its_estimate(kind, monkeypatch):
+def test_verified_norm_never_returns_its_estimate(kind, monkeypatch, path):
     """With the factorisation forced to fail, the exact norm is returned: the Ritz value alone
     (a lower estimate) never becomes the bound."""
     w = _matrix(kind)
@@ -102,6 +109,34 @@ def test_verified_norm_never_returns_its_estimate(kind, monkeypatch):
     est, _ = lipres.verified_spectral_norm(w, _adversarial_start(w), min_size=0)
     assert est.upper >= _exact(w)
     assert est.upper <= _exact(w) * (1 + 1e-10)
+
+
+@pytest.mark.parametrize("shape", [(256, 256), (200, 130), (130, 200)])
+def test_verified_norm_backends_agree(shape, monkeypatch):
+    """numpy (CPU) and torch compute the same certificate: the same Ritz value and bound up to
+    float64 rounding, the same next warm start, and the same number of factorisations."""
+    gen = torch.Generator().manual_seed(3)
+    w = torch.randn(*shape, generator=gen) / 16
+    u = torch.randn(shape[1], generator=gen)
+    out = {}
+    for force in (False, True):
+        calls = []
+        real = torch.linalg.cholesky_ex
+
+        def counting(a, calls=calls, real=real):
+            calls.append(1)
+            return real(a)
+
+        monkeypatch.setattr(torch.linalg, "cholesky_ex", counting)
+        monkeypatch.setattr(_norms, "_FORCE_TORCH_PATH", force)
+        est, u_new = lipres.verified_spectral_norm(w, u)
+        out[force] = (est, u_new, len(calls))
+    (a, ua, ca), (b, ub, cb) = out[False], out[True]
+    assert ca == cb >= 1
+    assert a.upper == pytest.approx(b.upper, rel=1e-12)
+    assert a.lower == pytest.approx(b.lower, rel=1e-12)
+    assert torch.allclose(ua, ub, atol=1e-6)
+    assert a.upper >= _exact(w)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, F64])

@@ -19,6 +19,7 @@ throughput.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.metadata as md
 import inspect
@@ -79,6 +80,30 @@ def _deel(d: int, bjorck: bool) -> nn.Module | None:
     return nn.Sequential(tl.SpectralLinear(d, d, **kwargs), tl.GroupSort2())
 
 
+def blas_threads_as_torch() -> contextlib.AbstractContextManager[object]:
+    """Limit numpy's BLAS to ``torch.get_num_threads()`` threads while timing.
+
+    ``verified_spectral_norm`` runs on numpy on the CPU, whose BLAS threads are not the ones
+    ``torch.set_num_threads`` sets: without the limit our step could use more cores than the
+    peer's. Needs threadpoolctl (in ``lipres[bench]``); without it a warning says the numpy side
+    runs with its own thread count (``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS``).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        warnings.warn(
+            "bench: threadpoolctl is not installed (pip install 'lipres[bench]'): numpy's BLAS "
+            "threads follow OPENBLAS_NUM_THREADS / OMP_NUM_THREADS, not torch's thread count",
+            UserWarning,
+            stacklevel=2,
+        )
+        return contextlib.nullcontext()
+    return typing.cast(
+        contextlib.AbstractContextManager[object],
+        threadpool_limits(limits=torch.get_num_threads(), user_api="blas"),
+    )
+
+
 def _version(dist: str) -> str:
     try:
         return md.version(dist)
@@ -100,6 +125,11 @@ def bench(
     unknown = [p for p in peers if p not in PEER_NAMES]
     if unknown:
         raise ValueError(f"peers: unknown {unknown}; expected some of {PEER_NAMES}")
+    with blas_threads_as_torch():
+        return _rows(quick=quick, seed=seed, device=device, peers=peers)
+
+
+def _rows(*, quick: bool, seed: int, device: str, peers: Sequence[PeerName]) -> list[Comparison]:
     widths = (64, 256) if quick else (256, 1024)
     repeats, warmup = (5, 1) if quick else (20, 3)
     rows: list[Comparison] = []

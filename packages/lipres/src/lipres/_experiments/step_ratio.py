@@ -19,7 +19,7 @@ from collections.abc import Callable
 import torch
 
 import lipres
-from lipres._experiments.bench import BATCH, _PlainStep, _sll, _step_fn
+from lipres._experiments.bench import BATCH, _PlainStep, _sll, _step_fn, blas_threads_as_torch
 
 
 class _SvdCapStep(lipres.GradientStep):
@@ -68,7 +68,8 @@ def main() -> None:
     torch.set_num_threads(1)
     for width in args.widths:
         calls = max(1, 2560 // width)
-        row = ratios(width, rounds=args.rounds, calls=calls)
+        with blas_threads_as_torch():
+            row = ratios(width, rounds=args.rounds, calls=calls)
         print(f"d={width}: t_SLL/t_ours " + ", ".join(f"{k} {v:.2f}x" for k, v in row.items()))
 
 
