@@ -12,6 +12,7 @@ import pytest
 
 import potcontrast
 import potcontrast._classes as classes_module
+import potcontrast._npc as _npc
 from potcontrast._binning import _uniform_binning, explicit_ranges, make_binning
 from potcontrast._classes import flat_selected
 from potcontrast._formula import npc_and_class_of_bin
@@ -269,3 +270,33 @@ def test_class_map_equals_the_reference_map_with_max_value_pixels(data_dtype, k,
         ref = reference_npc(img[b], masks, 256, (0, top))
         np.testing.assert_array_equal(cmap[b], reference_class_map(img[b], ref).astype(int))
     assert np.all(cmap[:, 0, :5] == k - 1)
+
+
+@pytest.mark.parametrize("shape", [(300, 250), (299, 251)])  # 2 chunks of pairs; odd count
+@pytest.mark.parametrize("where", ["first chunk", "last chunk", "last pixel", "nowhere"])
+def test_shifted_class_map_checks_the_range_chunk_by_chunk(shape, where):
+    """12-bit data in uint16, bins ``v >> 4``: a chunk holding values on hi (last bin) or above
+    it (outside: -1) is mapped by the general path, the other chunks by the shifted lookup;
+    every pixel gets the class of its bin, as computed here from the bin edges."""
+    lo, hi, m = 0, 4096, 256
+    rng = np.random.default_rng(shape[0])
+    img = rng.integers(0, hi, shape, dtype=np.int64).astype(np.uint16)
+    owner = rng.integers(1, 4, shape) * (rng.random(shape) < 0.2)
+    flat = img.reshape(-1)
+    assert flat.size // 2 > _npc._SHIFT_CHUNK  # more than one chunk
+    spots = {
+        "first chunk": [7, 8, 9],
+        "last chunk": [flat.size - 11, flat.size - 10, flat.size - 9],
+        "last pixel": [flat.size - 1],
+        "nowhere": [],
+    }[where]
+    flat[spots] = [hi, hi + 1, 65535][: len(spots)]
+    owner.reshape(-1)[spots] = 0  # unlabelled: the analysis refuses labelled values above hi
+    res = potcontrast.analyze(img, owner, bins=m, range=(lo, hi))
+    cmap = res.class_map(img).astype(np.int64)
+    v = img.astype(np.int64)
+    inside = v <= hi
+    bins = np.minimum(v * m // (hi - lo), m - 1)
+    want = np.where(inside, res.class_of_bin[0][np.where(inside, bins, 0)], -1)
+    np.testing.assert_array_equal(cmap, want)
+    assert (cmap == -1).sum() == (v > hi).sum()

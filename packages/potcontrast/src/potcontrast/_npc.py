@@ -241,6 +241,12 @@ def _lookup(table: np.ndarray, band: np.ndarray, out: np.ndarray, buf: np.ndarra
         np.take(table, idx, out=dst[s:e], mode="clip")
 
 
+_SHIFT_CHUNK = 1 << 15
+"""Pixel pairs per chunk of :func:`_shifted_lookup` (a 64 KiB slice of the band, 256 KiB of
+indices: with the 128 KiB pair table they stay in a 2 MiB L2 cache; measured 10-20 % faster on
+16 x 2000^2 than ``_LOOKUP_CHUNK`` pairs)."""
+
+
 def _shifted_lookup(
     bn: Binning, cob: np.ndarray, band: np.ndarray, out: np.ndarray, buf: np.ndarray
 ) -> bool:
@@ -248,10 +254,12 @@ def _shifted_lookup(
 
     Chunk by chunk, shifts the values to 8-bit bins (one SIMD pass into a small buffer that stays
     in cache) and looks their classes up two at a time (the pair table of :func:`_lookup`),
-    about twice as fast as one lookup per 16-bit level; the band is read once and the map
-    written once. Applies when the range starts at 0, the bin width is ``2**s``, ``M <= 256`` and
-    every value is below ``hi`` (so that no value falls outside the range or on ``hi``); returns
-    False otherwise, having written nothing.
+    about twice as fast as one lookup per 16-bit level; the band is read once from memory and
+    the map written once. Applies when the range starts at 0, the bin width is ``2**s`` and
+    ``M <= 256``; returns False otherwise, having written nothing. When the range ends below
+    65536, a chunk holding a value at or above ``hi`` (outside the range: class ``-1``) is found
+    by its maximum, read while the chunk is in cache, and mapped by :meth:`Binning.indices`
+    instead (no separate pass over the band for the check).
     """
     if not (
         band.dtype == np.uint16
@@ -263,23 +271,34 @@ def _shifted_lookup(
     ):
         return False
     shift = bn.integer_shift(band.dtype)
-    if shift is None or (bn.last <= np.iinfo(np.uint16).max and band.max() >= bn.last):
+    if shift is None:
         return False
     table = np.zeros(256, dtype=out.dtype)
     table[: cob.size] = cob
+    checked = bn.last <= np.iinfo(np.uint16).max  # values at or above hi can occur
+
+    def general(values: np.ndarray, into: np.ndarray) -> None:
+        idx = bn.indices(values)
+        into[...] = np.where(idx >= 0, cob[idx], -1)
+
     src, dst = band.reshape(-1), out.reshape(-1)
     n_pairs = src.size // 2
+    chunk = min(n_pairs, _SHIFT_CHUNK, buf.size)
     pairs, dst2 = _pair_table(table), dst[: 2 * n_pairs].view(np.int16)
-    bins8 = np.empty(2 * min(n_pairs, _LOOKUP_CHUNK), dtype=np.uint8)
-    for s in range(0, n_pairs, _LOOKUP_CHUNK):
-        e = min(n_pairs, s + _LOOKUP_CHUNK)
+    bins8 = np.empty(2 * chunk, dtype=np.uint8)
+    for s in range(0, n_pairs, max(chunk, 1)):
+        e = min(n_pairs, s + chunk)
+        values = src[2 * s : 2 * e]
+        if checked and values.max() >= bn.last:
+            general(values, dst[2 * s : 2 * e])
+            continue
         b8 = bins8[: 2 * (e - s)]
-        np.right_shift(src[2 * s : 2 * e], shift, out=b8, casting="unsafe")  # < M <= 256
+        np.right_shift(values, shift, out=b8, casting="unsafe")  # < M <= 256
         idx = buf[: e - s]
         idx[...] = b8.view(np.uint16)
         np.take(pairs, idx, out=dst2[s:e], mode="clip")  # indices < 65536: nothing clipped
     if src.size % 2:
-        dst[-1] = table[src[-1] >> shift]
+        general(src[-1:], dst[-1:])
     return True
 
 
