@@ -97,19 +97,31 @@ def _scaled_gram(weight: Tensor) -> tuple[Tensor, float, float, int]:
         ``scale = 2^e`` (``||W||_2 = scale * ||W 2^-e||_2``), ``n`` the summed dimension.
     """
     w = weight.detach().to(torch.float64)
-    top = float(w.abs().max())
-    scale = 1.0
-    if not 2.0**-400 < top < 2.0**400:
-        _, e = math.frexp(top)
-        scale = math.ldexp(1.0, e)
-        w = w * math.ldexp(1.0, -e)
+    scale = _pow2_scale(float(w.abs().max()))
+    if scale != 1.0:
+        w = w / scale
     k, d = w.shape
     g = w.T @ w if d <= k else w @ w.T
     n = k if d <= k else d
-    fro2 = float(torch.diagonal(g).sum()) * (1.0 + _gamma(n + g.shape[0]))
+    return g, _gram_error(float(torch.diagonal(g).sum()), k, d), scale, n
+
+
+def _pow2_scale(top: float) -> float:
+    """``2^e`` with ``top / 2^e`` in ``[1/2, 1)`` when ``top`` (the largest entry) lies outside
+    ``(2^-400, 2^400)``, else 1: dividing by it is exact and keeps the Gram entries from
+    overflowing or underflowing."""
+    if 2.0**-400 < top < 2.0**400:
+        return 1.0
+    return math.ldexp(1.0, math.frexp(top)[1])
+
+
+def _gram_error(trace: float, k: int, d: int) -> float:
+    """:func:`_scaled_gram`'s bound on the computed Gram matrix's error, from its trace
+    (``||W||_F^2``, itself rounded) and the shape ``[k, d]`` of ``W``."""
+    n, p = (k, d) if d <= k else (d, k)
+    fro2 = trace * (1.0 + _gamma(n + p))
     # + an absolute term for products that fell into the subnormal range
-    err = _up(_gamma(n) * fro2 + 4.0 * n * max(k, d) * _F64_TINY)
-    return g, err, scale, n
+    return _up(_gamma(n) * fro2 + 4.0 * n * max(k, d) * _F64_TINY)
 
 
 def exact_spectral_norm(weight: Tensor) -> NormEstimate:
@@ -317,16 +329,12 @@ def _verify_numpy(weight: Tensor, u0: Tensor, steps: int) -> _Verified:
     torch's LAPACK call on the same array (no copy)."""
     k, d = weight.shape
     w = weight.detach().to(torch.float64).numpy()
-    top = float(np.abs(w).max())
-    scale = 1.0
-    if not 2.0**-400 < top < 2.0**400:
-        _, e = math.frexp(top)
-        scale = math.ldexp(1.0, e)
-        w = w * math.ldexp(1.0, -e)
+    scale = _pow2_scale(float(np.abs(w).max()))
+    if scale != 1.0:
+        w = w / scale
     g = w.T @ w if d <= k else w @ w.T  # a transposed pair of one array: BLAS syrk
-    n, p = (k if d <= k else d), g.shape[0]
-    fro2 = float(np.trace(g)) * (1.0 + _gamma(n + p))
-    err = _up(_gamma(n) * fro2 + 4.0 * n * max(k, d) * _F64_TINY)
+    p = g.shape[0]
+    err = _gram_error(float(np.trace(g)), k, d)
     x = u0.detach().to(torch.float64).numpy()
     if d > k:
         x = w @ x
