@@ -269,3 +269,24 @@ def test_net_embedding_is_the_periodic_embedding_of_each_grid(spatial):
         emb = model._embed(ref)
         assert emb.shape == (2, 2 * len(spatial), *spatial) and emb.dtype == dtype
         assert torch.equal(emb[1], fresh)
+
+
+@pytest.mark.parametrize("direction", ["head", "net", "field", "lowrank"])
+def test_a_model_evaluated_under_inference_mode_still_trains(direction):
+    """Grid constants cached during an ``inference_mode`` evaluation are inference tensors, which
+    autograd refuses to save; the caches keep them apart from the ones training uses."""
+    torch.manual_seed(0)
+    aux = 1 if direction == "head" else 0
+    model = ConservedOperator(
+        FNO1d(1, 1, modes=6, width=8, aux_channels=aux),
+        ConservationCorrection(LinearConstraint.moments(1), direction=direction),
+    )
+    x, y = torch.randn(4, 1, 32), torch.randn(4, 1, 32)
+    with torch.inference_mode():
+        before = model(x)
+    loss = (model(x) - y).square().mean()
+    loss.backward()  # raised "Inference tensors cannot be saved for backward" before
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)
+    with torch.no_grad():
+        assert torch.equal(model(x), before)  # the same constants either way

@@ -45,7 +45,12 @@ class Monomial:
 
 
 def _cached(owner: object, key: tuple[Any, ...], make: Callable[[], _T]) -> _T:
-    """Small per-object cache of grid-dependent constants (weights, test functions)."""
+    """Small per-object cache of grid-dependent constants (weights, test functions).
+
+    Keyed also by whether inference mode is on: a constant made under ``torch.inference_mode()``
+    is an inference tensor, which autograd refuses to save for backward, so training must never
+    get it back."""
+    key = (*key, torch.is_inference_mode_enabled())
     cache: dict[tuple[Any, ...], Any] = owner.__dict__.setdefault("_cache", {})
     if key not in cache:
         if len(cache) > 64:

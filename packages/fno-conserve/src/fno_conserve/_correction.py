@@ -185,7 +185,8 @@ class ConservationCorrection(nn.Module):
                     f"u: the law acts on channel {max(law.channels)}, but u has {n_channels} "
                     "channels"
                 )
-        key = (tuple(spatial), n_channels, dtype, str(device))
+        # inference tensors (made under torch.inference_mode) must never reach training
+        key = (tuple(spatial), n_channels, dtype, str(device), torch.is_inference_mode_enabled())
         cache: dict[tuple[Any, ...], tuple[torch.Tensor, torch.Tensor]]
         cache = self.__dict__.setdefault("_rows_cache", {})
         if key not in cache:

@@ -220,8 +220,9 @@ class ConservedOperator(nn.Module):
 
     def _embed(self, ref: torch.Tensor) -> torch.Tensor:
         """The periodic grid embedding ``(B, 2 dim, *spatial)`` of ``ref``'s grid (cached per grid,
-        dtype and device: a constant, never recomputed per call)."""
-        key = (tuple(ref.shape[2:]), ref.dtype, str(ref.device))
+        dtype, device and inference mode: a constant, never recomputed per call; one made under
+        ``torch.inference_mode()`` is never handed to training)."""
+        key = (tuple(ref.shape[2:]), ref.dtype, str(ref.device), torch.is_inference_mode_enabled())
         cache: dict[tuple[Any, ...], torch.Tensor] = self.__dict__.setdefault("_embed_cache", {})
         emb = cache.get(key)
         if emb is None:
