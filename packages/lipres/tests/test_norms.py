@@ -264,3 +264,58 @@ def test_verified_is_the_default_and_export_folds_the_applied_step(small_gram, m
     net = net.double().eval()
     x = torch.randn(32, 3, dtype=F64)
     assert torch.allclose(lipres.export(net)(x), net(x), rtol=0, atol=1e-12)
+
+
+def test_verified_bound_survives_the_worst_rounding_its_proof_allows(monkeypatch, path):
+    """The certificate's rounding terms are what make it a proof: with a Gram matrix off by
+    almost its error bound (``0.95 err`` along the top eigenvector) and a factorisation that
+    succeeds whenever the theorem lets it (``lambda_min(sI - G) >= -0.99 e3``), the accepted
+    ``s`` lies below the true ``||W||^2``, and the bound must still hold. Dropping the Gram
+    term or the Cholesky term from the sum breaks it (checked by hand)."""
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 50
+    w = _with_singular_values(torch.linspace(1.0, 0.6, 20).tolist(), 24, 20, seed=7)
+    exact_gram = mp.matrix(w.T.tolist()) * mp.matrix(w.tolist())
+    lam_true = max(mp.eigsy(exact_gram, eigvals_only=True))
+    gam = _norms._gamma(w.shape[1] + 1)
+    worst: dict[str, float] = {}
+
+    def adversarial(g: torch.Tensor | object, err: float):
+        """The exact Gram matrix moved down by 0.95 err along its top eigenvector, in float64."""
+        v = torch.linalg.eigh(torch.as_tensor(g, dtype=F64))[1][:, -1]
+        shifted = exact_gram - 0.95 * err * mp.matrix(torch.outer(v, v).tolist())
+        hat = torch.tensor([[float(shifted[i, j]) for j in range(20)] for i in range(20)], dtype=F64)
+        worst["lam_hat"] = float(max(mp.eigsy(mp.matrix(hat.tolist()), eigvals_only=True)))
+        worst["diag_hat"] = hat.diagonal().clone()
+        return hat
+
+    real_torch, real_numpy = _norms._scaled_gram, _norms._scaled_gram_numpy
+
+    def torch_gram(weight):
+        g, err, scale, n = real_torch(weight)
+        return adversarial(g, err), err, scale, n
+
+    def numpy_gram(weight):
+        g, err, scale, wn = real_numpy(weight)
+        return adversarial(g, err).numpy(), err, scale, wn
+
+    def permissive_cholesky(a):
+        a = torch.as_tensor(a, dtype=F64)
+        s = float((a.diagonal() + worst["diag_hat"]).mean())
+        e3 = gam * float(a.diagonal().sum()) / (1.0 - gam)
+        ok = s - worst["lam_hat"] >= -0.99 * e3
+        if ok:
+            worst.setdefault("accepted_s", s)
+        return a, torch.tensor(0 if ok else 1)
+
+    monkeypatch.setattr(_norms, "_scaled_gram", torch_gram)
+    monkeypatch.setattr(_norms, "_scaled_gram_numpy", numpy_gram)
+    monkeypatch.setattr(torch.linalg, "cholesky_ex", permissive_cholesky)
+    u = _norms._U64
+    monkeypatch.setattr(_norms, "VERIFY_STEPS", tuple(-j * u for j in range(2000, -1, -1)))
+    top = torch.linalg.svd(w)[2][0]  # the exact top right singular vector: theta = lambda_hat
+    est, _ = lipres.verified_spectral_norm(w, top, min_size=0)
+    # the premise: the factorisation was accepted below the true squared norm, by far more
+    # than the final rounding-up of the bound covers
+    assert worst["accepted_s"] < float(lam_true) * (1.0 - 100 * u)
+    assert mp.mpf(est.upper) ** 2 >= lam_true

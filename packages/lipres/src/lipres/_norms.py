@@ -321,6 +321,18 @@ def _verify_torch(weight: Tensor, u0: Tensor, steps: int) -> _Verified:
     return _Verified(theta, None, err, 0.0, 0.0, scale, u_new)
 
 
+def _scaled_gram_numpy(weight: Tensor) -> tuple[np.ndarray, float, float, np.ndarray]:
+    """:func:`_scaled_gram` in numpy (``W^T W`` by BLAS's symmetric rank-k update); also returns
+    the scaled float64 ``W`` it was formed from."""
+    k, d = weight.shape
+    w = weight.detach().to(torch.float64).numpy()
+    scale = _pow2_scale(float(np.abs(w).max()))
+    if scale != 1.0:
+        w = w / scale
+    g = w.T @ w if d <= k else w @ w.T  # a transposed pair of one array: BLAS syrk
+    return g, _gram_error(float(np.trace(g)), k, d), scale, w
+
+
 def _verify_numpy(weight: Tensor, u0: Tensor, steps: int) -> _Verified:
     """The same certificate with numpy on the CPU, where it costs about half as much at width
     256 (one thread): numpy forms ``W^T W`` with BLAS's symmetric rank-k update (half the
@@ -328,13 +340,8 @@ def _verify_numpy(weight: Tensor, u0: Tensor, steps: int) -> _Verified:
     step and every rounding term is that of :func:`_verify_torch`; the Cholesky factorisation is
     torch's LAPACK call on the same array (no copy)."""
     k, d = weight.shape
-    w = weight.detach().to(torch.float64).numpy()
-    scale = _pow2_scale(float(np.abs(w).max()))
-    if scale != 1.0:
-        w = w / scale
-    g = w.T @ w if d <= k else w @ w.T  # a transposed pair of one array: BLAS syrk
+    g, err, scale, w = _scaled_gram_numpy(weight)
     p = g.shape[0]
-    err = _gram_error(float(np.trace(g)), k, d)
     x = u0.detach().to(torch.float64).numpy()
     if d > k:
         x = w @ x
