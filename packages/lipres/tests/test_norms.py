@@ -284,7 +284,8 @@ def test_verified_bound_survives_the_worst_rounding_its_proof_allows(monkeypatch
         """The exact Gram matrix moved down by 0.95 err along its top eigenvector, in float64."""
         v = torch.linalg.eigh(torch.as_tensor(g, dtype=F64))[1][:, -1]
         shifted = exact_gram - 0.95 * err * mp.matrix(torch.outer(v, v).tolist())
-        hat = torch.tensor([[float(shifted[i, j]) for j in range(20)] for i in range(20)], dtype=F64)
+        rows = [[float(shifted[i, j]) for j in range(20)] for i in range(20)]
+        hat = torch.tensor(rows, dtype=F64)
         worst["lam_hat"] = float(max(mp.eigsy(mp.matrix(hat.tolist()), eigvals_only=True)))
         worst["diag_hat"] = hat.diagonal().clone()
         return hat
@@ -319,3 +320,19 @@ def test_verified_bound_survives_the_worst_rounding_its_proof_allows(monkeypatch
     # than the final rounding-up of the bound covers
     assert worst["accepted_s"] < float(lam_true) * (1.0 - 100 * u)
     assert mp.mpf(est.upper) ** 2 >= lam_true
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("step", ["learned", "max"])
+def test_low_precision_step_never_exceeds_the_certified_cap(dtype, step):
+    """In bfloat16 / float16 the step ``h`` is rounded to the parameter dtype; it must be rounded
+    below ``2 / ||W||^2`` (to nearest it can land up to half an ulp, 0.4 % in bfloat16, above)."""
+    torch.manual_seed(0)
+    for scale in torch.linspace(0.5, 2.0, 41).tolist():
+        block = lipres.GradientStep(8, step=step, tau_init=1e4, norm="exact").to(dtype)
+        with torch.no_grad():
+            block.weight.mul_(scale)
+        h = float(block.step_size().detach())
+        sigma = _exact(block.weight.detach())
+        assert math.isfinite(h) and h > 0
+        assert h * sigma**2 <= 2.0, (scale, h * sigma**2)

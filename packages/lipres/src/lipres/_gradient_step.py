@@ -30,6 +30,11 @@ bound on ``‖W‖₂``, recomputed at every forward, so every forward is certif
 * ``norm="power"``: a warm-started power-iteration estimate (faster, a *lower* bound that can
   break the cap until the next exact refresh; spec §4 item 2): not certified between refreshes.
 
+In bfloat16 / float16 the cap is rounded *down* to the parameters' dtype (rounded to nearest,
+it could land 0.4 % above ``2 / s²`` in bfloat16). What is certified is the block in exact
+arithmetic with the stored weights and the applied step; a forward computed in lower precision
+(autocast, TF32 matmuls) differs from it by its rounding.
+
 Width 256, one thread, the norm's share of a training step: SVD (0.1.0's ``"exact"``) about
 70 %, Gram eigenvalue about 60 %, verified about 35 % (CHANGELOG).
 :meth:`GradientStep.lipschitz_bound` always uses the SVD norm and the step the forward actually
@@ -203,11 +208,16 @@ class GradientStep(nn.Module):
         ``exact=True``: the step of a certified forward (for ``norm="power"``: re-capped with the
         SVD norm), computed without touching the warm start."""
         sigma = self._certified_norm(update=False) if exact else self._norm_for_cap()
-        cap = self.cap_for(sigma)
         tau = self.tau
+        info = torch.finfo(tau.dtype)
+        cap = min(self.cap_for(sigma), 1e30, info.max)
+        if info.eps > SAFETY:
+            # bfloat16 / float16: the cap rounds to nearest in tau's dtype, up to half an ulp
+            # (0.4 % in bfloat16) above the certified one; (1 - eps) first makes it round below
+            cap *= 1.0 - info.eps
         if self.step_mode == "max":
-            return torch.as_tensor(min(cap, 1e30), dtype=tau.dtype, device=tau.device)
-        return tau.clamp(0.0, min(cap, 1e30))
+            return torch.as_tensor(cap, dtype=tau.dtype, device=tau.device)
+        return tau.clamp(0.0, cap)
 
     def forward(self, x: Tensor) -> Tensor:
         """``x - h W^T σ(W x + b)``.
