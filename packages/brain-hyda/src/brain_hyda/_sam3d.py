@@ -32,10 +32,12 @@ from torch import Tensor, nn
 from sciml_core import InputError, LoadReport, load_pretrained, read_torch_file
 
 __all__ = [
+    "SAM3D_PARTS",
     "SAM3D_VARIANTS",
     "ImageEncoder3D",
     "LayerNorm3d",
     "Sam3DVariant",
+    "SamPart",
     "ViT3DTaps",
     "build_image_encoder",
     "count_parameters",
@@ -281,59 +283,100 @@ def build_image_encoder(
     )
 
 
-def _resizable(key: str) -> bool:
+SamPart = Literal["image_encoder", "all"]
+SAM3D_PARTS: tuple[SamPart, ...] = typing.get_args(SamPart)
+
+
+def _resizable(key: str, prefix: str) -> bool:
+    if not key.startswith(prefix):
+        return False
+    key = key[len(prefix) :]
     return key == "pos_embed" or key.rsplit(".", 1)[-1] in ("rel_pos_d", "rel_pos_h", "rel_pos_w")
 
 
 def load_sam3d_weights(
-    encoder: ImageEncoder3D,
+    model: nn.Module,
     path: str | os.PathLike[str],
     *,
     sha256: str | None = None,
+    part: SamPart = "image_encoder",
     resize_pos_embed: bool = False,
     min_matched: float = 0.99,
 ) -> LoadReport:
-    """Load a SAM-Med3D / SAM-Brain3D checkpoint's image encoder into ``encoder``.
+    """Load a SAM-Med3D / SAM-Brain3D checkpoint into an image encoder or a whole ``Sam3D``.
 
     ``sciml_core.load_pretrained`` with SAM-Med3D's defaults: the ``model_state_dict`` container
-    unwrapped, ``module.`` stripped, the ``image_encoder.`` sub-tree selected, at least
-    ``min_matched`` (0.99) of the encoder's entries matched by name and shape or nothing is loaded.
-    A checkpoint made for another crop size has other ``pos_embed`` and ``rel_pos_*`` shapes:
-    they are listed as shape mismatches and not loaded, unless ``resize_pos_embed=True``, which
+    unwrapped, ``module.`` stripped, and at least ``min_matched`` (0.99) of the target's
+    state-dict entries matched by name and shape and no entry of another shape, or nothing is
+    loaded (the target is left bit for bit as it was; the error names the entries).
+    ``part="image_encoder"`` selects the file's ``image_encoder.`` sub-tree and loads it into
+    ``model`` (an :class:`ImageEncoder3D`, or a ``Sam3D``'s encoder);
+    ``part="all"`` loads the whole file into a ``Sam3D`` (``image_encoder.*``,
+    ``prompt_encoder.*``, ``mask_decoder.*``; keys as in the report). A checkpoint made for another
+    crop size has other ``pos_embed`` and ``rel_pos_*`` shapes: they are shape mismatches, so the
+    file is refused (the error suggests the flag), unless ``resize_pos_embed=True``, which
     resamples them (trilinear for ``pos_embed``, linear for ``rel_pos_*``) and loads them; the
     returned report then lists them in ``matched`` and ``cast`` records nothing about them.
 
     Raises:
-        InputError: a missing or unreadable file, a wrong SHA-256, a file that is not a
-            SAM-style checkpoint (too few encoder entries match; counts and keys named).
+        InputError: an unknown ``part``, ``part="all"`` for a bare encoder, a missing or
+            unreadable file, a wrong SHA-256, a file that does not hold this model (too few
+            entries match, or an entry has another shape; counts and keys named).
     """
-    before = {k: v.detach().clone() for k, v in encoder.state_dict().items()}
-    report = load_pretrained(encoder, path, sha256=sha256, select="image_encoder", min_matched=0.0)
-    resizable = [m for m in report.shape_mismatch if _resizable(m.key)]
+    if part not in SAM3D_PARTS:
+        raise InputError(f"part: expected one of {SAM3D_PARTS}; got {part!r}")
+    inner = getattr(model, "image_encoder", None)
+    if part == "all":
+        if not all(hasattr(model, a) for a in ("image_encoder", "prompt_encoder", "mask_decoder")):
+            raise InputError(
+                f"part: 'all' loads a whole Sam3D (build_sam3d); got a {type(model).__name__}"
+            )
+        target, prefix, select, what = model, "image_encoder.", None, "SAM-3D model"
+    else:
+        target = inner if isinstance(inner, ImageEncoder3D) else model
+        if not isinstance(target, ImageEncoder3D):
+            raise TypeError(
+                f"model must be an ImageEncoder3D or a Sam3D; got {type(model).__name__}"
+            )
+        prefix, select, what = "", "image_encoder", "SAM-3D encoder"
+    before = {k: v.detach().clone() for k, v in target.state_dict().items()}
+    report = load_pretrained(target, path, sha256=sha256, select=select, min_matched=0.0)
+    resizable = [m for m in report.shape_mismatch if _resizable(m.key, prefix)]
     matched_after = len(report.matched) + (len(resizable) if resize_pos_embed else 0)
     total = len(report.matched) + len(report.missing) + len(report.shape_mismatch)
     total += len(report.dtype_mismatch)
     fraction = matched_after / max(total, 1)
-    if fraction < min_matched:
+    # an entry of another shape means another architecture or a damaged file: loading around it
+    # would leave a randomly initialised tensor inside a "pretrained" model
+    unresolved = [m for m in report.shape_mismatch if not (resize_pos_embed and m in resizable)]
+    if fraction < min_matched or unresolved:
         # load_pretrained loaded the matching part already: put the module back as it was.
-        encoder.load_state_dict(before)
+        target.load_state_dict(before)
         missing = ", ".join(report.missing[:10]) or "none"
-        other = ", ".join(m.key for m in report.shape_mismatch[:5]) or "none"
-        only_positions = bool(resizable) and len(resizable) == len(report.shape_mismatch)
+        other = (
+            ", ".join(
+                f"{m.key} {tuple(m.file_shape)} in the file, {tuple(m.module_shape)} here"
+                for m in unresolved[:5]
+            )
+            or "none"
+        )
+        only_positions = bool(resizable) and len(resizable) == len(unresolved)
         raise InputError(
-            f"path: '{path}' does not hold this SAM-3D encoder: {len(report.matched)} of "
-            f"{total} entries match ({fraction:.1%} < {min_matched:.0%}); first missing: "
-            f"{missing}; of another shape ({len(report.shape_mismatch)}): {other}"
+            f"path: '{path}' does not hold this {what}: {len(report.matched)} of "
+            f"{total} entries match ({fraction:.1%}; at least {min_matched:.0%} and no entry "
+            f"of another shape needed); first missing: {missing}; of another shape "
+            f"({len(unresolved)}): {other}"
             + ("; another crop size? pass resize_pos_embed=True" if only_positions else "")
         )
     if resize_pos_embed and resizable:
         state = read_torch_file(path, argument="path", what="a SAM-Med3D checkpoint")
         flat = _find_encoder_state(state)
-        own = encoder.state_dict()
+        own = target.state_dict()
         with torch.no_grad():
             for m in resizable:
-                src = flat[m.key].to(own[m.key].dtype)
-                if m.key == "pos_embed":
+                key = m.key[len(prefix) :]
+                src = flat[key].to(own[m.key].dtype)
+                if key == "pos_embed":
                     grid = own[m.key].shape[1:4]
                     moved = F.interpolate(
                         src.permute(0, 4, 1, 2, 3),
@@ -349,7 +392,7 @@ def load_sam3d_weights(
             matched=report.matched + tuple(m.key for m in resizable),
             missing=report.missing,
             unexpected=report.unexpected,
-            shape_mismatch=tuple(m for m in report.shape_mismatch if not _resizable(m.key)),
+            shape_mismatch=tuple(m for m in report.shape_mismatch if not _resizable(m.key, prefix)),
             fraction=fraction,
             sha256=report.sha256,
             container=report.container,
