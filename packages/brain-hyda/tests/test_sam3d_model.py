@@ -305,7 +305,9 @@ def test_a_mask_prompt_changes_the_output_and_has_to_match_the_low_resolution_gr
     [
         (torch.zeros(1, 2), torch.ones(1, 2, dtype=torch.long), "points"),
         (torch.zeros(1, 2, 3), torch.ones(1, 3, dtype=torch.long), "labels"),
-        (torch.zeros(1, 2, 3), torch.ones(1, 2), "labels"),
+        (torch.zeros(1, 2, 3), torch.full((1, 2), 0.5), "labels"),
+        (torch.zeros(1, 2, 3), torch.full((1, 2), float("nan")), "labels"),
+        (torch.zeros(1, 2, 3), torch.ones(1, 2, dtype=torch.bool), "labels"),
         (torch.zeros(1, 2, 3), torch.full((1, 2), 2), "labels"),
         (torch.full((1, 2, 3), float("nan")), torch.ones(1, 2, dtype=torch.long), "points"),
     ],
@@ -313,6 +315,14 @@ def test_a_mask_prompt_changes_the_output_and_has_to_match_the_low_resolution_gr
 def test_malformed_point_prompts_are_refused_naming_the_argument(tiny, points, labels, match):
     with pytest.raises(InputError, match=match):
         tiny(torch.zeros(1, 1, 32, 32, 32), points, labels)
+
+
+def test_whole_float_labels_act_as_integer_labels(tiny):
+    pts, lab = _clicks(1, 3, 11)
+    with torch.no_grad():
+        as_int, _ = tiny.prompt_encoder(pts, lab)
+        as_float, _ = tiny.prompt_encoder(pts, lab.float())
+    assert torch.equal(as_int, as_float)
 
 
 def test_prompts_of_another_batch_than_the_image_are_refused(tiny):

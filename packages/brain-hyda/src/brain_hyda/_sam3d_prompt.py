@@ -203,7 +203,8 @@ class PromptEncoder3D(nn.Module):
         w = self.no_mask_embed.weight
         sparse = [w.new_zeros(batch, 0, self.embed_dim)]
         if points is not None and labels is not None:
-            sparse.append(self.embed_points(points.to(w.dtype), labels, pad=boxes is None))
+            lab = labels.to(torch.long)
+            sparse.append(self.embed_points(points.to(w.dtype), lab, pad=boxes is None))
         if boxes is not None:
             sparse.append(self.embed_boxes(boxes.to(w.dtype)))
         n = self.image_embedding_size
@@ -233,13 +234,12 @@ def _check_prompts(
                 f"labels: expected shape {tuple(points.shape[:2])} (one per point); "
                 f"got {tuple(labels.shape)}"
             )
-        if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
-            raise InputError(
-                f"labels: expected an integer tensor in {{-1, 0, 1}}; got {labels.dtype}"
-            )
-        bad = labels[(labels < -1) | (labels > 1)]
+        if labels.is_complex() or labels.dtype == torch.bool:
+            raise InputError(f"labels: expected integers in {{-1, 0, 1}}; got {labels.dtype}")
+        # float labels are accepted when whole (SAM-Med3D's own inference builds float ones)
+        bad = labels[(labels != -1) & (labels != 0) & (labels != 1)]
         if bad.numel():
-            raise InputError(f"labels: expected values in {{-1, 0, 1}}; got {int(bad[0])}")
+            raise InputError(f"labels: expected values in {{-1, 0, 1}}; got {bad[0].item()}")
         if not torch.isfinite(points).all():
             raise InputError("points: coordinates must be finite")
         sizes.append(points.shape[0])
