@@ -7,15 +7,31 @@ decomposed relative positions along the three axes (MViTv2),
 
 .. math::
     A_{ij} = \\frac{q_i \\cdot k_j}{\\sqrt{d_h}} + q_i \\cdot R^d_{d_i - d_j}
-             + q_i \\cdot R^h_{h_i - h_j} + q_i \\cdot R^w_{w_i - w_j},
+             + q_i \\cdot R^h_{h_i - h_j} + q_i \\cdot R^w_{w_i - w_j}
 
-global attention in the blocks ``global_blocks`` and non-overlapping windows of ``window`` tokens
-per axis elsewhere (the token grid is zero-padded up to a multiple of the window, so SAM-Med3D's
-8³ tokens become one 14³ window), then a neck ``Conv3d(E, N, 1) -> LayerNorm3d -> Conv3d(N, N, 3)
--> LayerNorm3d``. Every parameter has SAM-Med3D's name (``patch_embed.proj.weight``,
+in MViTv2's intent. SAM-Med3D's code (``image_encoder3D.py``, ``add_decomposed_rel_pos``; the
+same in medim 0.1.2) broadcasts the three terms onto other axes of the 7-d logits
+``(q_d, q_h, q_w, k_d, k_h, k_w)``, and its checkpoints were trained with what it computes:
+
+.. math::
+    A_{ij} = \\frac{q_i \\cdot k_j}{\\sqrt{d_h}}
+             + q_{(d_i, h_i, w_i)} \\cdot R^d_{d_i - w_j}
+             + q_{(d_i, h_i, d_j)} \\cdot R^h_{h_i - w_j}
+             + q_{(d_i, h_i, h_j)} \\cdot R^w_{h_j - w_j},
+
+which is what this encoder computes (``q_{(a, b, c)}`` is the query at that grid position; the
+grid is cubic), so a checkpoint's trained ``rel_pos_*`` tables act as they did in training. With
+the tables at zero (their initialisation) both forms are the plain attention.
+
+The blocks in ``global_blocks`` attend globally, the others within non-overlapping windows of
+``window`` tokens per axis (the token grid is zero-padded up to a multiple of the window, so
+SAM-Med3D's 8³ tokens become one 14³ window), then a neck ``Conv3d(E, N, 1) -> LayerNorm3d ->
+Conv3d(N, N, 3) -> LayerNorm3d``. Every parameter has SAM-Med3D's name (``patch_embed.proj.weight``,
 ``blocks.3.attn.rel_pos_d``, ``neck.0.weight``, ...), so a SAM-Med3D or SAM-Brain3D checkpoint's
 ``image_encoder.`` sub-tree loads with :func:`load_sam3d_weights`. The code is ours, written from
-the architecture's description; only the names and shapes follow SAM-Med3D.
+the architecture's description and a reading of SAM-Med3D's ``image_encoder3D.py`` (commit
+1ebf2fe) and medim 0.1.2's copy; names, shapes, LayerNorm eps 1e-6 and the relative-position
+placement above follow SAM-Med3D (``tests/test_sam3d_medim.py`` checks outputs against medim).
 """
 
 from __future__ import annotations
@@ -143,8 +159,14 @@ class _Attention(nn.Module):
         rd = torch.einsum("bdhwc,dkc->bdhwk", qg, _relative_table(d, self.rel_pos_d))
         rh = torch.einsum("bdhwc,hkc->bdhwk", qg, _relative_table(h, self.rel_pos_h))
         rw = torch.einsum("bdhwc,wkc->bdhwk", qg, _relative_table(w, self.rel_pos_w))
+        # SAM-Med3D's placement of the three terms (see the module docstring), on the 7-d view
+        # (batch, query d, h, w, key d, h, w); it needs a cubic grid, which every crop gives.
+        if not d == h == w:
+            raise ValueError(f"SAM-Med3D's relative positions need a cubic grid; got {d, h, w}")
         logits = logits.view(b * self.heads, d, h, w, d, h, w)
-        logits = logits + rd[..., :, None, None] + rh[..., None, :, None] + rw[..., None, None, :]
+        logits = logits + rd[:, :, :, :, None, None, :]  # q(qd,qh,qw) . T_d[qd - kw]
+        logits = logits + rh[:, :, :, None, :, None, :]  # q(qd,qh,kd) . T_h[qh - kw]
+        logits = logits + rw[:, :, :, None, None, :, :]  # q(qd,qh,kh) . T_w[kh - kw]
         attn = logits.view(b * self.heads, n, n).softmax(-1)
         out = (attn @ v).view(b, self.heads, d, h, w, -1).permute(0, 2, 3, 4, 1, 5)
         return self.proj(out.reshape(b, d, h, w, c))
@@ -154,9 +176,9 @@ class _Block(nn.Module):
     def __init__(self, dim: int, heads: int, window: int, grid: int) -> None:
         super().__init__()
         self.window = window
-        self.norm1 = nn.LayerNorm(dim)
+        self.norm1 = nn.LayerNorm(dim, eps=1e-6)  # SAM-Med3D's norm_layer
         self.attn = _Attention(dim, heads, window if window > 0 else grid)
-        self.norm2 = nn.LayerNorm(dim)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
         self.mlp = _MLP(dim, 4 * dim)
 
     def forward(self, x: Tensor) -> Tensor:
