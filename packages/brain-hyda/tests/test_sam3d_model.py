@@ -161,6 +161,19 @@ def test_an_entry_of_another_shape_is_refused_naming_it_and_nothing_loads(tmp_pa
     assert all(torch.equal(before[k], v) for k, v in dst.state_dict().items())
 
 
+def test_a_whole_model_of_another_crop_size_loads_only_with_resize_pos_embed(tmp_path):
+    src = _random_tiny(img_size=48)  # 6^3 tokens: other pos_embed and global rel_pos shapes
+    path = _sam_checkpoint(tmp_path / "crop48.pth", src.state_dict())
+    with pytest.raises(InputError, match="resize_pos_embed"):
+        load_sam3d_weights(build_sam3d("tiny"), path, part="all")
+    dst = build_sam3d("tiny")
+    report = load_sam3d_weights(dst, path, part="all", resize_pos_embed=True)
+    assert report.fraction == 1.0 and report.shape_mismatch == ()
+    assert "image_encoder.pos_embed" in report.matched
+    assert tuple(dst.image_encoder.pos_embed.shape) == (1, 4, 4, 4, 48)
+    assert torch.equal(dst.mask_decoder.iou_token.weight, src.mask_decoder.iou_token.weight)
+
+
 def test_part_all_needs_a_whole_model(tmp_path):
     path = _sam_checkpoint(tmp_path / "a.pth", _random_tiny().state_dict())
     with pytest.raises(InputError, match="part"):

@@ -82,7 +82,8 @@ class Sam3D(nn.Module):
     ) -> tuple[Tensor, Tensor]:
         """Low-resolution mask logits from an image embedding and prompts.
 
-        An embedding of batch 1 serves every prompt set (several prompts on one image).
+        An embedding of batch 1 serves every prompt set (several prompts on one image), and one
+        prompt set (or none) serves every embedding.
 
         Shapes:
             image_embedding: ``(B or 1, C, n, n, n)``; points ``(B, N, 3)``, labels ``(B, N)``,
@@ -90,7 +91,7 @@ class Sam3D(nn.Module):
             ``(B, M, 4n, 4n, 4n)`` and IoU ``(B, M)``.
         """
         sparse, dense = self.prompt_encoder(points, labels, boxes, mask_input)
-        if sparse.shape[0] == 1 and image_embedding.shape[0] > 1:  # no prompt given
+        if sparse.shape[0] == 1 and image_embedding.shape[0] > 1:  # one prompt set (or none)
             sparse = sparse.expand(image_embedding.shape[0], -1, -1)
             dense = dense.expand(image_embedding.shape[0], -1, -1, -1, -1)
         return self.mask_decoder(
