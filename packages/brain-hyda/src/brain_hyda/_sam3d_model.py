@@ -9,7 +9,8 @@ everything at prompt width ``C = 384`` (the encoder's neck width), ``mask_in_cha
 two-block decoder with 8 heads, MLP width 2048, three multimask outputs and an IoU head of width
 256; SAM-Med3D's ``Sam3D`` keeps its pixel mean and standard deviation as non-persistent buffers,
 so its checkpoints hold exactly ``image_encoder.*``, ``prompt_encoder.*`` and ``mask_decoder.*``,
-which is this model's state dict. The code is ours.
+which is this model's state dict. The code is ours; ``tests/test_sam3d_medim.py`` checks it
+output for output against medim 0.1.2's copy of SAM-Med3D.
 """
 
 from __future__ import annotations
