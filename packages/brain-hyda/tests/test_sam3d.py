@@ -154,3 +154,32 @@ def test_a_crop_of_another_size_is_refused():
 def test_a_crop_not_divisible_by_the_patch_is_refused():
     with pytest.raises(InputError, match="not divisible by the patch size 8"):
         build_image_encoder("tiny", img_size=36)
+
+
+def test_relative_positions_are_placed_as_sam_med3d_places_them():
+    # SAM-Med3D's add_decomposed_rel_pos broadcasts its three terms onto the 7-d logits
+    # (qd, qh, qw, kd, kh, kw) as: q(qd,qh,qw).Td[qd-kw] + q(qd,qh,kd).Th[qh-kw]
+    # + q(qd,qh,kh).Tw[kh-kw] (offsets + n - 1); its checkpoints were trained with exactly this.
+    from brain_hyda._sam3d import _Attention
+
+    torch.manual_seed(0)
+    n, c = 3, 4
+    attn = _Attention(c, 1, n)
+    with torch.no_grad():
+        for t in (attn.rel_pos_d, attn.rel_pos_h, attn.rel_pos_w):
+            t.normal_()
+    x = torch.randn(1, n, n, n, c)
+    q, k, v = attn.qkv(x)[0].split(c, dim=-1)  # (n, n, n, c) each
+    td, th, tw = attn.rel_pos_d, attn.rel_pos_h, attn.rel_pos_w
+    cells = [(a, b, e) for a in range(n) for b in range(n) for e in range(n)]
+    logits = torch.empty(len(cells), len(cells))
+    for i, (qd, qh, qw) in enumerate(cells):
+        for j, (kd, kh, kw) in enumerate(cells):
+            logits[i, j] = (
+                q[qd, qh, qw] @ k[kd, kh, kw] / c**0.5
+                + q[qd, qh, qw] @ td[qd - kw + n - 1]
+                + q[qd, qh, kd] @ th[qh - kw + n - 1]
+                + q[qd, qh, kh] @ tw[kh - kw + n - 1]
+            )
+    ref = attn.proj(logits.softmax(-1) @ v.reshape(-1, c)).reshape(1, n, n, n, c)
+    assert torch.allclose(attn(x), ref, atol=1e-5)

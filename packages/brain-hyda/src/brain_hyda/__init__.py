@@ -1,7 +1,8 @@
 """brain-hyda: a 3-D SAM-style brain backbone with the Hypergraph Dynamic Adapter (HyDA).
 
-A 3-D ViT image encoder in SAM-Med3D's parameter layout (local SAM-Med3D / SAM-Brain3D
-checkpoints load through ``sciml_core.load_pretrained``), a small TinyUNet backbone this package
+SAM-Med3D's promptable 3-D model in its parameter layout (ViT image encoder, prompt encoder,
+two-way mask decoder; local SAM-Med3D / SAM-Brain3D checkpoints load through
+``sciml_core.load_pretrained``), a small TinyUNet backbone this package
 pre-trains on its own synthetic multi-site brains, and HyDA: with the encoder frozen, a hypergraph
 over patients fuses the modalities' embeddings and a hypernetwork makes patient-specific kernels
 for multi-scale fusion. The controls (scratch, fine-tuning, probe, parameter-matched static
@@ -35,6 +36,7 @@ from ._metrics import accuracy as accuracy
 from ._metrics import dice as dice
 from ._metrics import dice_ce_loss as dice_ce_loss
 from ._metrics import roc_auc as roc_auc
+from ._sam3d import SAM3D_PARTS as SAM3D_PARTS
 from ._sam3d import SAM3D_VARIANTS as SAM3D_VARIANTS
 from ._sam3d import ImageEncoder3D as ImageEncoder3D
 from ._sam3d import LayerNorm3d as LayerNorm3d
@@ -42,6 +44,11 @@ from ._sam3d import ViT3DTaps as ViT3DTaps
 from ._sam3d import build_image_encoder as build_image_encoder
 from ._sam3d import count_parameters as count_parameters
 from ._sam3d import load_sam3d_weights as load_sam3d_weights
+from ._sam3d_decoder import MaskDecoder3D as MaskDecoder3D
+from ._sam3d_model import Sam3D as Sam3D
+from ._sam3d_model import build_sam3d as build_sam3d
+from ._sam3d_prompt import PositionEmbeddingRandom3D as PositionEmbeddingRandom3D
+from ._sam3d_prompt import PromptEncoder3D as PromptEncoder3D
 from ._synthetic import PRESETS as PRESETS
 from ._synthetic import synthetic_brains as synthetic_brains
 from ._train import FitLog as FitLog
@@ -63,6 +70,7 @@ __all__ = [
     "NORMS",
     "POOLS",
     "PRESETS",
+    "SAM3D_PARTS",
     "SAM3D_VARIANTS",
     "BasisRouter",
     "DynamicDepthwiseConv3d",
@@ -73,8 +81,12 @@ __all__ = [
     "HyDA",
     "ImageEncoder3D",
     "LayerNorm3d",
+    "MaskDecoder3D",
     "MultiScaleEncoder",
+    "PositionEmbeddingRandom3D",
     "Probe",
+    "PromptEncoder3D",
+    "Sam3D",
     "Scratch",
     "SiteOracle",
     "StaticAdapter",
@@ -85,6 +97,7 @@ __all__ = [
     "__version__",
     "accuracy",
     "build_image_encoder",
+    "build_sam3d",
     "count_parameters",
     "count_trainable",
     "dice",

@@ -7,15 +7,31 @@ decomposed relative positions along the three axes (MViTv2),
 
 .. math::
     A_{ij} = \\frac{q_i \\cdot k_j}{\\sqrt{d_h}} + q_i \\cdot R^d_{d_i - d_j}
-             + q_i \\cdot R^h_{h_i - h_j} + q_i \\cdot R^w_{w_i - w_j},
+             + q_i \\cdot R^h_{h_i - h_j} + q_i \\cdot R^w_{w_i - w_j}
 
-global attention in the blocks ``global_blocks`` and non-overlapping windows of ``window`` tokens
-per axis elsewhere (the token grid is zero-padded up to a multiple of the window, so SAM-Med3D's
-8³ tokens become one 14³ window), then a neck ``Conv3d(E, N, 1) -> LayerNorm3d -> Conv3d(N, N, 3)
--> LayerNorm3d``. Every parameter has SAM-Med3D's name (``patch_embed.proj.weight``,
+in MViTv2's intent. SAM-Med3D's code (``image_encoder3D.py``, ``add_decomposed_rel_pos``; the
+same in medim 0.1.2) broadcasts the three terms onto other axes of the 7-d logits
+``(q_d, q_h, q_w, k_d, k_h, k_w)``, and its checkpoints were trained with what it computes:
+
+.. math::
+    A_{ij} = \\frac{q_i \\cdot k_j}{\\sqrt{d_h}}
+             + q_{(d_i, h_i, w_i)} \\cdot R^d_{d_i - w_j}
+             + q_{(d_i, h_i, d_j)} \\cdot R^h_{h_i - w_j}
+             + q_{(d_i, h_i, h_j)} \\cdot R^w_{h_j - w_j},
+
+which is what this encoder computes (``q_{(a, b, c)}`` is the query at that grid position; the
+grid is cubic), so a checkpoint's trained ``rel_pos_*`` tables act as they did in training. With
+the tables at zero (their initialisation) both forms are the plain attention.
+
+The blocks in ``global_blocks`` attend globally, the others within non-overlapping windows of
+``window`` tokens per axis (the token grid is zero-padded up to a multiple of the window, so
+SAM-Med3D's 8³ tokens become one 14³ window), then a neck ``Conv3d(E, N, 1) -> LayerNorm3d ->
+Conv3d(N, N, 3) -> LayerNorm3d``. Every parameter has SAM-Med3D's name (``patch_embed.proj.weight``,
 ``blocks.3.attn.rel_pos_d``, ``neck.0.weight``, ...), so a SAM-Med3D or SAM-Brain3D checkpoint's
 ``image_encoder.`` sub-tree loads with :func:`load_sam3d_weights`. The code is ours, written from
-the architecture's description; only the names and shapes follow SAM-Med3D.
+the architecture's description and a reading of SAM-Med3D's ``image_encoder3D.py`` (commit
+1ebf2fe) and medim 0.1.2's copy; names, shapes, LayerNorm eps 1e-6 and the relative-position
+placement above follow SAM-Med3D (``tests/test_sam3d_medim.py`` checks outputs against medim).
 """
 
 from __future__ import annotations
@@ -32,10 +48,12 @@ from torch import Tensor, nn
 from sciml_core import InputError, LoadReport, load_pretrained, read_torch_file
 
 __all__ = [
+    "SAM3D_PARTS",
     "SAM3D_VARIANTS",
     "ImageEncoder3D",
     "LayerNorm3d",
     "Sam3DVariant",
+    "SamPart",
     "ViT3DTaps",
     "build_image_encoder",
     "count_parameters",
@@ -141,8 +159,14 @@ class _Attention(nn.Module):
         rd = torch.einsum("bdhwc,dkc->bdhwk", qg, _relative_table(d, self.rel_pos_d))
         rh = torch.einsum("bdhwc,hkc->bdhwk", qg, _relative_table(h, self.rel_pos_h))
         rw = torch.einsum("bdhwc,wkc->bdhwk", qg, _relative_table(w, self.rel_pos_w))
+        # SAM-Med3D's placement of the three terms (see the module docstring), on the 7-d view
+        # (batch, query d, h, w, key d, h, w); it needs a cubic grid, which every crop gives.
+        if not d == h == w:
+            raise ValueError(f"SAM-Med3D's relative positions need a cubic grid; got {d, h, w}")
         logits = logits.view(b * self.heads, d, h, w, d, h, w)
-        logits = logits + rd[..., :, None, None] + rh[..., None, :, None] + rw[..., None, None, :]
+        logits = logits + rd[:, :, :, :, None, None, :]  # q(qd,qh,qw) . T_d[qd - kw]
+        logits = logits + rh[:, :, :, None, :, None, :]  # q(qd,qh,kd) . T_h[qh - kw]
+        logits = logits + rw[:, :, :, None, None, :, :]  # q(qd,qh,kh) . T_w[kh - kw]
         attn = logits.view(b * self.heads, n, n).softmax(-1)
         out = (attn @ v).view(b, self.heads, d, h, w, -1).permute(0, 2, 3, 4, 1, 5)
         return self.proj(out.reshape(b, d, h, w, c))
@@ -152,9 +176,9 @@ class _Block(nn.Module):
     def __init__(self, dim: int, heads: int, window: int, grid: int) -> None:
         super().__init__()
         self.window = window
-        self.norm1 = nn.LayerNorm(dim)
+        self.norm1 = nn.LayerNorm(dim, eps=1e-6)  # SAM-Med3D's norm_layer
         self.attn = _Attention(dim, heads, window if window > 0 else grid)
-        self.norm2 = nn.LayerNorm(dim)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
         self.mlp = _MLP(dim, 4 * dim)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -281,59 +305,100 @@ def build_image_encoder(
     )
 
 
-def _resizable(key: str) -> bool:
+SamPart = Literal["image_encoder", "all"]
+SAM3D_PARTS: tuple[SamPart, ...] = typing.get_args(SamPart)
+
+
+def _resizable(key: str, prefix: str) -> bool:
+    if not key.startswith(prefix):
+        return False
+    key = key[len(prefix) :]
     return key == "pos_embed" or key.rsplit(".", 1)[-1] in ("rel_pos_d", "rel_pos_h", "rel_pos_w")
 
 
 def load_sam3d_weights(
-    encoder: ImageEncoder3D,
+    model: nn.Module,
     path: str | os.PathLike[str],
     *,
     sha256: str | None = None,
+    part: SamPart = "image_encoder",
     resize_pos_embed: bool = False,
     min_matched: float = 0.99,
 ) -> LoadReport:
-    """Load a SAM-Med3D / SAM-Brain3D checkpoint's image encoder into ``encoder``.
+    """Load a SAM-Med3D / SAM-Brain3D checkpoint into an image encoder or a whole ``Sam3D``.
 
     ``sciml_core.load_pretrained`` with SAM-Med3D's defaults: the ``model_state_dict`` container
-    unwrapped, ``module.`` stripped, the ``image_encoder.`` sub-tree selected, at least
-    ``min_matched`` (0.99) of the encoder's entries matched by name and shape or nothing is loaded.
-    A checkpoint made for another crop size has other ``pos_embed`` and ``rel_pos_*`` shapes:
-    they are listed as shape mismatches and not loaded, unless ``resize_pos_embed=True``, which
+    unwrapped, ``module.`` stripped, and at least ``min_matched`` (0.99) of the target's
+    state-dict entries matched by name and shape and no entry of another shape, or nothing is
+    loaded (the target is left bit for bit as it was; the error names the entries).
+    ``part="image_encoder"`` selects the file's ``image_encoder.`` sub-tree and loads it into
+    ``model`` (an :class:`ImageEncoder3D`, or a ``Sam3D``'s encoder);
+    ``part="all"`` loads the whole file into a ``Sam3D`` (``image_encoder.*``,
+    ``prompt_encoder.*``, ``mask_decoder.*``; keys as in the report). A checkpoint made for another
+    crop size has other ``pos_embed`` and ``rel_pos_*`` shapes: they are shape mismatches, so the
+    file is refused (the error suggests the flag), unless ``resize_pos_embed=True``, which
     resamples them (trilinear for ``pos_embed``, linear for ``rel_pos_*``) and loads them; the
     returned report then lists them in ``matched`` and ``cast`` records nothing about them.
 
     Raises:
-        InputError: a missing or unreadable file, a wrong SHA-256, a file that is not a
-            SAM-style checkpoint (too few encoder entries match; counts and keys named).
+        InputError: an unknown ``part``, ``part="all"`` for a bare encoder, a missing or
+            unreadable file, a wrong SHA-256, a file that does not hold this model (too few
+            entries match, or an entry has another shape; counts and keys named).
     """
-    before = {k: v.detach().clone() for k, v in encoder.state_dict().items()}
-    report = load_pretrained(encoder, path, sha256=sha256, select="image_encoder", min_matched=0.0)
-    resizable = [m for m in report.shape_mismatch if _resizable(m.key)]
+    if part not in SAM3D_PARTS:
+        raise InputError(f"part: expected one of {SAM3D_PARTS}; got {part!r}")
+    inner = getattr(model, "image_encoder", None)
+    if part == "all":
+        if not all(hasattr(model, a) for a in ("image_encoder", "prompt_encoder", "mask_decoder")):
+            raise InputError(
+                f"part: 'all' loads a whole Sam3D (build_sam3d); got a {type(model).__name__}"
+            )
+        target, prefix, select, what = model, "image_encoder.", None, "SAM-3D model"
+    else:
+        target = inner if isinstance(inner, ImageEncoder3D) else model
+        if not isinstance(target, ImageEncoder3D):
+            raise TypeError(
+                f"model must be an ImageEncoder3D or a Sam3D; got {type(model).__name__}"
+            )
+        prefix, select, what = "", "image_encoder", "SAM-3D encoder"
+    before = {k: v.detach().clone() for k, v in target.state_dict().items()}
+    report = load_pretrained(target, path, sha256=sha256, select=select, min_matched=0.0)
+    resizable = [m for m in report.shape_mismatch if _resizable(m.key, prefix)]
     matched_after = len(report.matched) + (len(resizable) if resize_pos_embed else 0)
     total = len(report.matched) + len(report.missing) + len(report.shape_mismatch)
     total += len(report.dtype_mismatch)
     fraction = matched_after / max(total, 1)
-    if fraction < min_matched:
+    # an entry of another shape means another architecture or a damaged file: loading around it
+    # would leave a randomly initialised tensor inside a "pretrained" model
+    unresolved = [m for m in report.shape_mismatch if not (resize_pos_embed and m in resizable)]
+    if fraction < min_matched or unresolved:
         # load_pretrained loaded the matching part already: put the module back as it was.
-        encoder.load_state_dict(before)
+        target.load_state_dict(before)
         missing = ", ".join(report.missing[:10]) or "none"
-        other = ", ".join(m.key for m in report.shape_mismatch[:5]) or "none"
-        only_positions = bool(resizable) and len(resizable) == len(report.shape_mismatch)
+        other = (
+            ", ".join(
+                f"{m.key} {tuple(m.file_shape)} in the file, {tuple(m.module_shape)} here"
+                for m in unresolved[:5]
+            )
+            or "none"
+        )
+        only_positions = bool(resizable) and len(resizable) == len(unresolved)
         raise InputError(
-            f"path: '{path}' does not hold this SAM-3D encoder: {len(report.matched)} of "
-            f"{total} entries match ({fraction:.1%} < {min_matched:.0%}); first missing: "
-            f"{missing}; of another shape ({len(report.shape_mismatch)}): {other}"
+            f"path: '{path}' does not hold this {what}: {len(report.matched)} of "
+            f"{total} entries match ({fraction:.1%}; at least {min_matched:.0%} and no entry "
+            f"of another shape needed); first missing: {missing}; of another shape "
+            f"({len(unresolved)}): {other}"
             + ("; another crop size? pass resize_pos_embed=True" if only_positions else "")
         )
     if resize_pos_embed and resizable:
         state = read_torch_file(path, argument="path", what="a SAM-Med3D checkpoint")
         flat = _find_encoder_state(state)
-        own = encoder.state_dict()
+        own = target.state_dict()
         with torch.no_grad():
             for m in resizable:
-                src = flat[m.key].to(own[m.key].dtype)
-                if m.key == "pos_embed":
+                key = m.key[len(prefix) :]
+                src = flat[key].to(own[m.key].dtype)
+                if key == "pos_embed":
                     grid = own[m.key].shape[1:4]
                     moved = F.interpolate(
                         src.permute(0, 4, 1, 2, 3),
@@ -349,7 +414,7 @@ def load_sam3d_weights(
             matched=report.matched + tuple(m.key for m in resizable),
             missing=report.missing,
             unexpected=report.unexpected,
-            shape_mismatch=tuple(m for m in report.shape_mismatch if not _resizable(m.key)),
+            shape_mismatch=tuple(m for m in report.shape_mismatch if not _resizable(m.key, prefix)),
             fraction=fraction,
             sha256=report.sha256,
             container=report.container,
