@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from fno_conserve._experiments import cases, quick_sweep
-from fno_conserve._experiments.config import QUICK, CaseConfig, Config
+from fno_conserve._experiments.config import FULL, QUICK, CaseConfig, Config
 from fno_conserve._experiments.reproduce import reproduce
 
 SWEEP = Path(__file__).parents[1] / "results" / "quick_sweep_3seeds_cpu_2026-12-07.json"
+FULL_SWEEP = Path(__file__).parents[1] / "results" / "lr_sweep_full_scale_cpu_2026-12-07.json"
 
 LRS = (("plain", 1e-3), ("penalty", 2e-3), ("projection", 3e-3), ("adaptive", 4e-3))
 TINY = Config(
@@ -56,11 +57,38 @@ def test_each_variant_trains_with_its_own_learning_rate(tmp_path, monkeypatch):
     assert seen == dict(LRS)
 
 
+def _record(path):
+    if not path.exists():  # the isolated wheel test copies only the tests folder
+        pytest.skip("results/ is not next to the tests")
+    return json.loads(path.read_text())
+
+
 @pytest.fixture(scope="module")
 def sweep_record():
-    if not SWEEP.exists():  # the isolated wheel test copies only the tests folder
-        pytest.skip("results/ is not next to the tests")
-    return json.loads(SWEEP.read_text())
+    return _record(SWEEP)
+
+
+@pytest.fixture(scope="module", params=["quick", "full"])
+def any_sweep_record(request):
+    return _record(SWEEP if request.param == "quick" else FULL_SWEEP)
+
+
+@pytest.fixture(scope="module")
+def full_sweep_record():
+    return _record(FULL_SWEEP)
+
+
+def test_full_burgers_learning_rates_are_the_full_sweeps_validated_ones(full_sweep_record):
+    (budget,) = full_sweep_record["budgets"]
+    f = FULL.burgers
+    assert (f.epochs, f.batch, f.width, f.modes) == tuple(
+        budget[k] for k in ("epochs", "batch", "width", "modes")
+    )
+    s = full_sweep_record["settings"]
+    assert (f.n, f.train, f.val, f.test) == (s["n"], s["train"], s["val"], s["test"])
+    assert {v: f.lr_of(v) for v in quick_sweep.TRAINED} == {
+        v: budget["chosen"][v]["lr"] for v in quick_sweep.TRAINED
+    }
 
 
 def test_quick_burgers_budget_is_the_sweeps_choice(sweep_record):
@@ -89,9 +117,10 @@ def test_quick_burgers_split_is_the_sweeps(sweep_record):
     assert (q.n, q.train, q.val, q.test) == (s["n"], s["train"], s["val"], s["test"])
 
 
-def test_sweep_chooses_each_learning_rate_on_validation(sweep_record):
+def test_sweep_chooses_each_learning_rate_on_validation(any_sweep_record):
     """Per budget and variant, the chosen rate has the lowest validation error (mean over the
     selection seeds)."""
+    sweep_record = any_sweep_record
     for budget in sweep_record["budgets"]:
         for variant in quick_sweep.TRAINED:
             mean_val = {}
@@ -106,13 +135,14 @@ def test_sweep_chooses_each_learning_rate_on_validation(sweep_record):
             assert budget["chosen"][variant]["lr"] == min(mean_val, key=mean_val.get)
 
 
-def test_sweep_chooses_the_rate_with_the_lowest_mean_validation_error(monkeypatch):
+TINY_SCALE = quick_sweep.Scale(n=32, train=8, val=4, test=4)
+
+
+def test_sweep_chooses_the_rate_with_the_lowest_mean_validation_error():
     """A live run of the sweep on a tiny budget: each variant's chosen rate minimises its mean
     validation error over the selection seeds; the test split is scored only for that rate."""
-    for name, value in (("N", 32), ("TRAIN", 8), ("VAL", 4), ("TEST", 4)):
-        monkeypatch.setattr(quick_sweep, name, value)
     tiny = quick_sweep.Budget("tiny", epochs=1, batch=8, width=4, modes=2)
-    record = quick_sweep.sweep((tiny,), select_seeds=(0, 1))
+    record = quick_sweep.sweep((tiny,), select_seeds=(0, 1), scale=TINY_SCALE)
     (budget,) = record["budgets"]
     for variant in quick_sweep.TRAINED:
         mean_val = {}
@@ -124,3 +154,38 @@ def test_sweep_chooses_the_rate_with_the_lowest_mean_validation_error(monkeypatc
             mean_val[lr] = sum(vals) / 2
         assert budget["chosen"][variant]["lr"] == min(mean_val, key=mean_val.get)
         assert all("test_rel_l2" not in r for r in record["rows"])
+
+
+def test_merged_sweeps_choose_as_one_sweep_over_every_rate():
+    """Two runs over parts of a rate grid, merged, choose what one run over the whole grid
+    chooses (rates, validation and test errors), and hold every row of both."""
+    tiny = quick_sweep.Budget("tiny", epochs=1, batch=8, width=4, modes=2)
+    kw = {"select_seeds": (0,), "scale": TINY_SCALE}
+    whole = quick_sweep.sweep((tiny,), lrs=(3e-3, 1e-2, 3e-2), **kw)
+    parts = [quick_sweep.sweep((tiny,), lrs=lrs, **kw) for lrs in ((3e-3,), (1e-2, 3e-2))]
+    settings = {
+        "n": 32, "train": 8, "val": 4, "test": 4, "data_seed": 0, "penalty_weight": 1.0,
+        "select_seeds": [0],
+    }  # fmt: skip
+    for part, lrs in zip(parts, ((3e-3,), (1e-2, 3e-2)), strict=True):
+        part |= {"settings": settings | {"lrs": list(lrs)}, "command": "c", "commit": "x"}
+        part["machine"] = "m"
+    merged = quick_sweep.merge_sweeps(parts)
+    (got,), (want,) = merged["budgets"], whole["budgets"]
+    timeless = {"lr", "val_rel_l2", "test_rel_l2"}  # train_cpu_s is a measured time
+
+    def strip(chosen):
+        return {v: {k: c[k] for k in timeless} for v, c in chosen.items()}
+
+    assert strip(got["chosen"]) == strip(want["chosen"])
+    assert got["learns"] == want["learns"]
+    assert len(merged["rows"]) == len(whole["rows"])
+    assert merged["settings"]["lrs"] == [3e-3, 1e-2, 3e-2]
+
+
+def test_merge_refuses_sweeps_of_different_data():
+    a = {"complete": True, "settings": {"n": 32, "train": 8, "val": 4, "test": 4}, "budgets": []}
+    a["settings"] |= {"data_seed": 0, "penalty_weight": 1.0, "select_seeds": [0]}
+    b = {**a, "settings": a["settings"] | {"n": 64}}
+    with pytest.raises(ValueError, match="'n'"):
+        quick_sweep.merge_sweeps([a, b])

@@ -142,6 +142,13 @@ QUICK = Config(
 """``--quick``: under a minute on one thread; no 2-D case, no penalty-weight sweep."""
 
 FULL = Config(
+    # Burgers: the spec's budget (40 epochs, batch 20, width 32, 16 modes); each variant's
+    # learning rate chosen on the validation samples 1000..1099 from {1e-3, 3e-3, 1e-2, 3e-2}
+    # (mean over model seeds 0-1): 1e-2 for every variant, 1.8-2.7x lower validation error than
+    # the spec's 1e-3 (results/lr_sweep_full_scale_cpu_2026-12-07.json, made by
+    # `python -m fno_conserve._experiments.quick_sweep --scale full`, extended with `--lrs 0.03`
+    # and merged with `--merge`). NLS and Navier-Stokes (exactness claims only, no validation
+    # split) keep the spec's 1e-3, not validated.
     burgers=CaseConfig(
         n=128,
         train=1000,
@@ -150,10 +157,11 @@ FULL = Config(
         width=32,
         modes=16,
         epochs=40,
-        lr=1e-3,
+        lr=1e-2,
         seeds=5,
         rollout=5,
         penalty=(0.1, 1.0, 10.0),
+        lrs=(("plain", 1e-2), ("penalty", 1e-2), ("projection", 1e-2), ("adaptive", 1e-2)),
     ),
     nls=CaseConfig(
         n=256, train=1000, test=200, width=32, modes=16, epochs=40, lr=1e-3, seeds=3, rollout=5
@@ -162,7 +170,8 @@ FULL = Config(
         n=32, train=1000, test=200, width=24, modes=8, epochs=20, lr=1e-3, seeds=1, rollout=5
     ),
 )
-"""The laptop-scale run (the spec's section 7: Adam 1e-3, batch 20, cosine schedule)."""
+"""The laptop-scale run (the spec's section 7: Adam, batch 20, cosine schedule; Burgers' rates
+validated per variant, the others the spec's 1e-3)."""
 
 
 def config_for(quick: bool) -> Config:

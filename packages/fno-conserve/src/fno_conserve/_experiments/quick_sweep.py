@@ -42,6 +42,22 @@ from .._train import DivergenceError, TrainConfig, Variant, build_model, evaluat
 N = 64
 TRAIN, VAL, TEST = 256, 64, 64
 DATA_SEED = 0
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The data of a sweep: grid points and the train / validation / test split sizes."""
+
+    n: int
+    train: int
+    val: int
+    test: int
+
+
+QUICK_SCALE = Scale(N, TRAIN, VAL, TEST)
+"""The quick case's data (``QUICK.burgers``)."""
+FULL_SCALE = Scale(128, 1000, 100, 200)
+"""The full case's data (``FULL.burgers``: validation ``1000 .. 1099``, test after it)."""
 PENALTY_WEIGHT = 1.0
 TRAINED: tuple[Variant, ...] = ("plain", "penalty", "projection", "adaptive")
 """The variants trained in the sweep; ``posthoc`` reuses ``plain``."""
@@ -75,6 +91,12 @@ BUDGETS: tuple[Budget, ...] = (
     Budget("e15-b10-w32-m8", 15, 10, 32, 8),
     Budget("e15-b10-w16-m16", 15, 10, 16, 16),
 )
+FULL_BUDGET = Budget("full-e40-b20-w32-m16", 40, 20, 32, 16)
+"""``FULL.burgers``'s budget (the spec's recipe); ``--scale full`` validates its rates."""
+FULL_LRS: tuple[float, ...] = (1e-3, 3e-3, 1e-2)
+"""Learning rates tried at full scale: the spec's 1e-3 and two larger ones."""
+FULL_SELECT_SEEDS: tuple[int, ...] = (0, 1)
+"""Model seeds per learning rate at full scale (two: one seed alone chose a plateau before)."""
 
 
 def _rel(pred: torch.Tensor, y: torch.Tensor) -> float:
@@ -132,6 +154,8 @@ def sweep(
     confirm_seeds: tuple[int, ...] = (),
     *,
     select_seeds: tuple[int, ...] = SELECT_SEEDS,
+    scale: Scale = QUICK_SCALE,
+    lrs: tuple[float, ...] = LRS,
     on_budget: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Run the sweep; returns the JSON-serialisable record (rows, choices, the chosen budget).
@@ -140,9 +164,12 @@ def sweep(
     stopped early leaves what it measured (the command line writes it to ``--out``).
     """
     t_wall, t_cpu = time.perf_counter(), time.process_time()
-    train = generate("burgers", TRAIN, N, seed=DATA_SEED, show_progress=False)
-    val = generate("burgers", VAL, N, seed=DATA_SEED, offset=TRAIN, show_progress=False)
-    test = generate("burgers", TEST, N, seed=DATA_SEED, offset=TRAIN + VAL, show_progress=False)
+    n, n_train, n_val = scale.n, scale.train, scale.val
+    train = generate("burgers", n_train, n, seed=DATA_SEED, show_progress=False)
+    val = generate("burgers", n_val, n, seed=DATA_SEED, offset=n_train, show_progress=False)
+    test = generate(
+        "burgers", scale.test, n, seed=DATA_SEED, offset=n_train + n_val, show_progress=False
+    )
     for d in (train, val, test):
         d["x"], d["y"] = d["x"].float(), d["y"].float()
     ref_val, ref_test = _reference(val), _reference(test)
@@ -152,7 +179,7 @@ def sweep(
         chosen: dict[str, dict[str, Any]] = {}
         for variant in TRAINED:
             runs = []
-            for lr in LRS:
+            for lr in lrs:
                 trained = []
                 for seed in select_seeds:
                     cfg, model, cpu = _train(variant, budget, lr, seed, train)
@@ -235,6 +262,62 @@ def sweep(
     }
 
 
+def merge_sweeps(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """One sweep record from several runs of the same sweep with different learning rates.
+
+    Every record must have the same data, seeds, penalty weight and budgets and be complete;
+    the rows are concatenated and, per budget and variant, the chosen learning rate is the one
+    with the lowest mean validation rel-L2 over all records (``posthoc`` follows ``plain``), as
+    one run over the union of the rates would choose it (each record's chosen entry already holds
+    the test error of its best rate).
+    """
+    if len(records) < 2:
+        raise ValueError(f"merge_sweeps: expected at least 2 records, got {len(records)}")
+    same = ("n", "train", "val", "test", "data_seed", "penalty_weight", "select_seeds")
+    first = records[0]
+    for rec in records:
+        if not rec.get("complete"):
+            raise ValueError("merge_sweeps: every record must be complete")
+        for key in same:
+            if rec["settings"][key] != first["settings"][key]:
+                raise ValueError(f"merge_sweeps: the records differ in settings '{key}'")
+        if [b["budget"] for b in rec["budgets"]] != [b["budget"] for b in first["budgets"]]:
+            raise ValueError("merge_sweeps: the records hold different budgets")
+    ref_val = first["reference"]["val_rel_l2"]
+    summary = []
+    for i, entry in enumerate(first["budgets"]):
+        chosen: dict[str, dict[str, Any]] = {}
+        for variant in TRAINED:
+            candidates: list[dict[str, Any]] = [rec["budgets"][i] for rec in records]
+            best = min(candidates, key=lambda b: float(b["chosen"][variant]["val_rel_l2"]))
+            chosen[variant] = best["chosen"][variant]
+            if variant == "plain":
+                chosen["posthoc"] = best["chosen"]["posthoc"]
+        worst = max(c["val_rel_l2"] for c in chosen.values())
+        summary.append(
+            {k: entry[k] for k in ("budget", "name", "epochs", "batch", "width", "modes")}
+            | {
+                "chosen": chosen,
+                "worst_val_over_reference": worst / ref_val,
+                "learns": worst <= LEARNS * ref_val,
+                "train_cpu_s_per_seed": round(sum(c["train_cpu_s"] for c in chosen.values()), 2),
+            }
+        )
+    lrs = sorted({lr for rec in records for lr in rec["settings"]["lrs"]})
+    return {k: v for k, v in first.items() if k not in ("budgets", "rows", "meta")} | {
+        "command": "merged: " + " + ".join(rec["command"] for rec in records),
+        "commit": " + ".join(rec["commit"] for rec in records),
+        "machine": " + ".join(rec["machine"] for rec in records),
+        "settings": first["settings"] | {"lrs": lrs},
+        "budgets": summary,
+        "chosen_budget": _cheapest_learning(summary),
+        "confirm_other_seeds": [],
+        "rows": [row for rec in records for row in rec["rows"]],
+        "complete": True,
+        "meta": [rec["meta"] for rec in records],
+    }
+
+
 def _commit() -> str:
     try:
         out = subprocess.run(
@@ -261,39 +344,89 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True, type=Path, help="the JSON file to write")
     parser.add_argument("--machine", default="", help="how the machine was loaded (recorded)")
     parser.add_argument(
-        "--seeds", type=int, default=len(SELECT_SEEDS), help="model seeds per learning rate"
+        "--scale",
+        choices=("quick", "full"),
+        default="quick",
+        help="quick: the quick case's data and BUDGETS; full: FULL.burgers's data and budget "
+        "with FULL_LRS (validates the full run's learning rates)",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        help="model seeds per learning rate (default: 3 quick, 2 full)",
     )
     parser.add_argument(
         "--budgets", nargs="*", default=None, help="run only these budgets (default: all)"
     )
+    parser.add_argument(
+        "--lrs",
+        nargs="+",
+        type=float,
+        default=None,
+        help="learning rates to try instead of LRS (quick) or FULL_LRS (full), e.g. to extend a "
+        "grid whose best rate lies at its edge",
+    )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        default=None,
+        help="merge these sweep records (same sweep, other learning rates) into --out instead "
+        "of running a sweep",
+    )
     args = parser.parse_args(argv)
     if args.out.suffix != ".json":
         parser.error(f"--out: expected a .json file, got '{args.out}'")
+    if args.merge:
+        try:
+            merged = merge_sweeps([json.loads(path.read_text()) for path in args.merge])
+        except (OSError, ValueError, KeyError) as err:
+            parser.error(f"--merge: {err}")
+        atomic_write_text(args.out, json.dumps(merged, indent=1))
+        print(f"wrote {args.out}")
+        return
     if args.budgets:
         unknown = sorted(set(args.budgets) - {b.name for b in BUDGETS})
         if unknown:
             parser.error(
                 f"--budgets: unknown {unknown}; expected names of {[b.name for b in BUDGETS]}"
             )
-    budgets = tuple(b for b in BUDGETS if not args.budgets or b.name in args.budgets)
-    select_seeds = tuple(range(args.seeds))
+    full = args.scale == "full"
+    if full and args.budgets:
+        parser.error("--budgets: only with --scale quick (full has one budget)")
+    if args.seeds is not None and args.seeds < 1:
+        parser.error(f"--seeds: expected an integer >= 1, got {args.seeds}")
+    budgets = (
+        (FULL_BUDGET,)
+        if full
+        else tuple(b for b in BUDGETS if not args.budgets or b.name in args.budgets)
+    )
+    scale = FULL_SCALE if full else QUICK_SCALE
+    lrs = tuple(args.lrs) if args.lrs else (FULL_LRS if full else LRS)
+    if any(not (math.isfinite(lr) and lr > 0) for lr in lrs):
+        parser.error(f"--lrs: expected finite rates > 0, got {list(lrs)}")
+    default_seeds = FULL_SELECT_SEEDS if full else SELECT_SEEDS
+    select_seeds = default_seeds if args.seeds is None else tuple(range(args.seeds))
     torch.set_num_threads(1)
     head = {
-        "what": "validation sweep behind reproduce --quick's Burgers settings; not a reproduce "
-        "run (own format)",
+        "what": f"validation sweep behind reproduce --{args.scale}'s Burgers settings; not a "
+        "reproduce run (own format)",
         "package": "fno-conserve",
-        "command": "python -m fno_conserve._experiments.quick_sweep --out FILE.json",
+        "command": "python -m fno_conserve._experiments.quick_sweep --out FILE.json"
+        + (" --scale full" if full else "")
+        + (f" --lrs {' '.join(map(str, lrs))}" if args.lrs else ""),
         "commit": _commit(),
         "machine": args.machine,
         "note": (__doc__ or "").strip().replace("\n", " "),
         "settings": {
-            "n": N,
-            "train": TRAIN,
-            "val": VAL,
-            "test": TEST,
+            "n": scale.n,
+            "train": scale.train,
+            "val": scale.val,
+            "test": scale.test,
             "data_seed": DATA_SEED,
             "penalty_weight": PENALTY_WEIGHT,
-            "lrs": list(LRS),
+            "lrs": list(lrs),
             "select_seeds": list(select_seeds),
             "learns_if_val_below_x_reference": LEARNS,
             "schedule": "Adam, cosine to zero over every step (train_model's only schedule)",
@@ -304,7 +437,7 @@ def main(argv: list[str] | None = None) -> None:
     def write(part: dict[str, Any]) -> None:
         atomic_write_text(args.out, json.dumps(head | part, indent=1))
 
-    write(sweep(budgets, select_seeds=select_seeds, on_budget=write))
+    write(sweep(budgets, select_seeds=select_seeds, scale=scale, lrs=lrs, on_budget=write))
     print(f"wrote {args.out}")
 
 
