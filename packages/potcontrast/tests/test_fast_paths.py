@@ -211,6 +211,8 @@ def test_a_cached_binning_equals_a_fresh_one(dtype, from_data, lo, hi, m):
     )
     assert type(first.first) is type(fresh.first)
     assert not first.edges.flags.writeable  # shared: nobody can change it under another call
+    with pytest.raises(ValueError):
+        first.edges.flags.writeable = True  # nor make it writeable again
 
 
 def test_a_cached_binning_keeps_the_sign_of_a_zero_end():

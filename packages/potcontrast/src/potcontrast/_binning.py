@@ -407,9 +407,14 @@ def _cached_binning(
     data_dtype: np.dtype,
     from_data: bool,
 ) -> Binning:
-    """:func:`_uniform_binning`, built once per key (its edges made read-only: it is shared)."""
+    """:func:`_uniform_binning`, built once per key; it is shared, so its edges are a read-only
+    view of a read-only array (numpy then refuses to make the view writeable again)."""
     bn = _uniform_binning(lo, hi, bins, data_dtype, from_data)
-    bn.edges.flags.writeable = False
+    base = bn.edges.copy()
+    base.flags.writeable = False
+    edges = base.view()
+    edges.flags.writeable = False
+    object.__setattr__(bn, "edges", edges)  # a frozen dataclass, not yet shared
     return bn
 
 
