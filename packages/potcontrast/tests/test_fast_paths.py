@@ -213,6 +213,10 @@ def test_a_cached_binning_equals_a_fresh_one(dtype, from_data, lo, hi, m):
     assert not first.edges.flags.writeable  # shared: nobody can change it under another call
     with pytest.raises(ValueError):
         first.edges.flags.writeable = True  # nor make it writeable again
+    base = first.edges if first.edges.base is None else first.edges.base
+    if isinstance(base, np.ndarray):  # nor through the array it views
+        with pytest.raises(ValueError):
+            base.flags.writeable = True
 
 
 def test_a_cached_binning_keeps_the_sign_of_a_zero_end():

@@ -407,13 +407,10 @@ def _cached_binning(
     data_dtype: np.dtype,
     from_data: bool,
 ) -> Binning:
-    """:func:`_uniform_binning`, built once per key; it is shared, so its edges are a read-only
-    view of a read-only array (numpy then refuses to make the view writeable again)."""
+    """:func:`_uniform_binning`, built once per key; it is shared, so its edges live in an
+    immutable ``bytes`` buffer (numpy refuses to make such an array writeable)."""
     bn = _uniform_binning(lo, hi, bins, data_dtype, from_data)
-    base = bn.edges.copy()
-    base.flags.writeable = False
-    edges = base.view()
-    edges.flags.writeable = False
+    edges = np.frombuffer(bn.edges.tobytes(), dtype=bn.edges.dtype)
     object.__setattr__(bn, "edges", edges)  # a frozen dataclass, not yet shared
     return bn
 
