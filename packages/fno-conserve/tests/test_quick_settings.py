@@ -183,9 +183,35 @@ def test_merged_sweeps_choose_as_one_sweep_over_every_rate():
     assert merged["settings"]["lrs"] == [3e-3, 1e-2, 3e-2]
 
 
-def test_merge_refuses_sweeps_of_different_data():
-    a = {"complete": True, "settings": {"n": 32, "train": 8, "val": 4, "test": 4}, "budgets": []}
-    a["settings"] |= {"data_seed": 0, "penalty_weight": 1.0, "select_seeds": [0]}
-    b = {**a, "settings": a["settings"] | {"n": 64}}
-    with pytest.raises(ValueError, match="'n'"):
-        quick_sweep.merge_sweeps([a, b])
+_A = {
+    "complete": True,
+    "settings": {"n": 32, "train": 8, "val": 4, "test": 4, "data_seed": 0},
+    "budgets": [{"budget": "tiny"}],
+    "reference": {"val_rel_l2": 0.3},
+}
+_A["settings"] |= {"penalty_weight": 1.0, "select_seeds": [0], "lrs": [1e-2]}
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"settings": _A["settings"] | {"n": 64}}, "'n'"),
+        ({"complete": False}, "complete"),
+        ({"budgets": [{"budget": "other"}]}, "budgets"),
+        ({"reference": {"val_rel_l2": 0.4}}, "reference"),
+        ({"settings": _A["settings"] | {"lrs": [3e-2, 1e-2]}}, "twice"),
+    ],
+)
+def test_merge_refuses_records_that_are_not_one_sweep(change, match):
+    other = {**_A, "settings": _A["settings"] | {"lrs": [3e-2]}} | change
+    with pytest.raises(ValueError, match=match):
+        quick_sweep.merge_sweeps([_A, other])
+
+
+def test_merge_takes_no_sweep_options(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        quick_sweep.main(["--out", str(tmp_path / "m.json"), "--merge", "a.json", "b.json",
+                          "--lrs", "0.1"])  # fmt: skip
+    assert exc.value.code == 2
+    assert "--merge" in capsys.readouterr().err
+    assert not (tmp_path / "m.json").exists()

@@ -147,7 +147,8 @@ FULL = Config(
     # (mean over model seeds 0-1): 1e-2 for every variant, 1.8-2.7x lower validation error than
     # the spec's 1e-3 (results/lr_sweep_full_scale_cpu_2026-12-07.json, made by
     # `python -m fno_conserve._experiments.quick_sweep --scale full`, extended with `--lrs 0.03`
-    # and merged with `--merge`). NLS and Navier-Stokes (exactness claims only, no validation
+    # and merged with `--merge`; penalty's rate at weight 1, the run then picks its weight at
+    # that rate). NLS and Navier-Stokes (exactness claims only, no validation
     # split) keep the spec's 1e-3, not validated.
     burgers=CaseConfig(
         n=128,

@@ -283,6 +283,11 @@ def merge_sweeps(records: list[dict[str, Any]]) -> dict[str, Any]:
                 raise ValueError(f"merge_sweeps: the records differ in settings '{key}'")
         if [b["budget"] for b in rec["budgets"]] != [b["budget"] for b in first["budgets"]]:
             raise ValueError("merge_sweeps: the records hold different budgets")
+        if rec["reference"] != first["reference"]:
+            raise ValueError("merge_sweeps: the records have different reference errors")
+    tried = [lr for rec in records for lr in rec["settings"]["lrs"]]
+    if len(set(tried)) != len(tried):
+        raise ValueError(f"merge_sweeps: a learning rate was run twice ({sorted(tried)})")
     ref_val = first["reference"]["val_rel_l2"]
     summary = []
     for i, entry in enumerate(first["budgets"]):
@@ -379,6 +384,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.out.suffix != ".json":
         parser.error(f"--out: expected a .json file, got '{args.out}'")
     if args.merge:
+        if args.lrs or args.budgets or args.seeds is not None or args.scale != "quick":
+            parser.error(
+                "--merge: takes no --scale, --lrs, --budgets or --seeds (the records "
+                "say what they ran)"
+            )
         try:
             merged = merge_sweeps([json.loads(path.read_text()) for path in args.merge])
         except (OSError, ValueError, KeyError) as err:
