@@ -307,9 +307,11 @@ def test_a_mask_prompt_changes_the_output_and_has_to_match_the_low_resolution_gr
     with torch.no_grad():
         emb = tiny.image_encoder(image)
         plain, _ = tiny.decode(emb, pts, lab)
-        again, _ = tiny.decode(emb, pts, lab, mask_input=plain)
+        # previous-round logits at a trained model's scale (this random model's are ~0.1)
+        prev = 4.0 * torch.randn(1, 1, 16, 16, 16, generator=torch.Generator().manual_seed(11))
+        again, _ = tiny.decode(emb, pts, lab, mask_input=prev)
     assert not torch.allclose(plain, again, atol=1e-4)
-    with pytest.raises(InputError, match="masks"):
+    with pytest.raises(InputError, match="mask_input"):
         tiny.decode(emb, pts, lab, mask_input=torch.zeros(1, 1, 32, 32, 32))
 
 
@@ -339,5 +341,55 @@ def test_whole_float_labels_act_as_integer_labels(tiny):
 
 
 def test_prompts_of_another_batch_than_the_image_are_refused(tiny):
+    with pytest.raises(InputError, match="points"):
+        tiny(torch.zeros(2, 1, 32, 32, 32), *_clicks(3, 1, 0))
+
+
+# --- the mask prompt by default: SAM-Med3D's zeros -----------------------------------------
+
+
+def test_no_mask_input_is_a_zero_low_resolution_mask_as_in_sam_med3d(tiny):
+    image = torch.randn(2, 1, 32, 32, 32, generator=torch.Generator().manual_seed(13))
+    pts, lab = _clicks(2, 1, 14)
+    with torch.no_grad():
+        emb = tiny.image_encoder(image)
+        default, iou = tiny.decode(emb, pts, lab)
+        zeros, iou_zeros = tiny.decode(emb, pts, lab, mask_input=torch.zeros(2, 1, 16, 16, 16))
+        full, _ = tiny(image, pts, lab)
+        full_zeros, _ = tiny(image, pts, lab, mask_input=torch.zeros(2, 1, 16, 16, 16))
+    assert torch.equal(default, zeros) and torch.equal(iou, iou_zeros)
+    assert torch.equal(full, full_zeros)
+
+
+def test_no_mask_embed_is_an_explicit_opt_in_that_differs_from_zeros(tiny):
+    emb = tiny.image_encoder(
+        torch.randn(1, 1, 32, 32, 32, generator=torch.Generator().manual_seed(15))
+    )
+    pts, lab = _clicks(1, 1, 16)
+    with torch.no_grad():
+        default, _ = tiny.decode(emb, pts, lab)
+        opted, _ = tiny.decode(emb, pts, lab, mask_input="no_mask_embed")
+        _, dense = tiny.prompt_encoder(pts, lab)  # the prompt encoder's own None: no_mask_embed
+    assert not torch.allclose(default, opted, atol=1e-4)
+    want = tiny.prompt_encoder.no_mask_embed.weight.reshape(1, -1, 1, 1, 1).expand_as(dense)
+    assert torch.equal(dense, want)
+
+
+@pytest.mark.parametrize("bad", ["none", "zeros", 0])
+def test_an_unknown_mask_input_is_refused_naming_it(tiny, bad):
+    with pytest.raises(InputError, match="mask_input"):
+        tiny(torch.zeros(1, 1, 32, 32, 32), *_clicks(1, 1, 0), mask_input=bad)
+
+
+def test_a_crop_of_the_wrong_shape_is_refused_naming_image(tiny):
+    with pytest.raises(InputError, match=r"^image: "):
+        tiny(torch.zeros(1, 1, 16, 16, 16), *_clicks(1, 1, 0))
+
+
+def test_prompt_batches_are_checked_before_the_encoder_runs(tiny, monkeypatch):
+    def no_encoder(x):
+        raise AssertionError("the encoder ran on prompts that are refused")
+
+    monkeypatch.setattr(tiny.image_encoder, "forward", no_encoder)
     with pytest.raises(InputError, match="points"):
         tiny(torch.zeros(2, 1, 32, 32, 32), *_clicks(3, 1, 0))

@@ -247,13 +247,17 @@ class ImageEncoder3D(nn.Module):
             LayerNorm3d(neck),
         )
 
-    def tokens(self, x: Tensor, taps: tuple[int, ...] = ()) -> tuple[Tensor, list[Tensor]]:
-        """Run the blocks; return the last tokens ``(B, d, h, w, E)`` and those after ``taps``."""
+    def check_input(self, x: Tensor, *, argument: str = "x") -> None:
+        """Refuse a crop that is not ``(B, 1, S, S, S)`` (InputError naming ``argument``)."""
         if x.ndim != 5 or x.shape[1] != 1 or any(s != self.img_size for s in x.shape[2:]):
             raise InputError(
-                f"x: expected (B, 1, {self.img_size}, {self.img_size}, {self.img_size}); "
+                f"{argument}: expected (B, 1, {self.img_size}, {self.img_size}, {self.img_size}); "
                 f"got {tuple(x.shape)}"
             )
+
+    def tokens(self, x: Tensor, taps: tuple[int, ...] = ()) -> tuple[Tensor, list[Tensor]]:
+        """Run the blocks; return the last tokens ``(B, d, h, w, E)`` and those after ``taps``."""
+        self.check_input(x)
         t = self.patch_embed(x) + self.pos_embed
         tapped = []
         for i, block in enumerate(self.blocks, start=1):

@@ -221,8 +221,13 @@ def _check_prompts(
     boxes: Tensor | None,
     masks: Tensor | None,
     mask_size: int,
+    *,
+    mask_name: str = "masks",
 ) -> int:
-    """Validate the prompts and return their batch size (1 when there are none)."""
+    """Validate the prompts and return their batch size (1 when there are none).
+
+    ``mask_name`` is the caller's name for the mask argument (``Sam3D``'s ``mask_input``).
+    """
     sizes: list[int] = []
     if (points is None) != (labels is None):
         raise InputError("points, labels: give both or neither")
@@ -253,9 +258,9 @@ def _check_prompts(
         want = (1, mask_size, mask_size, mask_size)
         if masks.ndim != 5 or tuple(masks.shape[1:]) != want:
             raise InputError(
-                f"masks: expected (B, {', '.join(map(str, want))}); got {tuple(masks.shape)}"
+                f"{mask_name}: expected (B, {', '.join(map(str, want))}); got {tuple(masks.shape)}"
             )
         sizes.append(masks.shape[0])
     if len(set(sizes)) > 1:
-        raise InputError(f"points, boxes, masks: batch sizes differ ({sizes})")
+        raise InputError(f"points, boxes, {mask_name}: batch sizes differ ({sizes})")
     return sizes[0] if sizes else 1
