@@ -174,6 +174,66 @@ def test_a_whole_model_of_another_crop_size_loads_only_with_resize_pos_embed(tmp
     assert torch.equal(dst.mask_decoder.iou_token.weight, src.mask_decoder.iou_token.weight)
 
 
+@pytest.mark.parametrize("part", ["all", "image_encoder"])
+@pytest.mark.parametrize("prefix", ["backbone.", "_orig_mod.module.", "module._orig_mod."])
+def test_another_crop_size_resizes_whatever_wrapper_prefixes_the_file_carries(
+    tmp_path, prefix, part
+):
+    src = _random_tiny(img_size=48)
+    path = _sam_checkpoint(tmp_path / "crop48.pth", src.state_dict(), prefix=prefix)
+    dst = build_sam3d("tiny")
+    report = load_sam3d_weights(dst, path, part=part, resize_pos_embed=True)
+    assert report.fraction == 1.0 and report.shape_mismatch == ()
+    want = torch.nn.functional.interpolate(
+        src.image_encoder.pos_embed.permute(0, 4, 1, 2, 3), size=(4, 4, 4), mode="trilinear"
+    ).permute(0, 2, 3, 4, 1)
+    assert torch.allclose(dst.image_encoder.pos_embed, want, atol=1e-6)
+    enc = dst.image_encoder.blocks[1].attn
+    assert torch.equal(enc.qkv.weight, src.image_encoder.blocks[1].attn.qkv.weight)
+
+
+def test_a_safetensors_file_of_another_crop_size_resizes(tmp_path):
+    safetensors_torch = pytest.importorskip("safetensors.torch")
+    src = _random_tiny(img_size=48)
+    path = tmp_path / "crop48.safetensors"
+    safetensors_torch.save_file({k: v.contiguous() for k, v in src.state_dict().items()}, path)
+    dst = build_sam3d("tiny")
+    report = load_sam3d_weights(dst, path, part="all", resize_pos_embed=True)
+    assert report.fraction == 1.0
+    assert torch.equal(dst.mask_decoder.iou_token.weight, src.mask_decoder.iou_token.weight)
+
+
+def _widen_last(t):
+    return torch.cat([t, t[..., :1]], dim=-1)
+
+
+@pytest.mark.parametrize("prefix", ["module.", "backbone."])
+@pytest.mark.parametrize(
+    "key", ["image_encoder.pos_embed", "image_encoder.blocks.1.attn.rel_pos_d"]
+)
+def test_position_tables_that_cannot_be_resampled_leave_the_model_unchanged(tmp_path, key, prefix):
+    state = _random_tiny(img_size=48).state_dict()
+    state[key] = _widen_last(state[key])  # another embedding / head width: not a crop size
+    path = _sam_checkpoint(tmp_path / "broken.pth", state, prefix=prefix)
+    dst = build_sam3d("tiny")
+    before = {k: v.clone() for k, v in dst.state_dict().items()}
+    with pytest.raises(InputError, match=r"^path: .*" + key.replace(".", r"\.")):
+        load_sam3d_weights(dst, path, part="all", resize_pos_embed=True)
+    assert all(torch.equal(before[k], v) for k, v in dst.state_dict().items())
+
+
+def test_an_entry_of_another_dtype_kind_is_refused_even_above_min_matched(tmp_path):
+    state = _random_tiny().state_dict()
+    key = "mask_decoder.iou_token.weight"
+    state[key] = torch.ones_like(state[key], dtype=torch.int64)  # 1 of 176 entries
+    path = _sam_checkpoint(tmp_path / "int.pth", state)
+    dst = build_sam3d("tiny")
+    before = {k: v.clone() for k, v in dst.state_dict().items()}
+    with pytest.raises(InputError, match=r"mask_decoder\.iou_token\.weight int64"):
+        load_sam3d_weights(dst, path, part="all", min_matched=0.5)
+    assert all(torch.equal(before[k], v) for k, v in dst.state_dict().items())
+
+
 def test_part_all_needs_a_whole_model(tmp_path):
     path = _sam_checkpoint(tmp_path / "a.pth", _random_tiny().state_dict())
     with pytest.raises(InputError, match="part"):
