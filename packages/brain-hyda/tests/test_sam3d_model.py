@@ -2,7 +2,13 @@ import hashlib
 
 import pytest
 import torch
-from brain_hyda import build_sam3d, count_parameters, load_sam3d_weights
+from brain_hyda import (
+    MaskDecoder3D,
+    PositionEmbeddingRandom3D,
+    build_sam3d,
+    count_parameters,
+    load_sam3d_weights,
+)
 
 from sciml_core import InputError
 
@@ -453,3 +459,57 @@ def test_prompt_batches_are_checked_before_the_encoder_runs(tiny, monkeypatch):
     monkeypatch.setattr(tiny.image_encoder, "forward", no_encoder)
     with pytest.raises(InputError, match="points"):
         tiny(torch.zeros(2, 1, 32, 32, 32), *_clicks(3, 1, 0))
+
+
+def test_one_prompt_set_serves_every_embedding_of_a_batch(tiny):
+    image = torch.randn(2, 1, 32, 32, 32, generator=torch.Generator().manual_seed(17))
+    pts, lab = _clicks(1, 1, 18)
+    with torch.no_grad():
+        emb = tiny.image_encoder(image)
+        both, _ = tiny.decode(emb, pts, lab)
+        second, _ = tiny.decode(emb[1:], pts, lab)
+    assert tuple(both.shape) == (2, 1, 16, 16, 16)
+    assert torch.allclose(both[1], second[0], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "shape", [(3, 24, 4, 4, 4), (1, 24, 8, 8, 8), (1, 48, 4, 4, 4), (24, 4, 4, 4)]
+)
+def test_an_image_embedding_of_the_wrong_shape_is_refused_naming_it(tiny, shape):
+    pts, lab = _clicks(2, 1, 0)
+    with pytest.raises(InputError, match=r"^image_embedding: "):
+        tiny.decode(torch.zeros(shape), pts, lab)
+
+
+@pytest.mark.parametrize(
+    "point", [(-1.0, 5.0, 5.0), (32.0, 5.0, 5.0), (5.0, 5.0, 40.0), (5.0, -0.5, 5.0)]
+)
+def test_points_outside_the_crop_are_refused_naming_points(tiny, point):
+    with pytest.raises(InputError, match=r"^points: .*\[0, 32\)"):
+        tiny(torch.zeros(1, 1, 32, 32, 32), torch.tensor([[point]]), torch.tensor([[1]]))
+
+
+def test_padding_points_may_lie_anywhere(tiny):
+    pts = torch.tensor([[[5.0, 6.0, 7.0], [-1.0, -1.0, -1.0]]])
+    with torch.no_grad():
+        padded, _ = tiny.prompt_encoder(pts, torch.tensor([[1, -1]]))
+        at_zero, _ = tiny.prompt_encoder(pts.clamp(min=0), torch.tensor([[1, -1]]))
+    assert torch.equal(padded, at_zero)
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, float("nan"), float("inf")])
+def test_a_non_positive_frequency_scale_is_refused_naming_scale(scale):
+    with pytest.raises(InputError, match=r"^scale: "):
+        PositionEmbeddingRandom3D(8, scale=scale)
+
+
+@pytest.mark.parametrize("heads,dim", [(5, 48), (16, 48), (0, 48)])
+def test_heads_that_do_not_divide_the_widths_are_refused_naming_both(heads, dim):
+    with pytest.raises(InputError, match=r"^heads, transformer_dim: "):
+        MaskDecoder3D(transformer_dim=dim, heads=heads)
+
+
+@pytest.mark.parametrize("dim", [20, 0, -8])
+def test_a_transformer_dim_not_a_positive_multiple_of_8_is_refused_naming_it(dim):
+    with pytest.raises(InputError, match=r"^transformer_dim: "):
+        MaskDecoder3D(transformer_dim=dim, heads=1)

@@ -102,10 +102,26 @@ class Sam3D(nn.Module):
             image_embedding: ``(B or 1, C, n, n, n)``; points ``(B, N, 3)``, labels ``(B, N)``,
             boxes ``(B, 6)``, mask_input ``(B, 1, 4n, 4n, 4n)`` -> logits
             ``(B, M, 4n, 4n, 4n)`` and IoU ``(B, M)``.
+
+        Raises:
+            InputError: malformed prompts (points outside the crop ``[0, S)`` included), a
+                ``mask_input`` of another shape or value, an ``image_embedding`` that is not
+                ``(B, C, n, n, n)`` with ``B`` 1 or the prompts' batch.
         """
         masks = self._mask_prompt(mask_input, points, boxes, image_embedding)
         pe = self.prompt_encoder
-        _check_prompts(points, labels, boxes, masks, pe.mask_input_size, mask_name="mask_input")
+        batch = _check_prompts(
+            points, labels, boxes, masks, pe.mask_input_size, pe.input_image_size,
+            mask_name="mask_input",
+        )  # fmt: skip
+        n, c = pe.image_embedding_size, pe.embed_dim
+        e = image_embedding
+        broadcast = batch == 1 or (e.ndim > 0 and e.shape[0] in (1, batch))
+        if e.ndim != 5 or tuple(e.shape[1:]) != (c, n, n, n) or not broadcast:
+            raise InputError(
+                f"image_embedding: expected (B, {c}, {n}, {n}, {n}), the image encoder's output, "
+                f"with B = 1 or the prompts' batch {batch}; got {tuple(e.shape)}"
+            )
         sparse, dense = self.prompt_encoder(points, labels, boxes, masks)
         if sparse.shape[0] == 1 and image_embedding.shape[0] > 1:  # one prompt set (or none)
             sparse = sparse.expand(image_embedding.shape[0], -1, -1)
