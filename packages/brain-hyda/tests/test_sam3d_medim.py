@@ -65,16 +65,19 @@ def _inputs(seed):
 
 
 @pytest.mark.parametrize("multimask", [False, True])
-@pytest.mark.parametrize("with_mask", [False, True])
-def test_same_embedding_prompts_and_masks_as_medim(pair, multimask, with_mask):
+@pytest.mark.parametrize("mask_case", ["previous_logits", "default_zeros", "no_mask_embed"])
+def test_same_embedding_prompts_and_masks_as_medim(pair, multimask, mask_case):
     ref, ours, _ = pair
     image, points, labels = _inputs(1)
     mask = torch.randn(1, 1, 16, 16, 16, generator=torch.Generator().manual_seed(2))
-    mask_in = mask if with_mask else None
+    # medim's masks: SAM-Med3D's inference passes zeros at the first click, which is our
+    # default (mask_input=None); medim's masks=None is our explicit "no_mask_embed"
+    ref_mask = {"previous_logits": mask, "default_zeros": torch.zeros_like(mask)}.get(mask_case)
+    our_mask = {"previous_logits": mask, "no_mask_embed": "no_mask_embed"}.get(mask_case)
     with torch.no_grad():
         emb_ref = ref.image_encoder(image)
         sparse_ref, dense_ref = ref.prompt_encoder(
-            points=(points, labels), boxes=None, masks=mask_in
+            points=(points, labels), boxes=None, masks=ref_mask
         )
         low_ref, iou_ref = ref.mask_decoder(
             image_embeddings=emb_ref,
@@ -84,8 +87,8 @@ def test_same_embedding_prompts_and_masks_as_medim(pair, multimask, with_mask):
             multimask_output=multimask,
         )
         emb = ours.image_encoder(image)
-        sparse, dense = ours.prompt_encoder(points, labels, masks=mask_in)
-        low, iou = ours.decode(emb, points, labels, mask_input=mask_in, multimask_output=multimask)
+        sparse, dense = ours.prompt_encoder(points, labels, masks=ref_mask)
+        low, iou = ours.decode(emb, points, labels, mask_input=our_mask, multimask_output=multimask)
     assert torch.allclose(emb, emb_ref, atol=1e-5)
     assert torch.allclose(ours.prompt_encoder.dense_pe(), ref.prompt_encoder.get_dense_pe())
     assert torch.allclose(sparse, sparse_ref, atol=1e-6)

@@ -2,7 +2,13 @@ import hashlib
 
 import pytest
 import torch
-from brain_hyda import build_sam3d, count_parameters, load_sam3d_weights
+from brain_hyda import (
+    MaskDecoder3D,
+    PositionEmbeddingRandom3D,
+    build_sam3d,
+    count_parameters,
+    load_sam3d_weights,
+)
 
 from sciml_core import InputError
 
@@ -174,6 +180,66 @@ def test_a_whole_model_of_another_crop_size_loads_only_with_resize_pos_embed(tmp
     assert torch.equal(dst.mask_decoder.iou_token.weight, src.mask_decoder.iou_token.weight)
 
 
+@pytest.mark.parametrize("part", ["all", "image_encoder"])
+@pytest.mark.parametrize("prefix", ["backbone.", "_orig_mod.module.", "module._orig_mod."])
+def test_another_crop_size_resizes_whatever_wrapper_prefixes_the_file_carries(
+    tmp_path, prefix, part
+):
+    src = _random_tiny(img_size=48)
+    path = _sam_checkpoint(tmp_path / "crop48.pth", src.state_dict(), prefix=prefix)
+    dst = build_sam3d("tiny")
+    report = load_sam3d_weights(dst, path, part=part, resize_pos_embed=True)
+    assert report.fraction == 1.0 and report.shape_mismatch == ()
+    want = torch.nn.functional.interpolate(
+        src.image_encoder.pos_embed.permute(0, 4, 1, 2, 3), size=(4, 4, 4), mode="trilinear"
+    ).permute(0, 2, 3, 4, 1)
+    assert torch.allclose(dst.image_encoder.pos_embed, want, atol=1e-6)
+    enc = dst.image_encoder.blocks[1].attn
+    assert torch.equal(enc.qkv.weight, src.image_encoder.blocks[1].attn.qkv.weight)
+
+
+def test_a_safetensors_file_of_another_crop_size_resizes(tmp_path):
+    safetensors_torch = pytest.importorskip("safetensors.torch")
+    src = _random_tiny(img_size=48)
+    path = tmp_path / "crop48.safetensors"
+    safetensors_torch.save_file({k: v.contiguous() for k, v in src.state_dict().items()}, path)
+    dst = build_sam3d("tiny")
+    report = load_sam3d_weights(dst, path, part="all", resize_pos_embed=True)
+    assert report.fraction == 1.0
+    assert torch.equal(dst.mask_decoder.iou_token.weight, src.mask_decoder.iou_token.weight)
+
+
+def _widen_last(t):
+    return torch.cat([t, t[..., :1]], dim=-1)
+
+
+@pytest.mark.parametrize("prefix", ["module.", "backbone."])
+@pytest.mark.parametrize(
+    "key", ["image_encoder.pos_embed", "image_encoder.blocks.1.attn.rel_pos_d"]
+)
+def test_position_tables_that_cannot_be_resampled_leave_the_model_unchanged(tmp_path, key, prefix):
+    state = _random_tiny(img_size=48).state_dict()
+    state[key] = _widen_last(state[key])  # another embedding / head width: not a crop size
+    path = _sam_checkpoint(tmp_path / "broken.pth", state, prefix=prefix)
+    dst = build_sam3d("tiny")
+    before = {k: v.clone() for k, v in dst.state_dict().items()}
+    with pytest.raises(InputError, match=r"^path: .*" + key.replace(".", r"\.")):
+        load_sam3d_weights(dst, path, part="all", resize_pos_embed=True)
+    assert all(torch.equal(before[k], v) for k, v in dst.state_dict().items())
+
+
+def test_an_entry_of_another_dtype_kind_is_refused_even_above_min_matched(tmp_path):
+    state = _random_tiny().state_dict()
+    key = "mask_decoder.iou_token.weight"
+    state[key] = torch.ones_like(state[key], dtype=torch.int64)  # 1 of 176 entries
+    path = _sam_checkpoint(tmp_path / "int.pth", state)
+    dst = build_sam3d("tiny")
+    before = {k: v.clone() for k, v in dst.state_dict().items()}
+    with pytest.raises(InputError, match=r"mask_decoder\.iou_token\.weight int64"):
+        load_sam3d_weights(dst, path, part="all", min_matched=0.5)
+    assert all(torch.equal(before[k], v) for k, v in dst.state_dict().items())
+
+
 def test_part_all_needs_a_whole_model(tmp_path):
     path = _sam_checkpoint(tmp_path / "a.pth", _random_tiny().state_dict())
     with pytest.raises(InputError, match="part"):
@@ -307,9 +373,11 @@ def test_a_mask_prompt_changes_the_output_and_has_to_match_the_low_resolution_gr
     with torch.no_grad():
         emb = tiny.image_encoder(image)
         plain, _ = tiny.decode(emb, pts, lab)
-        again, _ = tiny.decode(emb, pts, lab, mask_input=plain)
+        # previous-round logits at a trained model's scale (this random model's are ~0.1)
+        prev = 4.0 * torch.randn(1, 1, 16, 16, 16, generator=torch.Generator().manual_seed(11))
+        again, _ = tiny.decode(emb, pts, lab, mask_input=prev)
     assert not torch.allclose(plain, again, atol=1e-4)
-    with pytest.raises(InputError, match="masks"):
+    with pytest.raises(InputError, match="mask_input"):
         tiny.decode(emb, pts, lab, mask_input=torch.zeros(1, 1, 32, 32, 32))
 
 
@@ -341,3 +409,107 @@ def test_whole_float_labels_act_as_integer_labels(tiny):
 def test_prompts_of_another_batch_than_the_image_are_refused(tiny):
     with pytest.raises(InputError, match="points"):
         tiny(torch.zeros(2, 1, 32, 32, 32), *_clicks(3, 1, 0))
+
+
+# --- the mask prompt by default: SAM-Med3D's zeros -----------------------------------------
+
+
+def test_no_mask_input_is_a_zero_low_resolution_mask_as_in_sam_med3d(tiny):
+    image = torch.randn(2, 1, 32, 32, 32, generator=torch.Generator().manual_seed(13))
+    pts, lab = _clicks(2, 1, 14)
+    with torch.no_grad():
+        emb = tiny.image_encoder(image)
+        default, iou = tiny.decode(emb, pts, lab)
+        zeros, iou_zeros = tiny.decode(emb, pts, lab, mask_input=torch.zeros(2, 1, 16, 16, 16))
+        full, _ = tiny(image, pts, lab)
+        full_zeros, _ = tiny(image, pts, lab, mask_input=torch.zeros(2, 1, 16, 16, 16))
+    assert torch.equal(default, zeros) and torch.equal(iou, iou_zeros)
+    assert torch.equal(full, full_zeros)
+
+
+def test_no_mask_embed_is_an_explicit_opt_in_that_differs_from_zeros(tiny):
+    emb = tiny.image_encoder(
+        torch.randn(1, 1, 32, 32, 32, generator=torch.Generator().manual_seed(15))
+    )
+    pts, lab = _clicks(1, 1, 16)
+    with torch.no_grad():
+        default, _ = tiny.decode(emb, pts, lab)
+        opted, _ = tiny.decode(emb, pts, lab, mask_input="no_mask_embed")
+        _, dense = tiny.prompt_encoder(pts, lab)  # the prompt encoder's own None: no_mask_embed
+    assert not torch.allclose(default, opted, atol=1e-4)
+    want = tiny.prompt_encoder.no_mask_embed.weight.reshape(1, -1, 1, 1, 1).expand_as(dense)
+    assert torch.equal(dense, want)
+
+
+@pytest.mark.parametrize("bad", ["none", "zeros", 0])
+def test_an_unknown_mask_input_is_refused_naming_it(tiny, bad):
+    with pytest.raises(InputError, match="mask_input"):
+        tiny(torch.zeros(1, 1, 32, 32, 32), *_clicks(1, 1, 0), mask_input=bad)
+
+
+def test_a_crop_of_the_wrong_shape_is_refused_naming_image(tiny):
+    with pytest.raises(InputError, match=r"^image: "):
+        tiny(torch.zeros(1, 1, 16, 16, 16), *_clicks(1, 1, 0))
+
+
+def test_prompt_batches_are_checked_before_the_encoder_runs(tiny, monkeypatch):
+    def no_encoder(x):
+        raise AssertionError("the encoder ran on prompts that are refused")
+
+    monkeypatch.setattr(tiny.image_encoder, "forward", no_encoder)
+    with pytest.raises(InputError, match="points"):
+        tiny(torch.zeros(2, 1, 32, 32, 32), *_clicks(3, 1, 0))
+
+
+def test_one_prompt_set_serves_every_embedding_of_a_batch(tiny):
+    image = torch.randn(2, 1, 32, 32, 32, generator=torch.Generator().manual_seed(17))
+    pts, lab = _clicks(1, 1, 18)
+    with torch.no_grad():
+        emb = tiny.image_encoder(image)
+        both, _ = tiny.decode(emb, pts, lab)
+        second, _ = tiny.decode(emb[1:], pts, lab)
+    assert tuple(both.shape) == (2, 1, 16, 16, 16)
+    assert torch.allclose(both[1], second[0], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "shape", [(3, 24, 4, 4, 4), (1, 24, 8, 8, 8), (1, 48, 4, 4, 4), (24, 4, 4, 4)]
+)
+def test_an_image_embedding_of_the_wrong_shape_is_refused_naming_it(tiny, shape):
+    pts, lab = _clicks(2, 1, 0)
+    with pytest.raises(InputError, match=r"^image_embedding: "):
+        tiny.decode(torch.zeros(shape), pts, lab)
+
+
+@pytest.mark.parametrize(
+    "point", [(-1.0, 5.0, 5.0), (32.0, 5.0, 5.0), (5.0, 5.0, 40.0), (5.0, -0.5, 5.0)]
+)
+def test_points_outside_the_crop_are_refused_naming_points(tiny, point):
+    with pytest.raises(InputError, match=r"^points: .*\[0, 32\)"):
+        tiny(torch.zeros(1, 1, 32, 32, 32), torch.tensor([[point]]), torch.tensor([[1]]))
+
+
+def test_padding_points_may_lie_anywhere(tiny):
+    pts = torch.tensor([[[5.0, 6.0, 7.0], [-1.0, -1.0, -1.0]]])
+    with torch.no_grad():
+        padded, _ = tiny.prompt_encoder(pts, torch.tensor([[1, -1]]))
+        at_zero, _ = tiny.prompt_encoder(pts.clamp(min=0), torch.tensor([[1, -1]]))
+    assert torch.equal(padded, at_zero)
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, float("nan"), float("inf")])
+def test_a_non_positive_frequency_scale_is_refused_naming_scale(scale):
+    with pytest.raises(InputError, match=r"^scale: "):
+        PositionEmbeddingRandom3D(8, scale=scale)
+
+
+@pytest.mark.parametrize("heads,dim", [(5, 48), (16, 48), (0, 48)])
+def test_heads_that_do_not_divide_the_widths_are_refused_naming_both(heads, dim):
+    with pytest.raises(InputError, match=r"^heads, transformer_dim: "):
+        MaskDecoder3D(transformer_dim=dim, heads=heads)
+
+
+@pytest.mark.parametrize("dim", [20, 0, -8])
+def test_a_transformer_dim_not_a_positive_multiple_of_8_is_refused_naming_it(dim):
+    with pytest.raises(InputError, match=r"^transformer_dim: "):
+        MaskDecoder3D(transformer_dim=dim, heads=1)

@@ -45,7 +45,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from sciml_core import InputError, LoadReport, load_pretrained, read_torch_file
+from sciml_core import InputError, LoadReport, load_pretrained
 
 __all__ = [
     "SAM3D_PARTS",
@@ -247,13 +247,17 @@ class ImageEncoder3D(nn.Module):
             LayerNorm3d(neck),
         )
 
-    def tokens(self, x: Tensor, taps: tuple[int, ...] = ()) -> tuple[Tensor, list[Tensor]]:
-        """Run the blocks; return the last tokens ``(B, d, h, w, E)`` and those after ``taps``."""
+    def check_input(self, x: Tensor, *, argument: str = "x") -> None:
+        """Refuse a crop that is not ``(B, 1, S, S, S)`` (InputError naming ``argument``)."""
         if x.ndim != 5 or x.shape[1] != 1 or any(s != self.img_size for s in x.shape[2:]):
             raise InputError(
-                f"x: expected (B, 1, {self.img_size}, {self.img_size}, {self.img_size}); "
+                f"{argument}: expected (B, 1, {self.img_size}, {self.img_size}, {self.img_size}); "
                 f"got {tuple(x.shape)}"
             )
+
+    def tokens(self, x: Tensor, taps: tuple[int, ...] = ()) -> tuple[Tensor, list[Tensor]]:
+        """Run the blocks; return the last tokens ``(B, d, h, w, E)`` and those after ``taps``."""
+        self.check_input(x)
         t = self.patch_embed(x) + self.pos_embed
         tapped = []
         for i, block in enumerate(self.blocks, start=1):
@@ -328,9 +332,12 @@ def load_sam3d_weights(
     """Load a SAM-Med3D / SAM-Brain3D checkpoint into an image encoder or a whole ``Sam3D``.
 
     ``sciml_core.load_pretrained`` with SAM-Med3D's defaults: the ``model_state_dict`` container
-    unwrapped, ``module.`` stripped, and at least ``min_matched`` (0.99) of the target's
-    state-dict entries matched by name and shape and no entry of another shape, or nothing is
-    loaded (the target is left bit for bit as it was; the error names the entries).
+    unwrapped, wrapper prefixes (``module.``, ``_orig_mod.``, ``model.``, ``backbone.``, in any
+    order) stripped, and at least ``min_matched`` (0.99) of the target's state-dict entries
+    matched by name and shape, and no entry of another shape or of another kind of dtype (an
+    integer tensor for a float parameter), or nothing is loaded (the target is left bit for bit
+    as it was; the error names the entries). Stricter than ``load_pretrained``, which loads
+    around such entries (and than the package spec, section 5.5, which lists and skips them).
     ``part="image_encoder"`` selects the file's ``image_encoder.`` sub-tree and loads it into
     ``model`` (an :class:`ImageEncoder3D`, or a ``Sam3D``'s encoder);
     ``part="all"`` loads the whole file into a ``Sam3D`` (``image_encoder.*``,
@@ -338,12 +345,16 @@ def load_sam3d_weights(
     crop size has other ``pos_embed`` and ``rel_pos_*`` shapes: they are shape mismatches, so the
     file is refused (the error suggests the flag), unless ``resize_pos_embed=True``, which
     resamples them (trilinear for ``pos_embed``, linear for ``rel_pos_*``) and loads them; the
-    returned report then lists them in ``matched`` and ``cast`` records nothing about them.
+    returned report then lists them in ``matched`` and ``cast`` records nothing about them. The
+    tables are read through ``load_pretrained`` too (same unwrapping and renaming); if they
+    cannot be resampled (another embedding or head width), the model is restored and the file
+    refused.
 
     Raises:
         InputError: an unknown ``part``, ``part="all"`` for a bare encoder, a missing or
             unreadable file, a wrong SHA-256, a file that does not hold this model (too few
-            entries match, or an entry has another shape; counts and keys named).
+            entries match, or an entry has another shape or dtype kind; counts and keys named),
+            position tables that cannot be resampled (the message names ``path``).
     """
     if part not in SAM3D_PARTS:
         raise InputError(f"part: expected one of {SAM3D_PARTS}; got {part!r}")
@@ -368,10 +379,10 @@ def load_sam3d_weights(
     total = len(report.matched) + len(report.missing) + len(report.shape_mismatch)
     total += len(report.dtype_mismatch)
     fraction = matched_after / max(total, 1)
-    # an entry of another shape means another architecture or a damaged file: loading around it
-    # would leave a randomly initialised tensor inside a "pretrained" model
+    # an entry of another shape or another kind of dtype means another architecture or a damaged
+    # file: loading around it would leave a randomly initialised tensor in a "pretrained" model
     unresolved = [m for m in report.shape_mismatch if not (resize_pos_embed and m in resizable)]
-    if fraction < min_matched or unresolved:
+    if fraction < min_matched or unresolved or report.dtype_mismatch:
         # load_pretrained loaded the matching part already: put the module back as it was.
         target.load_state_dict(before)
         missing = ", ".join(report.missing[:10]) or "none"
@@ -382,34 +393,37 @@ def load_sam3d_weights(
             )
             or "none"
         )
-        only_positions = bool(resizable) and len(resizable) == len(unresolved)
+        kinds = (
+            ", ".join(
+                f"{d.key} {d.file_dtype} in the file, {d.module_dtype} here"
+                for d in report.dtype_mismatch[:5]
+            )
+            or "none"
+        )
+        only_positions = (
+            bool(resizable) and len(resizable) == len(unresolved) and not report.dtype_mismatch
+        )
         raise InputError(
             f"path: '{path}' does not hold this {what}: {len(report.matched)} of "
             f"{total} entries match ({fraction:.1%}; at least {min_matched:.0%} and no entry "
-            f"of another shape needed); first missing: {missing}; of another shape "
-            f"({len(unresolved)}): {other}"
+            f"of another shape or dtype kind needed); first missing: {missing}; of another "
+            f"shape ({len(unresolved)}): {other}; of another dtype kind "
+            f"({len(report.dtype_mismatch)}): {kinds}"
             + ("; another crop size? pass resize_pos_embed=True" if only_positions else "")
         )
     if resize_pos_embed and resizable:
-        state = read_torch_file(path, argument="path", what="a SAM-Med3D checkpoint")
-        flat = _find_encoder_state(state)
-        own = target.state_dict()
-        with torch.no_grad():
-            for m in resizable:
-                key = m.key[len(prefix) :]
-                src = flat[key].to(own[m.key].dtype)
-                if key == "pos_embed":
-                    grid = own[m.key].shape[1:4]
-                    moved = F.interpolate(
-                        src.permute(0, 4, 1, 2, 3),
-                        size=tuple(grid),
-                        mode="trilinear",
-                        align_corners=False,
-                    ).permute(0, 2, 3, 4, 1)
-                else:
-                    moved = F.interpolate(src.T[None], size=own[m.key].shape[0], mode="linear")
-                    moved = moved[0].T
-                own[m.key].copy_(moved)
+        try:
+            entries = [(m.key, tuple(m.file_shape)) for m in resizable]
+            _load_resized(target, path, report.sha256, select, entries)
+        except BaseException as err:
+            target.load_state_dict(before)  # nothing of this file stays in the model
+            if not isinstance(err, Exception) or isinstance(err, MemoryError):
+                raise
+            cause = str(err) if isinstance(err, InputError) else f"{type(err).__name__}: {err}"
+            raise InputError(
+                f"path: cannot resample the position tables of '{path}' "
+                f"(resize_pos_embed=True); nothing was loaded: {cause}"
+            ) from None
         report = LoadReport(
             matched=report.matched + tuple(m.key for m in resizable),
             missing=report.missing,
@@ -424,21 +438,55 @@ def load_sam3d_weights(
     return report
 
 
-def _find_encoder_state(state: object) -> dict[str, Tensor]:
-    if isinstance(state, dict):
-        for key in ("state_dict", "model_state_dict", "model", "module", "ema", "net"):
-            inner = state.get(key)
-            if isinstance(inner, dict) and any(isinstance(v, Tensor) for v in inner.values()):
-                state = inner
-                break
-    assert isinstance(state, dict)
-    flat = {str(k): v for k, v in state.items() if isinstance(v, Tensor)}
-    for prefix in ("module.", "_orig_mod.", "model."):
-        if flat and all(k.startswith(prefix) for k in flat):
-            flat = {k[len(prefix) :]: v for k, v in flat.items()}
-    return {
-        k[len("image_encoder.") :]: v for k, v in flat.items() if k.startswith("image_encoder.")
-    }
+def _load_resized(
+    target: nn.Module,
+    path: str | os.PathLike[str],
+    sha256: str,
+    select: str | None,
+    entries: list[tuple[str, tuple[int, ...]]],
+) -> None:
+    """Read the file's position tables and copy them, resampled, into ``target``.
+
+    The tables are read by ``load_pretrained`` itself into a holder module that has the file's
+    shapes under the target's names, so the file is unwrapped and renamed exactly as for the
+    other entries (any order of ``module.``, ``_orig_mod.``, ``model.``, ``backbone.``;
+    ``select``), ``.safetensors`` included, and the same file (``sha256``) is read.
+    """
+    own = target.state_dict()
+    holder = nn.Module()
+    for key, file_shape in entries:
+        *parents, leaf = key.split(".")
+        node = holder
+        for name in parents:
+            child = node._modules.get(name)
+            if child is None:
+                child = nn.Module()
+                node.add_module(name, child)
+            node = child
+        node.register_buffer(leaf, torch.empty(file_shape, dtype=own[key].dtype))
+    load_pretrained(holder, path, sha256=sha256, select=select, min_matched=1.0)
+    found = holder.state_dict()
+    with torch.no_grad():
+        for key, _ in entries:
+            src, dst = found[key], own[key]
+            if key.rsplit(".", 1)[-1] == "pos_embed":
+                if src.ndim != 5 or src.shape[0] != 1 or src.shape[-1] != dst.shape[-1]:
+                    raise ValueError(
+                        f"{key}: expected (1, d, h, w, {dst.shape[-1]}); got {tuple(src.shape)}"
+                    )
+                moved = F.interpolate(
+                    src.permute(0, 4, 1, 2, 3),
+                    size=tuple(dst.shape[1:4]),
+                    mode="trilinear",
+                    align_corners=False,
+                ).permute(0, 2, 3, 4, 1)
+            else:
+                if src.ndim != 2 or src.shape[1] != dst.shape[1]:
+                    raise ValueError(f"{key}: expected (L, {dst.shape[1]}); got {tuple(src.shape)}")
+                moved = F.interpolate(src.T[None], size=dst.shape[0], mode="linear")[0].T
+            if moved.shape != dst.shape:
+                raise ValueError(f"{key}: resampled to {tuple(moved.shape)}, not {dst.shape}")
+            dst.copy_(moved)
 
 
 class ViT3DTaps(nn.Module):

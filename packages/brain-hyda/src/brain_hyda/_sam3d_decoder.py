@@ -174,6 +174,10 @@ class MaskDecoder3D(nn.Module):
         sparse prompts ``(B, N, C)``, dense prompts ``(B, C, n, n, n)`` -> mask logits
         ``(B, M, 4n, 4n, 4n)`` and IoU predictions ``(B, M)``; ``M = 1``, or ``K - 1`` with
         ``multimask_output``. An image embedding of batch 1 serves every prompt set.
+
+    Raises:
+        InputError: ``transformer_dim`` not a positive multiple of 8, or ``heads`` not dividing
+            both ``transformer_dim`` and its half.
     """
 
     def __init__(
@@ -189,8 +193,15 @@ class MaskDecoder3D(nn.Module):
     ) -> None:
         super().__init__()
         c = transformer_dim
-        if c % 8:
-            raise ValueError(f"transformer_dim {c} must be divisible by 8 (C/4, C/8 upscaling)")
+        if c <= 0 or c % 8:
+            raise InputError(
+                f"transformer_dim: must be a positive multiple of 8 (C/4, C/8 upscaling); got {c}"
+            )
+        if heads <= 0 or c % heads or (c // 2) % heads:
+            raise InputError(
+                f"heads, transformer_dim: {heads} heads must divide transformer_dim {c} (self "
+                f"attention) and its half {c // 2} (the downsampled cross attentions)"
+            )
         self.transformer_dim = c
         self.num_mask_tokens = num_multimask_outputs + 1
         self.transformer = TwoWayTransformer3D(depth, c, heads, mlp_dim)

@@ -16,7 +16,9 @@ output for output against medim 0.1.2's copy of SAM-Med3D.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -24,9 +26,12 @@ from sciml_core import InputError
 
 from ._sam3d import _SPECS, SAM3D_VARIANTS, ImageEncoder3D, Sam3DVariant, build_image_encoder
 from ._sam3d_decoder import MaskDecoder3D
-from ._sam3d_prompt import PromptEncoder3D
+from ._sam3d_prompt import PromptEncoder3D, _check_prompts
 
 __all__ = ["Sam3D", "build_sam3d"]
+
+NoMaskEmbed = Literal["no_mask_embed"]
+"""``mask_input="no_mask_embed"``: 2-D SAM's no-mask path (untrained in SAM-Med3D's weights)."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ class Sam3D(nn.Module):
         labels: Tensor | None = None,
         *,
         boxes: Tensor | None = None,
-        mask_input: Tensor | None = None,
+        mask_input: Tensor | NoMaskEmbed | None = None,
         multimask_output: bool = False,
     ) -> tuple[Tensor, Tensor]:
         """Low-resolution mask logits from an image embedding and prompts.
@@ -86,12 +91,38 @@ class Sam3D(nn.Module):
         An embedding of batch 1 serves every prompt set (several prompts on one image), and one
         prompt set (or none) serves every embedding.
 
+        ``mask_input=None`` (the default) is SAM-Med3D's first click: a low-resolution mask of
+        zeros, ``(B, 1, 4n, 4n, 4n)``, as its training (``train.py``) and inference
+        (``infer_utils.py``) always pass one, so its checkpoints never trained ``no_mask_embed``.
+        ``mask_input="no_mask_embed"`` opts into 2-D SAM's no-mask embedding instead (random in
+        SAM-Med3D's checkpoints; for models trained that way). A tensor is the previous round's
+        low-resolution logits.
+
         Shapes:
             image_embedding: ``(B or 1, C, n, n, n)``; points ``(B, N, 3)``, labels ``(B, N)``,
             boxes ``(B, 6)``, mask_input ``(B, 1, 4n, 4n, 4n)`` -> logits
             ``(B, M, 4n, 4n, 4n)`` and IoU ``(B, M)``.
+
+        Raises:
+            InputError: malformed prompts (points outside the crop ``[0, S)`` included), a
+                ``mask_input`` of another shape or value, an ``image_embedding`` that is not
+                ``(B, C, n, n, n)`` with ``B`` 1 or the prompts' batch.
         """
-        sparse, dense = self.prompt_encoder(points, labels, boxes, mask_input)
+        masks = self._mask_prompt(mask_input, points, boxes, image_embedding)
+        pe = self.prompt_encoder
+        batch = _check_prompts(
+            points, labels, boxes, masks, pe.mask_input_size, pe.input_image_size,
+            mask_name="mask_input",
+        )  # fmt: skip
+        n, c = pe.image_embedding_size, pe.embed_dim
+        e = image_embedding
+        broadcast = batch == 1 or (e.ndim > 0 and e.shape[0] in (1, batch))
+        if e.ndim != 5 or tuple(e.shape[1:]) != (c, n, n, n) or not broadcast:
+            raise InputError(
+                f"image_embedding: expected (B, {c}, {n}, {n}, {n}), the image encoder's output, "
+                f"with B = 1 or the prompts' batch {batch}; got {tuple(e.shape)}"
+            )
+        sparse, dense = self.prompt_encoder(points, labels, boxes, masks)
         if sparse.shape[0] == 1 and image_embedding.shape[0] > 1:  # one prompt set (or none)
             sparse = sparse.expand(image_embedding.shape[0], -1, -1)
             dense = dense.expand(image_embedding.shape[0], -1, -1, -1, -1)
@@ -106,10 +137,13 @@ class Sam3D(nn.Module):
         labels: Tensor | None = None,
         *,
         boxes: Tensor | None = None,
-        mask_input: Tensor | None = None,
+        mask_input: Tensor | NoMaskEmbed | None = None,
         multimask_output: bool = False,
     ) -> tuple[Tensor, Tensor]:
         """Mask logits on the input grid and their predicted IoU, one prompt set per image.
+
+        ``mask_input`` as in :meth:`decode`: by default zeros (SAM-Med3D's first click),
+        ``"no_mask_embed"`` for the untrained no-mask embedding.
 
         Shapes:
             image: ``(B, 1, S, S, S)``; points ``(B, N, 3)``, labels ``(B, N)``, boxes
@@ -119,13 +153,14 @@ class Sam3D(nn.Module):
             InputError: a crop of the wrong shape, malformed prompts, or prompts whose batch
                 differs from the image's.
         """
-        emb = self.image_encoder(image)
+        self.image_encoder.check_input(image, argument="image")
         for name, t in (("points", points), ("boxes", boxes), ("mask_input", mask_input)):
-            if t is not None and t.shape[0] != image.shape[0]:
+            if isinstance(t, Tensor) and t.ndim >= 1 and t.shape[0] != image.shape[0]:
                 raise InputError(
                     f"{name}: one prompt set per image expected ({image.shape[0]}); "
                     f"got batch {t.shape[0]} (use decode() for several prompts on one image)"
                 )
+        emb = self.image_encoder(image)  # after the cheap checks: no encoder run on bad prompts
         logits, iou = self.decode(
             emb,
             points,
@@ -136,6 +171,33 @@ class Sam3D(nn.Module):
         )
         size = tuple(image.shape[-3:])
         return F.interpolate(logits, size=size, mode="trilinear", align_corners=False), iou
+
+    def _mask_prompt(
+        self,
+        mask_input: Tensor | NoMaskEmbed | None,
+        points: Tensor | None,
+        boxes: Tensor | None,
+        image_embedding: Tensor,
+    ) -> Tensor | None:
+        """The mask handed to the prompt encoder: zeros by default, None for no_mask_embed."""
+        if isinstance(mask_input, Tensor):
+            return mask_input
+        if isinstance(mask_input, str) and mask_input == "no_mask_embed":
+            return None
+        if mask_input is not None:
+            raise InputError(
+                "mask_input: expected a (B, 1, 4n, 4n, 4n) tensor, None (zeros, SAM-Med3D's "
+                f"first click) or 'no_mask_embed'; got {mask_input!r}"
+            )
+        batch = 1  # one zero mask serves every embedding, like one prompt set
+        for t in (points, boxes):
+            if t is not None and t.ndim >= 1:
+                batch = t.shape[0]
+                break
+        m = self.prompt_encoder.mask_input_size
+        return torch.zeros(
+            batch, 1, m, m, m, dtype=image_embedding.dtype, device=image_embedding.device
+        )
 
 
 def build_sam3d(

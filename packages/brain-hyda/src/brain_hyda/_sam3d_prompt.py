@@ -12,7 +12,8 @@ cube is mapped to ``v = 2 pi (2u - 1) G`` with a fixed Gaussian ``G`` of shape `
 ``pe_layer.positional_encoding_gaussian_matrix``, so it is saved and loaded with the weights.
 
 **Points** are voxel indices ``(B, N, 3)`` in the array's axis order, as SAM-Med3D's click
-sampler gives them (``argwhere``); a point ``p`` is encoded at ``u = (p + 0.5) / S`` (voxel
+sampler gives them (``argwhere``), inside the crop ``[0, S)`` (SAM-Med3D encodes points outside
+it without a word; here they are refused); a point ``p`` is encoded at ``u = (p + 0.5) / S`` (voxel
 centres, ``S`` the crop edge) and then gets a learned embedding by label: 1 (foreground)
 ``point_embeddings.1``, 0 (background) ``point_embeddings.0``; label -1 marks padding: its
 positional part is dropped and ``not_a_point_embed`` is used alone. As in SAM, one padding point
@@ -62,6 +63,8 @@ class PositionEmbeddingRandom3D(nn.Module):
 
     def __init__(self, num_pos_feats: int, scale: float = 1.0) -> None:
         super().__init__()
+        if not (math.isfinite(scale) and scale > 0):
+            raise InputError(f"scale: the frequencies' standard deviation must be > 0; got {scale}")
         self.positional_encoding_gaussian_matrix: Tensor
         self.register_buffer(
             "positional_encoding_gaussian_matrix", scale * torch.randn(3, num_pos_feats)
@@ -196,10 +199,14 @@ class PromptEncoder3D(nn.Module):
             ``((B, N', C), (B, C, n, n, n))``; ``B = 1`` when no prompt is given.
 
         Raises:
-            InputError: wrong shapes, non-finite coordinates, labels outside {-1, 0, 1}, prompts
-                of different batch sizes, boxes without ``box_prompts``.
+            InputError: wrong shapes, non-finite coordinates, points (other than padding) outside
+                the crop ``[0, S)`` (SAM-Med3D accepts these silently and encodes them outside
+                the unit cube), labels outside {-1, 0, 1}, prompts of different batch sizes,
+                boxes without ``box_prompts``.
         """
-        batch = _check_prompts(points, labels, boxes, masks, self.mask_input_size)
+        batch = _check_prompts(
+            points, labels, boxes, masks, self.mask_input_size, self.input_image_size
+        )
         w = self.no_mask_embed.weight
         sparse = [w.new_zeros(batch, 0, self.embed_dim)]
         if points is not None and labels is not None:
@@ -221,8 +228,15 @@ def _check_prompts(
     boxes: Tensor | None,
     masks: Tensor | None,
     mask_size: int,
+    size: int,
+    *,
+    mask_name: str = "masks",
 ) -> int:
-    """Validate the prompts and return their batch size (1 when there are none)."""
+    """Validate the prompts and return their batch size (1 when there are none).
+
+    ``size`` is the crop edge ``S`` (points must lie in ``[0, S)``); ``mask_name`` is the
+    caller's name for the mask argument (``Sam3D``'s ``mask_input``).
+    """
     sizes: list[int] = []
     if (points is None) != (labels is None):
         raise InputError("points, labels: give both or neither")
@@ -242,6 +256,13 @@ def _check_prompts(
             raise InputError(f"labels: expected values in {{-1, 0, 1}}; got {bad[0].item()}")
         if not torch.isfinite(points).all():
             raise InputError("points: coordinates must be finite")
+        real = points[labels != -1]  # padding points (label -1) carry no position
+        outside = real[((real < 0) | (real >= size)).any(dim=-1)]
+        if outside.numel():
+            raise InputError(
+                f"points: voxel indices must lie in [0, {size}) on every axis (the crop); got "
+                f"{tuple(outside[0].tolist())}"
+            )
         sizes.append(points.shape[0])
     if boxes is not None:
         if boxes.ndim != 2 or boxes.shape[-1] != 6:
@@ -253,9 +274,9 @@ def _check_prompts(
         want = (1, mask_size, mask_size, mask_size)
         if masks.ndim != 5 or tuple(masks.shape[1:]) != want:
             raise InputError(
-                f"masks: expected (B, {', '.join(map(str, want))}); got {tuple(masks.shape)}"
+                f"{mask_name}: expected (B, {', '.join(map(str, want))}); got {tuple(masks.shape)}"
             )
         sizes.append(masks.shape[0])
     if len(set(sizes)) > 1:
-        raise InputError(f"points, boxes, masks: batch sizes differ ({sizes})")
+        raise InputError(f"points, boxes, {mask_name}: batch sizes differ ({sizes})")
     return sizes[0] if sizes else 1
