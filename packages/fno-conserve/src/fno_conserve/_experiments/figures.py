@@ -26,6 +26,7 @@ def case_figures(ctx: Context, run: CaseRun) -> None:
     ax.bar(variants, means, yerr=stds, capsize=4, color="#4c72b0")
     ax.set_ylabel("test rel-L2 (mean ± std over seeds)")
     ax.set_title(name)
+    fig.tight_layout()  # labels inside the canvas
     save_figure(fig, out / f"{name}_rel_l2.png")
     ctx.result.add_figure(f"{name}_rel_l2.png", f"{name}: test relative L2 error per variant")
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -35,6 +36,7 @@ def case_figures(ctx: Context, run: CaseRun) -> None:
     ax.axvline(np.log10(EPS32), color="k", ls="--", lw=1, label="float32 eps")
     ax.set_xlabel("log10 relative conservation error per test sample (float32)")
     ax.legend(fontsize=7)
+    fig.tight_layout()  # labels inside the canvas
     save_figure(fig, out / f"{name}_conservation_hist.png")
     ctx.result.add_figure(
         f"{name}_conservation_hist.png",
@@ -58,6 +60,7 @@ def case_figures(ctx: Context, run: CaseRun) -> None:
             ax2.plot(grid_x, info["s"][0, 0].cpu().numpy(), ":", color="gray", label="s(x)")
             ax2.set_ylabel("learned s(x)")
         ax.legend(fontsize=7)
+        fig.tight_layout()  # labels inside the canvas
         save_figure(fig, out / f"{name}_sample.png")
         ctx.result.add_figure(f"{name}_sample.png", f"{name}: one test sample and the learned s(x)")
     if run.rollouts:
@@ -71,6 +74,7 @@ def case_figures(ctx: Context, run: CaseRun) -> None:
         axes[1].set_xlabel("step")
         axes[1].set_ylabel("conservation drift (relative)")
         axes[1].legend(fontsize=7)
+        fig.tight_layout()  # labels inside the canvas
         save_figure(fig, out / f"{name}_rollout.png")
         ctx.result.add_figure(
             f"{name}_rollout.png", f"{name}: rollout error and conservation drift"
