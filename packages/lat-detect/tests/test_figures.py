@@ -1,6 +1,8 @@
 """reproduce's figures: drawn from the measured values, written next to result.json and
 registered in the Result."""
 
+import warnings
+
 import pytest
 from lat_detect._experiments import figures
 from lat_detect._experiments.config import FULL, QUICK
@@ -65,3 +67,23 @@ def test_nothing_measured_draws_nothing(tmp_path):
     ctx = _ctx(tmp_path, QUICK, {})
     figures.run(ctx)
     assert ctx.result.figures == [] and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("value", [0.0, 0.4])
+def test_figures_draw_without_warnings_even_when_every_ap_is_zero(value):
+    """A tiny run can score AP 0 everywhere: the axes still get a valid range (no warning,
+    which the test suite turns into an error)."""
+    plt = pytest.importorskip("matplotlib.pyplot")
+    points = {("lat", "single"): [value, value], ("oracle", "merge_then_target"): [value]}
+    per_class = {"lat": [value] * 4, "oracle": [value] * 4}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for draw in (
+            lambda ax: figures.draw_ap_per_method(ax, points),
+            lambda ax: figures.draw_per_class(ax, per_class, ("car", "truck", "person", "bicycle")),
+        ):
+            fig, ax = plt.subplots()
+            draw(ax)
+            low, high = ax.get_ylim()
+            assert low == 0.0 and high > max(value, 0.0)
+            plt.close(fig)

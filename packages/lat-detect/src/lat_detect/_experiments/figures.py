@@ -89,7 +89,7 @@ def draw_ap_per_method(ax: Any, points: dict[tuple[str, str], list[float]]) -> N
     ax.set_xticklabels(methods, fontsize=8, rotation=15)
     ax.set_ylabel("AP (0.50:0.95) on T-test")
     top = max(max(v) for v in points.values())
-    ax.set_ylim(0.0, 1.2 * top)  # room for the legend above the bars
+    ax.set_ylim(0.0, 1.2 * top if top > 0 else 1.0)  # room for the legend above the bars
     ax.legend(fontsize=7, loc="upper left", ncol=3)
 
 
@@ -101,7 +101,8 @@ def draw_per_class(ax: Any, per_class: dict[str, list[float]], classes: tuple[st
     ax.set_xticks([j + 0.4 - width / 2 for j in range(len(classes))])
     ax.set_xticklabels(classes)
     ax.set_ylabel("AP on T-test")
-    ax.set_ylim(0.0, 1.25 * max(max(v) for v in per_class.values()))  # room for the legend
+    top = max(max(v) for v in per_class.values())
+    ax.set_ylim(0.0, 1.25 * top if top > 0 else 1.0)  # room for the legend
     ax.legend(fontsize=7, loc="upper left", ncol=3)
 
 
