@@ -279,7 +279,9 @@ def test_class_map_equals_the_reference_map_with_max_value_pixels(data_dtype, k,
 
 
 @pytest.mark.parametrize("shape", [(300, 250), (299, 251)])  # 2 chunks of pairs; odd count
-@pytest.mark.parametrize("where", ["first chunk", "last chunk", "last pixel", "nowhere"])
+@pytest.mark.parametrize(
+    "where", ["first chunk", "last chunk", "last pixel above hi", "last pixel on hi", "nowhere"]
+)
 def test_shifted_class_map_checks_the_range_chunk_by_chunk(shape, where):
     """12-bit data in uint16, bins ``v >> 4``: a chunk holding values on hi (last bin) or above
     it (outside: -1) is mapped by the general path, the other chunks by the shifted lookup;
@@ -290,13 +292,14 @@ def test_shifted_class_map_checks_the_range_chunk_by_chunk(shape, where):
     owner = rng.integers(1, 4, shape) * (rng.random(shape) < 0.2)
     flat = img.reshape(-1)
     assert flat.size // 2 > _npc._SHIFT_CHUNK  # more than one chunk
-    spots = {
-        "first chunk": [7, 8, 9],
-        "last chunk": [flat.size - 11, flat.size - 10, flat.size - 9],
-        "last pixel": [flat.size - 1],
-        "nowhere": [],
+    spots, values = {
+        "first chunk": ([7, 8, 9], [hi, hi + 1, 65535]),
+        "last chunk": ([flat.size - 11, flat.size - 10, flat.size - 9], [hi, hi + 1, 65535]),
+        "last pixel above hi": ([flat.size - 1], [hi + 1]),  # the odd pixel in (299, 251)
+        "last pixel on hi": ([flat.size - 1], [hi]),
+        "nowhere": ([], []),
     }[where]
-    flat[spots] = [hi, hi + 1, 65535][: len(spots)]
+    flat[spots] = values
     owner.reshape(-1)[spots] = 0  # unlabelled: the analysis refuses labelled values above hi
     res = potcontrast.analyze(img, owner, bins=m, range=(lo, hi))
     cmap = res.class_map(img).astype(np.int64)

@@ -13,6 +13,8 @@ labelled samples (:mod:`._samples`) and apply the formula on the per-class histo
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -248,7 +250,12 @@ indices: with the 128 KiB pair table they stay in a 2 MiB L2 cache; measured 10-
 
 
 def _shifted_lookup(
-    bn: Binning, cob: np.ndarray, band: np.ndarray, out: np.ndarray, buf: np.ndarray
+    bn: Binning,
+    cob: np.ndarray,
+    band: np.ndarray,
+    out: np.ndarray,
+    buf: np.ndarray,
+    level_table: Callable[[], np.ndarray],
 ) -> bool:
     """Class map of a contiguous uint16 band whose bins are ``v >> s`` and fit in 8 bits.
 
@@ -258,9 +265,9 @@ def _shifted_lookup(
     the map written once. Applies when the range starts at 0, the bin width is ``2**s`` and
     ``M <= 256``; returns False otherwise, having written nothing. When the range ends below
     65536, a chunk holding a value at or above ``hi`` (outside the range: class ``-1``) is found
-    by its maximum, read while the chunk is in cache, and mapped through the class of every
-    16-bit level (a 64 KiB table built once per band, at the first such chunk) instead: no
-    separate pass over the band for the check.
+    by its maximum, read while the chunk is in cache, and mapped through ``level_table()``, the
+    class of every 16-bit level (:meth:`NPCResult.class_map`'s, asked for only when such a
+    chunk occurs) instead: no separate pass over the band for the check.
     """
     if not (
         band.dtype == np.uint16
@@ -277,13 +284,12 @@ def _shifted_lookup(
     table = np.zeros(256, dtype=out.dtype)
     table[: cob.size] = cob
     checked = bn.last <= np.iinfo(np.uint16).max  # values at or above hi can occur
-    levels: list[np.ndarray] = []  # the class of every uint16 level, built at the first need
+    by_level: list[np.ndarray] = []  # level_table(), asked for once, at the first need
 
-    def general(values: np.ndarray, into: np.ndarray) -> None:
-        if not levels:
-            lvl = bn.indices(np.arange(1 << 16, dtype=np.uint16))
-            levels.append(np.append(cob, np.array(-1, dtype=out.dtype)).take(lvl))  # -1 -> last
-        into[...] = levels[0].take(values)
+    def classes_of(values: np.ndarray) -> np.ndarray:
+        if not by_level:
+            by_level.append(level_table())
+        return by_level[0].take(values)
 
     src, dst = band.reshape(-1), out.reshape(-1)
     n_pairs = src.size // 2
@@ -294,7 +300,7 @@ def _shifted_lookup(
         e = min(n_pairs, s + chunk)
         values = src[2 * s : 2 * e]
         if checked and values.max() >= bn.last:
-            general(values, dst[2 * s : 2 * e])
+            dst[2 * s : 2 * e] = classes_of(values)
             continue
         b8 = bins8[: 2 * (e - s)]
         np.right_shift(values, shift, out=b8, casting="unsafe")  # < M <= 256
@@ -302,7 +308,8 @@ def _shifted_lookup(
         idx[...] = b8.view(np.uint16)
         np.take(pairs, idx, out=dst2[s:e], mode="clip")  # indices < 65536: nothing clipped
     if src.size % 2:
-        general(src[-1:], dst[-1:])
+        last = src[-1]
+        dst[-1] = classes_of(last) if checked and last >= bn.last else table[last >> shift]
     return True
 
 
@@ -373,17 +380,23 @@ class NPCResult:
         lookup = moved.dtype in (np.uint8, np.uint16)
         levels: dict[int, np.ndarray] = {}  # level -> bin (M outside), shared by equal binnings
         buf = np.empty(_LOOKUP_CHUNK if lookup else 0, dtype=np.intp)  # one for every band
+
+        def level_table(bn: Binning, cob: np.ndarray) -> np.ndarray:
+            """The class of every level of the integer dtype, -1 outside the range."""
+            if id(bn) not in levels:
+                lvl = bn.indices(np.arange(1 << (8 * moved.dtype.itemsize), dtype=moved.dtype))
+                lvl[lvl < 0] = bn.n_bins
+                levels[id(bn)] = lvl
+            return np.append(cob, np.array(-1, dtype=dtype)).take(levels[id(bn)])
+
         for b, bn in enumerate(self.binnings):
             cob = self.class_of_bin[b].astype(dtype)
-            if _shifted_lookup(bn, cob, moved[..., b], out_moved[..., b], buf):
+            band, band_out = moved[..., b], out_moved[..., b]
+            classes = functools.partial(level_table, bn, cob)
+            if _shifted_lookup(bn, cob, band, band_out, buf, classes):
                 continue
             if lookup:
-                if id(bn) not in levels:
-                    lvl = bn.indices(np.arange(1 << (8 * moved.dtype.itemsize), dtype=moved.dtype))
-                    lvl[lvl < 0] = bn.n_bins
-                    levels[id(bn)] = lvl
-                table = np.append(cob, np.array(-1, dtype=dtype)).take(levels[id(bn)])
-                _lookup(table, moved[..., b], out_moved[..., b], buf)
+                _lookup(classes(), band, band_out, buf)
             else:
                 idx = bn.indices(moved[..., b])
                 out_moved[..., b] = np.where(idx >= 0, cob[idx], -1)
