@@ -103,3 +103,54 @@ def test_bench_claims_state_the_targets_over_the_rows(tiny_bench):
     assert one["holds"] == (rows[6][0].speedup >= 20)  # the 1-band case's end-to-end row
     assert claims["every row computes the reference's NPC (exactness)"]["holds"]
     assert not any("headline" in name for name in claims)  # no headline row in this run
+
+
+def _comparison(label, t_ours, t_peer, load=0.5):
+    from sciml_core import Comparison
+
+    return Comparison(label, t_ours, t_peer, t_peer / t_ours, 3, 1, load, "cpu", False)
+
+
+def test_runs_report_each_rows_median_and_its_lowest_and_highest_pass(tmp_path, monkeypatch):
+    # three passes of one row with known ratios 2, 1 and 4: the row reports the median 2 and
+    # the range 1-4; the claim over every row is judged on the median
+    passes = iter([1.0, 0.5, 2.0])
+    case = workloads.BenchCase(8, 1, 2, per_class=4, bits=8, group="fake ")
+
+    def fake_case(c, seed, repeats):
+        ratio = next(passes)
+        return [(_comparison("fake row: " + c.label, 1e-3, ratio * 2e-3, load=ratio), 1e-15)]
+
+    monkeypatch.setattr(bench_module, "cases", lambda quick, extended: [case])
+    monkeypatch.setattr(bench_module, "_run_case", fake_case)
+    rows = bench_module.bench(tmp_path, quick=True, runs=3)
+    ((row, diff),) = rows
+    assert row.speedup == 2.0 and row.t_peer == 2e-3 and row.load_avg == 2.0 and diff == 1e-15
+    data = json.loads((tmp_path / "result.json").read_text())
+    (table,) = data["tables"]
+    cols = table["columns"]
+    (values,) = table["rows"]
+    assert values[cols.index("speedup")] == 2.0
+    assert values[cols.index("speedup_lowest_pass")] == 1.0
+    assert values[cols.index("speedup_highest_pass")] == 4.0
+    claims = {c["name"]: c for c in data["claims"]}
+    every = claims["every row at least 1.5x faster than the reference (issue 20)"]
+    assert every["holds"] is True and "median of 3 passes" in every["observed"]
+
+
+@pytest.mark.parametrize("runs", [0, -1, 1.5, True])
+def test_runs_must_be_a_whole_number_of_passes(tmp_path, runs):
+    from sciml_core import InputError
+
+    with pytest.raises(InputError, match="runs"):
+        bench_module.bench(tmp_path, quick=True, runs=runs)
+
+
+@pytest.mark.parametrize("text", ["0", "two"])
+def test_cli_bench_runs_is_checked(tmp_path, capsys, text):
+    from potcontrast.cli import main
+
+    rc = main(["bench", "--quick", "--runs", text, "--out", str(tmp_path / "b")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--runs" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "b").exists()

@@ -114,6 +114,17 @@ def _parse_bins(text: str) -> int | Literal["unique"]:
     return value
 
 
+def _parse_runs(text: str) -> int:
+    """``bench --runs``: a whole number of complete passes, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"--runs must be an integer >= 1; got {text!r}") from None
+    if value < 1:
+        raise InputError(f"--runs must be >= 1; got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class _Stack:
     """The IMAGE file(s) as read, and where their bands are."""
@@ -378,7 +389,7 @@ def run_bench(args: argparse.Namespace) -> int:
     """``potcontrast bench``."""
     from ._experiments.bench import bench
 
-    bench(args.out, quick=args.quick, seed=args.seed, extended=args.extended)
+    bench(args.out, quick=args.quick, seed=args.seed, extended=args.extended, runs=args.runs)
     wrote(Path(args.out) / "result.json")
     return 0
 
@@ -519,6 +530,14 @@ _b.add_argument(
     "--extended",
     action="store_true",
     help="add rows for image sizes 512^2 and 2048^2 and for 4096 and 65536 bins (default: off)",
+)
+_b.add_argument(
+    "--runs",
+    type=_parse_runs,
+    default=1,
+    metavar="N",
+    help="complete passes over every row, one after the other; each row reports the median of "
+    "the passes and their lowest and highest speedup (default: %(default)s)",
 )
 
 
