@@ -7,11 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sciml_core import get_pyplot, save_figure
-
 from .._datasets import make_barbell
-from .config import PKG
-from .zoo import LABELS, ModelId, model_zoo, sci, summarise, train_all
+from .plots import draw_barbell
+from .zoo import LABELS, ModelId, sci, summarise, train_all
 
 if TYPE_CHECKING:
     from .registry import Context
@@ -29,7 +27,6 @@ PAPER_BARBELL: dict[tuple[int, ModelId], str] = {  # arXiv:2506.07624 v2, Table 
 def run(ctx: Context) -> None:
     """Table and figure ``barbell``; per size the claims Stable ≤ ChebNet and Chebyshev ≪ local."""
     res, out, seed, cfg = ctx.result, ctx.out_dir, ctx.seed, ctx.config
-    plt = get_pyplot(PKG)
     sizes = cfg.barbell_sizes
     seeds = tuple(seed + i for i in range(cfg.barbell_seeds))
     epochs = cfg.barbell_epochs
@@ -75,23 +72,7 @@ def run(ctx: Context) -> None:
         ["n", "model", "test MSE", "std", "epochs run", "train s", "paper MSE (K=10)"],
         rows,
     )
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    names = list(model_zoo("barbell", 10, 1, 1, cfg.hidden, cayley=cfg.cayley_models))
-    width = 0.8 / len(sizes)
-    for i, n in enumerate(sizes):
-        ax.bar(
-            np.arange(len(names)) + i * width,
-            [mse[n, nm] for nm in names],
-            width,
-            label=f"n = {n}",
-        )
-    ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2, [LABELS[nm] for nm in names])
-    ax.set_ylabel("test MSE")
-    ax.set_yscale("log")
-    ax.axhline(1.0, color="k", lw=0.5)
-    ax.legend()
-    save_figure(fig, out / "barbell.png")
-    plt.close(fig)
+    draw_barbell(rows, out / "barbell.png")
     res.add_figure(
         "barbell.png", "Barbell test MSE per model (log scale; 1 = no information crossed)"
     )

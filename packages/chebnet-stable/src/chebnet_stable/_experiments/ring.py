@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sciml_core import get_pyplot, save_figure
-
 from .._datasets import make_ring_transfer
-from .config import PKG
-from .zoo import LABELS, ModelId, model_zoo, sci, train_all
+from .plots import draw_ring
+from .zoo import LABELS, ModelId, sci, train_all
 
 if TYPE_CHECKING:
     from .registry import Context
@@ -20,7 +18,6 @@ __all__ = ["run"]
 def run(ctx: Context) -> None:
     """Table and figure ``ring``; per size the claims ChebNet solves it and (n ≥ 20) GCN fails."""
     res, out, seed, cfg = ctx.result, ctx.out_dir, ctx.seed, ctx.config
-    plt = get_pyplot(PKG)
     sizes, samples, epochs = cfg.ring_sizes, cfg.ring_samples, cfg.ring_epochs
     rows: list[list[Any]] = []
     acc: dict[tuple[int, ModelId], float] = {}  # (n, model) -> test accuracy
@@ -53,15 +50,7 @@ def run(ctx: Context) -> None:
         ["n", "model", "test accuracy", "epochs run", "train s"],
         rows,
     )
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for nm in model_zoo("ring", 10, 5, 5, cfg.hidden, cayley=cfg.cayley_models):
-        ax.plot(sizes, [acc[n, nm] for n in sizes], "o-", label=LABELS[nm])
-    ax.axhline(0.2, color="k", lw=0.5)
-    ax.set_xlabel("ring size n (distance n/2)")
-    ax.set_ylabel("test accuracy")
-    ax.legend(fontsize=8)
-    save_figure(fig, out / "ring.png")
-    plt.close(fig)
+    draw_ring(rows, out / "ring.png")
     res.add_figure("ring.png", "RingTransfer accuracy against distance (chance = 0.2)")
     for n in sizes:
         cheb, gcn = acc[n, "chebnet"], acc[n, "gcn"]

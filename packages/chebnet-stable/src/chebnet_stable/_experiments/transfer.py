@@ -6,11 +6,10 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from sciml_core import get_pyplot, save_figure
 from sciml_core.cli import progress
 
 from .._datasets import TRANSFER_TOPOLOGIES, TransferTopology, make_graph_transfer
-from .config import PKG
+from .plots import draw_transfer
 from .zoo import LABELS, ModelId, fit, model_zoo, sci, target_mse
 
 if TYPE_CHECKING:
@@ -34,11 +33,9 @@ SWAN_REFERENCE: dict[tuple[TransferTopology, ModelId, int], float] = {
 def run(ctx: Context) -> None:
     """Table and figure ``transfer``; per ring topology and distance the claim Stable < GCN."""
     res, out, seed, cfg = ctx.result, ctx.out_dir, ctx.seed, ctx.config
-    plt = get_pyplot(PKG)
     dists, samples, epochs = cfg.transfer_distances, cfg.transfer_samples, cfg.transfer_epochs
     rows: list[list[Any]] = []
     tgt: dict[tuple[TransferTopology, int, ModelId], float] = {}  # MSE at the target node
-    names: list[ModelId] = []
     for topo in TRANSFER_TOPOLOGIES:
         for d in dists:
             splits = [
@@ -48,7 +45,6 @@ def run(ctx: Context) -> None:
             # trained on every node (SWAN's loss); the target node is read separately below
             plain = [[dataclasses.replace(g, mask=None) for g in sp] for sp in splits]
             zoo = model_zoo("transfer", d, 1, 1, cfg.hidden, cayley=cfg.cayley_models)
-            names = list(zoo)
             for name, make in progress(list(zoo.items()), desc=f"transfer {topo} d={d}"):
                 model, r = fit(
                     make, plain, task_type="regression", epochs=epochs, lr=cfg.lr, seed=seed
@@ -73,18 +69,7 @@ def run(ctx: Context) -> None:
         ],
         rows,
     )
-    fig, axes = plt.subplots(1, len(TRANSFER_TOPOLOGIES), figsize=(12, 3.5), sharey=True)
-    for ax, topo in zip(axes, TRANSFER_TOPOLOGIES, strict=True):
-        for name in names:
-            ax.semilogy(
-                dists, [max(tgt[topo, d, name], 1e-8) for d in dists], "o-", label=LABELS[name]
-            )
-        ax.set_title(topo)
-        ax.set_xlabel("source-target distance")
-    axes[0].set_ylabel("test MSE at the target node")
-    axes[-1].legend(fontsize=7)
-    save_figure(fig, out / "transfer.png")
-    plt.close(fig)
+    draw_transfer(rows, out / "transfer.png")
     res.add_figure("transfer.png", "Graph transfer: MSE at the target node against distance")
     ring_topologies: tuple[TransferTopology, ...] = ("ring", "crossed_ring")
     for topo in ring_topologies:
