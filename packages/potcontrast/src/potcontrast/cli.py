@@ -100,12 +100,7 @@ def _parse_bins(text: str) -> int | Literal["unique"]:
     """``--bins``: ``unique`` or a count in ``1 .. MAX_BINS``, checked before any file is read."""
     if text == "unique":
         return "unique"
-    try:
-        value = int(text)
-    except ValueError:
-        raise InputError(f"--bins must be a positive integer or 'unique'; got {text!r}") from None
-    if value < 1:
-        raise InputError(f"--bins must be >= 1; got {value}")
+    value = _whole_number(text, "--bins", "a positive integer or 'unique'")
     if value > MAX_BINS:
         raise InputError(
             f"--bins {value}: at most {MAX_BINS:,} bins; the histograms hold bands x classes x "
@@ -114,15 +109,20 @@ def _parse_bins(text: str) -> int | Literal["unique"]:
     return value
 
 
-def _parse_runs(text: str) -> int:
-    """``bench --runs``: a whole number of complete passes, at least 1."""
+def _whole_number(text: str, flag: str, expected: str) -> int:
+    """``text`` as an integer >= 1, or an InputError naming ``flag`` and what it expects."""
     try:
         value = int(text)
     except ValueError:
-        raise InputError(f"--runs must be an integer >= 1; got {text!r}") from None
+        raise InputError(f"{flag} must be {expected}; got {text!r}") from None
     if value < 1:
-        raise InputError(f"--runs must be >= 1; got {value}")
+        raise InputError(f"{flag} must be >= 1; got {value}")
     return value
+
+
+def _parse_runs(text: str) -> int:
+    """``bench --runs``: a whole number of complete passes, at least 1."""
+    return _whole_number(text, "--runs", "an integer >= 1")
 
 
 @dataclass(frozen=True)
