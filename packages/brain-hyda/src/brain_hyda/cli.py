@@ -337,13 +337,28 @@ def _bench(args: argparse.Namespace) -> int:
 
     from ._experiments.bench import bench
 
-    rows = bench(quick=args.quick, seed=args.seed, device=str(resolve_device(args.device)))
+    device = str(resolve_device(args.device))
+    rows = bench(quick=args.quick, seed=args.seed, device=device)
     print(format_comparisons(rows), file=sys.stderr)
     import json
 
     out = Path(args.out) / "bench.json"
     atomic_write_text(out, json.dumps([r.row() for r in rows], indent=2))
     wrote(out)
+    if not args.quick and device == "cpu" and sys.platform.startswith("linux"):
+        from ._experiments.memory import memory_rows
+
+        cells = memory_rows()
+        for c in cells:
+            print(
+                f"peak memory of one step, {c['backbone']} {c['grid']}^3: HyDA "
+                f"{c['hyda_growth_mib']} MiB vs full fine-tuning {c['finetune_growth_mib']} MiB, "
+                f"ratio {c['memory_ratio']}",
+                file=sys.stderr,
+            )
+        mem = Path(args.out) / "memory.json"
+        atomic_write_text(mem, json.dumps(cells, indent=2))
+        wrote(mem)
     return 0
 
 

@@ -1,10 +1,15 @@
-"""``brain-hyda bench``: this package against full fine-tuning, a conv3d loop and MONAI.
+"""``brain-hyda bench``: this package against full fine-tuning, a conv3d loop, MONAI and dhg.
 
 Rows (``speedup = t_peer / t_ours``): one HyDA training step against one full fine-tuning step of
-the same TinyUNet (two modalities, batch 4); the grouped per-patient depthwise convolution against
-a Python loop of ``conv3d``; ``dice`` against MONAI's ``DiceMetric`` (skipped with a note when
-MONAI is absent); hypergraph propagation against dhg's ``smoothing_with_HGNN`` (skipped with a
-note when dhg is absent: it is not in the test group, see the README).
+the same network (TinyUNet, two modalities, batch 4; without ``--quick`` also the ``small``
+SAM-Med3D-layout ViT at 64³, batch 2); the grouped per-patient depthwise convolution against a
+Python loop of ``conv3d``; ``dice`` against MONAI's ``DiceMetric``; HyDA's hypergraph propagation
+(``hgnn_propagate``, ``norm="sym"``) against dhg's ``smoothing_with_HGNN`` on the same kNN
+hyperedges at 16, 256 and 2,048 vertices, once with a new graph per call (HyDA's use: its
+vertices are trainable projections, so the graph is rebuilt every forward) and once with dhg's
+operator built once and cached (dhg's best case; ours still normalises per call). MONAI and
+dhg rows are skipped with a note when the peer is absent. The peak-memory ratios of the same
+training steps are :mod:`.memory`'s.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import importlib.util
 import sys
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -22,7 +28,9 @@ from sciml_core import Comparison, compare_timing
 from .._dynamic import dynamic_depthwise_conv3d
 from .._encoders import TinyUNet
 from .._hyda import FullFineTune, HyDA
+from .._hypergraph import hgnn_propagate, knn_incidence
 from .._metrics import dice, dice_ce_loss
+from .._sam3d import ViT3DTaps, build_image_encoder
 
 MODS = ["T1", "FLAIR"]
 
@@ -63,6 +71,25 @@ def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
             label=f"HyDA step vs full fine-tuning step, TinyUNet {size}^3 x2, batch 4",
         )
     )
+    if not quick:
+        enc = build_image_encoder("small")
+        taps = ViT3DTaps(enc, tuple(range(1, len(enc.blocks) + 1)))
+        vit_vols = {m: torch.randn(2, 1, 64, 64, 64, device=device) for m in MODS}
+        vit_y = (vit_vols["T1"][:, 0] > 1.0).long()
+        kw: dict[str, Any] = {"num_classes": 2, "upsample": 4}
+        vit_hyda = HyDA(taps, MODS, **kw).to(device)
+        vit_hyda.update_bank(vit_hyda.encode(vit_vols))
+        vit_full = FullFineTune(taps, MODS, **kw).to(device)
+        rows.append(
+            compare_timing(
+                _step(vit_hyda, vit_vols, vit_y),
+                _step(vit_full, vit_vols, vit_y),
+                repeats=repeats,
+                warmup=2,
+                device=device,
+                label="HyDA step vs full fine-tuning step, small ViT 64^3 x2, batch 2",
+            )
+        )
     for b in (2,) if quick else (2, 8):
         x = torch.randn(b, 16, size, size, size, device=device)
         k = torch.randn(b, 16, 3, 3, 3, device=device)
@@ -106,8 +133,58 @@ def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
         )
     else:
         print("bench: MONAI is not installed; the Dice row is skipped", file=sys.stderr)
-    print(
-        "bench: dhg is not a test peer of this package (see the README); its row is skipped",
-        file=sys.stderr,
-    )
+    if importlib.util.find_spec("dhg") is not None:
+        rows.extend(_dhg_rows(quick, repeats))
+    else:
+        print("bench: dhg is not installed; the propagation rows are skipped", file=sys.stderr)
     return rows
+
+
+def _dhg_rows(quick: bool, repeats: int) -> list[Comparison]:
+    """``hgnn_propagate`` (sym) against dhg's ``smoothing_with_HGNN`` on the same hyperedges."""
+    import warnings
+
+    import dhg
+
+    rows = []
+    for v in (16, 256) if quick else (16, 256, 2048):
+        g = torch.Generator().manual_seed(v)
+        z = torch.randn(v, 16, generator=g)
+        x = torch.randn(v, 64, generator=g)
+        h = _merged(knn_incidence(z, 3))
+        edges = [tuple(int(i) for i in torch.nonzero(col).flatten()) for col in h.T]
+        hg = dhg.Hypergraph(v, edges)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # dhg's sparse-CSR beta warning
+            theirs = hg.smoothing_with_HGNN(x)  # also builds and caches dhg's operator
+            ours = hgnn_propagate(x, h, norm="sym")
+            if not torch.allclose(ours, theirs, atol=1e-5):
+                raise RuntimeError(f"bench: propagation differs from dhg's at {v} vertices")
+
+            # HyDA builds a new hypergraph every forward (its vertices are trainable
+            # projections): dhg then builds its Hypergraph and operator each call too
+            def fresh(x: torch.Tensor = x, v: int = v, edges: list[Any] = edges) -> Any:
+                return dhg.Hypergraph(v, edges).smoothing_with_HGNN(x)
+
+            for peer, how in (
+                (fresh, "new graph per call"),
+                (hg.smoothing_with_HGNN, "dhg's operator cached"),
+            ):
+                rows.append(
+                    compare_timing(
+                        partial(hgnn_propagate, x, h, norm="sym"),
+                        fresh if peer is fresh else partial(peer, x),
+                        repeats=repeats,
+                        warmup=3,
+                        device="cpu",
+                        label=f"hgnn_propagate (sym) vs dhg smoothing_with_HGNN, {v} vertices, "
+                        f"C=64, {how}",
+                    )
+                )
+    return rows
+
+
+def _merged(h: torch.Tensor) -> torch.Tensor:
+    """``h`` with duplicate hyperedges (equal columns) kept once, as dhg's ``Hypergraph`` keeps
+    them: both sides then propagate with the same operator."""
+    return torch.unique(h.T, dim=0).T
