@@ -49,6 +49,31 @@ def _step(
     return step
 
 
+def _adapter_row(
+    encoder: torch.nn.Module,
+    kw: dict[str, Any],
+    batch_size: tuple[int, int],
+    device: str,
+    repeats: int,
+    what: str,
+) -> Comparison:
+    """One HyDA training step against one full fine-tuning step on the same encoder."""
+    batch, size = batch_size
+    vols = {m: torch.randn(batch, 1, size, size, size, device=device) for m in MODS}
+    y = (vols["T1"][:, 0] > 1.0).long()
+    hyda = HyDA(encoder, MODS, **kw).to(device)
+    hyda.update_bank(hyda.encode(vols))
+    full = FullFineTune(encoder, MODS, **kw).to(device)
+    return compare_timing(
+        _step(hyda, vols, y),
+        _step(full, vols, y),
+        repeats=repeats,
+        warmup=2,
+        device=device,
+        label=f"HyDA step vs full fine-tuning step, {what}",
+    )
+
+
 def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
     """Run the benchmark rows and return them."""
     torch.manual_seed(seed)
@@ -56,39 +81,18 @@ def bench(*, quick: bool, seed: int, device: str = "cpu") -> list[Comparison]:
     repeats = 5 if quick else 20
     rows = []
     net = TinyUNet(1, 5).to(device)
-    vols = {m: torch.randn(4, 1, size, size, size, device=device) for m in MODS}
-    y = (vols["T1"][:, 0] > 1.5).long()
-    hyda = HyDA(net.encoder, MODS, decoder=net.decoder, num_classes=2).to(device)
-    hyda.update_bank(hyda.encode(vols))
-    full = FullFineTune(net.encoder, MODS, decoder=net.decoder, num_classes=2).to(device)
+    unet_kw: dict[str, Any] = {"decoder": net.decoder, "num_classes": 2}
     rows.append(
-        compare_timing(
-            _step(hyda, vols, y),
-            _step(full, vols, y),
-            repeats=repeats,
-            warmup=2,
-            device=device,
-            label=f"HyDA step vs full fine-tuning step, TinyUNet {size}^3 x2, batch 4",
+        _adapter_row(
+            net.encoder, unet_kw, (4, size), device, repeats, f"TinyUNet {size}^3 x2, batch 4"
         )
     )
     if not quick:
         enc = build_image_encoder("small")
         taps = ViT3DTaps(enc, tuple(range(1, len(enc.blocks) + 1)))
-        vit_vols = {m: torch.randn(2, 1, 64, 64, 64, device=device) for m in MODS}
-        vit_y = (vit_vols["T1"][:, 0] > 1.0).long()
-        kw: dict[str, Any] = {"num_classes": 2, "upsample": 4}
-        vit_hyda = HyDA(taps, MODS, **kw).to(device)
-        vit_hyda.update_bank(vit_hyda.encode(vit_vols))
-        vit_full = FullFineTune(taps, MODS, **kw).to(device)
+        vit_kw: dict[str, Any] = {"num_classes": 2, "upsample": 4}
         rows.append(
-            compare_timing(
-                _step(vit_hyda, vit_vols, vit_y),
-                _step(vit_full, vit_vols, vit_y),
-                repeats=repeats,
-                warmup=2,
-                device=device,
-                label="HyDA step vs full fine-tuning step, small ViT 64^3 x2, batch 2",
-            )
+            _adapter_row(taps, vit_kw, (2, 64), device, repeats, "small ViT 64^3 x2, batch 2")
         )
     for b in (2,) if quick else (2, 8):
         x = torch.randn(b, 16, size, size, size, device=device)

@@ -37,8 +37,8 @@ def _child(spec: str) -> None:
 
     from .._encoders import TinyUNet
     from .._hyda import FullFineTune, HyDA
-    from .._metrics import dice_ce_loss
     from .._sam3d import ViT3DTaps, build_image_encoder
+    from .bench import _step
 
     cfg = json.loads(spec)
     torch.set_num_threads(1)
@@ -68,14 +68,7 @@ def _child(spec: str) -> None:
         model.update_bank(model.encode(vols))  # type: ignore[operator]
     else:
         model = FullFineTune(encoder, mods, **kw)
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
-
-    def step() -> None:
-        loss = dice_ce_loss(model(vols), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
+    step = _step(model, vols, y)  # the bench's training step: AdamW, Dice + CE
     step()
     step()
     peak = _status_mib("VmHWM")
