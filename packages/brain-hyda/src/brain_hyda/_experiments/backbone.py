@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import time
 
+import torch
+
+from .._encoders import TinyUNet
 from .._train import pretrain_backbone
 from .context import Context
 
@@ -32,3 +35,17 @@ def run(ctx: Context) -> None:
             + [round(seconds, 1)]
         ],
     )
+
+
+def backbone_state(ctx: Context) -> dict[str, torch.Tensor]:
+    """The pre-trained backbone's ``state_dict`` (what a worker job gets instead of the module)."""
+    net: TinyUNet = ctx.store["backbone"]
+    return {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+
+def rebuild(state: dict[str, torch.Tensor]) -> TinyUNet:
+    """A fresh TinyUNet (the pretraining layout, in ``eval()``) holding the weights ``state``."""
+    with torch.random.fork_rng(devices=[]):  # the weights are replaced: draw nothing globally
+        net = TinyUNet(1, 5)
+    net.load_state_dict(state)
+    return net.eval()

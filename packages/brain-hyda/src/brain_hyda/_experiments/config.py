@@ -31,6 +31,12 @@ class Config:
         controls: Run the controls at the largest size (shuffled embedding, random encoder,
             site oracle).
         batch: Patients per step.
+        cls_train_sizes: Training subjects of the classification study (spec 7.1 preset B;
+            T1 and PET, disease and control alternate); empty: the study does not run.
+        cls_seeds: Seed offsets of the classification runs.
+        cls_n_val: Validation subjects of the classification study (choose lr and length).
+        cls_n_test: Test subjects of the classification study (accuracy, AUC).
+        cls_tune_size: Training subjects of the classification tuning runs (seed 0).
     """
 
     mode: Mode
@@ -48,6 +54,11 @@ class Config:
     tune_size: int
     controls: bool
     batch: int = 4
+    cls_train_sizes: tuple[int, ...] = ()
+    cls_seeds: tuple[int, ...] = (0,)
+    cls_n_val: int = 20
+    cls_n_test: int = 100
+    cls_tune_size: int = 24
 
 
 _ONE: dict[str, tuple[float, ...]] = {m: (3e-3,) for m in METHODS}
@@ -73,7 +84,13 @@ QUICK = Config(
 # Full: the spec's protocol at 32³. Not run yet: from per-step CPU costs measured at 32³, batch 4,
 # one thread (pretraining 0.27 s; probe 0.18, static 0.56, HyDA 0.15, oracle 0.17, fine-tuning
 # 0.30, scratch 0.23 s) it needs about 7,500 s of one thread (tuning ~2,700, table ~3,800,
-# controls ~900): about an hour on two idle cores.
+# controls ~900). The classification study (T1 + PET, 8 and 24 subjects × 3 seeds, 20 validation
+# and 100 test subjects; also not run yet) adds about 4,000-7,000 s of one thread by per-step
+# costs measured at 32³, batch 4, one thread at load ~4 (probe 0.25, static 0.60, HyDA 0.26,
+# fine-tuning 0.41, scratch 0.40 s; tuning 15 runs × 400 steps ≈ 2,300 s, the table's 30 runs ≤
+# 4,600 s at their tuned lengths, testing ≈ 150 s): 11,500-14,500 s in all, that is about 1.6-2 h
+# with `--workers 2` on two idle cores, over the spec's 45 minutes. The spec's cut order is
+# classification seeds first (`cls_seeds=(0,)`), then the 2-subject runs.
 FULL = Config(
     mode="full",
     size=32,
@@ -95,6 +112,11 @@ FULL = Config(
     },
     tune_size=4,
     controls=True,
+    cls_train_sizes=(8, 24),
+    cls_seeds=(0, 1, 2),
+    cls_n_val=20,
+    cls_n_test=100,
+    cls_tune_size=24,
 )
 
 

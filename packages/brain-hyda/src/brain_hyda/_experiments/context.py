@@ -17,7 +17,8 @@ class Context:
     """What every study gets: the result it adds to, where figures go, the mode's config.
 
     ``values`` collects measured numbers by stable keys (the claims read them by key);
-    ``store`` passes objects between studies (the pre-trained backbone).
+    ``store`` passes objects between studies (the pre-trained backbone); ``workers`` is the
+    number of single-threaded processes the independent training runs go to (:mod:`.workers`).
     """
 
     result: Result
@@ -25,6 +26,7 @@ class Context:
     config: Config
     seed: int
     device: str
+    workers: int = 1
     values: dict[tuple[Any, ...], float] = field(default_factory=dict)
     store: dict[str, Any] = field(default_factory=dict)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import backbone, segmentation, structure
+from . import backbone, classification, segmentation, structure
 from .context import Study
 
 STUDIES: dict[str, Study] = {
@@ -15,6 +15,11 @@ STUDIES: dict[str, Study] = {
             "segmentation",
             "few-shot lesion segmentation: methods, gates, controls",
             segmentation.run,
+        ),
+        Study(
+            "classification",
+            "disease vs control from T1 and PET (full only)",
+            classification.run,
         ),
     )
 }

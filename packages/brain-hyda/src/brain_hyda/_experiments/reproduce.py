@@ -9,7 +9,7 @@ from sciml_core import InputError, Result
 from sciml_core.cli import progress
 
 from ..__about__ import __version__
-from .config import config_for
+from .config import Config, config_for
 from .context import Context
 from .registry import STUDIES
 
@@ -21,18 +21,34 @@ def reproduce(
     seed: int,
     device: str = "cpu",
     studies: Sequence[str] | None = None,
+    workers: int = 1,
+    config: Config | None = None,
 ) -> Path:
     """Run ``studies`` (default: all, in registry order), write ``result.json``, return its path.
 
+    Args:
+        out_dir: Folder of ``result.json``.
+        quick: The ``--quick`` configuration (else ``--full``).
+        seed: Root seed of the data.
+        device: Torch device.
+        studies: Names of the studies to run, in registry order by default.
+        workers: Single-threaded worker processes for the independent training runs (the
+            segmentation and classification runs after the backbone is pre-trained); the numbers
+            are the same for every value.
+        config: Replaces the mode's configuration (tests run tiny ones).
+
     Raises:
-        InputError: ``studies`` names a study that is not registered.
+        InputError: ``studies`` names a study that is not registered, or ``workers < 1``.
     """
     names = list(STUDIES) if studies is None else list(studies)
     unknown = [name for name in names if name not in STUDIES]
     if unknown:
         raise InputError(f"studies: unknown {unknown}; registered: {list(STUDIES)}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InputError(f"workers: expected an integer >= 1; got {workers!r}")
     result = Result("brain-hyda", __version__, seed=seed, device=device, quick=quick)
-    ctx = Context(result, Path(out_dir), config_for(quick), seed, device)
+    cfg = config_for(quick) if config is None else config
+    ctx = Context(result, Path(out_dir), cfg, seed, device, workers=workers)
     for name in progress(names, desc="reproduce", unit="study"):
         STUDIES[name].run(ctx)
     return result.save(out_dir)
