@@ -226,6 +226,9 @@ def test_reproduce_quick_writes_a_valid_result_with_the_quick_claims(tmp_path):
     claims = {c["name"]: c["holds"] for c in data["claims"]}
     assert claims == {"zero_init_equals_frozen_model": True, "hyda_trainable_fraction": True}
     assert {t["id"] for t in data["tables"]} >= {"pretraining", "segmentation", "deferred"}
+    drawn = {f["file"] for f in data["figures"]}
+    assert drawn == {"dice_vs_subjects.png", "case.png", "alpha.png", "hypergraph.png"}
+    assert all((tmp_path / f).read_bytes()[:4] == b"\x89PNG" for f in drawn)
 
 
 def test_reproduce_refuses_an_unknown_study(tmp_path):

@@ -53,3 +53,27 @@ def test_alpha_and_hypergraph_figures(tmp_path):
     h = (rng.random((10, 14)) < 0.3).astype(float)
     figures.draw_hypergraph(h, groups, tmp_path / "h.png")
     assert _png(tmp_path / "a.png") and _png(tmp_path / "h.png")
+
+
+def test_figure_data_of_a_hyda_run():
+    import torch
+    from brain_hyda._encoders import TinyUNet
+    from brain_hyda._experiments.segmentation import MODS, _figure_data
+    from brain_hyda._hyda import HyDA
+    from brain_hyda._synthetic import synthetic_brains
+    from brain_hyda._train import to_subjects
+
+    torch.manual_seed(0)
+    train = to_subjects(synthetic_brains(3, size=16, seed=0))
+    test = to_subjects(synthetic_brains(5, size=16, seed=0, start=600))
+    net = TinyUNet(1, 5)
+    model = HyDA(net.encoder, MODS, decoder=net.decoder, num_classes=2)
+    with torch.no_grad():
+        model.update_bank(model.encode(train.volumes))
+    out = _figure_data(model, train, test, case=2)
+    assert out["case_pred"].shape == (16, 16, 16)
+    assert out["alpha"].shape == (5, 4)  # every test patient, n_basis = 4 (the default)
+    np.testing.assert_allclose(out["alpha"].sum(1), 1.0, atol=1e-6)
+    # the first test batch (4 patients) then the bank (3 training patients), each with its group
+    assert out["hypergraph"].shape[0] == 4 + 3 == out["hypergraph_groups"].shape[0]
+    assert out["hypergraph_groups"].tolist() == [*test.groups[:4].tolist(), *train.groups.tolist()]

@@ -310,19 +310,11 @@ class HyDA(nn.Module):
         self.bank = self.pooled(features).detach().clone()
 
     # -- embedding and routing ------------------------------------------------------------------
-    def patient_embedding(
-        self,
-        features: Features | None = None,
-        bank_ids: Tensor | None = None,
-        *,
-        pooled: Tensor | None = None,
-    ) -> Tensor:
-        """``ĝ``: the standardised hypergraph embedding of each patient of the batch, ``(B, d)``.
-
-        ``bank_ids[b]`` is the bank row of batch patient ``b`` (or -1): that row is left out of
-        the graph so the patient is not its own neighbour twice. ``pooled`` (``(B, M, P)``, e.g.
-        averaged over a volume's windows) replaces ``features``.
-        """
+    def _graph(
+        self, features: Features | None, bank_ids: Tensor | None, pooled: Tensor | None
+    ) -> tuple[Tensor, Tensor, int, int]:
+        """``(x, h, b, n_bank)``: vertex features (the batch's patients, then the bank's), the
+        incidence of their hypergraph, the batch size and the number of bank vertices."""
         if self.project is None or self.hgnn is None:
             raise ValueError("this model has no patient embedding")
         if pooled is None:
@@ -349,6 +341,35 @@ class HyDA(nn.Module):
         else:
             with torch.no_grad():
                 h = multi_incidence([t.detach() for t in z], self.k)
+        return x, h, b, n_bank
+
+    def hypergraph(
+        self,
+        features: Features | None = None,
+        bank_ids: Tensor | None = None,
+        *,
+        pooled: Tensor | None = None,
+    ) -> Tensor:
+        """The incidence ``H`` ``(V, E)`` :meth:`patient_embedding` propagates over for this batch:
+        rows are the batch's patients, then the bank's (those ``bank_ids`` leaves in)."""
+        with torch.no_grad():
+            return self._graph(features, bank_ids, pooled)[1]
+
+    def patient_embedding(
+        self,
+        features: Features | None = None,
+        bank_ids: Tensor | None = None,
+        *,
+        pooled: Tensor | None = None,
+    ) -> Tensor:
+        """``ĝ``: the standardised hypergraph embedding of each patient of the batch, ``(B, d)``.
+
+        ``bank_ids[b]`` is the bank row of batch patient ``b`` (or -1): that row is left out of
+        the graph so the patient is not its own neighbour twice. ``pooled`` (``(B, M, P)``, e.g.
+        averaged over a volume's windows) replaces ``features``.
+        """
+        x, h, b, n_bank = self._graph(features, bank_ids, pooled)
+        assert self.hgnn is not None  # checked by _graph
         g = self.hgnn(x, h)
         # Standardise with the bank's statistics (the batch's when there is no bank).
         ref = g[b:] if n_bank >= 2 else g

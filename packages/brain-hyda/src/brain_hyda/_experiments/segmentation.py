@@ -12,6 +12,7 @@ need them are read.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from typing import Any
 
@@ -29,6 +30,23 @@ from .context import Context
 from .workers import Job, run_jobs
 
 MODS = ["T1", "FLAIR"]
+FIGURE_METHODS = ("probe", "static", "hyda")
+"""Methods whose prediction the case figure shows (largest size, first seed)."""
+CORRUPTION_NAMES = ("T1 corrupted", "FLAIR corrupted")
+"""Corruption type ids 0 and 1 of the segmentation preset."""
+SEG_COLUMNS = [
+    "method",
+    "subjects",
+    "seed",
+    "lr",
+    "steps",
+    "pooled Dice",
+    "mean subject Dice",
+    "trainable",
+    "seconds",
+    "alpha entropy",
+    "alpha separation",
+]
 
 
 def build(method: str, net: TinyUNet, seed: int) -> torch.nn.Module:
@@ -83,14 +101,12 @@ def _score(model: torch.nn.Module, test: Subjects, embedding_shift: int = 0) -> 
     return pooled, float(per.nanmean())
 
 
-def _alpha_stats(model: torch.nn.Module, test: Subjects) -> tuple[float, float]:
-    """(mean entropy of α in nats, L1 distance of the mean α of the two corruption groups)."""
-    if not isinstance(model, HyDA) or model.router is None:
-        return math.nan, math.nan
+def _alpha(model: HyDA, test: Subjects) -> torch.Tensor:
+    """HyDA's routing ``α`` ``(N, n_b)`` of every test patient (batches of 4, as predicted)."""
     model.eval()
     with torch.no_grad():
         feats = model.encode(test.volumes)
-        alpha = torch.cat(
+        return torch.cat(
             [
                 model.routing(
                     model.patient_embedding([[f[j : j + 4] for f in maps] for maps in feats])
@@ -98,6 +114,13 @@ def _alpha_stats(model: torch.nn.Module, test: Subjects) -> tuple[float, float]:
                 for j in range(0, len(test), 4)
             ]
         )
+
+
+def _alpha_stats(model: torch.nn.Module, test: Subjects) -> tuple[float, float]:
+    """(mean entropy of α in nats, L1 distance of the mean α of the two corruption groups)."""
+    if not isinstance(model, HyDA) or model.router is None:
+        return math.nan, math.nan
+    alpha = _alpha(model, test)
     ent = float(-(alpha * alpha.clamp_min(1e-12).log()).sum(1).mean())
     groups = test.groups
     if (groups == 0).any() and (groups == 1).any():
@@ -105,6 +128,23 @@ def _alpha_stats(model: torch.nn.Module, test: Subjects) -> tuple[float, float]:
     else:
         sep = math.nan
     return ent, sep
+
+
+def _figure_data(
+    model: torch.nn.Module, train: Subjects, test: Subjects, case: int
+) -> dict[str, Any]:
+    """What the figures need from one trained model: its prediction for test patient ``case``;
+    for HyDA also ``α`` of every test patient and the hypergraph of the first test batch with
+    each vertex's corruption type (the batch's patients, then the bank's)."""
+    out: dict[str, Any] = {"case_pred": predict(model, test.take([case]))[0].numpy()}
+    if isinstance(model, HyDA) and model.router is not None:
+        out["alpha"] = _alpha(model, test).numpy()
+        first = test.take(range(min(4, len(test))))
+        with torch.no_grad():
+            h = model.hypergraph(model.encode(first.volumes))
+        groups = torch.cat([first.groups, train.groups])[: h.shape[0]]
+        out["hypergraph"], out["hypergraph_groups"] = h.numpy(), groups.numpy()
+    return out
 
 
 def _row(method: str, n: int, s: int, lr: float, steps: int, out: dict[str, float]) -> list[Any]:
@@ -157,9 +197,11 @@ def run_job(
     test: Subjects,
     c: Config,
     other_patient: bool = False,
-) -> dict[str, float]:
+    case: int = -1,
+) -> dict[str, Any]:
     """One run of the table or the controls (a worker job): train, then test Dice, α statistics,
-    size and seconds; with ``other_patient`` also Dice with another test patient's embedding."""
+    size and seconds; with ``other_patient`` also Dice with another test patient's embedding;
+    with ``case >= 0`` also what the figures need (:func:`_figure_data`)."""
     net = rebuild(state)
     if method == "hyda_random_encoder":
         with torch.random.fork_rng(devices=[]):
@@ -178,7 +220,7 @@ def run_job(
     )
     pooled, per = _score(model, test)
     ent, sep = _alpha_stats(model, test)
-    out = {
+    out: dict[str, Any] = {
         "pooled": pooled,
         "per": per,
         "trainable": float(count_trainable(model)),
@@ -188,6 +230,8 @@ def run_job(
     }
     if other_patient:
         out["other_patient"], _ = _score(model, test, embedding_shift=1)
+    if case >= 0:
+        return {**out, **_figure_data(model, train, test, case)}
     return out
 
 
@@ -259,13 +303,17 @@ def run(ctx: Context) -> None:
     controls = ["oracle", "hyda_tau1", "hyda_channel", "hyda_residual", "hyda_random_encoder"]
     if c.controls:
         keys += [(m, biggest, s) for s in c.seeds for m in controls]
+    # the figures' test patient: the one with the most lesion voxels; their runs: the largest
+    # size, the first seed
+    case = int((test.labels > 0).flatten(1).sum(1).argmax())
     jobs = []
     for m, n, s in keys:
         lr, steps = chosen["hyda" if m == "hyda_random_encoder" else m]
         shuffled = m == "hyda" and c.controls and n == biggest
-        job = (state, m, lr, steps, s, train_sets[s].take(range(n)), test, c, shuffled)
+        drawn = case if (m in FIGURE_METHODS and n == biggest and s == c.seeds[0]) else -1
+        job = (state, m, lr, steps, s, train_sets[s].take(range(n)), test, c, shuffled, drawn)
         jobs.append(Job(f"segmentation {m} {n} subjects seed {s}", run_job, job))
-    outs: list[dict[str, float]] = run_jobs(jobs, workers=ctx.workers, desc="segmentation")
+    outs: list[dict[str, Any]] = run_jobs(jobs, workers=ctx.workers, desc="segmentation")
     rows = []
     for (m, n, s), out in zip(keys, outs, strict=True):
         lr, steps = chosen["hyda" if m == "hyda_random_encoder" else m]
@@ -293,22 +341,72 @@ def run(ctx: Context) -> None:
         f"Pooled lesion Dice on {c.n_test} test subjects (unseen sites, one of T1/FLAIR corrupted "
         f"per patient), {c.size}^3; alpha entropy (nats) and L1 distance between the mean alpha "
         "of the two corruption types",
-        [
-            "method",
-            "subjects",
-            "seed",
-            "lr",
-            "steps",
-            "pooled Dice",
-            "mean subject Dice",
-            "trainable",
-            "seconds",
-            "alpha entropy",
-            "alpha separation",
-        ],
+        SEG_COLUMNS,
         rows,
     )
+    _figures(
+        ctx,
+        rows,
+        test,
+        case,
+        {k[0]: o for k, o in zip(keys, outs, strict=True) if "case_pred" in o},
+    )
     _claims(ctx)
+
+
+def _figures(
+    ctx: Context,
+    rows: list[list[Any]],
+    test: Subjects,
+    case: int,
+    shown: dict[str, dict[str, Any]],
+) -> None:
+    """The spec's four figures, when matplotlib (the ``[plot]`` extra) is installed."""
+    if importlib.util.find_spec("matplotlib") is None:
+        ctx.result.add_table(
+            "figures_skipped",
+            "Figures not drawn: matplotlib (the [plot] extra) is not installed",
+            ["figure"],
+            [["dice_vs_subjects"], ["case"], ["alpha"], ["hypergraph"]],
+        )
+        return
+    from . import figures
+
+    out = ctx.out_dir
+    figures.draw_dice(SEG_COLUMNS, rows, out / "dice_vs_subjects.png")
+    ctx.result.add_figure(
+        "dice_vs_subjects.png",
+        "Pooled lesion Dice on the test subjects against training subjects (mean ± std over "
+        "seeds); controls at the largest size only",
+    )
+    if shown:
+        k = figures.draw_case(
+            test.volumes["FLAIR"][case, 0].numpy(),
+            test.labels[case].numpy(),
+            {m: o["case_pred"] for m, o in shown.items()},
+            out / "case.png",
+        )
+        ctx.result.add_figure(
+            "case.png",
+            f"Test patient {case} (the most lesion voxels), axial slice {k}: FLAIR, truth and "
+            "each method's prediction at the largest training size, first seed",
+        )
+    hyda = shown.get("hyda", {})
+    if "alpha" in hyda:
+        figures.draw_alpha(hyda["alpha"], test.groups.numpy(), CORRUPTION_NAMES, out / "alpha.png")
+        ctx.result.add_figure(
+            "alpha.png",
+            "HyDA's routing α per test patient, sorted by corruption type, and the mean α of "
+            "each type (largest training size, first seed)",
+        )
+        figures.draw_hypergraph(
+            hyda["hypergraph"], hyda["hypergraph_groups"], out / "hypergraph.png"
+        )
+        ctx.result.add_figure(
+            "hypergraph.png",
+            "Incidence of HyDA's hypergraph for the first test batch (its patients, then the "
+            "training bank), vertices sorted by corruption type",
+        )
 
 
 def _mean(ctx: Context, method: str, n: int) -> float:
