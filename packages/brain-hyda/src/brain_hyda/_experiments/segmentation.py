@@ -108,11 +108,12 @@ def run(ctx: Context) -> None:
     """Tune, run the table and the controls, check the gates, add the claims."""
     c = ctx.config
     net: TinyUNet = ctx.store["backbone"]
-    val = to_subjects(synthetic_brains(c.n_val, size=c.size, seed=ctx.seed, start=500))
-    test = to_subjects(synthetic_brains(c.n_test, size=c.size, seed=ctx.seed, start=600))
+    knobs = c.corruption()
+    val = to_subjects(synthetic_brains(c.n_val, size=c.size, seed=ctx.seed, start=500, **knobs))
+    test = to_subjects(synthetic_brains(c.n_test, size=c.size, seed=ctx.seed, start=600, **knobs))
     biggest = max(c.train_sizes)
     train_sets = {
-        s: to_subjects(synthetic_brains(biggest, size=c.size, seed=ctx.seed + 1000 * s))
+        s: to_subjects(synthetic_brains(biggest, size=c.size, seed=ctx.seed + 1000 * s, **knobs))
         for s in c.seeds
     }
 
@@ -255,7 +256,8 @@ def run(ctx: Context) -> None:
     ctx.result.add_table(
         "segmentation",
         f"Pooled lesion Dice on {c.n_test} test subjects (unseen sites, one of T1/FLAIR corrupted "
-        f"per patient), {c.size}^3; alpha entropy (nats) and L1 distance between the mean alpha "
+        f"per patient: {c.corrupt_kind} noise {c.corrupt_noise:g}, blur {c.corrupt_blur:g}), "
+        f"{c.size}^3; alpha entropy (nats) and L1 distance between the mean alpha "
         "of the two corruption types",
         [
             "method",
