@@ -245,3 +245,67 @@ def test_importing_the_package_loads_no_optional_peer_nor_the_experiments():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[] False"
+
+
+def test_segment_with_a_missing_sequence_and_missing_zero(dataset, adapter, tmp_path, capsys):
+    out = tmp_path / "labels.nii.gz"
+    flair = str(dataset / "sub0" / "FLAIR.nii.gz")
+    args = ["segment", flair, "--modalities", "FLAIR", "--model", str(adapter), "-o", str(out)]
+    assert main([*args, "--missing", "zero", "--quiet"]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote {out}"
+    assert nib.load(str(out)).shape == (16, 16, 16)
+
+
+@pytest.mark.parametrize("extra", [[], ["--missing", "error"]])
+def test_segment_with_a_missing_sequence_exits_2_by_default(
+    extra, dataset, adapter, tmp_path, capsys
+):
+    out = tmp_path / "labels.nii.gz"
+    flair = str(dataset / "sub0" / "FLAIR.nii.gz")
+    code = main(
+        ["segment", flair, "--modalities", "FLAIR", "--model", str(adapter), "-o", str(out), *extra]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "--modalities" in err
+    assert not out.exists()
+
+
+def test_missing_zero_needs_an_adapter_model(dataset, tmp_path, capsys):
+    model = tmp_path / "scratch.pt"
+    common = ["--modalities", "T1,FLAIR", "--quiet"]
+    assert (
+        main(
+            [
+                "adapt",
+                str(dataset),
+                *common,
+                "--method",
+                "scratch",
+                "--steps",
+                "1",
+                "-o",
+                str(model),
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    out = tmp_path / "labels.nii.gz"
+    flair = str(dataset / "sub0" / "FLAIR.nii.gz")
+    code = main(
+        [
+            "segment",
+            flair,
+            "--modalities",
+            "FLAIR",
+            "--model",
+            str(model),
+            "--missing",
+            "zero",
+            "-o",
+            str(out),
+        ]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and err.count("--missing") == 1
+    assert not out.exists()

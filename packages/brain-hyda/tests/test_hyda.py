@@ -26,7 +26,7 @@ def _frozen_mean_model(unet, volumes, head):
 
 
 def _make(kind, unet, **kw):
-    common = dict(decoder=unet.decoder, num_classes=2, basis_noise=0.0, **kw)
+    common = dict(decoder=unet.decoder, num_classes=2, **{"basis_noise": 0.0, **kw})
     if kind == "hyda":
         return HyDA(unet.encoder, MODS, **common)
     if kind == "hyda_residual":
@@ -187,7 +187,7 @@ def test_bad_options_name_the_argument(kwargs, match, unet):
 @pytest.mark.parametrize(
     "change,match",
     [
-        (lambda v: {"T1": v["T1"]}, "missing modality 'FLAIR'"),
+        (lambda v: {"T1": v["T1"]}, "^volumes: missing modality 'FLAIR'"),
         (lambda v: {**v, "T2": v["T1"]}, "unknown modality 'T2'"),
         (lambda v: {"T1": v["T1"], "FLAIR": v["FLAIR"][..., :8]}, "differ in shape"),
     ],
@@ -223,3 +223,65 @@ def test_a_complete_hypergraph_gives_every_patient_the_same_embedding(unet, volu
     assert torch.allclose(g, torch.zeros_like(g))
     model.k = 1
     assert model.patient_embedding(model.encode(volumes)).abs().max() > 0.5
+
+
+@pytest.mark.parametrize("kind", ["hyda", "hyda_residual", "static", "oracle", "probe"])
+def test_missing_zero_equals_zeros_masked_out_of_the_fusion(kind, unet, volumes):
+    model = _make(kind, unet, basis_noise=0.01, missing="zero").eval()
+    groups = torch.tensor([0, 1, 0])
+    mask = torch.tensor([[True, False]] * 3)
+    with torch.no_grad():
+        out = model({"T1": volumes["T1"]}, groups=groups)
+        zeros = {"T1": volumes["T1"], "FLAIR": torch.zeros_like(volumes["FLAIR"])}
+        ref = model(zeros, groups=groups, present=mask)
+        unmasked = model(zeros, groups=groups)
+    assert torch.allclose(out, ref, atol=1e-6)
+    assert not torch.allclose(out, unmasked, atol=1e-4)  # the mask is what makes them equal
+
+
+@pytest.mark.parametrize("kind", ["hyda", "static", "probe"])
+def test_a_masked_modality_does_not_reach_the_output(kind, unet, volumes):
+    model = _make(kind, unet, basis_noise=0.01).eval()
+    mask = torch.tensor([[True, False]] * 3)
+    other = {**volumes, "FLAIR": torch.randn_like(volumes["FLAIR"])}
+    with torch.no_grad():
+        a = model(volumes, present=mask)
+        b = model(other, present=mask)
+        unmasked = model(volumes), model(other)
+    assert torch.allclose(a, b, atol=1e-6)
+    assert not torch.allclose(*unmasked, atol=1e-4)
+
+
+def test_missing_zero_at_init_is_the_frozen_model_on_the_present_modality(unet, volumes):
+    model = _make("probe", unet, missing="zero").eval()
+    with torch.no_grad():
+        out = model({"FLAIR": volumes["FLAIR"]})
+        ref = model.head(unet.decoder(unet.encoder(volumes["FLAIR"])))
+    assert torch.allclose(out, ref, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kwargs,volumes_of,match",
+    [
+        ({"missing": "drop"}, None, "missing"),
+        ({"missing": "zero"}, lambda v: {}, "^volumes: missing modality 'T1'"),
+        ({"missing": "error"}, lambda v: {"FLAIR": v["FLAIR"]}, "^volumes: missing modality 'T1'"),
+    ],
+)
+def test_missing_modalities_are_refused_by_name(kwargs, volumes_of, match, unet, volumes):
+    with pytest.raises(InputError, match=match):
+        model = HyDA(unet.encoder, MODS, decoder=unet.decoder, num_classes=2, **kwargs)
+        model(volumes_of(volumes))
+
+
+@pytest.mark.parametrize(
+    "present,match",
+    [
+        (torch.tensor([[True, False]] * 2), "present: expected shape"),
+        (torch.tensor([[True, False], [False, False], [True, True]]), "at least one"),
+    ],
+)
+def test_bad_presence_masks_are_refused(present, match, unet, volumes):
+    model = _make("probe", unet)
+    with pytest.raises(InputError, match=match):
+        model(volumes, present=present)

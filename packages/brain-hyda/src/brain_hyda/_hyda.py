@@ -46,10 +46,12 @@ from ._hypergraph import NORMS, HGNNConv, HypergraphNorm, multi_incidence
 
 __all__ = [
     "GRAPHS",
+    "MISSING_MODES",
     "POOLS",
     "FullFineTune",
     "Graph",
     "HyDA",
+    "Missing",
     "Pool",
     "Probe",
     "Scratch",
@@ -65,6 +67,8 @@ POOLS: tuple[Pool, ...] = typing.get_args(Pool)
 Fusion = Literal["dynamic", "static"]
 Residual = Literal["none", "dynamic", "static"]
 Task = Literal["segmentation", "classification"]
+Missing = Literal["error", "zero"]
+MISSING_MODES: tuple[Missing, ...] = typing.get_args(Missing)
 
 Features = list[list[Tensor]]  # [modality][scale] -> (B, C_s, ...)
 
@@ -124,6 +128,9 @@ class HyDA(nn.Module):
         freeze: Freeze encoder and decoder (False: full fine-tuning).
         oracle_groups: With this many groups, routing is the one-hot of a given group id
             (``alpha=`` at forward; the site oracle).
+        missing: A modality absent from ``volumes``: ``"error"`` (an ``InputError`` naming it)
+            or ``"zero"`` (a zero volume, masked out of the fusion and the embedding; see
+            ``present`` at :meth:`forward`).
         upsample: ×2 steps of the ViT up-path (``log2`` of the patch size).
         seed: Seeds every new parameter.
 
@@ -157,6 +164,7 @@ class HyDA(nn.Module):
         oracle_groups: int = 0,
         upsample: int = 0,
         seed: int = 0,
+        missing: Missing = "error",
     ) -> None:
         super().__init__()
         mods = list(modalities)
@@ -170,6 +178,7 @@ class HyDA(nn.Module):
             ("graph", graph, GRAPHS),
             ("norm", norm, NORMS),
             ("task", task, ("segmentation", "classification")),
+            ("missing", missing, MISSING_MODES),
         ):
             if value not in allowed:
                 raise InputError(f"{name}: expected one of {tuple(allowed)}; got {value!r}")
@@ -190,6 +199,7 @@ class HyDA(nn.Module):
         self.frozen = freeze
         self.tau0 = float(tau0)
         self.oracle_groups = int(oracle_groups)
+        self.missing: Missing = missing
         gen = torch.Generator().manual_seed(seed)
         torch_state = torch.random.get_rng_state()
         torch.manual_seed(seed)
@@ -274,24 +284,64 @@ class HyDA(nn.Module):
 
     def _check(self, volumes: dict[str, Tensor]) -> None:
         missing = [m for m in self.modalities if m not in volumes]
-        if missing:
+        if missing and (self.missing == "error" or len(missing) == len(self.modalities)):
             raise InputError(
                 f"volumes: missing modality {missing[0]!r}; expected {self.modalities}"
+                + (" (missing='zero' needs at least one)" if self.missing == "zero" else "")
             )
         extra = [m for m in volumes if m not in self.modalities]
         if extra:
             raise InputError(f"volumes: unknown modality {extra[0]!r}; expected {self.modalities}")
-        shapes = {m: tuple(volumes[m].shape) for m in self.modalities}
+        shapes = {m: tuple(volumes[m].shape) for m in self.modalities if m in volumes}
         if len(set(shapes.values())) != 1:
             raise InputError(f"volumes: modalities differ in shape: {shapes}")
 
+    def complete(self, volumes: dict[str, Tensor]) -> tuple[dict[str, Tensor], Tensor]:
+        """Every modality's volume (a missing one as zeros, with ``missing="zero"``) and the
+        presence mask.
+
+        Shapes:
+            volumes: ``{m: (B, 1, S, S, S)}`` for the given ``m`` -> (``{m: (B, 1, S, S, S)}``
+            for every modality, ``present`` ``(B, M)`` bool).
+        """
+        self._check(volumes)
+        ref = next(v for v in volumes.values())
+        full = {m: volumes[m] if m in volumes else torch.zeros_like(ref) for m in self.modalities}
+        present = torch.tensor(
+            [m in volumes for m in self.modalities], dtype=torch.bool, device=ref.device
+        ).expand(ref.shape[0], -1)
+        return full, present
+
+    def mask_features(self, features: Features, present: Tensor) -> Features:
+        """Mask absent modalities out: present ones scaled by ``M / #present`` per patient, absent
+        ones zeroed, so the mean-initialised fusion gives the mean of the present modalities.
+
+        Shapes:
+            features: ``[m][s]`` of ``(B, C_s, ...)``, present: ``(B, M)`` bool -> as features.
+        """
+        m = len(self.modalities)
+        if present.shape != (features[0][0].shape[0], m):
+            raise InputError(
+                f"present: expected shape ({features[0][0].shape[0]}, {m}); "
+                f"got {tuple(present.shape)}"
+            )
+        count = present.sum(dim=1)
+        if bool((count == 0).any()):
+            raise InputError("present: every patient needs at least one present modality")
+        scale = present.to(features[0][0].dtype) * (m / count.to(features[0][0].dtype))[:, None]
+        return [
+            [f * scale[:, i].reshape(-1, *([1] * (f.ndim - 1))) for f in maps]
+            for i, maps in enumerate(features)
+        ]
+
     def encode(self, volumes: dict[str, Tensor]) -> Features:
-        """The encoder's maps of each modality (under ``no_grad`` when frozen).
+        """The encoder's maps of each modality (under ``no_grad`` when frozen); a missing
+        modality (``missing="zero"``) is encoded as a zero volume, unmasked.
 
         Shapes:
             volumes: ``{m: (B, 1, S, S, S)}`` -> ``[m][s]`` of ``(B, C_s, ...)``.
         """
-        self._check(volumes)
+        volumes, _ = self.complete(volumes)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
             return [list(self.encoder(volumes[m])) for m in self.modalities]
 
@@ -392,6 +442,7 @@ class HyDA(nn.Module):
         alpha: Tensor | None = None,
         bank_ids: Tensor | None = None,
         groups: Tensor | None = None,
+        present: Tensor | None = None,
     ) -> Tensor:
         """Logits of each patient.
 
@@ -402,6 +453,9 @@ class HyDA(nn.Module):
             alpha: Routing weights to use, ``(B, n_b)``.
             bank_ids: Bank rows of the batch patients (see :meth:`patient_embedding`).
             groups: Group ids ``(B,)`` of a site oracle.
+            present: ``(B, M)`` bool, which modalities each patient has: the others are masked
+                out of the fusion and the embedding (:meth:`mask_features`). With
+                ``missing="zero"``, modalities absent from ``volumes`` are masked out too.
 
         Shapes:
             volumes: ``{m: (B, 1, S, S, S)}`` -> ``(B, K, S, S, S)`` or ``(B, K)``.
@@ -409,7 +463,12 @@ class HyDA(nn.Module):
         if features is None:
             if volumes is None:
                 raise ValueError("give volumes or features")
-            features = self.encode(volumes)
+            full, given = self.complete(volumes)
+            features = self.encode(full)
+            if not bool(given.all()):
+                present = given if present is None else present & given
+        if present is not None:
+            features = self.mask_features(features, present.to(torch.bool))
         b = features[0][0].shape[0]
         g = None
         if self.oracle_groups:

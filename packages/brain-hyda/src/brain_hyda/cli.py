@@ -29,7 +29,15 @@ from sciml_core.cli import App, is_quiet, wrote
 
 from .__about__ import __version__
 from ._encoders import TinyUNet
-from ._hyda import FullFineTune, HyDA, Probe, Scratch, StaticAdapter, count_trainable
+from ._hyda import (
+    MISSING_MODES,
+    FullFineTune,
+    HyDA,
+    Probe,
+    Scratch,
+    StaticAdapter,
+    count_trainable,
+)
 from ._sam3d import SAM3D_VARIANTS, ViT3DTaps, build_image_encoder, load_sam3d_weights
 from ._train import Subjects, fit, pretrain_backbone
 from ._volumes import load_patient, load_volume, save_volume, sliding_window
@@ -265,11 +273,21 @@ def _adapt(args: argparse.Namespace) -> int:
 def _segment(args: argparse.Namespace) -> int:
     mods = _modalities(args.modalities)
     model, config = _load_model(args.model)
-    if sorted(mods) != sorted(config["modalities"]):
+    adapted = config["modalities"]
+    subset = set(mods) < set(adapted)
+    if sorted(mods) != sorted(adapted) and not (args.missing == "zero" and subset):
+        hint = "; with --missing zero a subset of them" if args.missing == "zero" else ""
         raise InputError(
-            f"--modalities: the model was adapted to {','.join(config['modalities'])}; got "
+            f"--modalities: the model was adapted to {','.join(adapted)}{hint}; got "
             f"{','.join(mods)}"
         )
+    if subset:
+        if not isinstance(model, HyDA):
+            raise InputError(
+                f"--missing: 'zero' needs an adapter (hyda, static, probe, finetune); "
+                f"'{args.model}' is a {config['method']} model"
+            )
+        model.missing = "zero"
     arrays, ref = load_patient(args.volumes, mods)
     vols = {m: torch.from_numpy(arrays[m])[None, None] for m in mods}
     patch = args.patch or int(config["patch"])
@@ -278,7 +296,8 @@ def _segment(args: argparse.Namespace) -> int:
         pooled = []
 
         def collect(win: dict[str, torch.Tensor]) -> torch.Tensor:
-            pooled.append(model.pooled(model.encode(win)))
+            full, present = model.complete(win)
+            pooled.append(model.pooled(model.mask_features(model.encode(full), present)))
             return torch.zeros(1, 1, *next(iter(win.values())).shape[2:])
 
         with torch.no_grad():
@@ -425,6 +444,13 @@ _p.add_argument(
 )
 _p.add_argument("--modalities", required=True, help="sequences of VOLUMES, comma-separated")
 _p.add_argument("--model", required=True, type=Path, help="adapter written by brain-hyda adapt")
+_p.add_argument(
+    "--missing",
+    choices=MISSING_MODES,
+    default="error",
+    help="a sequence the model was adapted to but --modalities lacks: 'error', or 'zero' "
+    "(a zero volume masked out of the fusion and the patient embedding) (default: error)",
+)
 _p.add_argument(
     "--patch", type=_positive_int, default=None, help="window edge (default: the training size)"
 )
