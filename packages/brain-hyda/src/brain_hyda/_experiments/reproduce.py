@@ -48,6 +48,7 @@ def reproduce(
         raise InputError(f"workers: expected an integer >= 1; got {workers!r}")
     result = Result("brain-hyda", __version__, seed=seed, device=device, quick=quick)
     cfg = config_for(quick) if config is None else config
+    Path(out_dir).mkdir(parents=True, exist_ok=True)  # the studies draw their figures into it
     ctx = Context(result, Path(out_dir), cfg, seed, device, workers=workers)
     for name in progress(names, desc="reproduce", unit="study"):
         STUDIES[name].run(ctx)
