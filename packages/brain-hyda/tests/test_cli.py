@@ -75,7 +75,9 @@ def test_segment_writes_labels_with_the_input_shape_and_affine(dataset, adapter,
         )
         == 0
     )
-    assert capsys.readouterr().out.strip() == f"wrote {out}"
+    captured = capsys.readouterr()
+    assert captured.out.strip() == f"wrote {out}"
+    assert "lesion voxels" not in captured.err  # --quiet silences the information lines
     img = nib.load(str(out))
     assert img.shape == (16, 16, 16)
     assert np.allclose(img.affine, AFFINE)

@@ -54,8 +54,10 @@ app = App(
 )
 
 
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+def _say(text: str, *, always: bool = False) -> None:
+    """An information line on stderr; ``--quiet`` silences it unless ``always`` (a warning)."""
+    if always or not is_quiet():
+        print(text, file=sys.stderr, flush=True)
 
 
 def _positive_int(text: str) -> int:
@@ -246,7 +248,10 @@ def _adapt(args: argparse.Namespace) -> int:
             raise InputError(f"--weights: {str(err).removeprefix('path: ')}") from None
         _say(str(report))
     elif args.method != "scratch":
-        _say("no --weights: the backbone is random (a control, not a foundation model)")
+        _say(
+            "no --weights: the backbone is random (a control, not a foundation model)",
+            always=True,
+        )
     model = _build(config, encoder, decoder, ups)
     _say(f"{args.method}: {count_trainable(model):,} trainable parameters, {len(data)} subjects")
     fit(
