@@ -12,6 +12,7 @@ import pytest
 
 import potcontrast
 import potcontrast._classes as classes_module
+import potcontrast._kernels as _kernels
 import potcontrast._npc as _npc
 from potcontrast._binning import _uniform_binning, explicit_ranges, make_binning
 from potcontrast._classes import flat_selected
@@ -257,11 +258,22 @@ def test_a_python_pair_range_outside_the_shortcut_is_checked_as_before(rng_arg, 
 
 
 # -- the class map's lookups ---------------------------------------------------------------------
+@pytest.fixture(params=["numpy", "numba"])
+def class_map_path(request, monkeypatch):
+    """Run a class-map test through the numpy lookups and through the numba kernel."""
+    if request.param == "numba" and not _kernels.available():
+        pytest.skip("numba (the [fast] extra) is not installed")
+    monkeypatch.setattr(_kernels, "_ENABLED", request.param == "numba")
+    return request.param
+
+
 @pytest.mark.parametrize("data_dtype", [np.uint8, np.uint16])
 @pytest.mark.parametrize("k", [2, 5])
 @pytest.mark.parametrize("shape", [(48, 64), (47, 63)])  # an odd pixel count: no pair lookup
 @pytest.mark.parametrize("layout", ["bands first", "bands last"])
-def test_class_map_equals_the_reference_map_with_max_value_pixels(data_dtype, k, shape, layout):
+def test_class_map_equals_the_reference_map_with_max_value_pixels(
+    data_dtype, k, shape, layout, class_map_path
+):
     top = 1 << (8 * np.dtype(data_dtype).itemsize)
     rng = np.random.default_rng(k + shape[0])
     img = rng.integers(0, top, (2, *shape), dtype=np.int64).astype(data_dtype)
@@ -282,7 +294,7 @@ def test_class_map_equals_the_reference_map_with_max_value_pixels(data_dtype, k,
 @pytest.mark.parametrize(
     "where", ["first chunk", "last chunk", "last pixel above hi", "last pixel on hi", "nowhere"]
 )
-def test_shifted_class_map_checks_the_range_chunk_by_chunk(shape, where):
+def test_shifted_class_map_checks_the_range_chunk_by_chunk(shape, where, class_map_path):
     """12-bit data in uint16, bins ``v >> 4``: a chunk holding values on hi (last bin) or above
     it (outside: -1) is mapped by the general path, the other chunks by the shifted lookup;
     every pixel gets the class of its bin, as computed here from the bin edges."""
@@ -309,3 +321,22 @@ def test_shifted_class_map_checks_the_range_chunk_by_chunk(shape, where):
     want = np.where(inside, res.class_of_bin[0][np.where(inside, bins, 0)], -1)
     np.testing.assert_array_equal(cmap, want)
     assert (cmap == -1).sum() == (v > hi).sum()
+
+
+def test_kernel_leaves_the_chunks_holding_a_value_at_or_above_hi_to_the_caller():
+    pytest.importorskip("numba")
+    n = 3 * _kernels._CHUNK + 5  # three whole chunks and a short one
+    rng = np.random.default_rng(0)
+    src = rng.integers(0, 4096, n).astype(np.uint16)
+    src[2 * _kernels._CHUNK + 17] = 4096  # on hi: outside the shifted lookup's reach
+    src[-1] = 65535  # in the short last chunk
+    table = rng.integers(-1, 3, 256).astype(np.int8)
+    dst = np.full(n, 99, dtype=np.int8)
+    flagged = _kernels.shifted_classes(src, 4, table, 4096, dst)
+    c = _kernels._CHUNK
+    assert flagged == [(2 * c, 3 * c), (3 * c, n)]
+    done = np.r_[0 : 2 * c]
+    np.testing.assert_array_equal(dst[done], table[src[done] >> 4])
+    assert (dst[2 * c :] == 99).all()  # left for the caller, untouched
+    dst[:] = 99
+    assert _kernels.shifted_classes(src[: 2 * c], 4, table, None, dst[: 2 * c]) == []

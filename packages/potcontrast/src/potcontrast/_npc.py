@@ -22,6 +22,7 @@ import numpy as np
 
 from sciml_core import InputError
 
+from . import _kernels
 from ._binning import Binning
 from ._formula import npc_and_class_of_bin, npc_from_histograms, pairwise_npc
 from ._samples import (
@@ -292,6 +293,11 @@ def _shifted_lookup(
         return by_level[0].take(values)
 
     src, dst = band.reshape(-1), out.reshape(-1)
+    if _kernels.enabled():  # one compiled pass (numba); chunks outside the range as below
+        hi = int(bn.last) if checked else None
+        for s, e in _kernels.shifted_classes(src, shift, table, hi, dst):
+            dst[s:e] = classes_of(src[s:e])
+        return True
     n_pairs = src.size // 2
     chunk = min(n_pairs, _SHIFT_CHUNK, buf.size)
     pairs, dst2 = _pair_table(table), dst[: 2 * n_pairs].view(np.int16)

@@ -22,6 +22,7 @@ import numpy as np
 from sciml_core import Comparison, InputError, Result, compare_timing, format_comparisons
 from sciml_core.cli import progress
 
+from .. import _kernels
 from ..__about__ import __version__
 from .._npc import npc, npc_from_samples
 from .._sparsity import SparseBinsWarning
@@ -186,7 +187,9 @@ def bench(
     merged = [_median_row([p[i] for p in passes]) for i in range(len(passes[0]))]
     rows = [(c, d) for c, d, _, _ in merged]
     loads = [c.load_avg for c, _ in rows]
+    lookup = "numba kernel ([fast] extra)" if _kernels.enabled() else "numpy (no numba)"
     print(
+        f"class map lookups: {lookup}; "
         f"potcontrast {__version__} bench on {platform.processor() or platform.machine()}, "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, 1-min load average "
         f"{min(loads):.2f}-{max(loads):.2f} on {os.cpu_count()} CPUs"
@@ -205,7 +208,7 @@ def bench(
         "bench",
         "potcontrast vs the authors' per-band workflow (speedup = t_reference / t_ours), "
         "one process, alternating batches of calls lasting >= 0.25 s, median of 3 batches "
-        f"after a warm-up, seconds per call{over}",
+        f"after a warm-up, seconds per call{over}; class map lookups: {lookup}",
         [
             "label",
             "t_ours_s",
