@@ -340,3 +340,25 @@ def test_kernel_leaves_the_chunks_holding_a_value_at_or_above_hi_to_the_caller()
     assert (dst[2 * c :] == 99).all()  # left for the caller, untouched
     dst[:] = 99
     assert _kernels.shifted_classes(src[: 2 * c], 4, table, None, dst[: 2 * c]) == []
+
+
+def test_a_numba_that_does_not_import_falls_back_to_numpy(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def broken(name, *args, **kwargs):
+        if name == "numba":
+            raise ImportError("numba built for another numpy")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(_kernels, "_ENABLED", True)
+    monkeypatch.setattr(_kernels, "_compiled", [])
+    monkeypatch.setattr(builtins, "__import__", broken)
+    rng = np.random.default_rng(1)
+    img = rng.integers(0, 4096, (64, 64)).astype(np.uint16)
+    owner = rng.integers(1, 3, img.shape) * (rng.random(img.shape) < 0.3)
+    res = potcontrast.analyze(img, owner, bins=256, range=(0, 4096))
+    cmap = res.class_map(img)
+    np.testing.assert_array_equal(cmap, res.class_of_bin[0][img >> 4])
+    assert _kernels.enabled() is False  # switched off for the rest of the process

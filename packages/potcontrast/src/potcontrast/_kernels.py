@@ -39,8 +39,15 @@ def enabled() -> bool:
 
 
 def _kernel() -> Any:
+    """The compiled kernel, or None when numba is installed but does not import (e.g. built for
+    another numpy): the kernels are then switched off and the numpy path runs."""
+    global _ENABLED
     if not _compiled:
-        import numba
+        try:
+            import numba
+        except Exception:  # a broken install must not break the class map
+            _ENABLED = False
+            return None
 
         @numba.njit(nogil=True, boundscheck=False, cache=False)
         def shifted(
@@ -71,7 +78,7 @@ def _kernel() -> Any:
 
 def shifted_classes(
     src: np.ndarray, shift: int, table: np.ndarray, hi: int | None, dst: np.ndarray
-) -> list[tuple[int, int]]:
+) -> list[tuple[int, int]] | None:
     """``dst[i] = table[src[i] >> shift]`` for a 1-D contiguous uint16 ``src``, chunk by chunk.
 
     Args:
@@ -83,9 +90,13 @@ def shifted_classes(
         dst: Output, 1-D C-contiguous, ``src.size`` entries of ``table``'s dtype.
 
     Returns:
-        ``(start, end)`` of each chunk left for the caller (those holding a value ``>= hi``).
+        ``(start, end)`` of each chunk left for the caller (those holding a value ``>= hi``), or
+        None, having written nothing, when numba does not import.
     """
+    kernel = _kernel()
+    if kernel is None:
+        return None
     flagged = np.empty(src.size // _CHUNK + 1, dtype=np.int64)
     limit = 0 if hi is None else int(hi)
-    count = _kernel()(src, int(shift), table, limit, hi is not None, dst, flagged)
+    count = kernel(src, int(shift), table, limit, hi is not None, dst, flagged)
     return [(int(s), min(src.size, int(s) + _CHUNK)) for s in flagged[:count]]

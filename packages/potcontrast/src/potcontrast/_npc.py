@@ -295,9 +295,11 @@ def _shifted_lookup(
     src, dst = band.reshape(-1), out.reshape(-1)
     if _kernels.enabled():  # one compiled pass (numba); chunks outside the range as below
         hi = int(bn.last) if checked else None
-        for s, e in _kernels.shifted_classes(src, shift, table, hi, dst):
-            dst[s:e] = classes_of(src[s:e])
-        return True
+        left = _kernels.shifted_classes(src, shift, table, hi, dst)
+        if left is not None:  # None: numba did not import; the numpy lookups below run
+            for s, e in left:
+                dst[s:e] = classes_of(src[s:e])
+            return True
     n_pairs = src.size // 2
     chunk = min(n_pairs, _SHIFT_CHUNK, buf.size)
     pairs, dst2 = _pair_table(table), dst[: 2 * n_pairs].view(np.int16)

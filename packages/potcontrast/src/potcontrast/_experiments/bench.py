@@ -129,15 +129,13 @@ def cases(quick: bool, extended: bool) -> list[BenchCase]:
 
 
 def _median_row(runs: list[tuple[Comparison, float]]) -> tuple[Comparison, float, float, float]:
-    """One row over several runs: median times and speedup, the worst load, the largest
-    ``|ΔNPC|``; with the lowest and highest speedup of the runs."""
+    """One row over several passes: the pass whose speedup is the median (the lower middle one
+    for an even count), so its times and speedup belong together, with the worst load and the
+    largest ``|ΔNPC|`` of the passes; and the lowest and highest speedup."""
     speedups = [c.speedup for c, _ in runs]
-    first = runs[0][0]
+    middle = sorted(runs, key=lambda r: r[0].speedup)[(len(runs) - 1) // 2][0]
     row = dataclasses.replace(
-        first,
-        t_ours=float(np.median([c.t_ours for c, _ in runs])),
-        t_peer=float(np.median([c.t_peer for c, _ in runs])),
-        speedup=float(np.median(speedups)),
+        middle,
         load_avg=max(c.load_avg for c, _ in runs),
         loaded=any(c.loaded for c, _ in runs),
     )
@@ -161,7 +159,7 @@ def bench(
         seed: Seed of the synthetic stacks.
         extended: Add rows for image sizes 512² and 2048² and for 4096 and 65536 bins.
         runs: Complete passes over every row, one after the other. Each row then reports the
-            median of its passes' times and speedups, and the lowest and highest speedup: on a
+            pass with the median speedup (its times), and the lowest and highest speedup: on a
             shared machine a row's ratio drifts between passes minutes apart (memory-bound rows
             most), more than the alternating batches within a pass can see.
 
