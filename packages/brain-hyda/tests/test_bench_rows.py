@@ -11,7 +11,7 @@ from brain_hyda._experiments import bench as bench_module
 from brain_hyda._hypergraph import hgnn_propagate, knn_incidence
 
 
-def test_merged_keeps_each_hyperedge_once_and_the_operator_of_dhg():
+def test_merged_keeps_each_hyperedge_once():
     # two vertices with the same two nearest neighbours make duplicate kNN hyperedges
     z = torch.tensor([[0.0], [0.1], [5.0], [5.1], [5.2]])
     h = knn_incidence(z, 2)

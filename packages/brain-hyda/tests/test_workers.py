@@ -68,6 +68,18 @@ def test_each_worker_runs_one_torch_thread_whatever_the_parent_has(monkeypatch):
     assert os.environ["OMP_NUM_THREADS"] == os.environ["MKL_NUM_THREADS"] == "2"
 
 
+def test_jobs_run_here_on_one_torch_thread_and_the_count_is_restored():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert run_jobs([Job(f"threads {i}", torch.get_num_threads) for i in range(2)]) == [1, 1]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 @pytest.mark.parametrize("workers", [0, -1, True, 1.5])
 def test_reproduce_refuses_bad_workers_before_any_work(workers, tmp_path):
     out = tmp_path / "out"

@@ -101,7 +101,8 @@ def _corrupt(
 
     ``"white"`` (the spec's): blur ``σ = blur``, then white noise of std ``noise`` in the brain.
     ``"correlated"``: blur ``σ = blur`` and add noise smoothed by the same blur (a noisy
-    acquisition low-pass filtered with the image), rescaled to std ``noise``: blobs of the
+    acquisition low-pass filtered with the image), rescaled to std ``noise`` over the whole
+    grid (then kept inside the brain, like the white noise): blobs of the
     blur's size, i.e. of a lesion's size, bright and dark, that a frozen encoder's channels
     cannot tell from lesions.
     """

@@ -136,7 +136,9 @@ def _figure_data(
     """What the figures need from one trained model: its prediction for test patient ``case``;
     for HyDA also ``α`` of every test patient and the hypergraph of the first test batch with
     each vertex's corruption type (the batch's patients, then the bank's)."""
-    out: dict[str, Any] = {"case_pred": predict(model, test.take([case]))[0].numpy()}
+    start = case - case % 4  # the case is predicted in its own test batch, as it was scored
+    batch = test.take(range(start, min(start + 4, len(test))))
+    out: dict[str, Any] = {"case_pred": predict(model, batch)[case - start].numpy()}
     if isinstance(model, HyDA) and model.router is not None:
         out["alpha"] = _alpha(model, test).numpy()
         first = test.take(range(min(4, len(test))))

@@ -48,8 +48,8 @@ def run_jobs(jobs: Sequence[Job], *, workers: int = 1, desc: str = "jobs") -> li
 
     Args:
         jobs: The jobs.
-        workers: ``1``: here, in order; ``> 1``: that many spawned single-threaded processes
-            (never more than there are jobs).
+        workers: ``1``: here, in order, on one torch thread; ``> 1``: that many spawned
+            single-threaded processes (never more than there are jobs).
         desc: Label of the progress bar over finished jobs (stderr; off under ``--quiet``).
 
     Raises:
@@ -60,7 +60,15 @@ def run_jobs(jobs: Sequence[Job], *, workers: int = 1, desc: str = "jobs") -> li
     if workers < 1:
         raise ValueError(f"workers must be >= 1; got {workers}")
     if workers == 1 or len(jobs) <= 1:
-        return [job.fn(*job.args) for job in progress(jobs, desc=desc, unit="run", leave=False)]
+        # one thread here too, as in a worker: multi-threaded reductions could change the floats
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return [job.fn(*job.args) for job in progress(jobs, desc=desc, unit="run", leave=False)]
+        finally:
+            torch.set_num_threads(threads)
     old = {k: os.environ.get(k) for k in _ONE_THREAD}
     os.environ.update(_ONE_THREAD)  # read by the spawned interpreters when torch loads
     pool = ProcessPoolExecutor(
