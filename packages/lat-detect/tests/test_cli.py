@@ -1,6 +1,10 @@
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import lat_detect
 import numpy as np
 import pytest
 import torch
@@ -339,3 +343,18 @@ def test_bad_reproduce_options_are_one_line_errors_leaving_nothing(
     assert len(err.splitlines()) == 1 and err.startswith("lat-detect"), err
     assert " error: " in err and flag in err and expected in err, err
     assert not out.exists()
+
+
+def test_python_dash_m_cli_runs_the_command_line():
+    src = str(Path(lat_detect.__file__).parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run(
+        [sys.executable, "-m", "lat_detect.cli", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("usage: lat-detect"), out.stdout
+    assert "transfer" in out.stdout

@@ -530,3 +530,7 @@ app.add_bench(_bench, device=False)
 
 def main(argv: list[str] | None = None) -> int:
     return app.run(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
