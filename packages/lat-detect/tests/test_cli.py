@@ -8,7 +8,7 @@ import lat_detect
 import numpy as np
 import pytest
 import torch
-from lat_detect import build_detector, save_coco
+from lat_detect import build_backbone, build_detector, save_coco
 from lat_detect.cli import main
 from PIL import Image
 
@@ -358,3 +358,76 @@ def test_python_dash_m_cli_runs_the_command_line():
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("usage: lat-detect"), out.stdout
     assert "transfer" in out.stdout
+
+
+def _transfer_argv(root, t, a, *extra):
+    return [
+        "transfer",
+        "--dataset",
+        "T",
+        *t,
+        "--dataset",
+        "A",
+        *a,
+        "--target",
+        "T",
+        "--specialist-steps",
+        "1",
+        "--steps",
+        "1",
+        "--out",
+        str(root / "o"),
+        "--quiet",
+        *extra,
+    ]
+
+
+@pytest.fixture
+def weights(files):
+    torch.manual_seed(7)
+    path = files[0] / "bb.pt"
+    torch.save(build_backbone("tiny").body.state_dict(), path)
+    return path
+
+
+@pytest.mark.parametrize("flag", ["--backbone-weights", "--sha256"])
+def test_transfer_refuses_backbone_weights_with_given_specialists(files, weights, capsys, flag):
+    root, t, a = files
+    (root / "specs").mkdir()
+    value = str(weights) if flag == "--backbone-weights" else "0" * 64
+    _refused(
+        _transfer_argv(root, t, a, "--specialists", str(root / "specs"), flag, value),
+        capsys,
+        flag,
+        "--specialists",
+    )
+    assert not (root / "o").exists() or not any((root / "o").iterdir())
+
+
+def test_transfer_checks_the_sha256_of_its_backbone_weights(files, weights, capsys):
+    root, t, a = files
+    argv = _transfer_argv(root, t, a, "--backbone-weights", str(weights), "--sha256", "0" * 64)
+    _refused(argv, capsys, "--backbone-weights", "0" * 12)
+    assert not (root / "o").exists() or not any((root / "o").iterdir())
+
+
+def test_transfer_starts_its_specialists_from_the_backbone_weights(
+    files, weights, capsys, monkeypatch
+):
+    import lat_detect._pipeline as pipeline
+
+    started = []
+    original = pipeline.train_specialists
+
+    def record(*args, **kwargs):
+        started.append(kwargs.get("backbone"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "train_specialists", record)
+    root, t, a = files
+    assert main(_transfer_argv(root, t, a, "--backbone-weights", str(weights))) == 0
+    expected = torch.load(weights, weights_only=True)
+    (backbone,) = started
+    got = backbone.body.state_dict()
+    assert list(got) == list(expected)
+    assert all(torch.equal(got[k], v) for k, v in expected.items())

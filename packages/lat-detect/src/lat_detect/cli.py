@@ -163,6 +163,14 @@ def _transfer(args: argparse.Namespace) -> int:
     from ._pipeline import LATConfig, run_lat
 
     _check_out_dir(args.out, args.overwrite)
+    weights = args.backbone_weights is not None or args.sha256 is not None
+    if weights and args.specialists is not None:
+        flag = "--backbone-weights" if args.backbone_weights is not None else "--sha256"
+        raise InputError(
+            f"{flag}: the backbones come from --specialists '{args.specialists}'; give the "
+            "weights to lat-detect specialists instead, or leave out --specialists"
+        )
+    bb = _backbone(args) if weights else None
     space = load_label_space(args.label_space, name=args.target) if args.label_space else None
     datasets = _datasets(args, space, args.target)
     if len(datasets) < 2:
@@ -205,6 +213,7 @@ def _transfer(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=not is_quiet(),
         image_size=args.image_size,
+        backbone=bb,
     )
     (args.out / "checkpoints").mkdir(exist_ok=True)
     concat = ConcatLabelSpace([d.space for d in datasets.values()])
@@ -417,7 +426,8 @@ _p.add_argument(
     type=Path,
     default=None,
     metavar="DIR",
-    help="folder of NAME.pt from lat-detect specialists (default: train them here)",
+    help="folder of NAME.pt from lat-detect specialists, with their own backbones (not with "
+    "--backbone-weights; default: train them here, from --backbone-weights if given)",
 )
 _p.add_argument(
     "--specialist-steps",
