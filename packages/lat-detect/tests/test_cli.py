@@ -202,10 +202,12 @@ def test_transfer_refuses_a_non_empty_out_without_overwrite(files, capsys):
     assert sorted(p.name for p in (root / "o").iterdir()) == ["keep.txt"]
 
 
-def test_a_target_without_annotations_is_refused(files, capsys):
-    root, t, _ = files
+@pytest.mark.parametrize("command", ["train", "transfer"])
+def test_a_target_without_annotations_is_refused_naming_the_flag(files, capsys, command):
+    root, t, a = files
     _edit(t[0], lambda d: d.update(annotations=[]))
-    _refused(_train_argv(root, t), capsys, "no annotated training image")
+    argv = _train_argv(root, t) if command == "train" else _transfer_argv(root, t, a)
+    _refused(argv, capsys, "--target: dataset 'T' has no annotated training image")
 
 
 def test_evaluate_scores_a_perfect_predictions_file_at_one(files, capsys):

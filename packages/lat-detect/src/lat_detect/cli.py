@@ -182,6 +182,8 @@ def _transfer(args: argparse.Namespace) -> int:
         raise InputError(
             f"--target: {args.target!r} is not one of the --dataset names {list(datasets)}"
         )
+    if datasets[args.target].num_boxes() == 0:
+        raise InputError(f"--target: dataset {args.target!r} has no annotated training image")
     specs = None
     if args.specialists is not None:
         specs = {}
