@@ -433,3 +433,35 @@ def test_transfer_starts_its_specialists_from_the_backbone_weights(
     got = backbone.body.state_dict()
     assert list(got) == list(expected)
     assert all(torch.equal(got[k], v) for k, v in expected.items())
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "expected"),
+    [
+        ("--image-size", "128", "trained at --image-size 96; got 128"),
+        ("--backbone", "resnet18", "trained with --backbone tiny; got resnet18"),
+    ],
+)
+def test_transfer_refuses_specialists_trained_with_other_settings(
+    files, capsys, flag, value, expected
+):
+    root, t, a = files
+    (root / "specs").mkdir()
+    cfg = {
+        "role": "specialist",
+        "name": "T",
+        "classes": ["car", "truck", "person", "bicycle"],
+        "category_ids": [1, 2, 3, 4],
+        "backbone": "tiny",
+        "image_size": 96,
+        "num_classes": 4,
+    }
+    save_checkpoint(
+        root / "specs" / "T.pt",
+        build_detector(4).state_dict(),
+        config=cfg,
+        package="lat-detect",
+        version=lat_detect.__version__,
+    )
+    argv = _transfer_argv(root, t, a, "--specialists", str(root / "specs"), flag, value)
+    _refused(argv, capsys, "--specialists", expected)

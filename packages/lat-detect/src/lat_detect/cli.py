@@ -200,6 +200,11 @@ def _transfer(args: argparse.Namespace) -> int:
                     f"--specialists: '{path}' was trained at --image-size "
                     f"{cfg['image_size']}; got {args.image_size}"
                 )
+            if cfg["backbone"] != args.backbone:
+                raise InputError(
+                    f"--specialists: '{path}' was trained with --backbone {cfg['backbone']}; "
+                    f"got {args.backbone}"
+                )
             specs[name] = det
     config = LATConfig(
         specialist_steps=args.specialist_steps,
