@@ -1,10 +1,14 @@
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import lat_detect
 import numpy as np
 import pytest
 import torch
-from lat_detect import build_detector, save_coco
+from lat_detect import build_backbone, build_detector, save_coco
 from lat_detect.cli import main
 from PIL import Image
 
@@ -198,10 +202,12 @@ def test_transfer_refuses_a_non_empty_out_without_overwrite(files, capsys):
     assert sorted(p.name for p in (root / "o").iterdir()) == ["keep.txt"]
 
 
-def test_a_target_without_annotations_is_refused(files, capsys):
-    root, t, _ = files
+@pytest.mark.parametrize("command", ["train", "transfer"])
+def test_a_target_without_annotations_is_refused_naming_the_flag(files, capsys, command):
+    root, t, a = files
     _edit(t[0], lambda d: d.update(annotations=[]))
-    _refused(_train_argv(root, t), capsys, "no annotated training image")
+    argv = _train_argv(root, t) if command == "train" else _transfer_argv(root, t, a)
+    _refused(argv, capsys, "--target: dataset 'T' has no annotated training image")
 
 
 def test_evaluate_scores_a_perfect_predictions_file_at_one(files, capsys):
@@ -339,3 +345,123 @@ def test_bad_reproduce_options_are_one_line_errors_leaving_nothing(
     assert len(err.splitlines()) == 1 and err.startswith("lat-detect"), err
     assert " error: " in err and flag in err and expected in err, err
     assert not out.exists()
+
+
+def test_python_dash_m_cli_runs_the_command_line():
+    src = str(Path(lat_detect.__file__).parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run(
+        [sys.executable, "-m", "lat_detect.cli", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("usage: lat-detect"), out.stdout
+    assert "transfer" in out.stdout
+
+
+def _transfer_argv(root, t, a, *extra):
+    return [
+        "transfer",
+        "--dataset",
+        "T",
+        *t,
+        "--dataset",
+        "A",
+        *a,
+        "--target",
+        "T",
+        "--specialist-steps",
+        "1",
+        "--steps",
+        "1",
+        "--out",
+        str(root / "o"),
+        "--quiet",
+        *extra,
+    ]
+
+
+@pytest.fixture
+def weights(files):
+    torch.manual_seed(7)
+    path = files[0] / "bb.pt"
+    torch.save(build_backbone("tiny").body.state_dict(), path)
+    return path
+
+
+@pytest.mark.parametrize("flag", ["--backbone-weights", "--sha256"])
+def test_transfer_refuses_backbone_weights_with_given_specialists(files, weights, capsys, flag):
+    root, t, a = files
+    (root / "specs").mkdir()
+    value = str(weights) if flag == "--backbone-weights" else "0" * 64
+    _refused(
+        _transfer_argv(root, t, a, "--specialists", str(root / "specs"), flag, value),
+        capsys,
+        flag,
+        "--specialists",
+    )
+    assert not (root / "o").exists() or not any((root / "o").iterdir())
+
+
+def test_transfer_checks_the_sha256_of_its_backbone_weights(files, weights, capsys):
+    root, t, a = files
+    argv = _transfer_argv(root, t, a, "--backbone-weights", str(weights), "--sha256", "0" * 64)
+    _refused(argv, capsys, "--backbone-weights", "0" * 12)
+    assert not (root / "o").exists() or not any((root / "o").iterdir())
+
+
+def test_transfer_starts_its_specialists_from_the_backbone_weights(
+    files, weights, capsys, monkeypatch
+):
+    import lat_detect._pipeline as pipeline
+
+    started = []
+    original = pipeline.train_specialists
+
+    def record(*args, **kwargs):
+        started.append(kwargs.get("backbone"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "train_specialists", record)
+    root, t, a = files
+    assert main(_transfer_argv(root, t, a, "--backbone-weights", str(weights))) == 0
+    expected = torch.load(weights, weights_only=True)
+    (backbone,) = started
+    got = backbone.body.state_dict()
+    assert list(got) == list(expected)
+    assert all(torch.equal(got[k], v) for k, v in expected.items())
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "expected"),
+    [
+        ("--image-size", "128", "trained at --image-size 96; got 128"),
+        ("--backbone", "resnet18", "trained with --backbone tiny; got resnet18"),
+    ],
+)
+def test_transfer_refuses_specialists_trained_with_other_settings(
+    files, capsys, flag, value, expected
+):
+    root, t, a = files
+    (root / "specs").mkdir()
+    cfg = {
+        "role": "specialist",
+        "name": "T",
+        "classes": ["car", "truck", "person", "bicycle"],
+        "category_ids": [1, 2, 3, 4],
+        "backbone": "tiny",
+        "image_size": 96,
+        "num_classes": 4,
+    }
+    save_checkpoint(
+        root / "specs" / "T.pt",
+        build_detector(4).state_dict(),
+        config=cfg,
+        package="lat-detect",
+        version=lat_detect.__version__,
+    )
+    argv = _transfer_argv(root, t, a, "--specialists", str(root / "specs"), flag, value)
+    _refused(argv, capsys, "--specialists", expected)

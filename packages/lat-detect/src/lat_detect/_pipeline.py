@@ -231,6 +231,7 @@ def run_lat(
     seed: int = 0,
     progress: bool = True,
     image_size: int = 96,
+    backbone: FeatureBackbone | None = None,
 ) -> LATResult:
     """Transfer every source of ``datasets`` into ``target``'s label space (module docstring).
 
@@ -242,14 +243,26 @@ def run_lat(
         seed: Seed of every stage.
         progress: Show progress bars.
         image_size: Detector input size of specialists trained here.
+        backbone: Start of every specialist trained here (e.g. local pretrained weights; a copy
+            each); the transfer model takes the target specialist's. Default: a new
+            ``config.backbone``. Not with ``specialists``, which carry their own.
     """
+    if backbone is not None and specialists is not None:
+        raise InputError(
+            "backbone: the given specialists carry their own backbones; give one or the other"
+        )
     _check_inputs(datasets, target)
     space = ConcatLabelSpace([ds.space for ds in datasets.values()])
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     if specialists is None:
         specs = train_specialists(
-            datasets, config=config, seed=seed, progress=progress, image_size=image_size
+            datasets,
+            config=config,
+            seed=seed,
+            progress=progress,
+            image_size=image_size,
+            backbone=backbone,
         )
     else:
         specs = dict(specialists)
@@ -260,10 +273,10 @@ def run_lat(
     )
     seconds["pseudo_labels"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    backbone = specs[target].backbone
-    assert isinstance(backbone, FeatureBackbone)
+    target_backbone = specs[target].backbone
+    assert isinstance(target_backbone, FeatureBackbone)
     model = train_lat_model(
-        datasets, pseudo, space, backbone, config=config, seed=seed, progress=progress
+        datasets, pseudo, space, target_backbone, config=config, seed=seed, progress=progress
     )
     seconds["transfer_model"] = time.perf_counter() - t0
     t0 = time.perf_counter()

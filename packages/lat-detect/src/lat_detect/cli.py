@@ -163,6 +163,14 @@ def _transfer(args: argparse.Namespace) -> int:
     from ._pipeline import LATConfig, run_lat
 
     _check_out_dir(args.out, args.overwrite)
+    weights = args.backbone_weights is not None or args.sha256 is not None
+    if weights and args.specialists is not None:
+        flag = "--backbone-weights" if args.backbone_weights is not None else "--sha256"
+        raise InputError(
+            f"{flag}: the backbones come from --specialists '{args.specialists}'; give the "
+            "weights to lat-detect specialists instead, or leave out --specialists"
+        )
+    bb = _backbone(args) if weights else None
     space = load_label_space(args.label_space, name=args.target) if args.label_space else None
     datasets = _datasets(args, space, args.target)
     if len(datasets) < 2:
@@ -174,6 +182,8 @@ def _transfer(args: argparse.Namespace) -> int:
         raise InputError(
             f"--target: {args.target!r} is not one of the --dataset names {list(datasets)}"
         )
+    if datasets[args.target].num_boxes() == 0:
+        raise InputError(f"--target: dataset {args.target!r} has no annotated training image")
     specs = None
     if args.specialists is not None:
         specs = {}
@@ -190,6 +200,11 @@ def _transfer(args: argparse.Namespace) -> int:
                     f"--specialists: '{path}' was trained at --image-size "
                     f"{cfg['image_size']}; got {args.image_size}"
                 )
+            if cfg["backbone"] != args.backbone:
+                raise InputError(
+                    f"--specialists: '{path}' was trained with --backbone {cfg['backbone']}; "
+                    f"got {args.backbone}"
+                )
             specs[name] = det
     config = LATConfig(
         specialist_steps=args.specialist_steps,
@@ -205,6 +220,7 @@ def _transfer(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=not is_quiet(),
         image_size=args.image_size,
+        backbone=bb,
     )
     (args.out / "checkpoints").mkdir(exist_ok=True)
     concat = ConcatLabelSpace([d.space for d in datasets.values()])
@@ -417,7 +433,8 @@ _p.add_argument(
     type=Path,
     default=None,
     metavar="DIR",
-    help="folder of NAME.pt from lat-detect specialists (default: train them here)",
+    help="folder of NAME.pt from lat-detect specialists, with their own backbones (not with "
+    "--backbone-weights; default: train them here, from --backbone-weights if given)",
 )
 _p.add_argument(
     "--specialist-steps",
@@ -530,3 +547,7 @@ app.add_bench(_bench, device=False)
 
 def main(argv: list[str] | None = None) -> int:
     return app.run(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
