@@ -177,6 +177,53 @@ def test_a_damaged_checkpoint_is_one_line_naming_argument_and_file(
     assert captured.out == ""
 
 
+@pytest.mark.parametrize(
+    "command,labels",
+    [("certify", [0, 2]), ("certify", [-1, 1]), ("train", [-1, 1]), ("train", [0, 0])],
+    ids=["certify_above_k", "certify_negative", "train_negative", "train_one_class"],
+)
+def test_labels_out_of_range_are_one_line_naming_data(command, labels, tmp_path, data, capsys):
+    """Labels outside 0..K-1 (certify: K of the checkpoint, 2 here; train: K = largest label + 1,
+    which must be >= 2) are refused naming --data and the labels found; nothing is written."""
+    torch.manual_seed(0)
+    ckpt = lipres.save_model(lipres.LipResNetClassifier(3, 2, 4, 1), tmp_path / "c.pt")
+    bad = tmp_path / "bad.npz"
+    y = np.resize(np.array(labels, dtype=np.int64), 60)
+    np.savez(bad, x=np.load(data)["x"], y=y)
+    out = tmp_path / "out.pt"
+    argv = {
+        "train": ["train", "--data", str(bad), "-o", str(out), "--epochs", "1", "--quiet"],
+        "certify": ["certify", str(ckpt), "--data", str(bad)],
+    }[command]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("lipres: error: --data:"), err
+    assert "labels must" in err and f"[{min(labels)}, {max(labels)}]" in err, err
+    assert captured.out == ""
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("stored", ["0.2.0", "1.1.0"])
+@pytest.mark.parametrize("command", ["certify", "check"])
+def test_a_checkpoint_of_another_version_is_one_line_naming_both(
+    command, stored, tmp_path, data, capsys
+):
+    """A checkpoint written by another major.minor of lipres is refused by the command line
+    (exit 2, one line naming the argument and both versions), never loaded."""
+    torch.manual_seed(0)
+    ckpt = lipres.save_model(lipres.LipResNetClassifier(3, 2, 4, 1), tmp_path / "c.pt")
+    raw = torch.load(ckpt, weights_only=True)
+    raw["version"] = stored
+    torch.save(raw, ckpt)
+    assert main([command, str(ckpt), "--data", str(data)]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("lipres: error: checkpoint:"), err
+    assert stored in err and lipres.__version__ in err, err
+    assert captured.out == ""
+
+
 def test_train_with_bad_data_leaves_no_output_file(tmp_path, data, monkeypatch, capsys):
     monkeypatch.setattr("lipres.cli.fit_classifier", _no_work)
     np.savez(tmp_path / "nan.npz", x=np.full((4, 3), np.nan), y=np.zeros(4, dtype=np.int64))
