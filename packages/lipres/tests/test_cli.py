@@ -58,6 +58,101 @@ def test_reproduce_writes_a_valid_result_with_every_quick_claim(tmp_path, monkey
     assert holds["bound_is_respected"] and holds["certified_below_empirical"]
 
 
+TINY_FULL = dataclasses.replace(
+    TINY,
+    plane_width=4,
+    plane_depth=1,
+    plane_steps=3,
+    n_train_2d=40,
+    grid_2d=6,
+    planes=True,
+    depths=(1, 2),
+    lr_grid=(5e-2,),
+    lr_grid_unconstrained=(1e-2,),
+)
+
+
+def test_reproduce_draws_the_spec_figures_with_matplotlib(tmp_path, monkeypatch):
+    """With the [plot] extra a full-mode run lists the three figures of spec §6.1 / §6.3 (depth,
+    certified/PGD against ε, predictions on A3 and A5), each a PNG in the output folder."""
+    import importlib
+
+    pytest.importorskip("matplotlib")
+    module = importlib.import_module("lipres._experiments.reproduce")
+    monkeypatch.setattr(module, "config_for", lambda quick: TINY_FULL)
+    data = json.loads(reproduce(tmp_path, quick=False, seed=0).read_text())
+    assert validate_result(data) == []
+    files = {f["file"] for f in data["figures"]}
+    assert files == {"depth.png", "robustness.png", "predictions.png"}
+    for file in files:
+        assert (tmp_path / file).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_reproduce_without_matplotlib_draws_no_figure(tmp_path, monkeypatch):
+    import importlib
+
+    from sciml_core import MissingExtraError
+
+    module = importlib.import_module("lipres._experiments.reproduce")
+    monkeypatch.setattr(module, "config_for", lambda quick: TINY)
+
+    def missing(package):
+        raise MissingExtraError(f"pip install '{package}[plot]'")
+
+    monkeypatch.setattr(module, "get_pyplot", missing)
+    data = json.loads(reproduce(tmp_path, quick=True, seed=0).read_text())
+    assert validate_result(data) == [] and data["figures"] == []
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_kept_predictions_are_what_the_table_measured(tmp_path):
+    """The prediction figure shows the fitted model: its max error on the kept grid values is
+    the table's max_err, bit for bit (seed 0, A3 and A5)."""
+    from lipres._experiments.approximation import fit_cells
+    from lipres._experiments.context import Context
+
+    from sciml_core import Result
+
+    result = Result("lipres", lipres.__version__, seed=0, device="cpu", quick=False)
+    ctx = Context(result, tmp_path, TINY_FULL, 0, "cpu")
+    models = {"circle": ("fixed-width", "gradient"), "points": ("fixed-width",)}
+    rows = fit_cells(ctx, models, ())
+    assert len(rows) == 3
+    for target, model, seed, _, max_err, *_ in rows:
+        assert seed == 0
+        pred = ctx.arrays[("prediction", target, model)]
+        assert float(np.abs(pred - ctx.arrays[("target", target)]).max()) == max_err
+
+
+def test_redraw_draws_the_table_figures_of_a_saved_result(tmp_path):
+    pytest.importorskip("matplotlib")
+    from lipres._experiments.plots import redraw
+
+    data = {
+        "tables": [
+            {
+                "id": "approximation",
+                "columns": ["target", "model", "max_err"],
+                "rows": [
+                    ["circle", "gradient", 0.3],
+                    ["circle@depth2", "gradient", 0.5],
+                    ["circle@depth4", "gradient", 0.4],
+                ],
+            },
+            {
+                "id": "digits",
+                "columns": ["model", "seed", "clean", "certified@0.1", "pgd@0.1"],
+                "rows": [["gradient", 0, 0.9, 0.8, 0.85], ["gradient", 1, 0.92, 0.82, 0.86]],
+            },
+        ]
+    }
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(data))
+    written = redraw(path, tmp_path / "figs", prefix="r_")
+    assert [f for f, _ in written] == ["r_depth.png", "r_robustness.png"]
+    assert all((tmp_path / "figs" / f).read_bytes()[:4] == b"\x89PNG" for f, _ in written)
+
+
 def test_reproduce_refuses_an_unknown_study(tmp_path):
     with pytest.raises(InputError, match="nope"):
         reproduce(tmp_path, quick=True, seed=0, studies=["nope"])
