@@ -528,6 +528,20 @@ def test_bench_refuses_an_unknown_peer(tmp_path, capsys):
     assert not (tmp_path / "b").exists()
 
 
+def test_step_ratio_times_every_chosen_peer_against_each_of_ours(monkeypatch):
+    import math
+
+    from lipres._experiments import step_ratio
+
+    fakes = {"a": lambda d: torch.nn.Linear(d, d), "b": lambda d: torch.nn.Linear(d, d)}
+    monkeypatch.setattr(step_ratio, "PEERS", fakes)
+    table = step_ratio.ratio_table(4, peers=["b", "a"], rounds=1, calls=1)
+    assert list(table) == ["b", "a"]
+    for row in table.values():
+        assert list(row) == ["verified", "exact", "power", "svd", "plain"]
+        assert all(math.isfinite(v) and v > 0 for v in row.values())
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_bench_gives_numpys_blas_torchs_thread_count(threads):
     """The verified norm runs numpy's BLAS on the CPU: the bench limits it to torch's threads,
