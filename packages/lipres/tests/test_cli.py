@@ -58,6 +58,101 @@ def test_reproduce_writes_a_valid_result_with_every_quick_claim(tmp_path, monkey
     assert holds["bound_is_respected"] and holds["certified_below_empirical"]
 
 
+TINY_FULL = dataclasses.replace(
+    TINY,
+    plane_width=4,
+    plane_depth=1,
+    plane_steps=3,
+    n_train_2d=40,
+    grid_2d=6,
+    planes=True,
+    depths=(1, 2),
+    lr_grid=(5e-2,),
+    lr_grid_unconstrained=(1e-2,),
+)
+
+
+def test_reproduce_draws_the_spec_figures_with_matplotlib(tmp_path, monkeypatch):
+    """With the [plot] extra a full-mode run lists the three figures of spec §6.1 / §6.3 (depth,
+    certified/PGD against ε, predictions on A3 and A5), each a PNG in the output folder."""
+    import importlib
+
+    pytest.importorskip("matplotlib")
+    module = importlib.import_module("lipres._experiments.reproduce")
+    monkeypatch.setattr(module, "config_for", lambda quick: TINY_FULL)
+    data = json.loads(reproduce(tmp_path, quick=False, seed=0).read_text())
+    assert validate_result(data) == []
+    files = {f["file"] for f in data["figures"]}
+    assert files == {"depth.png", "robustness.png", "predictions.png"}
+    for file in files:
+        assert (tmp_path / file).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_reproduce_without_matplotlib_draws_no_figure(tmp_path, monkeypatch):
+    import importlib
+
+    from sciml_core import MissingExtraError
+
+    module = importlib.import_module("lipres._experiments.reproduce")
+    monkeypatch.setattr(module, "config_for", lambda quick: TINY)
+
+    def missing(package):
+        raise MissingExtraError(f"pip install '{package}[plot]'")
+
+    monkeypatch.setattr(module, "get_pyplot", missing)
+    data = json.loads(reproduce(tmp_path, quick=True, seed=0).read_text())
+    assert validate_result(data) == [] and data["figures"] == []
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_kept_predictions_are_what_the_table_measured(tmp_path):
+    """The prediction figure shows the fitted model: its max error on the kept grid values is
+    the table's max_err, bit for bit (seed 0, A3 and A5)."""
+    from lipres._experiments.approximation import fit_cells
+    from lipres._experiments.context import Context
+
+    from sciml_core import Result
+
+    result = Result("lipres", lipres.__version__, seed=0, device="cpu", quick=False)
+    ctx = Context(result, tmp_path, TINY_FULL, 0, "cpu")
+    models = {"circle": ("fixed-width", "gradient"), "points": ("fixed-width",)}
+    rows = fit_cells(ctx, models, ())
+    assert len(rows) == 3
+    for target, model, seed, _, max_err, *_ in rows:
+        assert seed == 0
+        pred = ctx.arrays[("prediction", target, model)]
+        assert float(np.abs(pred - ctx.arrays[("target", target)]).max()) == max_err
+
+
+def test_redraw_draws_the_table_figures_of_a_saved_result(tmp_path):
+    pytest.importorskip("matplotlib")
+    from lipres._experiments.plots import redraw
+
+    data = {
+        "tables": [
+            {
+                "id": "approximation",
+                "columns": ["target", "model", "max_err"],
+                "rows": [
+                    ["circle", "gradient", 0.3],
+                    ["circle@depth2", "gradient", 0.5],
+                    ["circle@depth4", "gradient", 0.4],
+                ],
+            },
+            {
+                "id": "digits",
+                "columns": ["model", "seed", "clean", "certified@0.1", "pgd@0.1"],
+                "rows": [["gradient", 0, 0.9, 0.8, 0.85], ["gradient", 1, 0.92, 0.82, 0.86]],
+            },
+        ]
+    }
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(data))
+    written = redraw(path, tmp_path / "figs", prefix="r_")
+    assert [f for f, _ in written] == ["r_depth.png", "r_robustness.png"]
+    assert all((tmp_path / "figs" / f).read_bytes()[:4] == b"\x89PNG" for f, _ in written)
+
+
 def test_reproduce_refuses_an_unknown_study(tmp_path):
     with pytest.raises(InputError, match="nope"):
         reproduce(tmp_path, quick=True, seed=0, studies=["nope"])
@@ -174,6 +269,53 @@ def test_a_damaged_checkpoint_is_one_line_naming_argument_and_file(
     err = captured.err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("lipres: error: checkpoint:"), err
     assert str(path) in err
+    assert captured.out == ""
+
+
+@pytest.mark.parametrize(
+    "command,labels",
+    [("certify", [0, 2]), ("certify", [-1, 1]), ("train", [-1, 1]), ("train", [0, 0])],
+    ids=["certify_above_k", "certify_negative", "train_negative", "train_one_class"],
+)
+def test_labels_out_of_range_are_one_line_naming_data(command, labels, tmp_path, data, capsys):
+    """Labels outside 0..K-1 (certify: K of the checkpoint, 2 here; train: K = largest label + 1,
+    which must be >= 2) are refused naming --data and the labels found; nothing is written."""
+    torch.manual_seed(0)
+    ckpt = lipres.save_model(lipres.LipResNetClassifier(3, 2, 4, 1), tmp_path / "c.pt")
+    bad = tmp_path / "bad.npz"
+    y = np.resize(np.array(labels, dtype=np.int64), 60)
+    np.savez(bad, x=np.load(data)["x"], y=y)
+    out = tmp_path / "out.pt"
+    argv = {
+        "train": ["train", "--data", str(bad), "-o", str(out), "--epochs", "1", "--quiet"],
+        "certify": ["certify", str(ckpt), "--data", str(bad)],
+    }[command]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("lipres: error: --data:"), err
+    assert "labels must" in err and f"[{min(labels)}, {max(labels)}]" in err, err
+    assert captured.out == ""
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("stored", ["0.2.0", "1.1.0"])
+@pytest.mark.parametrize("command", ["certify", "check"])
+def test_a_checkpoint_of_another_version_is_one_line_naming_both(
+    command, stored, tmp_path, data, capsys
+):
+    """A checkpoint written by another major.minor of lipres is refused by the command line
+    (exit 2, one line naming the argument and both versions), never loaded."""
+    torch.manual_seed(0)
+    ckpt = lipres.save_model(lipres.LipResNetClassifier(3, 2, 4, 1), tmp_path / "c.pt")
+    raw = torch.load(ckpt, weights_only=True)
+    raw["version"] = stored
+    torch.save(raw, ckpt)
+    assert main([command, str(ckpt), "--data", str(data)]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("lipres: error: checkpoint:"), err
+    assert stored in err and lipres.__version__ in err, err
     assert captured.out == ""
 
 
@@ -384,6 +526,20 @@ def test_bench_refuses_an_unknown_peer(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--peer" in err[0]
     assert not (tmp_path / "b").exists()
+
+
+def test_step_ratio_times_every_chosen_peer_against_each_of_ours(monkeypatch):
+    import math
+
+    from lipres._experiments import step_ratio
+
+    fakes = {"a": lambda d: torch.nn.Linear(d, d), "b": lambda d: torch.nn.Linear(d, d)}
+    monkeypatch.setattr(step_ratio, "PEERS", fakes)
+    table = step_ratio.ratio_table(4, peers=["b", "a"], rounds=1, calls=1)
+    assert list(table) == ["b", "a"]
+    for row in table.values():
+        assert list(row) == ["verified", "exact", "power", "svd", "plain"]
+        assert all(math.isfinite(v) and v > 0 for v in row.values())
 
 
 @pytest.mark.parametrize("threads", [1, 2])

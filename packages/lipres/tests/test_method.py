@@ -392,6 +392,32 @@ def test_bad_options_are_input_errors(make, match):
         make()
 
 
+LABEL_USERS = {
+    "certified_radius": lambda m, x, y: lipres.certified_radius(m, x, y),
+    "certified_accuracy": lambda m, x, y: lipres.certified_accuracy(m, x, y, [0.1, 0.5]),
+    "pgd_l2": lambda m, x, y: lipres.pgd_l2(m, x, y, 0.1, steps=2),
+    "fit_classifier_margin": lambda m, x, y: lipres.fit_classifier(m, x, y, epochs=1),
+    "fit_classifier_ce": lambda m, x, y: lipres.fit_classifier(m, x, y, epochs=1, margin=None),
+}
+
+
+@pytest.mark.parametrize("bad", [2, -1], ids=["k", "negative"])
+@pytest.mark.parametrize("name", sorted(LABEL_USERS))
+def test_labels_out_of_range_are_input_errors_naming_y(name, bad):
+    """Every public function taking labels refuses one outside [0, K - 1] (K = 2 logits here) as
+    an InputError naming ``y``, the range and the labels found; training takes no step first."""
+    torch.manual_seed(0)
+    model = lipres.LipResNetClassifier(3, 2, 4, 1)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x = torch.randn(6, 3)
+    y = torch.tensor([0, 1, 0, bad, 1, 0])
+    lo, hi = min(0, bad), max(1, bad)
+    with pytest.raises(InputError, match=rf"^y: labels must lie in \[0, 1\], got \[{lo}, {hi}\]"):
+        LABEL_USERS[name](model, x, y)
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
 def _stretched(make):
     torch.manual_seed(3)
     module = make().double()

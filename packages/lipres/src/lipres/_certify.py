@@ -30,6 +30,8 @@ from torch import Tensor, nn
 
 from sciml_core import InputError, check_finite
 
+from ._common import check_label_range
+
 __all__ = [
     "NotCertifiedError",
     "certified_accuracy",
@@ -120,11 +122,7 @@ def _check_labels(model_out: Tensor, y: Tensor) -> Tensor:
         raise InputError(f"y: expected shape [{model_out.shape[0]}], got {tuple(y.shape)}")
     if y.is_floating_point() or y.is_complex():
         raise InputError(f"y: expected integer labels, got {y.dtype}")
-    k = model_out.shape[1]
-    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= k):
-        raise InputError(
-            f"y: labels must lie in [0, {k - 1}], got [{int(y.min())}, {int(y.max())}]"
-        )
+    check_label_range(y, model_out.shape[1])
     return y.long()
 
 

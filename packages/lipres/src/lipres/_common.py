@@ -55,6 +55,14 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> Any:
     return value
 
 
+def check_label_range(y: Tensor, k: int, name: str = "y") -> None:
+    """Integer labels must lie in ``[0, k - 1]`` for ``k`` logits (else an ``InputError``)."""
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= k):
+        raise InputError(
+            f"{name}: labels must lie in [0, {k - 1}], got [{int(y.min())}, {int(y.max())}]"
+        )
+
+
 def check_features(x: Tensor, features: int, name: str = "x") -> None:
     """``x`` must be a floating tensor ``[..., features]`` (at least 1-d)."""
     if not isinstance(x, Tensor):

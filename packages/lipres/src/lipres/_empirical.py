@@ -27,7 +27,7 @@ from torch import Tensor, nn
 
 from sciml_core import InputError, SeedLike, as_torch_generator, check_finite
 
-from ._common import check_choice, check_int
+from ._common import check_choice, check_int, check_label_range
 
 __all__ = ["EMPIRICAL_METHODS", "EmpiricalMethod", "empirical_lipschitz", "pgd_l2"]
 
@@ -196,6 +196,10 @@ def pgd_l2(
     Returns:
         ``[B, ...]`` adversarial inputs, each within ``eps`` of ``x`` (ℓ2).
 
+    Raises:
+        InputError: ``eps`` not a finite number > 0, bad ``steps`` / ``restarts``, NaN inputs,
+            labels outside ``[0, K - 1]`` for the model's ``K`` logits.
+
     Examples:
         >>> lin = nn.Linear(2, 2).double()
         >>> with torch.no_grad():
@@ -236,6 +240,8 @@ def pgd_l2(
         return z
 
     try:
+        with torch.no_grad():
+            check_label_range(y, model(x[:1]).shape[1])  # the logits' K, before any ascent
         for r in range(restarts):
             if r == 0:
                 z = x.clone()

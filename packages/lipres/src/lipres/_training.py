@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from sciml_core import InputError, SeedLike, as_torch_generator, check_finite
 from sciml_core.cli import progress
 
-from ._common import check_int, check_number
+from ._common import check_int, check_label_range, check_number
 from ._constraints import constrain_
 from ._conv import GradientConv2d
 from ._gradient_step import GradientStep
@@ -113,7 +113,8 @@ def fit_classifier(
         The mean loss per epoch.
 
     Raises:
-        InputError: bad sizes, NaN inputs, labels that are not integers.
+        InputError: bad sizes, NaN inputs, labels that are not integers or do not fit the
+            model's logits (``[0, K - 1]``, checked on the first batch, before any step).
     """
     check_int(epochs, "epochs", minimum=1)
     check_int(batch_size, "batch_size", minimum=1)
@@ -132,6 +133,7 @@ def fit_classifier(
     loss_fn = MarginLoss(margin, temperature) if margin is not None else None
     table_fn = getattr(model, "training_margin_table", None)
     history = []
+    checked_labels = False
     model.train()
     for _ in progress(
         range(epochs), desc="fit", unit="epoch", leave=False, disable=not show_progress
@@ -142,6 +144,9 @@ def fit_classifier(
             idx = order[start : start + batch_size]
             opt.zero_grad()
             logits = model(x[idx])
+            if not checked_labels:
+                check_label_range(y, logits.shape[1])  # before any step changes the model
+                checked_labels = True
             if loss_fn is None:
                 loss = nn.functional.cross_entropy(logits, y[idx].long())
             else:

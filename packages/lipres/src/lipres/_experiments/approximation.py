@@ -23,6 +23,8 @@ from .models import ModelName, bound_of, empirical_max, fraction_below_cap, regr
 
 ONE_D = ("abs", "triangle")
 TWO_D = ("circle", "square", "points", "max_affine")
+PREDICTED = ("circle", "points")
+"""A3 and A5: their seed-0 predictions on the test grid are kept for the figure (spec §6.1)."""
 
 
 def _target(name: str) -> Any:
@@ -116,6 +118,8 @@ def fit_cells(
                 else:
                     lr = reuse if reuse is not None else chosen[(target, model_name)]
                     model, _, max_err, mae, secs, grid = _fit(ctx, model_name, target, seed, lr)
+                if seed == 0 and target in PREDICTED:
+                    _keep_prediction(ctx, target, model_name, model, grid)
                 emp = empirical_max(
                     model,
                     grid[:: max(1, grid.shape[0] // 512)],
@@ -165,6 +169,18 @@ def fit_cells(
                 ]
             )
     return rows
+
+
+def _keep_prediction(
+    ctx: Context, target: str, model_name: str, model: torch.nn.Module, grid: Tensor
+) -> None:
+    """The fitted model's values on the test grid (no gradient, no state change: the model is
+    in eval mode after fitting), with the grid and the target's values, for the figure."""
+    with torch.no_grad():
+        ctx.arrays[("prediction", target, model_name)] = model(grid).reshape(-1).numpy()
+        if ("grid", target) not in ctx.arrays:
+            ctx.arrays[("grid", target)] = grid.numpy()
+            ctx.arrays[("target", target)] = _target(target)(grid).reshape(-1).numpy()
 
 
 def add_table(ctx: Context, rows: list[list[Any]]) -> None:

@@ -23,6 +23,8 @@ class Context:
     seed: int
     device: str
     values: dict[tuple[Any, ...], float] = field(default_factory=dict)
+    arrays: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    """Figure data that no table holds (numpy arrays), e.g. ``("prediction", target, model)``."""
     seconds: dict[str, float] = field(default_factory=dict)
 
 

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import torch
 
-from sciml_core import InputError, Result
+from sciml_core import InputError, MissingExtraError, Result, get_pyplot
 from sciml_core.cli import progress
 
 from ..__about__ import __version__
+from .approximation import PREDICTED
 from .config import config_for
 from .context import Context
+from .plots import CAPTIONS, PKG, draw_predictions, draw_tables
 from .registry import STUDIES
 
 
@@ -27,6 +29,10 @@ def reproduce(
     studies: Sequence[str] | None = None,
 ) -> Path:
     """Run ``studies`` (default: all, in registry order), write ``result.json``, return its path.
+
+    With the ``[plot]`` extra (matplotlib) the figures of spec §6.1 and §6.3 are drawn into
+    ``out_dir`` and listed in the result (max error against depth and predictions on A3 / A5 in
+    ``--full``; certified and PGD accuracy against ε); without it none are drawn.
 
     Raises:
         InputError: ``studies`` names a study that is not registered.
@@ -42,6 +48,7 @@ def reproduce(
         start = time.perf_counter()
         STUDIES[name].run(ctx)
         ctx.seconds[name] = time.perf_counter() - start
+    _figures(ctx)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     result.add_table(
         "run",
@@ -50,3 +57,25 @@ def reproduce(
         [[n, ctx.seconds[n], torch.get_num_threads(), load] for n in names],
     )
     return result.save(out_dir)
+
+
+def _figures(ctx: Context) -> None:
+    """Draw what the tables and the kept predictions support (nothing without matplotlib)."""
+    try:
+        get_pyplot(PKG)
+    except MissingExtraError:
+        return
+    for file, caption in draw_tables(ctx.result.tables, ctx.out_dir):
+        ctx.result.add_figure(file, caption)
+    names = {"circle": "A3 circle", "points": "A5 points"}
+    panels = {
+        names.get(target, target): (
+            ctx.arrays[("grid", target)],
+            ctx.arrays[("target", target)],
+            {k[2]: a for k, a in ctx.arrays.items() if k[:2] == ("prediction", target)},
+        )
+        for target in PREDICTED
+        if ("grid", target) in ctx.arrays
+    }
+    if draw_predictions(panels, ctx.out_dir / "predictions.png"):
+        ctx.result.add_figure("predictions.png", CAPTIONS["predictions"])
