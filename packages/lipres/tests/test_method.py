@@ -131,9 +131,15 @@ def test_an_unconstrained_lifting_is_refused_by_name(arch):
     with pytest.raises(lipres.NotCertifiedError, match=r"LipResNet\.lift \(Linear\)"):
         lipres.lipschitz_bound(net)
     with pytest.raises(lipres.NotCertifiedError, match="lift"):
-        lipres.certified_radius(
-            lipres.LipResNetClassifier(3, 2, 6, 1), torch.zeros(1, 3), torch.zeros(1).long()
-        ) if False else net.lipschitz_bound()
+        net.lipschitz_bound()
+
+
+@pytest.mark.parametrize("arch", lipres.ARCHITECTURES)
+def test_a_classifier_with_an_unconstrained_lifting_gets_no_radius(arch):
+    clf = lipres.LipResNetClassifier(3, 2, 6, 1, architecture=arch)
+    clf.lift = nn.Linear(3, 6)
+    with pytest.raises(lipres.NotCertifiedError, match=r"LipResNetClassifier\.lift \(Linear\)"):
+        lipres.certified_radius(clf, torch.zeros(1, 3), torch.zeros(1).long())
 
 
 def test_a_norm_mismatch_is_refused():
