@@ -9,7 +9,7 @@ fusion, the frozen decoder and the head.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,6 +149,62 @@ def _bank(model: nn.Module, train: Subjects) -> Any:
     return None
 
 
+def train_loop(
+    model: nn.Module,
+    n: int,
+    step_loss: Callable[[Tensor, torch.Generator], Tensor],
+    *,
+    steps: int,
+    lr: float,
+    batch: int = 4,
+    seed: int = 0,
+    score: Callable[[], Any] | None = None,
+    eval_at: Sequence[int] = (),
+    show_progress: bool = False,
+) -> tuple[dict[int, Any], int]:
+    """The AdamW loop that :func:`fit` and the classification study share.
+
+    Each step draws ``min(batch, n)`` of the ``n`` training patients (a seeded permutation),
+    anneals a :class:`HyDA`'s temperature linearly from ``tau0`` to 1 over the first half of the
+    steps, and takes one step on ``step_loss(idx, generator)`` (the generator is the loop's, for
+    draws such as augmentation). With ``score``, the score (anything ordered, higher is better)
+    is measured at the ``eval_at`` steps and at ``steps``, and the best checkpoint is restored.
+
+    Returns:
+        The scores by step, and the best step (``steps`` without ``score``).
+    """
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
+    checkpoints = (
+        sorted({s for s in eval_at if 0 < s <= steps} | {steps}) if score is not None else []
+    )
+    scores: dict[int, Any] = {}
+    best: tuple[Any, dict[str, Tensor]] | None = None
+    best_step = steps
+    model.train()
+    for step in progress(range(1, steps + 1), desc="fit", unit="step", disable=not show_progress):
+        if isinstance(model, HyDA) and model.router is not None:
+            half = max(steps // 2, 1)
+            model.router.set_tau(max(1.0, model.tau0 + (1.0 - model.tau0) * (step - 1) / half))
+        idx = torch.randperm(n, generator=gen)[: min(batch, n)]
+        loss = step_loss(idx, gen)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step in checkpoints:
+            assert score is not None
+            got = score()
+            scores[step] = got
+            if best is None or got > best[0]:
+                best = (got, {k: v.detach().clone() for k, v in model.state_dict().items()})
+                best_step = step
+            model.train()
+    if best is not None:
+        model.load_state_dict(best[1])
+    model.eval()
+    return scores, best_step
+
+
 def fit(
     model: nn.Module,
     train: Subjects,
@@ -170,24 +226,11 @@ def fit(
     ``tau0`` to 1 over the first half of the steps; its bank holds the training patients.
     """
     start = time.perf_counter()
-    gen = torch.Generator().manual_seed(seed)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=lr)
     k = int(getattr(model, "num_classes", 2) if not isinstance(model, Scratch) else 2)
     weight = _class_weights(train.labels, k)
     feats = _bank(model, train)
-    log = FitLog()
-    checkpoints = (
-        sorted({s for s in eval_at if 0 < s <= steps} | {steps}) if val is not None else []
-    )
-    best: tuple[float, dict[str, Tensor]] | None = None
-    n = len(train)
-    model.train()
-    for step in progress(range(1, steps + 1), desc="fit", unit="step", disable=not show_progress):
-        if isinstance(model, HyDA) and model.router is not None:
-            half = max(steps // 2, 1)
-            model.router.set_tau(max(1.0, model.tau0 + (1.0 - model.tau0) * (step - 1) / half))
-        idx = torch.randperm(n, generator=gen)[: min(batch, n)]
+
+    def step_loss(idx: Tensor, gen: torch.Generator) -> Tensor:
         part = train.take(idx)
         if feats is not None:
             fb = [[f[idx] for f in maps] for maps in feats]
@@ -201,22 +244,24 @@ def fit(
                 vols = {m: _flip(v, dims) * scale for m, v in vols.items()}
                 target = _flip(target, [d - 1 for d in dims])
             logits = model(vols, groups=part.groups)
-        loss = dice_ce_loss(logits, target, weight=weight)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if step in checkpoints:
-            assert val is not None
-            score = float(dice(predict(model, val), val.labels, num_classes=2)[0])
-            log.val[step] = score
-            if best is None or score > best[0]:
-                best = (score, {k_: v.detach().clone() for k_, v in model.state_dict().items()})
-                log.best_step = step
-            model.train()
-    if best is not None:
-        model.load_state_dict(best[1])
-    else:
-        log.best_step = steps
-    model.eval()
+        return dice_ce_loss(logits, target, weight=weight)
+
+    def score() -> float:
+        assert val is not None
+        return float(dice(predict(model, val), val.labels, num_classes=2)[0])
+
+    log = FitLog()
+    log.val, log.best_step = train_loop(
+        model,
+        len(train),
+        step_loss,
+        steps=steps,
+        lr=lr,
+        batch=batch,
+        seed=seed,
+        score=score if val is not None else None,
+        eval_at=eval_at,
+        show_progress=show_progress,
+    )
     log.seconds = time.perf_counter() - start
     return log

@@ -36,7 +36,7 @@ from .._encoders import TinyUNet
 from .._hyda import FullFineTune, HyDA, Probe, StaticAdapter, count_trainable
 from .._metrics import accuracy, roc_auc
 from .._synthetic import synthetic_brains
-from .._train import Subjects, to_subjects
+from .._train import Subjects, to_subjects, train_loop
 from .backbone import backbone_state, rebuild
 from .config import Config
 from .context import Context
@@ -117,46 +117,35 @@ def fit_classifier(
     ``eval_at`` steps and at ``steps``, and the best checkpoint (accuracy, then AUC) is restored.
     """
     start = time.perf_counter()
-    gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
     feats = None
     if model.frozen:
         with torch.no_grad():
             feats = model.encode(train.volumes)
         model.update_bank(feats)
-    checkpoints = (
-        sorted({s for s in eval_at if 0 < s <= steps} | {steps}) if val is not None else []
-    )
-    log = ClsLog()
-    best: tuple[tuple[float, float], dict[str, torch.Tensor]] | None = None
-    n = len(train)
-    model.train()
-    for step in range(1, steps + 1):
-        if model.router is not None:
-            half = max(steps // 2, 1)
-            model.router.set_tau(max(1.0, model.tau0 + (1.0 - model.tau0) * (step - 1) / half))
-        idx = torch.randperm(n, generator=gen)[: min(batch, n)]
+
+    def step_loss(idx: torch.Tensor, _: torch.Generator) -> torch.Tensor:
         if feats is not None:
             logits = model(features=[[f[idx] for f in maps] for maps in feats], bank_ids=idx)
         else:
             logits = model(train.take(idx).volumes)
-        loss = F.cross_entropy(logits, train.patient_labels[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if step in checkpoints:
-            assert val is not None
-            got = scores(probabilities(model, val, batch=batch), val.patient_labels)
-            log.val[step] = got
-            if best is None or got > best[0]:
-                best = (got, {k: v.detach().clone() for k, v in model.state_dict().items()})
-                log.best_step = step
-            model.train()
-    if best is not None:
-        model.load_state_dict(best[1])
-    else:
-        log.best_step = steps
-    model.eval()
+        return F.cross_entropy(logits, train.patient_labels[idx])
+
+    def score() -> tuple[float, float]:
+        assert val is not None
+        return scores(probabilities(model, val, batch=batch), val.patient_labels)
+
+    log = ClsLog()
+    log.val, log.best_step = train_loop(
+        model,
+        len(train),
+        step_loss,
+        steps=steps,
+        lr=lr,
+        batch=batch,
+        seed=seed,
+        score=score if val is not None else None,
+        eval_at=eval_at,
+    )
     log.seconds = time.perf_counter() - start
     return log
 
