@@ -215,3 +215,14 @@ def test_merge_takes_no_sweep_options(tmp_path, capsys):
     assert exc.value.code == 2
     assert "--merge" in capsys.readouterr().err
     assert not (tmp_path / "m.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("config", "per_variant"),
+    [(QUICK, True), (FULL, False), (TINY, True)],
+    ids=["quick", "full", "tiny"],
+)
+def test_settings_title_says_the_learning_rate_is_shared_only_when_it_is(config, per_variant):
+    title = config.settings_title()
+    assert ("lr, epochs" in title) is not per_variant
+    assert ("own validated lr in burgers" in title) is per_variant
