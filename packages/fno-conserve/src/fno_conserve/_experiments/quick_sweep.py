@@ -440,7 +440,8 @@ def main(argv: list[str] | None = None) -> None:
         "package": "fno-conserve",
         "command": "python -m fno_conserve._experiments.quick_sweep --out FILE.json"
         + (" --scale full" if full else "")
-        + (f" --lrs {' '.join(map(str, lrs))}" if args.lrs else ""),
+        + (f" --lrs {' '.join(map(str, lrs))}" if args.lrs else "")
+        + (f" --budgets {' '.join(b.name for b in budgets)}" if args.budgets else ""),
         "commit": _commit(),
         "machine": args.machine,
         "note": (__doc__ or "").strip().replace("\n", " "),
