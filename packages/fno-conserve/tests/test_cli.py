@@ -244,3 +244,4 @@ def test_reproduce_writes_every_case_table(tiny_result):
 def test_reproduce_settings_table_shows_the_config(tiny_result):
     tables = {t["id"]: t for t in tiny_result[0]["tables"]}
     assert tables["settings"]["rows"] == TINY.settings_rows()
+    assert tables["settings"]["title"] == TINY.settings_title()

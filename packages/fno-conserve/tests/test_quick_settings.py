@@ -12,6 +12,7 @@ from fno_conserve._experiments.reproduce import reproduce
 
 SWEEP = Path(__file__).parents[1] / "results" / "quick_sweep_3seeds_cpu_2026-12-07.json"
 FULL_SWEEP = Path(__file__).parents[1] / "results" / "lr_sweep_full_scale_cpu_2026-12-07.json"
+EXTRA_SWEEP = Path(__file__).parents[1] / "results" / "quick_sweep_extra_cpu_2026-12-07.json"
 
 LRS = (("plain", 1e-3), ("penalty", 2e-3), ("projection", 3e-3), ("adaptive", 4e-3))
 TINY = Config(
@@ -68,9 +69,9 @@ def sweep_record():
     return _record(SWEEP)
 
 
-@pytest.fixture(scope="module", params=["quick", "full"])
+@pytest.fixture(scope="module", params=["quick", "full", "extra"])
 def any_sweep_record(request):
-    return _record(SWEEP if request.param == "quick" else FULL_SWEEP)
+    return _record({"quick": SWEEP, "full": FULL_SWEEP, "extra": EXTRA_SWEEP}[request.param])
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +134,23 @@ def test_sweep_chooses_each_learning_rate_on_validation(any_sweep_record):
                 assert len(vals) == len(sweep_record["settings"]["select_seeds"])
                 mean_val[lr] = sum(vals) / len(vals)
             assert budget["chosen"][variant]["lr"] == min(mean_val, key=mean_val.get)
+
+
+def test_extra_sweep_rows_were_trained_with_their_budgets_settings():
+    """Every row of the extra budgets (width 32, 16 modes, constant rate) has the settings of the
+    module's budget of that name, the schedule included."""
+    record = _record(EXTRA_SWEEP)
+    budgets = {b.name: b for b in quick_sweep.BUDGETS}
+    for row in record["rows"]:
+        b = budgets[row["budget"]]
+        assert (row["epochs"], row["batch"], row["width"], row["modes"], row["schedule"]) == (
+            b.epochs,
+            b.batch,
+            b.width,
+            b.modes,
+            b.schedule,
+        )
+    assert {r["schedule"] for r in record["rows"]} == {"cosine", "constant"}
 
 
 TINY_SCALE = quick_sweep.Scale(n=32, train=8, val=4, test=4)
@@ -215,3 +233,14 @@ def test_merge_takes_no_sweep_options(tmp_path, capsys):
     assert exc.value.code == 2
     assert "--merge" in capsys.readouterr().err
     assert not (tmp_path / "m.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("config", "per_variant"),
+    [(QUICK, True), (FULL, False), (TINY, True)],
+    ids=["quick", "full", "tiny"],
+)
+def test_settings_title_says_the_learning_rate_is_shared_only_when_it_is(config, per_variant):
+    title = config.settings_title()
+    assert ("lr, epochs" in title) is not per_variant
+    assert ("own validated lr in burgers" in title) is per_variant

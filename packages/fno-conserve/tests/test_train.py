@@ -126,3 +126,42 @@ def test_load_trained_refuses_a_truncated_checkpoint_naming_the_argument(tmp_pat
     path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(InputError, match=r"^--checkpoint: .*model\.pt"):
         load_trained(path, argument="--checkpoint")
+
+
+def _trained_rates(burgers, **kw):
+    x, y = burgers
+    cfg = TrainConfig(variant="plain", width=4, modes=2, layers=1, epochs=3, batch=12, **kw)
+    torch.manual_seed(0)
+    model = build_model(cfg.check(), 1, 1, 1)
+    hist = train_model(model, cfg, x, y, seed=0, show_progress=False)
+    return hist["lr"], model
+
+
+def test_cosine_schedule_anneals_the_rate_to_zero_over_every_step(burgers):
+    rates, _ = _trained_rates(burgers, lr=1e-2, schedule="cosine")
+    steps, total = 2, 6  # 24 samples in batches of 12, 3 epochs
+    want = [1e-2 * (1 + math.cos(math.pi * steps * (e + 1) / total)) / 2 for e in range(3)]
+    assert rates == pytest.approx(want, abs=1e-12)
+
+
+def test_constant_schedule_keeps_the_rate(burgers):
+    rates, _ = _trained_rates(burgers, lr=1e-2, schedule="constant")
+    assert rates == [1e-2] * 3
+
+
+def test_cosine_is_the_default_schedule(burgers):
+    """The default trains bit for bit as an explicit ``cosine`` (0.2.0's only schedule), and
+    differently from ``constant``."""
+    _, default = _trained_rates(burgers, lr=1e-2)
+    _, cosine = _trained_rates(burgers, lr=1e-2, schedule="cosine")
+    _, constant = _trained_rates(burgers, lr=1e-2, schedule="constant")
+    for a, b in zip(default.parameters(), cosine.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert not all(
+        torch.equal(a, c) for a, c in zip(default.parameters(), constant.parameters(), strict=True)
+    )
+
+
+def test_train_config_refuses_an_unknown_schedule_naming_it():
+    with pytest.raises(InputError, match=r"^schedule: expected one of"):
+        TrainConfig(schedule="linear").check()  # type: ignore[arg-type]

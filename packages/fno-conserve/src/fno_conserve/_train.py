@@ -41,6 +41,11 @@ Law = LawName
 LAWS: tuple[Law, ...] = get_args(Law)
 """Named conservation laws: ``mass``, ``moments`` (0, 1, 2), ``norm`` (NLS), ``mean-zero``."""
 
+Schedule = Literal["cosine", "constant"]
+SCHEDULES: tuple[Schedule, ...] = get_args(Schedule)
+"""Learning-rate schedules of :func:`train_model`: ``cosine`` (to zero over every step, the
+default) or ``constant`` (``lr`` throughout)."""
+
 TrainDirection = Literal["head", "net", "field", "lowrank"]
 TRAIN_DIRECTIONS: tuple[TrainDirection, ...] = get_args(TrainDirection)
 """Directions a trained variant may use (``dense`` needs a fixed grid and is not offered)."""
@@ -123,11 +128,14 @@ class TrainConfig:
     lr: float = 1e-3
     rule: Rule = "periodic"
     lengths: float = 1.0
+    schedule: Schedule = "cosine"
 
     def check(self) -> TrainConfig:
         """Validate every field (``InputError`` naming the field); returns ``self``."""
         if self.variant not in VARIANTS:
             raise InputError(f"variant: expected one of {VARIANTS}, got {self.variant!r}")
+        if self.schedule not in SCHEDULES:
+            raise InputError(f"schedule: expected one of {SCHEDULES}, got {self.schedule!r}")
         if self.direction is not None and self.direction not in TRAIN_DIRECTIONS:
             raise InputError(
                 f"direction: expected one of {TRAIN_DIRECTIONS} or None, got {self.direction!r}"
@@ -216,9 +224,13 @@ def train_model(
     seed: SeedLike = 0,
     show_progress: bool = True,
 ) -> dict[str, Any]:
-    """Adam + cosine schedule on ``RelLpLoss`` (plus the penalty for ``penalty``); returns history.
+    """Adam on ``RelLpLoss`` (plus the penalty for ``penalty``); returns the history.
 
-    ``posthoc`` trains the plain model (the projection is applied only at evaluation).
+    The learning rate follows ``cfg.schedule``: ``cosine`` anneals it from ``cfg.lr`` to zero over
+    every step (``CosineAnnealingLR``), ``constant`` keeps ``cfg.lr``. The history holds the mean
+    training loss per epoch (``loss``), the learning rate after each epoch's last step (``lr``) and
+    ``train_seconds``. ``posthoc`` trains the plain model (the projection is applied only at
+    evaluation).
 
     Raises:
         InputError: ``x`` or ``y`` holds NaN or inf (the array and the count are named), a target
@@ -249,8 +261,13 @@ def train_model(
     )
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     steps_per_epoch = math.ceil(x.shape[0] / cfg.batch)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs * steps_per_epoch)
+    sched = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs * steps_per_epoch)
+        if cfg.schedule == "cosine"
+        else None
+    )
     history = []
+    rates = []
     start = time.perf_counter()
     model.train()
     epochs = progress(
@@ -283,11 +300,13 @@ def train_model(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            sched.step()
+            if sched is not None:
+                sched.step()
             total += value * len(idx)
         history.append(total / x.shape[0])
+        rates.append(float(opt.param_groups[0]["lr"]))
     model.eval()
-    return {"loss": history, "train_seconds": time.perf_counter() - start}
+    return {"loss": history, "lr": rates, "train_seconds": time.perf_counter() - start}
 
 
 def _diverged(

@@ -1,8 +1,9 @@
 """Every size, budget and seed offset of ``fno-conserve reproduce``: one frozen config per mode.
 
 ``QUICK`` finishes in well under a minute on two CPU cores (one intra-op thread); ``FULL`` is the
-laptop-scale run of the spec's section 7. Both train every variant of a case with the same
-settings, so the comparison is fair within a case.
+laptop-scale run of the spec's section 7. Every variant of a case trains with the same budget
+(data, epochs, batch, model); Burgers' variants each with its own learning rate, validated per
+variant, so the comparison is fair within a case.
 """
 
 from __future__ import annotations
@@ -94,6 +95,25 @@ class Config:
     nls: CaseConfig
     ns: CaseConfig | None
     pde_params: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    def settings_title(self) -> str:
+        """The ``settings`` table's title: what is the same for every variant of a case.
+
+        Epochs, batch and model are; the learning rate too unless a case's per-variant rates
+        (``CaseConfig.lrs``, with ``lr`` for the variants it does not list) differ.
+        """
+        cases = [("burgers", self.burgers), ("nls", self.nls), ("ns", self.ns)]
+        per_variant = [
+            name
+            for name, case in cases
+            if case is not None and len(set(dict(case.lrs).values()) | {case.lr}) > 1
+        ]
+        if not per_variant:
+            return "Settings of this run (lr, epochs, batch and model identical for every variant)"
+        return (
+            "Settings of this run (epochs, batch and model identical for every variant; each "
+            f"variant's own validated lr in {', '.join(per_variant)})"
+        )
 
     def settings_rows(self) -> list[list[str]]:
         """Rows ``[case, settings]`` of the ``settings`` table."""

@@ -1,11 +1,11 @@
 """The sweep behind ``reproduce --quick``'s Burgers settings: which small budget learns.
 
 Run as ``python -m fno_conserve._experiments.quick_sweep --out sweep.json`` (one thread; about
-20 CPU minutes for every budget with three seeds; ``--budgets`` runs a subset). Data: Burgers (the
+30 CPU minutes for every budget with three seeds; ``--budgets`` runs a subset). Data: Burgers (the
 quick case's generator and grid, ``N = 64``), data seed 0, training samples ``0 .. 255``,
 validation ``256 .. 319``, test ``320 .. 383`` (the split that ``QUICK`` uses). For every budget
-(epochs, batch, width, modes; Adam with the cosine schedule of
-:func:`~fno_conserve._train.train_model`, the only schedule the training loop has) every trained
+(epochs, batch, width, modes, learning-rate schedule of :func:`~fno_conserve._train.train_model`:
+Adam with the cosine schedule to zero unless the budget says ``constant``) every trained
 variant (``plain``, ``penalty`` with weight 1, ``projection``, ``adaptive`` with the ``head``
 direction) is trained with each learning rate of ``LRS`` on the model seeds ``SELECT_SEEDS``, and
 its learning rate is chosen on the **validation** split (mean over those seeds), per variant; only
@@ -37,7 +37,15 @@ import torch
 from sciml_core import atomic_write_text
 
 from .._data import Dataset, generate
-from .._train import DivergenceError, TrainConfig, Variant, build_model, evaluate, train_model
+from .._train import (
+    DivergenceError,
+    Schedule,
+    TrainConfig,
+    Variant,
+    build_model,
+    evaluate,
+    train_model,
+)
 
 N = 64
 TRAIN, VAL, TEST = 256, 64, 64
@@ -62,7 +70,7 @@ PENALTY_WEIGHT = 1.0
 TRAINED: tuple[Variant, ...] = ("plain", "penalty", "projection", "adaptive")
 """The variants trained in the sweep; ``posthoc`` reuses ``plain``."""
 LRS: tuple[float, ...] = (3e-3, 1e-2, 3e-2)
-"""Learning rates tried per variant (Adam, cosine schedule to zero)."""
+"""Learning rates tried per variant (Adam, with the budget's schedule)."""
 SELECT_SEEDS: tuple[int, ...] = (0, 1, 2)
 """Model seeds each learning rate is trained with; the rate is chosen on the mean validation error
 over them (one seed chose 3e-2 for ``projection``, which left seeds 1 and 2 on the plateau at the
@@ -80,6 +88,7 @@ class Budget:
     batch: int
     width: int
     modes: int
+    schedule: Schedule = "cosine"
 
 
 BUDGETS: tuple[Budget, ...] = (
@@ -90,6 +99,10 @@ BUDGETS: tuple[Budget, ...] = (
     Budget("e10-b5-w16-m8", 10, 5, 16, 8),
     Budget("e15-b10-w32-m8", 15, 10, 32, 8),
     Budget("e15-b10-w16-m16", 15, 10, 16, 16),
+    # the chosen budget's neighbours at its cost scale: width 32, 16 modes, a constant rate
+    Budget("e10-b10-w32-m8", 10, 10, 32, 8),
+    Budget("e10-b10-w16-m16", 10, 10, 16, 16),
+    Budget("e10-b10-w16-m8-constant", 10, 10, 16, 8, "constant"),
 )
 FULL_BUDGET = Budget("full-e40-b20-w32-m16", 40, 20, 32, 16)
 """``FULL.burgers``'s budget (the spec's recipe); ``--scale full`` validates its rates."""
@@ -124,6 +137,7 @@ def _train(
         batch=budget.batch,
         lr=lr,
         penalty_weight=PENALTY_WEIGHT,
+        schedule=budget.schedule,
     ).check()
     torch.manual_seed(seed)
     model = build_model(cfg, 1, 1, 1)
@@ -301,6 +315,7 @@ def merge_sweeps(records: list[dict[str, Any]]) -> dict[str, Any]:
         worst = max(c["val_rel_l2"] for c in chosen.values())
         summary.append(
             {k: entry[k] for k in ("budget", "name", "epochs", "batch", "width", "modes")}
+            | {"schedule": entry.get("schedule", "cosine")}  # older records: cosine only
             | {
                 "chosen": chosen,
                 "worst_val_over_reference": worst / ref_val,
@@ -425,7 +440,8 @@ def main(argv: list[str] | None = None) -> None:
         "package": "fno-conserve",
         "command": "python -m fno_conserve._experiments.quick_sweep --out FILE.json"
         + (" --scale full" if full else "")
-        + (f" --lrs {' '.join(map(str, lrs))}" if args.lrs else ""),
+        + (f" --lrs {' '.join(map(str, lrs))}" if args.lrs else "")
+        + (f" --budgets {' '.join(b.name for b in budgets)}" if args.budgets else ""),
         "commit": _commit(),
         "machine": args.machine,
         "note": (__doc__ or "").strip().replace("\n", " "),
@@ -439,7 +455,8 @@ def main(argv: list[str] | None = None) -> None:
             "lrs": list(lrs),
             "select_seeds": list(select_seeds),
             "learns_if_val_below_x_reference": LEARNS,
-            "schedule": "Adam, cosine to zero over every step (train_model's only schedule)",
+            "schedule": "Adam; cosine to zero over every step unless a budget's 'schedule' says "
+            "'constant' (the learning rate throughout)",
         },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

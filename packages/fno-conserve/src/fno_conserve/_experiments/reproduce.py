@@ -75,7 +75,7 @@ def reproduce(
             study.run(ctx)
         result.add_table(
             "settings",
-            "Settings of this run (lr and epochs identical for every variant)",
+            cfg.settings_title(),
             ["case", "settings"],
             cfg.settings_rows(),
         )
