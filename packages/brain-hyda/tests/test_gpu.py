@@ -22,6 +22,17 @@ pytestmark = [
 MODS = ["T1", "FLAIR"]
 
 
+@pytest.fixture(autouse=True)
+def _no_tf32():
+    """TF32 rounds float32 conv and matmul factors to 10 bits; the tolerances here are float32's
+    (1e-5), so these tests run without it (restored afterwards)."""
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    yield
+    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+
+
 def _volumes(device, batch=3, size=16):
     g = torch.Generator().manual_seed(1)
     return {m: torch.randn(batch, 1, size, size, size, generator=g).to(device) for m in MODS}

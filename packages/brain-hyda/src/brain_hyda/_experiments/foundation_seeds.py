@@ -31,13 +31,12 @@ from scipy import stats
 from sciml_core import Result
 
 from ..__about__ import __version__
-from .._synthetic import synthetic_brains
-from .._train import pretrain_backbone, to_subjects
+from .._train import pretrain_backbone
 from .backbone import backbone_state
 from .config import FULL, METHODS
 from .context import Context
 from .headroom_sweep import parse_setting, setting_name
-from .segmentation import run_job
+from .segmentation import draws, run_job
 from .workers import Job, run_jobs
 
 GATE = 0.05
@@ -47,7 +46,7 @@ def tuned_settings(full_result: dict[str, Any]) -> dict[str, tuple[float, int]]:
     """``method -> (lr, steps)`` as the ``segmentation`` table of a ``--full`` result used them."""
     tables = {t["id"]: t for t in full_result.get("tables", [])}
     if "segmentation" not in tables:
-        raise ValueError("--full-result: no 'segmentation' table (not a brain-hyda --full result)")
+        raise ValueError("no 'segmentation' table")
     t = tables["segmentation"]
     col = {c: i for i, c in enumerate(t["columns"])}
     out: dict[str, tuple[float, int]] = {}
@@ -82,9 +81,20 @@ def main(argv: list[str] | None = None) -> Path:
     args = ap.parse_args(argv)
     if "probe" not in args.methods or "scratch" not in args.methods:
         ap.error("--methods: the gate needs both 'probe' and 'scratch'")
-    if max(args.sizes) > max(FULL.train_sizes):
-        ap.error(f"--sizes: at most {max(FULL.train_sizes)} (the --full draws' size)")
-    chosen = tuned_settings(json.loads(args.full_result.read_text()))
+    if not 1 <= min(args.sizes) <= max(args.sizes) <= max(FULL.train_sizes):
+        ap.error(f"--sizes: each in 1..{max(FULL.train_sizes)} (the --full draws' size)")
+    if len(set(args.seeds)) != len(args.seeds) or len(args.seeds) < 2:
+        ap.error(f"--seeds: two or more distinct seeds (the interval needs them); got {args.seeds}")
+    try:
+        full = json.loads(args.full_result.read_text())
+        chosen = tuned_settings(full)
+        root = int(full["meta"]["seed"])
+        if full["meta"].get("quick", True):
+            raise ValueError("a --quick result; the tuned settings come from --full")
+    except (OSError, json.JSONDecodeError) as e:
+        ap.error(f"--full-result: cannot read {args.full_result}: {e}")
+    except (ValueError, KeyError, TypeError) as e:
+        ap.error(f"--full-result: not a brain-hyda --full result ({e})")
     missing = [m for m in args.methods if m not in chosen]
     if missing:
         ap.error(f"--full-result: no tuned setting for {missing}")
@@ -98,13 +108,15 @@ def main(argv: list[str] | None = None) -> Path:
         + (f" --setting {setting_name(*args.setting)}" if args.setting else "")
         + f" --workers {args.workers} --out OUT"
     )
-    result = Result("brain-hyda", __version__, seed=0, device="cpu", quick=False, command=command)
-    ctx = Context(result, args.out, c, seed=0, device="cpu", workers=args.workers)
-    net, _ = pretrain_backbone(
+    result = Result(
+        "brain-hyda", __version__, seed=root, device="cpu", quick=False, command=command
+    )
+    ctx = Context(result, args.out, c, seed=root, device="cpu", workers=args.workers)
+    net, _ = pretrain_backbone(  # as backbone.run does for --full's root seed
         subjects=c.pretrain_subjects,
         epochs=c.pretrain_epochs,
         size=c.size,
-        seed=0,
+        seed=root,
         show_progress=False,
     )
     ctx.store["backbone"] = net
@@ -114,18 +126,16 @@ def main(argv: list[str] | None = None) -> Path:
         kind, noise, blur = args.setting
         knobs = {"corrupt_kind": kind, "corrupt_noise": noise, "corrupt_blur": blur}
     name = setting_name(knobs["corrupt_kind"], knobs["corrupt_noise"], knobs["corrupt_blur"])
-    test = to_subjects(synthetic_brains(c.n_test, size=c.size, seed=0, start=600, **knobs))
-    biggest = max(c.train_sizes)
+    _, test, train_sets = draws(c, root, knobs, args.seeds)
     keys = [(m, n, s) for n in args.sizes for s in args.seeds for m in args.methods]
     jobs = []
     for m, n, s in keys:
-        train = to_subjects(synthetic_brains(biggest, size=c.size, seed=1000 * s, **knobs))
         lr, steps = chosen[m]
         jobs.append(
             Job(
                 f"{m} {n} subjects seed {s}",
                 run_job,
-                (state, m, lr, steps, s, train.take(range(n)), test, c),
+                (state, m, lr, steps, s, train_sets[s].take(range(n)), test, c),
             )
         )
     outs = run_jobs(jobs, workers=args.workers, desc="foundation seeds")

@@ -49,14 +49,12 @@ def parse_setting(text: str) -> tuple[CorruptKind, float, float]:
     parts = text.split(":")
     if len(parts) != 3 or parts[0] not in CORRUPT_KINDS:
         raise argparse.ArgumentTypeError(
-            f"--settings: expected KIND:NOISE:BLUR with KIND in {CORRUPT_KINDS}; got {text!r}"
+            f"expected KIND:NOISE:BLUR with KIND in {CORRUPT_KINDS}; got {text!r}"
         )
     try:
         noise, blur = float(parts[1]), float(parts[2])
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--settings: NOISE and BLUR must be numbers; got {text!r}"
-        ) from None
+        raise argparse.ArgumentTypeError(f"NOISE and BLUR must be numbers; got {text!r}") from None
     return typing.cast(CorruptKind, parts[0]), noise, blur
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -237,6 +238,21 @@ def run_job(
     return out
 
 
+def draws(
+    c: Config, seed: int, knobs: dict[str, Any], seeds: Sequence[int]
+) -> tuple[Subjects, Subjects, dict[int, Subjects]]:
+    """The study's subjects for root ``seed``: validation, test, and per training seed ``s`` the
+    draw of ``max(c.train_sizes)`` subjects whose first ``n`` train the ``n``-subject runs."""
+    val = to_subjects(synthetic_brains(c.n_val, size=c.size, seed=seed, start=500, **knobs))
+    test = to_subjects(synthetic_brains(c.n_test, size=c.size, seed=seed, start=600, **knobs))
+    biggest = max(c.train_sizes)
+    train_sets = {
+        s: to_subjects(synthetic_brains(biggest, size=c.size, seed=seed + 1000 * s, **knobs))
+        for s in seeds
+    }
+    return val, test, train_sets
+
+
 def run(ctx: Context) -> None:
     """Tune, run the table and the controls, check the gates, add the claims.
 
@@ -245,14 +261,8 @@ def run(ctx: Context) -> None:
     """
     c = ctx.config
     state = backbone_state(ctx)
-    knobs = c.corruption()
-    val = to_subjects(synthetic_brains(c.n_val, size=c.size, seed=ctx.seed, start=500, **knobs))
-    test = to_subjects(synthetic_brains(c.n_test, size=c.size, seed=ctx.seed, start=600, **knobs))
+    val, test, train_sets = draws(c, ctx.seed, c.corruption(), c.seeds)
     biggest = max(c.train_sizes)
-    train_sets = {
-        s: to_subjects(synthetic_brains(biggest, size=c.size, seed=ctx.seed + 1000 * s, **knobs))
-        for s in c.seeds
-    }
 
     # 1. Tuning: learning rate and length per method, on validation data (seed offset 0).
     chosen: dict[str, tuple[float, int]] = {}
