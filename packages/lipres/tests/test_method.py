@@ -407,13 +407,15 @@ LABEL_USERS = {
 }
 
 
+@pytest.mark.parametrize("norm", ["verified", "power"])
 @pytest.mark.parametrize("bad", [2, -1], ids=["k", "negative"])
 @pytest.mark.parametrize("name", sorted(LABEL_USERS))
-def test_labels_out_of_range_are_input_errors_naming_y(name, bad):
+def test_labels_out_of_range_are_input_errors_naming_y(name, bad, norm):
     """Every public function taking labels refuses one outside [0, K - 1] (K = 2 logits here) as
-    an InputError naming ``y``, the range and the labels found; training takes no step first."""
+    an InputError naming ``y``, the range and the labels found; the model is left as it was
+    (no step, and with ``norm="power"`` no power-iteration buffer moved)."""
     torch.manual_seed(0)
-    model = lipres.LipResNetClassifier(3, 2, 4, 1)
+    model = lipres.LipResNetClassifier(3, 2, 4, 1, norm=norm)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     x = torch.randn(6, 3)
     y = torch.tensor([0, 1, 0, bad, 1, 0])

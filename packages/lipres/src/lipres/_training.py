@@ -114,7 +114,8 @@ def fit_classifier(
 
     Raises:
         InputError: bad sizes, NaN inputs, labels that are not integers or do not fit the
-            model's logits (``[0, K - 1]``, checked on the first batch, before any step).
+            model's logits (``[0, K - 1]``, ``K`` from one evaluation forward without
+            gradients, before any step).
     """
     check_int(epochs, "epochs", minimum=1)
     check_int(batch_size, "batch_size", minimum=1)
@@ -125,6 +126,14 @@ def fit_classifier(
         raise InputError(
             f"y: expected integer labels of shape [{x.shape[0]}], got {y.dtype} {tuple(y.shape)}"
         )
+    # the logits' width from an evaluation forward without gradients (no step size, power
+    # iteration state or running statistic moves), so bad labels leave the model as it was
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        k = model(x[:1]).shape[1]
+    model.train(was_training)
+    check_label_range(y, k)
     gen = as_torch_generator(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     n = x.shape[0]
@@ -133,7 +142,6 @@ def fit_classifier(
     loss_fn = MarginLoss(margin, temperature) if margin is not None else None
     table_fn = getattr(model, "training_margin_table", None)
     history = []
-    checked_labels = False
     model.train()
     for _ in progress(
         range(epochs), desc="fit", unit="epoch", leave=False, disable=not show_progress
@@ -144,9 +152,6 @@ def fit_classifier(
             idx = order[start : start + batch_size]
             opt.zero_grad()
             logits = model(x[idx])
-            if not checked_labels:
-                check_label_range(y, logits.shape[1])  # before any step changes the model
-                checked_labels = True
             if loss_fn is None:
                 loss = nn.functional.cross_entropy(logits, y[idx].long())
             else:
