@@ -465,3 +465,21 @@ def test_transfer_refuses_specialists_trained_with_other_settings(
     )
     argv = _transfer_argv(root, t, a, "--specialists", str(root / "specs"), flag, value)
     _refused(argv, capsys, "--specialists", expected)
+
+
+@pytest.mark.parametrize("quiet", [True, False], ids=["quiet", "verbose"])
+@pytest.mark.parametrize("command", ["train", "transfer"])
+def test_a_bad_dataset_beside_valid_backbone_weights_is_the_only_line(
+    files, weights, capsys, command, quiet
+):
+    """The datasets are checked before the weights load, so a bad one is one line on stderr,
+    not the weights report and then the error (the report also stays silent under --quiet)."""
+    root, t, a = files
+    _edit(t[0], lambda d: d.update(annotations=[]))
+    if command == "train":
+        argv = _train_argv(root, t, "--backbone-weights", str(weights))
+    else:
+        argv = _transfer_argv(root, t, a, "--backbone-weights", str(weights))
+    if not quiet:
+        argv.remove("--quiet")
+    _refused(argv, capsys, "--target", "no annotated training image")

@@ -5,7 +5,6 @@ from lat_detect import (
     LabelSpace,
     LATModel,
     PrivilegedProposalGenerator,
-    Proposals,
     SemanticFeatureFusion,
     build_backbone,
 )
@@ -15,29 +14,16 @@ pytestmark = [
     pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"),
 ]
 
-# Inlined, not imported from test_sff: under --import-mode=importlib (pyproject) the tests folder
-# is not on sys.path, so `from test_sff import ...` raises ModuleNotFoundError.
+# The proposals come from conftest's `sff_proposals` fixture (test modules cannot import each
+# other under --import-mode=importlib); K matches its labels.
 K, D = 5, 16
 
 
-def _proposals(m: int) -> Proposals:
-    """``m`` seeded proposals (corners in [0, 82]), every other one a GT box; labels ``0..K``."""
-    g = torch.Generator().manual_seed(0)
-    xy = torch.rand((m, 2), generator=g) * 60
-    wh = torch.rand((m, 2), generator=g) * 20 + 2
-    is_gt = torch.arange(m) % 2 == 0
-    conf = torch.where(is_gt, torch.ones(m), torch.rand(m, generator=g) * 0.5 + 0.4)
-    labels = torch.randint(0, K + 1, (m,), generator=g)
-    return Proposals(
-        torch.cat([xy, xy + wh], 1), labels, conf, is_gt, torch.where(is_gt, torch.arange(m), -1)
-    )
-
-
-def test_sff_on_cuda_equals_cpu():
+def test_sff_on_cuda_equals_cpu(sff_proposals):
     torch.manual_seed(0)
     sff = SemanticFeatureFusion(D, K, 3).double()
     h = torch.randn(12, D, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
-    p = _proposals(12)
+    p = sff_proposals(12)
     cpu, _ = sff(h, p)
     gpu, _ = sff.cuda()(h.cuda(), p)
     assert torch.allclose(gpu.cpu(), cpu, atol=1e-5)

@@ -10,18 +10,6 @@ from sciml_core import InputError
 K, D = 5, 16
 
 
-def _proposals(m: int, seed: int = 0) -> Proposals:
-    g = torch.Generator().manual_seed(seed)
-    xy = torch.rand((m, 2), generator=g) * 60
-    wh = torch.rand((m, 2), generator=g) * 20 + 2
-    is_gt = torch.arange(m) % 2 == 0
-    conf = torch.where(is_gt, torch.ones(m), torch.rand(m, generator=g) * 0.5 + 0.4)
-    labels = torch.randint(0, K + 1, (m,), generator=g)
-    return Proposals(
-        torch.cat([xy, xy + wh], 1), labels, conf, is_gt, torch.where(is_gt, torch.arange(m), -1)
-    )
-
-
 def _sff(**kw) -> SemanticFeatureFusion:
     torch.manual_seed(0)
     return SemanticFeatureFusion(D, K, 3, **kw).double()
@@ -32,8 +20,8 @@ def _features(m: int) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("mode", CLAMP_MODES)
-def test_rows_sum_to_one_before_the_clamp_and_are_capped_after(mode):
-    _, info = _sff(clamp_mode=mode)(_features(12), _proposals(12))
+def test_rows_sum_to_one_before_the_clamp_and_are_capped_after(mode, sff_proposals):
+    _, info = _sff(clamp_mode=mode)(_features(12), sff_proposals(12))
     assert torch.allclose(info["softmax"].sum(1), torch.ones(12, dtype=torch.float64), atol=1e-6)
     assert bool((info["clamped"].amax(1) <= 1 / math.sqrt(3) + 1e-7).all())
 
@@ -58,9 +46,9 @@ def test_rescale_keeps_ratios_within_a_row():
 
 
 @pytest.mark.parametrize("conf_mode", ["multiply", "log"])
-def test_sff_is_permutation_equivariant(conf_mode):
+def test_sff_is_permutation_equivariant(conf_mode, sff_proposals):
     sff = _sff(conf_mode=conf_mode)
-    h, p = _features(9), _proposals(9)
+    h, p = _features(9), sff_proposals(9)
     perm = torch.randperm(9, generator=torch.Generator().manual_seed(2))
     q = Proposals(p.boxes[perm], p.labels[perm], p.conf[perm], p.is_gt[perm], p.gt_index[perm])
     out, _ = sff(h, p)
@@ -68,8 +56,8 @@ def test_sff_is_permutation_equivariant(conf_mode):
     assert torch.allclose(out[perm], out_perm, atol=1e-12)
 
 
-def test_a_single_proposal_works():
-    out, info = _sff()(_features(1), _proposals(1))
+def test_a_single_proposal_works(sff_proposals):
+    out, info = _sff()(_features(1), sff_proposals(1))
     assert out.shape == (1, D) and info["clamped"].shape == (1, 1)
 
 
@@ -88,27 +76,27 @@ def test_overlap_mask_zeroes_disjoint_pairs():
         assert info[key][2, 2] == 1
 
 
-def test_log_conf_mode_matches_its_formula():
+def test_log_conf_mode_matches_its_formula(sff_proposals):
     sff = _sff(conf_mode="log")
-    h, p = _features(7), _proposals(7)
+    h, p = _features(7), sff_proposals(7)
     _, info = sff(h, p)
     a = sff.w_q(h) @ sff.w_k(h).T / math.sqrt(D)
     s = torch.where(p.is_gt, torch.ones(7), p.conf).double()
     assert torch.allclose(info["weighted"], torch.softmax(a + torch.log(s)[None, :], 1), atol=1e-12)
 
 
-def test_multiply_conf_mode_matches_its_formula():
+def test_multiply_conf_mode_matches_its_formula(sff_proposals):
     sff = _sff()
-    h, p = _features(7), _proposals(7)
+    h, p = _features(7), sff_proposals(7)
     _, info = sff(h, p)
     a = sff.w_q(h) @ sff.w_k(h).T / math.sqrt(D)
     s = torch.where(p.is_gt, torch.ones(7), p.conf).double()
     assert torch.allclose(info["weighted"], torch.softmax(a * s[None, :], 1), atol=1e-12)
 
 
-def test_output_is_the_residual_plus_both_attention_terms():
+def test_output_is_the_residual_plus_both_attention_terms(sff_proposals):
     sff = _sff()
-    h, p = _features(5), _proposals(5)
+    h, p = _features(5), sff_proposals(5)
     out, info = sff(h, p)
     c = torch.zeros(5, K + 1, dtype=torch.float64)
     c[torch.arange(5), p.labels] = p.conf.double()

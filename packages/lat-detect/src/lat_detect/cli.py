@@ -90,10 +90,11 @@ def _backbone(args: argparse.Namespace) -> Any:
     bb = build_backbone(args.backbone)
     if args.backbone_weights is not None:
         report = load_backbone_weights(bb, args.backbone_weights, sha256=args.sha256)
-        _say(
-            f"backbone weights: {report.fraction:.0%} of the entries matched, sha256 "
-            f"{report.sha256[:12]}"
-        )
+        if not is_quiet():
+            _say(
+                f"backbone weights: {report.fraction:.0%} of the entries matched, sha256 "
+                f"{report.sha256[:12]}"
+            )
     elif args.sha256 is not None:
         raise InputError("--sha256 checks --backbone-weights: give the file too")
     return bb
@@ -170,7 +171,6 @@ def _transfer(args: argparse.Namespace) -> int:
             f"{flag}: the backbones come from --specialists '{args.specialists}'; give the "
             "weights to lat-detect specialists instead, or leave out --specialists"
         )
-    bb = _backbone(args) if weights else None
     space = load_label_space(args.label_space, name=args.target) if args.label_space else None
     datasets = _datasets(args, space, args.target)
     if len(datasets) < 2:
@@ -184,6 +184,7 @@ def _transfer(args: argparse.Namespace) -> int:
         )
     if datasets[args.target].num_boxes() == 0:
         raise InputError(f"--target: dataset {args.target!r} has no annotated training image")
+    bb = _backbone(args) if weights else None  # after the datasets: a bad one is the only line
     specs = None
     if args.specialists is not None:
         specs = {}
@@ -265,7 +266,6 @@ def _transfer(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from ._data import concat_datasets
 
-    backbone = _backbone(args)
     space = load_label_space(args.label_space, name=args.target[0]) if args.label_space else None
     name, ann, images = args.target
     target = load_coco(ann, images, name=name, space=space, argument="--target")
@@ -278,6 +278,7 @@ def _train(args: argparse.Namespace) -> int:
         check_dataset(ds, argument=f"--extra {ann_x}")
         extras.append(ds)
     union = concat_datasets([target, *extras], target.space)
+    backbone = _backbone(args)  # after the datasets: a bad one is the only line on stderr
     det = build_detector(len(target.space), backbone=backbone, image_size=args.image_size)
     train_detector(
         det,
