@@ -542,6 +542,30 @@ def test_step_ratio_times_every_chosen_peer_against_each_of_ours(monkeypatch):
         assert all(math.isfinite(v) and v > 0 for v in row.values())
 
 
+def test_step_ratio_is_the_peers_time_over_ours(monkeypatch):
+    """On a fake clock where the peer's forward costs 1 s and ours nothing, every ratio is the
+    peer's time over ours (far above 1): a swapped ratio would be far below 1."""
+    from types import SimpleNamespace
+
+    from lipres._experiments import step_ratio
+
+    clock = [0.0]
+
+    class SlowPeer(torch.nn.Linear):
+        def forward(self, x):
+            clock[0] += 1.0
+            return super().forward(x)
+
+    def tick():
+        clock[0] += 1e-6
+        return clock[0]
+
+    monkeypatch.setattr(step_ratio, "PEERS", {"slow": lambda d: SlowPeer(d, d)})
+    monkeypatch.setattr(step_ratio, "time", SimpleNamespace(perf_counter=tick))
+    table = step_ratio.ratio_table(4, peers=["slow"], rounds=3, calls=2)
+    assert all(v > 1e4 for v in table["slow"].values())
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_bench_gives_numpys_blas_torchs_thread_count(threads):
     """The verified norm runs numpy's BLAS on the CPU: the bench limits it to torch's threads,

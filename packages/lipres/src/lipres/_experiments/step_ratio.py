@@ -92,11 +92,6 @@ def ratio_table(
     }
 
 
-def ratios(width: int, *, rounds: int = 7, calls: int = 10, seed: int = 0) -> dict[str, float]:
-    """Median over rounds of ``t_SLL / t_ours`` for each contender at one width."""
-    return ratio_table(width, peers=("sll",), rounds=rounds, calls=calls, seed=seed)["sll"]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("widths", nargs="*", type=int, default=[256], help="block widths")
@@ -109,6 +104,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     peers = list(PEERS) if "all" in (args.peer or []) else (args.peer or ["sll"])
+    for peer in peers:
+        if PEERS[peer](8) is None:
+            parser.error(f"--peer {peer}: its library is not installed (pip install lipres[bench])")
     torch.set_num_threads(1)
     for width in args.widths:
         calls = max(1, 2560 // width)
