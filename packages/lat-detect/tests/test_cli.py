@@ -119,10 +119,10 @@ def test_a_grey_image_is_refused(files, capsys):
     _refused(_train_argv(root, t), capsys, "RGB")
 
 
-def test_a_checkpoint_of_another_version_is_refused(files, capsys):
-    root, t, _ = files
+def _save_tiny_detector(path, role, version):
+    """A checkpoint of an untrained tiny detector for dataset T (96 px, four classes)."""
     cfg = {
-        "role": "detector",
+        "role": role,
         "name": "T",
         "classes": ["car", "truck", "person", "bicycle"],
         "category_ids": [1, 2, 3, 4],
@@ -131,12 +131,13 @@ def test_a_checkpoint_of_another_version_is_refused(files, capsys):
         "num_classes": 4,
     }
     save_checkpoint(
-        root / "old.pt",
-        build_detector(4).state_dict(),
-        config=cfg,
-        package="lat-detect",
-        version="9.9.0",
+        path, build_detector(4).state_dict(), config=cfg, package="lat-detect", version=version
     )
+
+
+def test_a_checkpoint_of_another_version_is_refused(files, capsys):
+    root, t, _ = files
+    _save_tiny_detector(root / "old.pt", "detector", "9.9.0")
     _refused(
         ["evaluate", t[0], "--model", str(root / "old.pt"), "--images", t[1]],
         capsys,
@@ -447,22 +448,7 @@ def test_transfer_refuses_specialists_trained_with_other_settings(
 ):
     root, t, a = files
     (root / "specs").mkdir()
-    cfg = {
-        "role": "specialist",
-        "name": "T",
-        "classes": ["car", "truck", "person", "bicycle"],
-        "category_ids": [1, 2, 3, 4],
-        "backbone": "tiny",
-        "image_size": 96,
-        "num_classes": 4,
-    }
-    save_checkpoint(
-        root / "specs" / "T.pt",
-        build_detector(4).state_dict(),
-        config=cfg,
-        package="lat-detect",
-        version=lat_detect.__version__,
-    )
+    _save_tiny_detector(root / "specs" / "T.pt", "specialist", lat_detect.__version__)
     argv = _transfer_argv(root, t, a, "--specialists", str(root / "specs"), flag, value)
     _refused(argv, capsys, "--specialists", expected)
 
