@@ -452,6 +452,22 @@ BAD_INPUTS: dict[str, tuple[Callable[[], object], str]] = {
         ),
         "positive",
     ),
+    "s zero at one point": (
+        lambda: ConservationCorrection(LinearConstraint.mass())(
+            torch.ones(2, 1, 8),
+            torch.ones(2, 1, 8),
+            s=torch.ones(2, 1, 8).index_fill(2, torch.tensor([3]), 0.0),
+        ),
+        "positive",
+    ),
+    "s NaN at one point": (
+        lambda: ConservationCorrection(LinearConstraint.mass())(
+            torch.ones(2, 1, 8),
+            torch.ones(2, 1, 8),
+            s=torch.ones(2, 1, 8).index_fill(2, torch.tensor([5]), float("nan")),
+        ),
+        "positive",
+    ),
     "x of another batch": (
         lambda: ConservationCorrection(LinearConstraint.mass(), mode="projection")(
             torch.ones(2, 1, 8), torch.ones(3, 1, 8)
@@ -482,3 +498,29 @@ def test_bad_input_raises_input_error_naming_the_argument(case):
     make, name = BAD_INPUTS[case]
     with pytest.raises(InputError, match=name):
         make()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("channels", [1, 2])
+def test_adaptive_mass_correction_is_the_formula_with_its_gradients(channels, dtype):
+    """``u* = u - s (sum w u - b) / sum w s`` on the law's channel, output and gradients to ``u``
+    and ``s``: with mass on the only channel (every test function 1, where ``s * phi`` is skipped
+    as ``s`` itself) and on one of two channels (the product kept)."""
+    torch.manual_seed(0)
+    corr = ConservationCorrection(LinearConstraint.mass(channel=channels - 1), mode="adaptive")
+    u = torch.randn(3, channels, 40, dtype=dtype, requires_grad=True)
+    raw = torch.randn(3, 1, 40, dtype=dtype, requires_grad=True)
+    x = torch.randn(3, channels, 40, dtype=dtype)
+    out, _ = corr(u, x, s=corr.positive(raw), residuals=False)
+    c = channels - 1
+    s, w = corr.positive(raw)[:, 0], 1.0 / 40  # periodic rule on the unit box
+    alpha = ((u[:, c] * w).sum(-1) - (x[:, c] * w).sum(-1)) / (s * w).sum(-1)
+    ref = u.clone()
+    ref[:, c] = u[:, c] - s * alpha[:, None]
+    tol = 1e-12 if dtype == torch.float64 else 1e-5
+    assert torch.allclose(out, ref, rtol=tol, atol=tol)
+    g = torch.randn_like(out)
+    for a, b in zip(
+        torch.autograd.grad(out, [u, raw], g), torch.autograd.grad(ref, [u, raw], g), strict=True
+    ):
+        assert torch.allclose(a, b, rtol=tol, atol=tol)

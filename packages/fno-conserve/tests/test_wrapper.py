@@ -290,3 +290,36 @@ def test_a_model_evaluated_under_inference_mode_still_trains(direction):
     assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)
     with torch.no_grad():
         assert torch.equal(model(x), before)  # the same constants either way
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("spatial", [(48,), (6, 10)])
+def test_net_direction_is_the_mlp_of_input_output_and_grid(spatial, dtype):
+    """``s = softplus(mlp(cat(x, u, grid))) + eps``, computed the 0.2.0 way (the concatenated
+    channels through the per-point linear layers), equals the channel-major computation, output
+    and gradients to ``u``, ``x`` and the network's parameters (to the dtype's rounding)."""
+    torch.manual_seed(0)
+    model = ConservedOperator(
+        TinyCNN() if len(spatial) == 1 else nn.Conv2d(2, 2, 1),
+        ConservationCorrection(LinearConstraint.mass(), direction="net"),
+        in_channels=2 if len(spatial) == 2 else 1,
+        out_channels=2 if len(spatial) == 2 else 1,
+        dim=len(spatial),
+    ).to(dtype)
+    mlp = model.s_net
+    assert isinstance(mlp, PointwiseMLP)
+    mlp.fc2.weight.data.normal_()  # a non-trivial second layer (it starts scaled by 0.1)
+    c = model.in_channels
+    x = torch.randn(3, c, *spatial, dtype=dtype, requires_grad=True)
+    u = torch.randn(3, c, *spatial, dtype=dtype, requires_grad=True)
+    new = model.direction_terms(x, u, None)["s"]
+    emb = _periodic_embedding(spatial, dtype=dtype, device="cpu").expand(3, -1, *spatial)
+    old = model.correction.positive(_mlp_per_point(mlp, torch.cat([x, u, emb], dim=1)))
+    tol = 1e-5 if dtype == torch.float32 else 1e-12
+    assert new.shape == old.shape == (3, 1, *spatial)
+    assert torch.allclose(new, old, rtol=tol, atol=tol)
+    g = torch.randn_like(new)
+    grads_new = torch.autograd.grad(new, [x, u, *mlp.parameters()], g)
+    grads_old = torch.autograd.grad(old, [x, u, *mlp.parameters()], g)
+    for a, b in zip(grads_new, grads_old, strict=True):
+        assert torch.allclose(a, b, rtol=tol, atol=tol)
