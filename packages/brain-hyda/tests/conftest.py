@@ -38,3 +38,32 @@ def dense_propagation():
         return s @ h @ torch.diag(w) @ de_inv @ h.T @ s
 
     return operator
+
+
+@pytest.fixture(scope="session")
+def tiny_full():
+    """The full protocol shrunk to seconds (16^3, 2-4 subjects, 2 steps, one seed; one rate per
+    method, no controls): tests of the study code, never of its numbers."""
+    from brain_hyda._experiments.config import METHODS, Config
+
+    return Config(
+        mode="full",
+        size=16,
+        pretrain_subjects=4,
+        pretrain_epochs=1,
+        methods=METHODS,
+        train_sizes=(2,),
+        seeds=(0,),
+        n_val=2,
+        n_test=4,
+        steps=2,
+        eval_at=(1, 2),
+        lrs={m: (3e-3,) for m in METHODS},
+        tune_size=2,
+        controls=False,
+        cls_train_sizes=(2, 4),
+        cls_seeds=(0, 1),
+        cls_n_val=4,
+        cls_n_test=6,
+        cls_tune_size=4,
+    )

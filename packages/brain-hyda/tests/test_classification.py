@@ -9,34 +9,13 @@ import pytest
 import torch
 from brain_hyda import TinyUNet, roc_auc
 from brain_hyda._experiments import classification
-from brain_hyda._experiments.config import FULL, METHODS, QUICK, Config
+from brain_hyda._experiments.config import FULL, METHODS, QUICK
 from brain_hyda._experiments.context import Context
 from brain_hyda._synthetic import synthetic_brains
 from brain_hyda._train import to_subjects
 
 from sciml_core import Result
 
-TINY = Config(
-    mode="full",
-    size=16,
-    pretrain_subjects=4,
-    pretrain_epochs=1,
-    methods=METHODS,
-    train_sizes=(2,),
-    seeds=(0,),
-    n_val=2,
-    n_test=4,
-    steps=2,
-    eval_at=(1, 2),
-    lrs={m: (3e-3,) for m in METHODS},
-    tune_size=2,
-    controls=False,
-    cls_train_sizes=(2, 4),
-    cls_seeds=(0, 1),
-    cls_n_val=4,
-    cls_n_test=6,
-    cls_tune_size=4,
-)
 COLUMNS = ["method", "subjects", "seed", "lr", "steps", "accuracy", "AUC", "trainable", "seconds"]
 
 
@@ -53,8 +32,8 @@ def _table(ctx, name):
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    ctx = _ctx(TINY, tmp_path_factory.mktemp("cls"))
+def tiny_run(tmp_path_factory, tiny_full):
+    ctx = _ctx(tiny_full, tmp_path_factory.mktemp("cls"))
     classification.run(ctx)
     return ctx
 
@@ -87,13 +66,15 @@ def test_the_claim_compares_the_reported_hyda_accuracy_with_060(tiny_run):
 
 
 @pytest.mark.parametrize("accuracy,holds", [(0.55, False), (0.60, True), (0.70, True)])
-def test_the_claim_holds_exactly_when_hyda_reaches_060(accuracy, holds, tmp_path, monkeypatch):
+def test_the_claim_holds_exactly_when_hyda_reaches_060(
+    accuracy, holds, tmp_path, monkeypatch, tiny_full
+):
     def fake(state, method, lr, steps, seed, train, test, c):
         acc = accuracy if method == "hyda" else 0.5
         return {"accuracy": acc, "auc": 0.5, "trainable": 1.0, "seconds": 0.0}
 
     monkeypatch.setattr(classification, "run_job", fake)
-    ctx = _ctx(replace(TINY, eval_at=()), tmp_path)
+    ctx = _ctx(replace(tiny_full, eval_at=()), tmp_path)
     classification.run(ctx)
     (claim,) = ctx.result.claims
     assert claim["holds"] is holds

@@ -1,83 +1,15 @@
-"""``reproduce --workers N``: jobs come back in job order, failures name the job, and two
-single-threaded workers write the same numbers as one."""
+"""``reproduce --workers N`` (through ``sciml_core.run_jobs``, tested there): bad counts are
+refused before any work, and two single-threaded workers write the same numbers as one."""
 
 import json
-import math
-import os
+from dataclasses import replace
 
 import pytest
-from brain_hyda._experiments.config import METHODS, Config
+from brain_hyda._experiments.config import METHODS
 from brain_hyda._experiments.reproduce import reproduce
-from brain_hyda._experiments.workers import Job, WorkerError, run_jobs
 from brain_hyda.cli import main
 
 from sciml_core import InputError
-
-TINY = Config(
-    mode="full",
-    size=16,
-    pretrain_subjects=4,
-    pretrain_epochs=1,
-    methods=METHODS,
-    train_sizes=(2,),
-    seeds=(0,),
-    n_val=2,
-    n_test=4,
-    steps=2,
-    eval_at=(1, 2),
-    lrs={m: (1e-3, 3e-3) for m in METHODS},
-    tune_size=2,
-    controls=True,
-    cls_train_sizes=(2, 4),
-    cls_seeds=(0, 1),
-    cls_n_val=4,
-    cls_n_test=6,
-    cls_tune_size=4,
-)
-
-
-@pytest.mark.parametrize("workers", [1, 2])
-def test_results_come_back_in_job_order_whoever_finishes_first(workers):
-    jobs = [
-        Job("long", sum, (range(2_000_000),)),
-        Job("short", abs, (-3,)),
-        Job("min", min, (4, 2)),
-    ]
-    assert run_jobs(jobs, workers=workers) == [sum(range(2_000_000)), 3, 2]
-
-
-def test_a_job_that_raises_in_a_worker_is_an_error_naming_the_job():
-    jobs = [Job("fine", abs, (-1,)), Job("sqrt of -1", math.sqrt, (-1.0,))]
-    with pytest.raises(WorkerError, match=r"job 'sqrt of -1' failed .*ValueError"):
-        run_jobs(jobs, workers=2)
-
-
-def test_a_worker_that_dies_is_an_error_not_a_hang():
-    jobs = [Job("fine", abs, (-1,)), Job("exits", os._exit, (3,))]
-    with pytest.raises(WorkerError, match="worker process died"):
-        run_jobs(jobs, workers=2)
-
-
-def test_each_worker_runs_one_torch_thread_whatever_the_parent_has(monkeypatch):
-    import torch
-
-    monkeypatch.setenv("OMP_NUM_THREADS", "2")
-    monkeypatch.setenv("MKL_NUM_THREADS", "2")
-    jobs = [Job(f"threads {i}", torch.get_num_threads) for i in range(2)]
-    assert run_jobs(jobs, workers=2) == [1, 1]
-    assert os.environ["OMP_NUM_THREADS"] == os.environ["MKL_NUM_THREADS"] == "2"
-
-
-def test_jobs_run_here_on_one_torch_thread_and_the_count_is_restored():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        assert run_jobs([Job(f"threads {i}", torch.get_num_threads) for i in range(2)]) == [1, 1]
-        assert torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize("workers", [0, -1, True, 1.5])
@@ -109,9 +41,10 @@ def _tables(path):
 
 
 @pytest.mark.slow  # spawns 2 workers four times (each imports torch)
-def test_two_workers_write_the_same_numbers_as_one(tmp_path):
-    one = _tables(reproduce(tmp_path / "w1", quick=False, seed=0, config=TINY, workers=1))
-    two = _tables(reproduce(tmp_path / "w2", quick=False, seed=0, config=TINY, workers=2))
+def test_two_workers_write_the_same_numbers_as_one(tmp_path, tiny_full):
+    config = replace(tiny_full, lrs={m: (1e-3, 3e-3) for m in METHODS}, controls=True)
+    one = _tables(reproduce(tmp_path / "w1", quick=False, seed=0, config=config, workers=1))
+    two = _tables(reproduce(tmp_path / "w2", quick=False, seed=0, config=config, workers=2))
     assert list(one[0]) == list(two[0])
     assert {"tuning", "segmentation", "classification_tuning", "classification"} <= set(one[0])
     for name in one[0]:

@@ -157,49 +157,14 @@ def test_transfer_needs_two_datasets(files, capsys):
 
 def test_transfer_refuses_an_unknown_target(files, capsys):
     root, t, a = files
-    _refused(
-        [
-            "transfer",
-            "--dataset",
-            "T",
-            *t,
-            "--dataset",
-            "A",
-            *a,
-            "--target",
-            "X",
-            "--out",
-            str(root / "o"),
-            "--quiet",
-        ],
-        capsys,
-        "--target",
-        "'X'",
-    )
+    _refused(_transfer_argv(root, t, a, "--target", "X"), capsys, "--target", "'X'")
 
 
 def test_transfer_refuses_a_non_empty_out_without_overwrite(files, capsys):
     root, t, a = files
     (root / "o").mkdir()
     (root / "o" / "keep.txt").write_text("mine")
-    _refused(
-        [
-            "transfer",
-            "--dataset",
-            "T",
-            *t,
-            "--dataset",
-            "A",
-            *a,
-            "--target",
-            "T",
-            "--out",
-            str(root / "o"),
-            "--quiet",
-        ],
-        capsys,
-        "--overwrite",
-    )
+    _refused(_transfer_argv(root, t, a), capsys, "--overwrite")
     assert sorted(p.name for p in (root / "o").iterdir()) == ["keep.txt"]
 
 

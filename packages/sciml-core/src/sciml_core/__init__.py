@@ -23,6 +23,9 @@ from ._io import atomic_write_bytes as atomic_write_bytes
 from ._io import atomic_write_text as atomic_write_text
 from ._io import get_pyplot as get_pyplot
 from ._io import save_figure as save_figure
+from ._jobs import Job as Job
+from ._jobs import WorkerError as WorkerError
+from ._jobs import run_jobs as run_jobs
 from ._metrics import psnr as psnr
 from ._metrics import relative_l2 as relative_l2
 from ._metrics import ssim as ssim
@@ -58,12 +61,14 @@ __all__ = [
     "Checkpoint",
     "Comparison",
     "InputError",
+    "Job",
     "LoadReport",
     "MissingExtraError",
     "NormEstimate",
     "Result",
     "SeedLike",
     "WeightsInfo",
+    "WorkerError",
     "__version__",
     "adjoint_test",
     "as_generator",
@@ -93,6 +98,7 @@ __all__ = [
     "resolve_device",
     "resolve_dtype",
     "root_seed",
+    "run_jobs",
     "sample_generator",
     "sample_seed_sequence",
     "save_checkpoint",

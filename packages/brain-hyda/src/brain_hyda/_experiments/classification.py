@@ -32,6 +32,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from sciml_core import Job, run_jobs
+
 from .._encoders import TinyUNet
 from .._hyda import FullFineTune, HyDA, Probe, StaticAdapter, count_trainable
 from .._metrics import accuracy, roc_auc
@@ -40,7 +42,6 @@ from .._train import Subjects, to_subjects, train_loop
 from .backbone import backbone_state, rebuild
 from .config import Config
 from .context import Context
-from .workers import Job, run_jobs
 
 MODS = ["T1", "PET"]
 #: The accuracy ``hyda_classifier_above_chance`` asks for (spec 7.3).

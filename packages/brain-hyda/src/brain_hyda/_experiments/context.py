@@ -18,7 +18,8 @@ class Context:
 
     ``values`` collects measured numbers by stable keys (the claims read them by key);
     ``store`` passes objects between studies (the pre-trained backbone); ``workers`` is the
-    number of single-threaded processes the independent training runs go to (:mod:`.workers`).
+    number of single-threaded processes the independent training runs go to
+    (:func:`sciml_core.run_jobs`).
     """
 
     result: Result

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sciml_core import Result
+from sciml_core import Job, Result, run_jobs
 
 from ..__about__ import __version__
 from .._train import pretrain_backbone
@@ -37,7 +37,6 @@ from .config import FULL, METHODS
 from .context import Context
 from .headroom_sweep import parse_setting, setting_name
 from .segmentation import draws, run_job
-from .workers import Job, run_jobs
 
 GATE = 0.05
 

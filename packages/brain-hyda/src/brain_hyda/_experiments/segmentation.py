@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from sciml_core import Job, run_jobs
+
 from .._encoders import TinyUNet
 from .._hyda import FullFineTune, HyDA, Probe, Scratch, SiteOracle, StaticAdapter, count_trainable
 from .._metrics import dice
@@ -28,7 +30,6 @@ from .._train import FitLog, Subjects, fit, predict, to_subjects
 from .backbone import backbone_state, rebuild
 from .config import Config
 from .context import Context
-from .workers import Job, run_jobs
 
 MODS = ["T1", "FLAIR"]
 FIGURE_METHODS = ("probe", "static", "hyda")
@@ -256,7 +257,7 @@ def draws(
 def run(ctx: Context) -> None:
     """Tune, run the table and the controls, check the gates, add the claims.
 
-    Every training run is a :class:`~.workers.Job` on the backbone's ``state_dict``
+    Every training run is a :class:`sciml_core.Job` on the backbone's ``state_dict``
     (``ctx.workers`` processes; the same numbers for every count).
     """
     c = ctx.config

@@ -19,8 +19,8 @@ class Context:
     ``values`` holds every measured number by a stable key tuple (claims read them by key);
     ``store`` passes results from one study to the next (each seed's relabelled sources, packed
     as annotations: :func:`.zoo.pack`); ``progress`` shows training bars; ``workers`` is the
-    number of single-threaded worker processes the independent units run on (:mod:`.workers`;
-    1: this process).
+    number of single-threaded worker processes the independent units run on
+    (:func:`sciml_core.run_jobs`; 1: this process).
     """
 
     result: Result

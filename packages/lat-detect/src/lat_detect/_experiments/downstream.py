@@ -13,11 +13,12 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from sciml_core import Job, run_jobs
+
 from .._coco_eval import coco_ap
 from .._detector import build_detector
 from .config import Config, Method
 from .context import Context
-from .workers import Unit, run_units
 from .zoo import (
     MethodData,
     Packed,
@@ -201,9 +202,9 @@ def run(ctx: Context) -> None:
     s0 = ctx.seed + first
     packed0 = ctx.store[f"relabelled/{first}"]
     grid = [(m, lr) for m in c.methods for lr in c.lr_grid]
-    tunes: list[TuneOut] = run_units(
+    tunes: list[TuneOut] = run_jobs(
         [
-            Unit(
+            Job(
                 f"tune seed {s0} {m} lr {lr:g}",
                 tune_unit,
                 (c, s0, m, lr, _relabelled(m, packed0), not quiet),
@@ -212,7 +213,7 @@ def run(ctx: Context) -> None:
         ],
         workers=ctx.workers,
         desc="tuning",
-        progress=ctx.progress,
+        show_progress=ctx.progress,
     )
     chosen_by: dict[Method, Chosen] = {}
     for (m, lr), out in zip(grid, tunes, strict=True):
@@ -233,7 +234,7 @@ def run(ctx: Context) -> None:
             if offset == first:
                 chosen = {s: (lr, ft, st) for s, (_, lr, ft, st) in chosen_by[m].items()}
                 units.append(
-                    Unit(
+                    Job(
                         f"test seed {seed} {m}",
                         evaluate_unit,
                         (c, seed, offset, m, _relabelled(m, packed), chosen),
@@ -241,7 +242,7 @@ def run(ctx: Context) -> None:
                 )
             else:
                 units.append(
-                    Unit(
+                    Job(
                         f"seed {seed} {m}",
                         retrain_unit,
                         (
@@ -255,7 +256,7 @@ def run(ctx: Context) -> None:
                         ),
                     )
                 )
-    outs = run_units(units, workers=ctx.workers, desc="test", progress=ctx.progress)
+    outs = run_jobs(units, workers=ctx.workers, desc="test", show_progress=ctx.progress)
     rows, class_rows, ref_diffs = [], [], []
     k = 0
     for offset in c.seeds:

@@ -9,6 +9,8 @@ from typing import Any
 import torch
 from torchvision.ops import box_iou
 
+from sciml_core import Job, run_jobs
+
 from .._backbones import FeatureBackbone
 from .._data import DetectionDataset
 from .._labelspace import ConcatLabelSpace
@@ -18,7 +20,6 @@ from .._synthetic import SyntheticBenchmark
 from .._transfer import transfer_annotations
 from .config import Config
 from .context import Context
-from .workers import Unit, run_units
 from .zoo import Packed, benchmark_for, method_data, pack, train_with_checkpoints, transfer_ap
 
 
@@ -235,23 +236,23 @@ def run(ctx: Context) -> None:
     ablations of the first seed (one unit each); tables assembled in seed order."""
     c = ctx.config
     quiet = ctx.workers > 1 or not ctx.progress
-    outs: list[TransferOut] = run_units(
+    outs: list[TransferOut] = run_jobs(
         [
-            Unit(f"transfer seed {ctx.seed + o}", transfer_unit, (c, ctx.seed, o, not quiet))
+            Job(f"transfer seed {ctx.seed + o}", transfer_unit, (c, ctx.seed, o, not quiet))
             for o in c.seeds
         ],
         workers=ctx.workers,
         desc="transfer",
-        progress=ctx.progress,
+        show_progress=ctx.progress,
     )
     first = outs[0]
     abl = ablations(c)
     abl_outs: list[tuple[dict[tuple[Any, ...], Any], list[list[Any]]]] = []
     if abl:
         assert first.pseudo_labels is not None and first.backbone is not None
-        abl_outs = run_units(
+        abl_outs = run_jobs(
             [
-                Unit(
+                Job(
                     f"ablation {name}",
                     ablation_unit,
                     (
@@ -269,7 +270,7 @@ def run(ctx: Context) -> None:
             ],
             workers=ctx.workers,
             desc="ablations",
-            progress=ctx.progress,
+            show_progress=ctx.progress,
         )
     rows = []
     for offset, out in zip(c.seeds, outs, strict=True):
